@@ -6,6 +6,8 @@ All spiking tensors are multi-step: ``[T, B, C, N]`` for token maps and
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import torch
 from torch import nn
 
@@ -131,7 +133,7 @@ class SpikingPatchSplitting(nn.Module):
     def __init__(self, in_channels: int, dim: int, img_size: int, pos_embed: str) -> None:
         super().__init__()
         widths = [in_channels, dim // 8, dim // 4, dim // 2, dim]
-        self.stages = nn.ModuleList(SPSStage(a, b) for a, b in zip(widths, widths[1:]))
+        self.stages = nn.ModuleList(SPSStage(a, b) for a, b in pairwise(widths))
         self.pos_embed = pos_embed
         self.num_tokens = (img_size // 16) ** 2
         self.rpe = SPSStage(dim, dim, pool=False) if pos_embed == "rpe" else None

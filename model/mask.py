@@ -30,12 +30,12 @@ class SurrogateHeavisideStep(torch.autograd.Function):
     """Exact Heaviside forward, SurrogateHeaviside derivative backward."""
 
     @staticmethod
-    def forward(ctx, x: torch.Tensor) -> torch.Tensor:  # noqa: D102
+    def forward(ctx, x: torch.Tensor) -> torch.Tensor:
         ctx.save_for_backward(x)
         return (x >= 0).to(x.dtype)
 
     @staticmethod
-    def backward(ctx, grad_out: torch.Tensor) -> torch.Tensor:  # noqa: D102
+    def backward(ctx, grad_out: torch.Tensor) -> torch.Tensor:
         (x,) = ctx.saved_tensors
         return grad_out * surrogate_heaviside_grad(x)
 

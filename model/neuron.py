@@ -21,13 +21,13 @@ class SigmoidSurrogateSpike(torch.autograd.Function):
     """Heaviside forward (Θ(0) = 1), ``alpha·σ(αx)·(1 − σ(αx))`` backward."""
 
     @staticmethod
-    def forward(ctx, x: torch.Tensor, alpha: float) -> torch.Tensor:  # noqa: D102
+    def forward(ctx, x: torch.Tensor, alpha: float) -> torch.Tensor:
         ctx.save_for_backward(x)
         ctx.alpha = alpha
         return (x >= 0).to(x.dtype)
 
     @staticmethod
-    def backward(ctx, grad_out: torch.Tensor):  # noqa: D102
+    def backward(ctx, grad_out: torch.Tensor):
         (x,) = ctx.saved_tensors
         sig = torch.sigmoid(ctx.alpha * x)
         return grad_out * ctx.alpha * sig * (1.0 - sig), None

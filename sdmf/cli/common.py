@@ -21,7 +21,8 @@ def add_model_args(parser: argparse.ArgumentParser, default_model: str | None = 
     group = parser.add_argument_group("model (a name, or a checkpoint that records its config)")
     group.add_argument("--model", default=default_model,
                        help="named config: sdmformer-L-D or spikformer-L-D (e.g. sdmformer-2-256)")
-    group.add_argument("--checkpoint", help="checkpoint written by `sdmf train` (overrides --model)")
+    group.add_argument("--checkpoint",
+                       help="checkpoint written by `sdmf train` (overrides --model)")
     group.add_argument("--classes", type=int, default=None, help="number of classes (default 10)")
     group.add_argument("--img-size", type=int, default=None,
                        help="input height = width, divisible by 16 (default 128)")
