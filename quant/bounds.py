@@ -62,7 +62,8 @@ class _Interval:
 
 def _linear_bounds(w: np.ndarray, x: _Interval) -> _Interval:
     """Interval of ``Σ_i W[c, i, ...] · x_i`` per output channel c."""
-    w = w.astype(object).reshape(w.shape[0], w.shape[1], -1)
+    taps = int(np.prod(w.shape[2:])) if w.ndim > 2 else 1
+    w = w.astype(object).reshape(w.shape[0], w.shape[1], taps)
     pos, neg = np.maximum(w, 0), np.minimum(w, 0)
     xlo = x.lo.reshape(1, -1, 1)
     xhi = x.hi.reshape(1, -1, 1)
@@ -114,9 +115,10 @@ def analyze(program: list[Op], params: Mapping[str, np.ndarray],
                 fail(op, "thresholds must be positive")
             acc = ivals[op.inputs[0]]
             scale = 1 << op.attrs["frac_bits"]
-            b = bias.astype(object).reshape(C, -1)
-            cur = _Interval(acc.lo * scale + (b.min(axis=1) if C else b.sum(axis=1)),
-                            acc.hi * scale + (b.max(axis=1) if C else b.sum(axis=1)))
+            b = bias.astype(object).reshape(C, -1 if bias.size else 1)
+            blo = b.min(axis=1) if b.size else np.zeros(C, dtype=object)
+            bhi = b.max(axis=1) if b.size else np.zeros(C, dtype=object)
+            cur = _Interval(acc.lo * scale + blo, acc.hi * scale + bhi)
             lo, hi = (int(cur.lo.min()), int(cur.hi.max())) if C else (0, 0)
             specs[f"{op.name}.current"] = TensorSpec(ins[0], lo, hi)
             shape = ins[0]

@@ -27,7 +27,8 @@ class FoldedConv:
     in_keep: tuple[int, ...]         # indices into the float model's input channels
 
 
-def fold_bn(conv: nn.Module, bn: nn.modules.batchnorm._BatchNorm) -> tuple[torch.Tensor, torch.Tensor]:
+def fold_bn(conv: nn.Module,
+            bn: nn.modules.batchnorm._BatchNorm) -> tuple[torch.Tensor, torch.Tensor]:
     """Fold an eval-mode BatchNorm into the preceding conv's weight and bias."""
     w = conv.weight.detach().double()
     b = conv.bias.detach().double() if conv.bias is not None else torch.zeros(w.shape[0]).double()
