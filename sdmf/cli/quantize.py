@@ -1,0 +1,99 @@
+"""Quantize a trained checkpoint into the integer IR.
+
+BN is folded, the learned masks are applied as physical pruning, weights get
+per-output-channel symmetric Brevitas quantization at --bits, optional QAT
+fine-tunes with the exact integer forward, and the IR is written together with
+the float and quantized (golden-model) test accuracy measured now.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch.utils.data import DataLoader
+
+from sdmf.model.pruning import count_params, count_params_pruned
+from sdmf.quant.build import QuantSpec
+from sdmf.quant.export import export_ir
+from sdmf.quant.finetune import accuracy, float_predict, golden_predict, qat_finetune
+from sdmf.quant.golden import GoldenModel
+from sdmf.quant.qat import QuantizedModel
+
+from .common import CliError, emit, model_from_args
+from .datasets import add_data_args, dataset_from_args
+
+HELP = "fold BN, prune, quantize (optional QAT) and write the integer IR"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--checkpoint", required=True, help="float checkpoint from `sdmf train`")
+    parser.add_argument("--out", required=True, type=Path, help="IR file to write (.sdmfir)")
+    parser.add_argument("--bits", type=int, default=8, help="weight bit width (default 8; 4 works)")
+    parser.add_argument("--in-bits", type=int, default=8,
+                        help="input event-count width; larger counts saturate (default 8)")
+    parser.add_argument("--frac-bits", type=int, default=4,
+                        help="fractional bits of the LIF membrane (default 4)")
+    parser.add_argument("--lpe-bits", type=int, default=8, help="LPE width (default 8)")
+    parser.add_argument("--qat-epochs", type=int, default=0, help="QAT fine-tuning epochs")
+    parser.add_argument("--lr", type=float, default=1e-4, help="QAT learning rate")
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--seed", type=int, default=0)
+    add_data_args(parser)
+    parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    parser.add_argument("--json", action="store_true", help="print a JSON summary")
+
+
+def run(args: argparse.Namespace) -> int:
+    model, ckpt = model_from_args(args)
+    progress = not args.no_progress
+    train_set, info = dataset_from_args(args, ckpt, "train", model.cfg)
+    test_set, _ = dataset_from_args(args, ckpt, "test", model.cfg)
+    T = info["T"]
+    try:
+        spec = QuantSpec(weight_bits=args.bits, in_bits=args.in_bits, frac_bits=args.frac_bits,
+                         lpe_bits=args.lpe_bits)
+    except ValueError as exc:
+        raise CliError(str(exc)) from exc
+    torch.manual_seed(args.seed)
+    test_loader = DataLoader(test_set, batch_size=args.batch_size)
+    t0 = time.time()
+    float_acc = accuracy(float_predict(model), test_loader, "float eval", progress)
+    qmodel = QuantizedModel(model, spec, time_steps=T)
+
+    def train_batches(epoch: int):
+        g = torch.Generator().manual_seed(args.seed + epoch)
+        return DataLoader(train_set, batch_size=args.batch_size, shuffle=True, generator=g)
+
+    losses = qat_finetune(qmodel, train_batches, args.qat_epochs, lr=args.lr, progress=progress)
+    meta: dict[str, Any] = {
+        "source_checkpoint": str(args.checkpoint),
+        "dataset": info,
+        "qat": {"epochs": args.qat_epochs, "lr": args.lr, "losses": losses},
+        "params_float": count_params(model),
+        "params_pruned": count_params_pruned(model),
+    }
+    ir = export_ir(qmodel, meta)
+    golden = GoldenModel(ir)
+    quant_acc = accuracy(golden_predict(golden), test_loader, "golden eval", progress)
+    ir.meta["accuracy"] = {"float": float_acc, "quantized": quant_acc,
+                           "split": "test", "samples": len(test_set)}
+    path = ir.save(args.out)
+    summary = {
+        "ir": str(path), "hash": ir.content_hash(), "bits": spec.weight_bits,
+        "float_accuracy": float_acc, "quantized_accuracy": quant_acc,
+        "params_float": meta["params_float"], "params_pruned": meta["params_pruned"],
+        "params_deployed": ir.meta["params_deployed"], "seconds": round(time.time() - t0, 1),
+    }
+    text = (f"wrote {path} ({spec.weight_bits}-bit weights, T={T})\n"
+            f"  float accuracy      {100 * float_acc:6.2f} %\n"
+            f"  quantized accuracy  {100 * quant_acc:6.2f} %  (golden model, {len(test_set)} "
+            f"test samples)\n"
+            f"  parameters          {summary['params_float']:,} float → "
+            f"{summary['params_pruned']:,} pruned; {summary['params_deployed']:,} integer "
+            "values deployed")
+    emit(summary, args.json, text)
+    return 0
