@@ -1,0 +1,1 @@
+"""Analyses of trained models: firing-rate hooks, FLOPs and energy, paper figures, throughput."""
