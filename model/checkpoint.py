@@ -62,3 +62,20 @@ def load_model(path: str | Path) -> tuple[SpikingTransformer, dict[str, Any]]:
         raise ValueError(f"{path}: field 'model' does not match its model_config: {exc}") from exc
     model.eval()
     return model, ckpt
+
+
+SLIM_KEYS = ("format", "model_config", "model", "dataset", "train_config", "metrics",
+             "history", "epoch", "best")
+
+
+def slim_checkpoint(src: str | Path, dst: str | Path) -> Path:
+    """Copy a checkpoint without optimizer, scheduler, scaler and RNG state (for release).
+
+    The result loads with :func:`load_model` and every ``--checkpoint`` command, but
+    cannot ``--resume`` training.
+    """
+    ckpt = read_checkpoint(src)
+    slim = {k: ckpt[k] for k in SLIM_KEYS if k in ckpt}
+    with atomic_write(dst, "wb") as fh:
+        torch.save(slim, fh)
+    return Path(dst)

@@ -33,6 +33,34 @@ def golden_predict(golden: GoldenModel) -> Callable[[torch.Tensor], torch.Tensor
     return lambda x: golden.run(x).pred
 
 
+@torch.no_grad()
+def verify_against_golden(qmodel: QuantizedModel, golden: GoldenModel,
+                          batches: Iterable[tuple[torch.Tensor, torch.Tensor]],
+                          progress: bool = True) -> dict[str, float | int | list[str]]:
+    """Compare the QAT model in eval mode with the golden model on every tap and logit.
+
+    Returns the golden model's accuracy, the number of samples checked, how many were
+    bit-exact on every op output, and the names of ops that ever differed.
+    """
+    qmodel.eval()
+    correct = total = exact = 0
+    differing: set[str] = set()
+    for x, y in tqdm(batches, desc="verify QAT vs golden", leave=False, disable=not progress):
+        g = golden.run(x, taps=True)
+        q = qmodel.run(x, taps=True)
+        same = torch.ones(x.shape[0], dtype=torch.bool)
+        for name, value in g.taps.items():
+            eq = (q[name].to(torch.int64) == value).flatten(1).all(dim=1)
+            if not bool(eq.all()):
+                differing.add(name)
+            same &= eq
+        exact += int(same.sum())
+        correct += int((g.pred == y).sum())
+        total += int(y.numel())
+    return {"accuracy": correct / max(total, 1), "samples": total, "bit_exact": exact,
+            "differing_ops": sorted(differing)}
+
+
 def qat_finetune(qmodel: QuantizedModel, batches: Callable[[int], Iterable], epochs: int,
                  lr: float = 1e-4, weight_decay: float = 0.0, label_smoothing: float = 0.1,
                  progress: bool = True) -> list[float]:
@@ -57,7 +85,7 @@ def qat_finetune(qmodel: QuantizedModel, batches: Callable[[int], Iterable], epo
             loss = loss_fn(qmodel(x), y)
             loss.backward()
             opt.step()
-            total += float(loss) * y.numel()
+            total += float(loss.detach()) * y.numel()
             count += y.numel()
             bar.set_postfix(loss=f"{total / count:.4f}")
         sched.step()

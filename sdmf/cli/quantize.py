@@ -14,12 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from torch.utils.data import DataLoader
+from torch.utils.data import DataLoader, Subset
 
 from sdmf.model.pruning import count_params, count_params_pruned
 from sdmf.quant.build import QuantSpec
 from sdmf.quant.export import export_ir
-from sdmf.quant.finetune import accuracy, float_predict, golden_predict, qat_finetune
+from sdmf.quant.finetune import accuracy, float_predict, qat_finetune, verify_against_golden
 from sdmf.quant.golden import GoldenModel
 from sdmf.quant.qat import QuantizedModel
 
@@ -42,6 +42,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--lr", type=float, default=1e-4, help="QAT learning rate")
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--subset", type=int, default=None,
+                        help="use only the first N samples of each split (quick checks)")
     add_data_args(parser)
     parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
     parser.add_argument("--json", action="store_true", help="print a JSON summary")
@@ -52,6 +54,9 @@ def run(args: argparse.Namespace) -> int:
     progress = not args.no_progress
     train_set, info = dataset_from_args(args, ckpt, "train", model.cfg)
     test_set, _ = dataset_from_args(args, ckpt, "test", model.cfg)
+    if args.subset is not None:
+        train_set = Subset(train_set, range(min(args.subset, len(train_set))))
+        test_set = Subset(test_set, range(min(args.subset, len(test_set))))
     T = info["T"]
     try:
         spec = QuantSpec(weight_bits=args.bits, in_bits=args.in_bits, frac_bits=args.frac_bits,
@@ -78,13 +83,20 @@ def run(args: argparse.Namespace) -> int:
     }
     ir = export_ir(qmodel, meta)
     golden = GoldenModel(ir)
-    quant_acc = accuracy(golden_predict(golden), test_loader, "golden eval", progress)
+    check = verify_against_golden(qmodel, golden, test_loader, progress)
+    quant_acc = check["accuracy"]
     ir.meta["accuracy"] = {"float": float_acc, "quantized": quant_acc,
                            "split": "test", "samples": len(test_set)}
+    ir.meta["qat_vs_golden"] = {"samples": check["samples"], "bit_exact": check["bit_exact"]}
+    if check["bit_exact"] != check["samples"]:
+        bad = check["samples"] - check["bit_exact"]
+        raise CliError(f"QAT model and golden model differ on {bad} samples "
+                       f"(ops {', '.join(check['differing_ops'])}); IR not written")
     path = ir.save(args.out)
     summary = {
         "ir": str(path), "hash": ir.content_hash(), "bits": spec.weight_bits,
         "float_accuracy": float_acc, "quantized_accuracy": quant_acc,
+        "bit_exact_samples": check["bit_exact"], "samples": check["samples"],
         "params_float": meta["params_float"], "params_pruned": meta["params_pruned"],
         "params_deployed": ir.meta["params_deployed"], "seconds": round(time.time() - t0, 1),
     }
@@ -92,6 +104,8 @@ def run(args: argparse.Namespace) -> int:
             f"  float accuracy      {100 * float_acc:6.2f} %\n"
             f"  quantized accuracy  {100 * quant_acc:6.2f} %  (golden model, {len(test_set)} "
             f"test samples)\n"
+            f"  QAT eval vs golden  {check['bit_exact']}/{check['samples']} samples bit-exact "
+            "on every op output and logit\n"
             f"  parameters          {summary['params_float']:,} float → "
             f"{summary['params_pruned']:,} pruned; {summary['params_deployed']:,} integer "
             "values deployed")
