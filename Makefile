@@ -1,6 +1,8 @@
 # SDMFormer co-design flow. Every target bootstraps ./.venv on first use.
 #   make test   — install (CPU torch pinned by constraints.txt) and run the test suite
-#   make sim    — the main job (see README)
+#   make sim    — the main job: generate the RTL of $(IR), simulate $(N) test samples in
+#                 Verilator and compare every layer tap, logit and class with the golden model
+#   make bitstream — generate the Vivado project for $(BOARD) and build it (needs Vivado)
 #   make lint   — ruff
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -11,10 +13,23 @@ STAMP := $(VENV)/.installed
 PIP_FLAGS ?= --disable-pip-version-check -q
 PYTEST_ARGS ?= -n 2
 
-.PHONY: venv test lint sim help clean
+.PHONY: venv test lint sim bitstream synth help clean models
+
+# ---------------------------------------------------------------- released models
+# The small digits-dvs models committed under models/ and the exact commands that
+# reproduce them (`make -B models` retrains from scratch).
+DIGITS := models/digits-dvs
+DIGITS_RECIPE := --dataset digits-dvs --img-size 32 -T 4 --heads 8 --epochs 40 \
+	--warmup-epochs 3 --batch-size 32 --no-augment --mask-sparsity 0.1 --seed 2021 \
+	--workers 0 --no-progress
+SDMF_MODEL := $(DIGITS)/sdmformer-1-128.pt
+SPIK_MODEL := $(DIGITS)/spikformer-1-128.pt
+SDMF_IR := $(DIGITS)/sdmformer-1-128-int8.sdmfir
+QUANT_RECIPE := --bits 8 --qat-epochs 1 --lr 1e-4 --seed 0 --no-progress
 
 help:
-	@echo "make test | make sim | make lint | make venv | make clean"
+	@echo "make sim [IR=... N=...] | make test | make synth | make bitstream [BOARD=pynq_z2|kv260]"
+	@echo "make models (retrain + requantize the shipped digits-dvs models) | make lint | make clean"
 
 $(STAMP): pyproject.toml setup.py constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +47,40 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+
+models: $(SDMF_MODEL) $(SPIK_MODEL) $(SDMF_IR)
+
+$(DIGITS)/%.pt: | $(STAMP)
+	rm -rf runs/digits-$*
+	$(SDMF) train --model $* $(DIGITS_RECIPE) --out runs/digits-$*
+	$(PY) -c "from sdmf.model.checkpoint import slim_checkpoint as s; s('runs/digits-$*/last.pt', '$@')"
+
+$(SDMF_IR): $(SDMF_MODEL) | $(STAMP)
+	$(SDMF) quantize --checkpoint $< $(QUANT_RECIPE) --out $@
+
+# ---------------------------------------------------------------- hardware
+IR ?= $(SDMF_IR)
+N ?= 20
+BOARD ?= pynq_z2
+HW_OUT ?= build/hw
+
+sim: $(STAMP)
+	$(SDMF) sim --ir $(IR) --samples $(N)
+
+synth: $(STAMP)
+	$(SDMF) hwgen --ir $(IR) --out $(HW_OUT)/project --synth xc7
+
+bitstream: $(STAMP)
+	$(SDMF) hwgen --ir $(IR) --out $(HW_OUT)/project
+	@if command -v vivado >/dev/null 2>&1; then \
+	  cd $(HW_OUT)/project && vivado -mode batch -source scripts/vivado_$(BOARD).tcl; \
+	else \
+	  echo "make bitstream: the Vivado project and scripts are in $(HW_OUT)/project"; \
+	  echo "  (scripts/vivado_$(BOARD).tcl), but 'vivado' is not on PATH. Install Vivado"; \
+	  echo "  (2022.2 or newer, with the $(BOARD) board files), source its settings64.sh,"; \
+	  echo "  and run make bitstream again."; \
+	  exit 2; \
+	fi
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

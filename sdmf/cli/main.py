@@ -10,7 +10,8 @@ from .common import CliError
 
 # Subcommand modules in sdmf/cli/, in the order they appear in --help. Each
 # module defines ``HELP`` (one line), ``add_arguments(parser)`` and ``run(args) -> int``.
-COMMANDS = ["params", "energy", "analyze", "bench", "train", "eval", "quantize", "golden"]
+COMMANDS = ["params", "energy", "analyze", "bench", "train", "eval", "quantize", "golden",
+            "hwgen", "sim", "synth"]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,76 @@
+"""Backend interface and registry: a backend turns a finished :class:`HwGraph` into sources.
+
+Graph construction and passes know nothing about backends; a backend declares the
+:class:`~sdmf.hw.units.UnitModel` its units follow (the passes use it for cycles,
+knobs and FIFO sizing) and writes its files into a project folder. A Vitis HLS
+backend is added by subclassing :class:`Backend` and decorating it with
+:func:`register_backend`.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+from ..graph import HwGraph
+from ..units import DEFAULT_MODEL, UnitModel
+
+
+@dataclass(frozen=True)
+class GenOptions:
+    """Generation options shared by backends."""
+
+    trace: bool = False          # simulation-only stream monitors (`ifdef SDMF_TRACE)
+    counters: bool = False       # per-layer busy counters readable over AXI4-Lite
+
+
+@dataclass
+class BackendOutput:
+    """What a backend wrote (paths relative to the project folder)."""
+
+    top: str
+    sources: list[str]                      # in compilation order
+    memories: list[str] = field(default_factory=list)
+    defines: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Backend(ABC):
+    """One code generator (RTL, HLS, ...)."""
+
+    name: ClassVar[str] = ""
+    model: ClassVar[UnitModel] = DEFAULT_MODEL
+
+    @abstractmethod
+    def write(self, graph: HwGraph, root: Path, options: GenOptions) -> BackendOutput:
+        """Write sources and memory images under ``root``; return what was written."""
+
+
+_REGISTRY: dict[str, type[Backend]] = {}
+
+
+def register_backend(cls: type[Backend]) -> type[Backend]:
+    """Class decorator: make a backend available by its ``name``."""
+    if not cls.name:
+        raise ValueError(f"backend class {cls.__name__} has no name")
+    _REGISTRY[cls.name] = cls
+    return cls
+
+
+def get_backend(name: str) -> Backend:
+    """An instance of the backend called ``name`` (``rtl``, ...)."""
+    from . import rtl  # noqa: F401  (registers the built-in backend)
+
+    try:
+        return _REGISTRY[name]()
+    except KeyError:
+        raise ValueError(f"unknown backend {name!r}; available: "
+                         f"{', '.join(sorted(_REGISTRY))}") from None
+
+
+def backend_names() -> list[str]:
+    from . import rtl  # noqa: F401
+
+    return sorted(_REGISTRY)

@@ -1,0 +1,5 @@
+"""The RTL (SystemVerilog) backend; importing it registers ``rtl``."""
+
+from .backend import RtlBackend
+
+__all__ = ["RtlBackend"]

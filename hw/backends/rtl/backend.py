@@ -1,0 +1,82 @@
+"""The RTL backend: unit library + support modules + generated ``sdmf_top`` + ROM images."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from ...graph import HwGraph
+from ...layout import beats_per_sample
+from ..base import Backend, BackendOutput, GenOptions, register_backend
+from . import library
+from .mems import write_memories
+from .topgen import (
+    TRACE_DIR,
+    axil_addr_bits,
+    busy_layers,
+    config_words,
+    generate_top,
+    generate_wrapper,
+    trace_file,
+    trace_streams,
+)
+
+SUPPORT_DIR = Path(__file__).resolve().parent / "support"
+KIND_MODULES = {"conv_lif": "sdmf_conv_lif", "maxpool": "sdmf_maxpool_or",
+                "attention_lif": "sdmf_attention_lif", "residual_add": "sdmf_residual_add",
+                "head": "sdmf_head_argmax", "fork": "sdmf_fork", "fifo": "sdmf_fifo"}
+SUPPORT_MODULES = {"input": "sdmf_axis_unpack", "output": "sdmf_axis_logits"}
+CONTROL_MODULE = "sdmf_axilite_ctrl"
+
+
+def module_sources(graph: HwGraph) -> list[Path]:
+    """Library and support files the graph instantiates (library first, fixed order)."""
+    kinds = {lay.kind for lay in graph.layers.values()}
+    lib = [library.source(KIND_MODULES[k]) for k in KIND_MODULES if k in kinds]
+    support = [SUPPORT_DIR / f"{SUPPORT_MODULES[k]}.sv" for k in SUPPORT_MODULES if k in kinds]
+    return [*lib, *support, SUPPORT_DIR / f"{CONTROL_MODULE}.sv"]
+
+
+@register_backend
+class RtlBackend(Backend):
+    """SystemVerilog project: ``rtl/*.sv`` and ``mem/*.mem``."""
+
+    name = "rtl"
+
+    def write(self, graph: HwGraph, root: Path, options: GenOptions) -> BackendOutput:
+        rtl, mem = root / "rtl", root / "mem"
+        rtl.mkdir(parents=True, exist_ok=True)
+        mem.mkdir(parents=True, exist_ok=True)
+        sources = []
+        for src in module_sources(graph):
+            shutil.copyfile(src, rtl / src.name)
+            sources.append(f"rtl/{src.name}")
+        (rtl / "sdmf_top.sv").write_text(generate_top(graph, options))
+        (rtl / "sdmf_ip.v").write_text(generate_wrapper(graph, options))
+        sources += ["rtl/sdmf_top.sv", "rtl/sdmf_ip.v"]
+        memories = []
+        for lay in graph.layers.values():
+            memories += [f"mem/{p.name}" for p in write_memories(lay, mem)]
+        counters = busy_layers(graph) if options.counters else []
+        trace = {}
+        if options.trace:
+            for s in trace_streams(graph):
+                for tap in s.taps:
+                    trace[tap] = {"file": trace_file(s), "stream": s.name, "T": s.T,
+                                  "channels": s.channels, "elem_bits": s.elem_bits,
+                                  "positions": s.positions}
+        T, C, H, W = graph.info["input_shape"]
+        c0, c1 = config_words(graph)
+        return BackendOutput(top="sdmf_top", sources=sources, memories=memories, extra={
+            "ip_top": "sdmf_ip",
+            "interface": {
+                "axil_addr_bits": axil_addr_bits(len(counters)),
+                "beats_per_sample": beats_per_sample((T, C, H, W), graph.info["in_bits"]),
+                "output_beats": graph.info["classes"] + 1,
+                "registers": {"id": 0x5D3F0001, "hash": int(graph.info["ir_hash"][:8], 16),
+                              "config0": c0, "config1": c1},
+                "counters": {name: 0x40 + 8 * i for i, name in enumerate(counters)},
+            },
+            "trace": {"dir": TRACE_DIR, "busy": f"{TRACE_DIR}/busy.txt", "taps": trace,
+                      "busy_layers": busy_layers(graph)} if options.trace else None,
+        })

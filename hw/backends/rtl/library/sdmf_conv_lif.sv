@@ -1,0 +1,398 @@
+// sdmf_conv_lif — K×K convolution (K = 3: stride 1, zero padding 1, 3-row
+// streaming line buffer; K = 1: per position/token) fused with the per-channel
+// integer LIF of sdmf.quant.ops.lif. See docs/hardware.md ("sdmf_conv_lif").
+//
+// Input stream : one word per position (raster order), T·CIN elements of
+//                IN_BITS unsigned bits, element t·CIN + i at [(t·CIN+i)·IN_BITS +: IN_BITS].
+//                CIN = 0: a 1-bit word per position whose value is ignored.
+// Output stream: one word per position, T·COUT spike bits, bit t·COUT + c.
+//
+// Schedule per output position (one op per cycle, counted in busy_cycles):
+//   for og < G: for t < T: J = K·K·CIN/PI fan-in ops, then 1 LIF op;  then 1 EMIT op
+//   busy_cycles per position = G·T·(J + 1) + 1,  G = ceil(COUT/PO).
+// The issue stage presents ROM / line-buffer addresses (synchronous reads);
+// stage A accumulates, runs the LIF and emits one cycle later.
+module sdmf_conv_lif #(
+  parameter int K = 3,
+  parameter int H = 4,
+  parameter int W = 4,
+  parameter int CIN = 2,
+  parameter int COUT = 4,
+  parameter int T = 2,
+  parameter int IN_BITS = 1,
+  parameter int W_BITS = 8,
+  parameter int ACC_BITS = 16,
+  parameter int CUR_BITS = 20,
+  parameter int F = 4,
+  parameter int PO = 1,
+  parameter int PI = 1,
+  parameter int BIAS_PER_TOKEN = 0,
+  parameter WEIGHT_FILE = "",
+  parameter BIAS_FILE = "",
+  parameter THETA_FILE = ""
+) (
+  input  logic clk,
+  input  logic rst_n,
+  input  logic s_valid,
+  output logic s_ready,
+  input  logic [((T * CIN * IN_BITS > 0) ? T * CIN * IN_BITS : 1) - 1:0] s_data,
+  output logic m_valid,
+  input  logic m_ready,
+  output logic [T * COUT - 1:0] m_data,
+  output logic [63:0] busy_cycles
+);
+  // ------------------------------------------------------------ derived sizes
+  localparam int CPI = CIN / PI;                       // channel groups per tap
+  localparam int J = K * K * CPI;                      // fan-in ops per (og, t)
+  localparam int G = (COUT + PO - 1) / PO;             // output-channel groups
+  localparam int NPOS = H * W;
+  localparam int XW = (T * CIN * IN_BITS > 0) ? T * CIN * IN_BITS : 1;
+  localparam int LB_DEPTH = (K == 3) ? 3 * W : 2;
+  localparam int WDEPTH = (G * J > 0) ? G * J : 1;
+  localparam int WW = PO * PI * W_BITS;
+  localparam int BDEPTH = (BIAS_PER_TOKEN != 0) ? NPOS * G : G;
+  localparam int BW = PO * CUR_BITS;
+  localparam int LW = CUR_BITS + 1;                    // V + I
+
+  localparam int YB = (H > 1) ? $clog2(H) : 1;
+  localparam int XB = (W > 1) ? $clog2(W) : 1;
+  localparam int GB = (G > 1) ? $clog2(G) : 1;
+  localparam int TB = (T > 1) ? $clog2(T) : 1;
+  localparam int JB = $clog2(J + 1) + 1;               // j in 0 .. J
+  localparam int CB = (CPI > 1) ? $clog2(CPI) : 1;
+  localparam int LBA = (LB_DEPTH > 1) ? $clog2(LB_DEPTH) : 1;
+  localparam int WA = (WDEPTH > 1) ? $clog2(WDEPTH) : 1;
+  localparam int BA = (BDEPTH > 1) ? $clog2(BDEPTH) : 1;
+  localparam int SB = (G * T > 1) ? $clog2(G * T) : 1;
+  localparam int NSEL = (T * CPI > 0) ? T * CPI : 1;   // fan-in slices of a word
+  localparam int EB = (NSEL > 1) ? $clog2(NSEL) : 1;
+
+  localparam logic [1:0] OP_NOP = 2'd0, OP_FETCH = 2'd1, OP_LIF = 2'd2, OP_EMIT = 2'd3;
+
+  // ------------------------------------------------------------ ROMs
+  logic [BW-1:0] bias_rom [0:BDEPTH-1];
+  logic [BW-1:0] theta_rom [0:G-1];
+  initial begin
+    if (BIAS_FILE != "") $readmemh(BIAS_FILE, bias_rom);
+    if (THETA_FILE != "") $readmemh(THETA_FILE, theta_rom);
+  end
+
+  // ------------------------------------------------------------ issue stage state
+  logic [GB-1:0] og;
+  logic [TB-1:0] t;
+  logic [JB-1:0] j;
+  logic [CB-1:0] cg;
+  logic [1:0] kx, ky;
+  logic emit_ph;
+  logic [WA-1:0] wbase;
+  logic [BA-1:0] bbase;
+  logic [YB-1:0] y_o;
+  logic [XB-1:0] x_o;
+
+  logic avail;          // the window of position (y_o, x_o) is in the buffer
+  logic stall;          // stage A holds an EMIT the output register cannot take
+  logic issue;
+  logic [1:0] op;
+  logic last_x, last_y;
+
+  assign last_x = (x_o == XB'(W - 1));
+  assign last_y = (y_o == YB'(H - 1));
+  assign issue = avail && !stall;
+  always_comb begin
+    if (emit_ph) op = OP_EMIT;
+    else if (j == JB'(J)) op = OP_LIF;
+    else op = OP_FETCH;
+  end
+
+  logic lif_last_t, lif_last_g;
+  assign lif_last_t = (t == TB'(T - 1));
+  assign lif_last_g = (og == GB'(G - 1));
+
+  always_ff @(posedge clk) begin
+    if (!rst_n) begin
+      og <= '0;
+      t <= '0;
+      j <= '0;
+      cg <= '0;
+      kx <= '0;
+      ky <= '0;
+      emit_ph <= 1'b0;
+      wbase <= '0;
+      bbase <= '0;
+      y_o <= '0;
+      x_o <= '0;
+    end else if (issue) begin
+      case (op)
+        OP_FETCH: begin
+          j <= j + 1'b1;
+          if (cg == CB'(CPI - 1)) begin
+            cg <= '0;
+            if (kx == 2'(K - 1)) begin
+              kx <= '0;
+              ky <= ky + 1'b1;
+            end else begin
+              kx <= kx + 1'b1;
+            end
+          end else begin
+            cg <= cg + 1'b1;
+          end
+        end
+        OP_LIF: begin
+          j <= '0;
+          cg <= '0;
+          kx <= '0;
+          ky <= '0;
+          if (lif_last_t) begin
+            t <= '0;
+            wbase <= wbase + WA'(J);
+            if (lif_last_g) emit_ph <= 1'b1;
+            else og <= og + 1'b1;
+          end else begin
+            t <= t + 1'b1;
+          end
+        end
+        default: begin  // OP_EMIT: next position
+          emit_ph <= 1'b0;
+          og <= '0;
+          wbase <= '0;
+          if (last_x) begin
+            x_o <= '0;
+            if (last_y) begin
+              y_o <= '0;
+              bbase <= '0;
+            end else begin
+              y_o <= y_o + 1'b1;
+              bbase <= (BIAS_PER_TOKEN != 0) ? bbase + BA'(G) : '0;
+            end
+          end else begin
+            x_o <= x_o + 1'b1;
+            bbase <= (BIAS_PER_TOKEN != 0) ? bbase + BA'(G) : '0;
+          end
+        end
+      endcase
+    end
+  end
+
+  logic emit_issue;
+  assign emit_issue = issue && (op == OP_EMIT);
+
+  // ------------------------------------------------------------ input side + line buffer
+  logic wr;
+  assign wr = s_valid && s_ready;
+  logic [LBA-1:0] lb_waddr, lb_raddr;
+  logic pad;
+
+  if (K == 3) begin : g_k3
+    // d = (global input row) − (global output row) ∈ {0, 1, 2}; slots rotate mod 3.
+    logic [1:0] d, in_slot, out_slot;
+    logic [XB-1:0] c_in;
+    logic last_x_in;
+    logic [XB:0] cin_p1, xo_p1, lim_in, lim_o;
+    assign last_x_in = (c_in == XB'(W - 1));
+    assign cin_p1 = {1'b0, c_in} + 1'b1;
+    assign xo_p1 = {1'b0, x_o} + 1'b1;
+    assign lim_in = last_x_in ? {1'b0, c_in} : cin_p1;    // min(c_in + 1, W − 1)
+    assign lim_o = last_x ? {1'b0, x_o} : xo_p1;          // min(x_o + 1, W − 1)
+
+    // write (r, c) overwrites row r−3: allowed once output (r−2, min(c+1, W−1)) is done
+    assign s_ready = (d < 2'd2) || (d == 2'd2 && {1'b0, x_o} > lim_in);
+    // output (y, x) needs input (min(y+1, H−1), min(x+1, W−1))
+    always_comb begin
+      if (!last_y) avail = (d > 2'd1) || (d == 2'd1 && {1'b0, c_in} > lim_o);
+      else avail = (d > 2'd0) || (d == 2'd0 && {1'b0, c_in} > lim_o);
+    end
+
+    logic in_row_done, out_row_done;
+    assign in_row_done = wr && last_x_in;
+    assign out_row_done = emit_issue && last_x;
+    always_ff @(posedge clk) begin
+      if (!rst_n) begin
+        d <= '0;
+        in_slot <= '0;
+        out_slot <= '0;
+        c_in <= '0;
+      end else begin
+        if (wr) c_in <= last_x_in ? '0 : c_in + 1'b1;
+        if (in_row_done) in_slot <= (in_slot == 2'd2) ? 2'd0 : in_slot + 1'b1;
+        if (out_row_done) out_slot <= (out_slot == 2'd2) ? 2'd0 : out_slot + 1'b1;
+        if (in_row_done && !out_row_done) d <= d + 1'b1;
+        else if (!in_row_done && out_row_done) d <= d - 1'b1;
+      end
+    end
+    assign lb_waddr = LBA'(in_slot) * LBA'(W) + LBA'(c_in);
+
+    // tap (ky, kx) of position (y_o, x_o): row slot (out_slot + ky − 1) mod 3
+    logic [2:0] rs;
+    logic [1:0] rslot;
+    assign rs = {1'b0, out_slot} + {1'b0, ky} + 3'd2;
+    assign rslot = (rs >= 3'd6) ? 2'(rs - 3'd6) : (rs >= 3'd3) ? 2'(rs - 3'd3) : rs[1:0];
+    assign pad = (ky == 2'd0 && y_o == '0) || (ky == 2'd2 && last_y)
+               || (kx == 2'd0 && x_o == '0) || (kx == 2'd2 && last_x);
+    // (column x_o + kx − 1 never underflows when the tap is not padded)
+    assign lb_raddr = pad ? '0 : LBA'(rslot) * LBA'(W) + LBA'(x_o) + LBA'(kx) - LBA'(1);
+  end else begin : g_k1
+    // two-entry ping-pong buffer
+    logic in_ptr, out_ptr;
+    logic [1:0] cnt;
+    assign s_ready = (cnt != 2'd2);
+    assign avail = (cnt != 2'd0);
+    always_ff @(posedge clk) begin
+      if (!rst_n) begin
+        in_ptr <= 1'b0;
+        out_ptr <= 1'b0;
+        cnt <= '0;
+      end else begin
+        if (wr) in_ptr <= !in_ptr;
+        if (emit_issue) out_ptr <= !out_ptr;
+        if (wr && !emit_issue) cnt <= cnt + 1'b1;
+        else if (!wr && emit_issue) cnt <= cnt - 1'b1;
+      end
+    end
+    assign lb_waddr = LBA'(in_ptr);
+    assign lb_raddr = LBA'(out_ptr);
+    assign pad = 1'b0;
+  end
+
+  // ------------------------------------------------------------ stage A registers
+  logic [1:0] a_op;
+  logic [TB-1:0] a_t;
+  logic [SB-1:0] a_sidx;                   // og·T + t (spike slot of the LIF)
+  logic [EB-1:0] a_sel;                    // fan-in slice t·(CIN/PI) + cg of the word
+  logic a_pad;
+  logic [BW-1:0] bias_q, theta_q;
+  logic [SB-1:0] sidx;
+  assign sidx = SB'(og) * SB'(T) + SB'(t);
+  logic [BA-1:0] baddr;
+  assign baddr = bbase + BA'(og);
+
+  always_ff @(posedge clk) begin
+    if (!rst_n) begin
+      a_op <= OP_NOP;
+    end else if (!stall) begin
+      a_op <= issue ? op : OP_NOP;
+    end
+  end
+  always_ff @(posedge clk) begin
+    if (!stall) begin
+      a_t <= t;
+      a_sidx <= sidx;
+      a_sel <= EB'(32'(t) * CPI + 32'(cg));
+      a_pad <= pad;
+      bias_q <= bias_rom[baddr];
+      theta_q <= theta_rom[og];
+    end
+  end
+  assign stall = (a_op == OP_EMIT) && m_valid && !m_ready;
+
+  // ------------------------------------------------------------ fan-in datapath
+  logic [PO-1:0][ACC_BITS-1:0] psum;       // Σ_u w·x of this cycle, per output
+
+  if (J > 0) begin : g_fanin
+    logic [XW-1:0] lb_mem [0:LB_DEPTH-1];
+    logic [XW-1:0] lb_q;
+    logic [WW-1:0] w_rom [0:WDEPTH-1];
+    logic [WW-1:0] w_q;
+    logic [WA-1:0] waddr;
+    initial begin
+      if (WEIGHT_FILE != "") $readmemh(WEIGHT_FILE, w_rom);
+    end
+    assign waddr = wbase + WA'(j);
+    always_ff @(posedge clk) begin
+      if (wr) lb_mem[lb_waddr] <= s_data;
+    end
+    always_ff @(posedge clk) begin
+      if (!stall) begin
+        lb_q <= lb_mem[lb_raddr];
+        w_q <= w_rom[waddr];
+      end
+    end
+
+    // elements t·CIN + cg·PI + u, u < PI: an aligned slice of PI·IN_BITS bits (a mux)
+    logic [PI*IN_BITS-1:0] xs;
+    assign xs = lb_q[32'(a_sel) * (PI * IN_BITS) +: PI * IN_BITS];
+    always_comb begin
+      for (int o = 0; o < PO; o++) begin
+        psum[o] = '0;
+        for (int u = 0; u < PI; u++) begin
+          if (IN_BITS == 1) begin
+            if (xs[u * IN_BITS] && !a_pad)
+              psum[o] = psum[o] + ACC_BITS'($signed(w_q[(o * PI + u) * W_BITS +: W_BITS]));
+          end else if (!a_pad) begin
+            psum[o] = psum[o]
+              + ACC_BITS'($signed({1'b0, xs[u * IN_BITS +: IN_BITS]}))
+              * ACC_BITS'($signed(w_q[(o * PI + u) * W_BITS +: W_BITS]));
+          end
+        end
+      end
+    end
+  end else begin : g_nofanin
+    // CIN = 0: every input was pruned; acc stays 0 and the output is the LIF of the bias.
+    assign psum = '0;
+    /* verilator lint_off UNUSEDSIGNAL */
+    // (the 1-bit placeholder words and the tap/address state carry no data here)
+    logic unused;
+    assign unused = ^{s_data, lb_waddr, lb_raddr, a_sel, a_pad, wbase, j, cg};
+    /* verilator lint_on UNUSEDSIGNAL */
+  end
+
+  // ------------------------------------------------------------ accumulate + LIF
+  logic [PO-1:0][ACC_BITS-1:0] acc;
+  logic [PO-1:0][CUR_BITS-1:0] vmem;
+  logic [PO-1:0] spikes;
+  logic [PO-1:0][CUR_BITS-1:0] vnext;
+  for (genvar o = 0; o < PO; o++) begin : g_lif
+    logic signed [CUR_BITS-1:0] cur, vold, th;
+    logic signed [LW-1:0] tot;
+    assign cur = (CUR_BITS'($signed(acc[o])) <<< F) + $signed(bias_q[o * CUR_BITS +: CUR_BITS]);
+    assign vold = (a_t == '0) ? '0 : $signed(vmem[o]);
+    assign th = $signed(theta_q[o * CUR_BITS +: CUR_BITS]);
+    assign tot = LW'(vold) + LW'(cur);
+    assign vnext[o] = CUR_BITS'(tot >>> 1);
+    assign spikes[o] = ($signed(vnext[o]) >= th);
+  end
+
+  logic [G*T*PO-1:0] spk;                  // spikes of the position, slot (og·T + t)·PO + o
+  always_ff @(posedge clk) begin
+    if (!rst_n) begin
+      acc <= '0;
+    end else if (!stall) begin
+      if (a_op == OP_FETCH) begin
+        for (int o = 0; o < PO; o++) acc[o] <= acc[o] + psum[o];
+      end else if (a_op == OP_LIF) begin
+        acc <= '0;
+      end
+    end
+  end
+  always_ff @(posedge clk) begin
+    if (!stall && a_op == OP_LIF) begin
+      for (int o = 0; o < PO; o++) vmem[o] <= spikes[o] ? '0 : vnext[o];
+      spk[a_sidx * PO +: PO] <= spikes;
+    end
+  end
+
+  // ------------------------------------------------------------ output register
+  logic [T*COUT-1:0] word;
+  always_comb begin
+    for (int tt = 0; tt < T; tt++)
+      for (int c = 0; c < COUT; c++)
+        word[tt * COUT + c] = spk[((c / PO) * T + tt) * PO + (c % PO)];
+  end
+  always_ff @(posedge clk) begin
+    if (!rst_n) begin
+      m_valid <= 1'b0;
+    end else if (a_op == OP_EMIT && !stall) begin
+      m_valid <= 1'b1;
+    end else if (m_ready) begin
+      m_valid <= 1'b0;
+    end
+  end
+  always_ff @(posedge clk) begin
+    if (a_op == OP_EMIT && !stall) m_data <= word;
+  end
+
+  // ------------------------------------------------------------ busy counter
+  always_ff @(posedge clk) begin
+    if (!rst_n) busy_cycles <= '0;
+    else if (issue) busy_cycles <= busy_cycles + 64'd1;
+  end
+endmodule

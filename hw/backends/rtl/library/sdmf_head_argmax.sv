@@ -1,0 +1,198 @@
+// sdmf_head_argmax — classifier head: pooled sums, integer linear layer, arg-max.
+//
+// Input : N words per frame (tokens), T·D elements of R_BITS (unsigned), element t·D + d.
+// pooled[d] = Σ_{t, n} R[t][d][n]                                   (POOL_BITS, unsigned)
+// logit[k]  = (Σ_d W[k][d] · pooled[d]) · 2^SHIFT + B[k]           (LOGIT_BITS, signed)
+// Output: K + 1 words of LOGIT_BITS per frame: logit[0] … logit[K−1], then the class
+//         arg-max (ties to the lowest index, zero-extended); m_last marks the class word.
+// Schedule: each token takes D cycles (one channel per cycle; pooled is a rotating
+// register chain, the token a shift register); then K·D multiply-accumulate cycles
+// (weight ROM read one cycle ahead) + 1 drain cycle; then the K + 1 output transfers.
+// busy_cycles per frame = N·D + K·D + 1 + (K + 1).
+// WEIGHT_FILE: one W_BITS two's-complement weight per line, address k·D + d.
+// BIAS_FILE  : one LOGIT_BITS two's-complement bias per line, address k.
+module sdmf_head_argmax #(
+  parameter int N = 4,
+  parameter int T = 1,
+  parameter int D = 4,
+  parameter int K = 2,
+  parameter int R_BITS = 2,
+  parameter int W_BITS = 8,
+  parameter int POOL_BITS = 8,
+  parameter int LOGIT_BITS = 24,
+  parameter int SHIFT = 0,
+  parameter WEIGHT_FILE = "",
+  parameter BIAS_FILE = ""
+) (
+  input  logic clk,
+  input  logic rst_n,
+  input  logic s_valid,
+  output logic s_ready,
+  input  logic [T * D * R_BITS - 1:0] s_data,
+  output logic m_valid,
+  input  logic m_ready,
+  output logic [LOGIT_BITS-1:0] m_data,
+  output logic m_last,
+  output logic [63:0] busy_cycles
+);
+  localparam int NB = (N > 1) ? $clog2(N) : 1;
+  localparam int DB = (D > 1) ? $clog2(D) : 1;
+  localparam int KB = (K > 1) ? $clog2(K) : 1;
+  localparam int EB = $clog2(K + 1);
+  localparam int WA = (K * D > 1) ? $clog2(K * D) : 1;
+  localparam int TB = T * D * R_BITS;
+
+  logic [W_BITS-1:0] w_rom [0:K*D-1];
+  logic [LOGIT_BITS-1:0] b_rom [0:K-1];
+  initial begin
+    if (WEIGHT_FILE != "") $readmemh(WEIGHT_FILE, w_rom);
+    if (BIAS_FILE != "") $readmemh(BIAS_FILE, b_rom);
+  end
+
+  localparam logic [2:0] S_IN = 3'd0, S_ACC = 3'd1, S_LIN = 3'd2, S_DRAIN = 3'd3, S_OUT = 3'd4;
+  logic [2:0] st;
+  logic [NB-1:0] n;
+  logic [DB-1:0] d;                      // channel step (ACC) / issue channel (LIN)
+  logic [KB-1:0] k;                      // issue class (LIN)
+  logic [WA-1:0] waddr;
+  logic [TB-1:0] tok;                    // token being pooled, shifted one channel per cycle
+  logic [D*POOL_BITS-1:0] pooled;        // element 0 = channel under the head
+  logic [EB-1:0] e;                      // output word index
+
+  // ------------------------------------------------------------ pooling
+  logic [POOL_BITS-1:0] tsum, head_old, head_new;
+  always_comb begin
+    tsum = '0;
+    for (int t = 0; t < T; t++) tsum = tsum + POOL_BITS'(tok[t * D * R_BITS +: R_BITS]);
+  end
+  assign head_old = pooled[POOL_BITS-1:0];
+  assign head_new = ((n == '0) ? '0 : head_old) + tsum;
+
+  logic last_d, last_n, last_k;
+  assign last_d = (d == DB'(D - 1));
+  assign last_n = (n == NB'(N - 1));
+  assign last_k = (k == KB'(K - 1));
+  assign s_ready = (st == S_IN) || (st == S_ACC && last_d && !last_n);
+
+  logic fire;
+  assign fire = s_valid && s_ready;
+
+  // shift every time block of the token down by one channel
+  logic [TB-1:0] tok_shift;
+  always_comb begin
+    for (int t = 0; t < T; t++)
+      tok_shift[t * D * R_BITS +: D * R_BITS] = (D * R_BITS)'(tok[t * D * R_BITS +: D * R_BITS] >> R_BITS);
+  end
+
+  // ------------------------------------------------------------ linear (stage M one cycle behind)
+  logic m_act, m_lastd, m_first;         // stage M: active, last channel of a class, first channel
+  logic [KB-1:0] m_k;
+  logic [W_BITS-1:0] w_q;
+  logic [LOGIT_BITS-1:0] b_q;
+  logic [LOGIT_BITS-1:0] lacc, prod, lsum, logit;
+  assign prod = LOGIT_BITS'($signed(w_q)) * LOGIT_BITS'(head_old);
+  assign lsum = (m_first ? '0 : lacc) + prod;
+  assign logit = (lsum << SHIFT) + b_q;
+
+  // rotate the pooled chain by one channel, the head element (re)entering at the tail
+  logic [D*POOL_BITS-1:0] rot_new, rot_old;
+  if (D > 1) begin : g_rot
+    assign rot_new = {head_new, pooled[D*POOL_BITS-1:POOL_BITS]};
+    assign rot_old = {head_old, pooled[D*POOL_BITS-1:POOL_BITS]};
+  end else begin : g_rot1
+    assign rot_new = head_new;
+    assign rot_old = head_old;
+  end
+
+  logic [K*LOGIT_BITS-1:0] logits;
+  logic [LOGIT_BITS-1:0] best;
+  logic [KB-1:0] cls;
+
+  always_ff @(posedge clk) begin
+    w_q <= w_rom[waddr];
+    b_q <= b_rom[k];
+  end
+
+  always_ff @(posedge clk) begin
+    if (!rst_n) begin
+      st <= S_IN;
+      n <= '0;
+      d <= '0;
+      k <= '0;
+      waddr <= '0;
+      e <= '0;
+      m_act <= 1'b0;
+    end else begin
+      m_act <= 1'b0;
+      case (st)
+        S_IN: if (fire) begin
+          st <= S_ACC;
+          d <= '0;
+        end
+        S_ACC: begin
+          d <= last_d ? '0 : d + 1'b1;
+          if (last_d) begin
+            n <= last_n ? '0 : n + 1'b1;
+            if (last_n) begin
+              st <= S_LIN;
+              k <= '0;
+              waddr <= '0;
+            end else if (!fire) begin
+              st <= S_IN;
+            end
+          end
+        end
+        S_LIN: begin
+          m_act <= 1'b1;
+          m_first <= (d == '0);
+          m_lastd <= last_d;
+          m_k <= k;
+          waddr <= waddr + 1'b1;
+          d <= last_d ? '0 : d + 1'b1;
+          if (last_d) begin
+            k <= last_k ? '0 : k + 1'b1;
+            if (last_k) st <= S_DRAIN;
+          end
+        end
+        S_DRAIN: begin
+          st <= S_OUT;
+          e <= '0;
+        end
+        default: begin  // S_OUT
+          if (m_ready) begin
+            e <= e + 1'b1;
+            if (e == EB'(K)) st <= S_IN;
+          end
+        end
+      endcase
+    end
+  end
+
+  always_ff @(posedge clk) begin
+    if (fire) tok <= s_data;
+    else if (st == S_ACC) tok <= tok_shift;
+    if (st == S_ACC) pooled <= rot_new;
+    else if (m_act) pooled <= rot_old;
+    if (m_act) begin
+      lacc <= lsum;
+      if (m_lastd) begin
+        logits[m_k * LOGIT_BITS +: LOGIT_BITS] <= logit;
+        if (m_k == '0 || $signed(logit) > $signed(best)) begin
+          best <= logit;
+          cls <= m_k;
+        end
+      end
+    end
+  end
+
+  // ------------------------------------------------------------ output
+  assign m_valid = (st == S_OUT);
+  assign m_last = (e == EB'(K));
+  assign m_data = m_last ? LOGIT_BITS'(cls) : logits[32'(e) * LOGIT_BITS +: LOGIT_BITS];
+
+  always_ff @(posedge clk) begin
+    if (!rst_n) busy_cycles <= '0;
+    else if (st == S_ACC || st == S_LIN || st == S_DRAIN || (st == S_OUT && m_ready))
+      busy_cycles <= busy_cycles + 64'd1;
+  end
+endmodule

@@ -1,0 +1,1 @@
+"""Support modules of the generated top (AXIS unpack, logit serializer, AXI4-Lite control)."""

@@ -1,0 +1,168 @@
+// AXI4-Lite control slave with the register map of a Vitis HLS s_axi_control block
+// (docs/hardware.md, "Top level"), plus read-only ID, IR hash, cycle counters,
+// configuration, status and optional per-layer busy counters (0x40 + 8*i).
+// Handshake with the core: `start` pulses when ap_start is set and the core can take
+// a new sample (`can_start`); `ready_evt` pulses when a sample's input is complete
+// (ap_ready), `done` when its output is complete (ap_done). Both are clear-on-read.
+module sdmf_axilite_ctrl #(
+    parameter int          ADDR_BITS = 7,
+    parameter logic [31:0] ID = 32'h5D3F0001,
+    parameter logic [31:0] IR_HASH = 32'h0,
+    parameter logic [31:0] CONFIG0 = 32'h0,
+    parameter logic [31:0] CONFIG1 = 32'h0,
+    parameter int          NUM_COUNTERS = 0
+) (
+    input  logic                 clk,
+    input  logic                 rst_n,
+    // AXI4-Lite
+    input  logic [ADDR_BITS-1:0] awaddr,
+    input  logic                 awvalid,
+    output logic                 awready,
+    input  logic [31:0]          wdata,
+    input  logic [3:0]           wstrb,
+    input  logic                 wvalid,
+    output logic                 wready,
+    output logic [1:0]           bresp,
+    output logic                 bvalid,
+    input  logic                 bready,
+    input  logic [ADDR_BITS-1:0] araddr,
+    input  logic                 arvalid,
+    output logic                 arready,
+    output logic [31:0]          rdata,
+    output logic [1:0]           rresp,
+    output logic                 rvalid,
+    input  logic                 rready,
+    output logic                 irq,
+    // core handshake
+    output logic                 start,      // one-cycle pulse: begin an inference
+    input  logic                 can_start,  // the input is free for a new sample
+    input  logic                 idle,       // no inference in flight
+    input  logic                 ready_evt,  // one-cycle pulse: a sample's input is complete
+    input  logic                 done,       // one-cycle pulse: an inference finished
+    input  logic [63:0]          cycles,     // latency of the last finished inference
+    input  logic [63:0]          interval,   // cycles between the last two finished inferences
+    input  logic [31:0]          status,
+    input  logic [64*(NUM_COUNTERS > 0 ? NUM_COUNTERS : 1)-1:0] counters
+);
+  logic ap_start, ap_done, ap_ready, auto_restart, gie;
+  logic [1:0] ier, isr;
+  logic [ADDR_BITS-1:0] aw_q;
+  logic aw_full, w_full;
+  /* verilator lint_off UNUSEDSIGNAL */  // registers use only some write-data bits
+  logic [31:0] w_q;
+  logic [3:0] ws_q;
+  /* verilator lint_on UNUSEDSIGNAL */
+
+  // ---------------------------------------------------------------- writes
+  assign awready = !aw_full;
+  assign wready = !w_full;
+  assign bresp = 2'b00;
+  wire do_write = aw_full && w_full && !bvalid;
+  wire [11:0] waddr = 12'(aw_q);
+
+  // ---------------------------------------------------------------- reads
+  logic [31:0] rmux;
+  wire [11:0] raddr = 12'(araddr);
+  wire do_read = arvalid && arready;
+  assign arready = !rvalid;
+  assign rresp = 2'b00;
+
+  // ---------------------------------------------------------------- core handshake
+  assign start = ap_start && can_start;
+  wire ap_idle = idle && !ap_start;
+  assign irq = gie && |(isr & ier);
+
+  always_ff @(posedge clk) begin
+    if (!rst_n) begin
+      aw_full <= 1'b0;
+      w_full <= 1'b0;
+      aw_q <= '0;
+      w_q <= '0;
+      ws_q <= '0;
+      bvalid <= 1'b0;
+      rvalid <= 1'b0;
+      rdata <= '0;
+      ap_start <= 1'b0;
+      ap_done <= 1'b0;
+      ap_ready <= 1'b0;
+      auto_restart <= 1'b0;
+      gie <= 1'b0;
+      ier <= '0;
+      isr <= '0;
+    end else begin
+      if (awvalid && awready) begin
+        aw_full <= 1'b1;
+        aw_q <= awaddr;
+      end
+      if (wvalid && wready) begin
+        w_full <= 1'b1;
+        w_q <= wdata;
+        ws_q <= wstrb;
+      end
+      if (bvalid && bready) bvalid <= 1'b0;
+      if (rvalid && rready) rvalid <= 1'b0;
+      // core events (a register write in the same cycle takes precedence below)
+      if (start && !auto_restart) ap_start <= 1'b0;
+      if (done) begin
+        ap_done <= 1'b1;
+        if (ier[0]) isr[0] <= 1'b1;
+      end
+      if (ready_evt) begin
+        ap_ready <= 1'b1;
+        if (ier[1]) isr[1] <= 1'b1;
+      end
+      if (do_write) begin
+        aw_full <= 1'b0;
+        w_full <= 1'b0;
+        bvalid <= 1'b1;
+        if (ws_q[0]) begin
+          case (waddr)
+            12'h00: begin
+              if (w_q[0]) ap_start <= 1'b1;
+              auto_restart <= w_q[7];
+              if (!w_q[7] && !w_q[0] && auto_restart) ap_start <= 1'b0;
+            end
+            12'h04: gie <= w_q[0];
+            12'h08: ier <= w_q[1:0];
+            12'h0C: isr <= isr ^ w_q[1:0];
+            default: ;
+          endcase
+        end
+      end
+      if (do_read) begin
+        rvalid <= 1'b1;
+        rdata <= rmux;
+        if (raddr == 12'h00) begin  // clear on read (a simultaneous event survives)
+          ap_done <= done;
+          ap_ready <= ready_evt;
+        end
+      end
+    end
+  end
+
+  always_comb begin
+    rmux = 32'h0;
+    case (raddr)
+      12'h00: rmux = {24'h0, auto_restart, 3'b000, ap_ready, ap_idle, ap_done, ap_start};
+      12'h04: rmux = {31'h0, gie};
+      12'h08: rmux = {30'h0, ier};
+      12'h0C: rmux = {30'h0, isr};
+      12'h10: rmux = ID;
+      12'h14: rmux = IR_HASH;
+      12'h18: rmux = cycles[31:0];
+      12'h1C: rmux = cycles[63:32];
+      12'h20: rmux = CONFIG0;
+      12'h24: rmux = CONFIG1;
+      12'h28: rmux = status;
+      12'h2C: rmux = 32'(NUM_COUNTERS);
+      12'h30: rmux = interval[31:0];
+      12'h34: rmux = interval[63:32];
+      default: begin
+        for (int i = 0; i < NUM_COUNTERS; i++) begin
+          if (raddr == 12'(12'h40 + 8 * i)) rmux = counters[64*i+:32];
+          if (raddr == 12'(12'h44 + 8 * i)) rmux = counters[64*i+32+:32];
+        end
+      end
+    endcase
+  end
+endmodule

@@ -1,0 +1,57 @@
+"""Small SystemVerilog text helpers for the RTL backend."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+
+class Literal(str):
+    """SystemVerilog text passed through verbatim (e.g. ``64'h...``)."""
+
+
+def sv_value(value: object) -> str:
+    """A parameter value as SystemVerilog text (ints, strings, (width, int) literals)."""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, int):
+        if value < 0:
+            return f"-{-value}"
+        return str(value) if value < (1 << 31) else f"{value.bit_length()}'h{value:x}"
+    if isinstance(value, Literal):
+        return str(value)
+    if isinstance(value, str):
+        return f'"{value}"'
+    if isinstance(value, tuple) and len(value) == 2:
+        width, v = value
+        return f"{max(1, int(width))}'h{int(v):x}"
+    raise TypeError(f"unsupported parameter value {value!r}")
+
+
+def instance(module: str, name: str, params: Mapping[str, object],
+             ports: Mapping[str, str], indent: str = "  ") -> str:
+    """``module #(.P(v), ...) name (.port(signal), ...);``"""
+    lines = [f"{indent}{module}"]
+    if params:
+        plist = [f"{indent}    .{k}({sv_value(v)})" for k, v in params.items()]
+        lines[0] += " #("
+        lines.append(",\n".join(plist))
+        lines.append(f"{indent}) {name} (")
+    else:
+        lines[0] += f" {name} ("
+    lines.append(",\n".join(f"{indent}    .{k}({v})" for k, v in ports.items()))
+    lines.append(f"{indent});")
+    return "\n".join(lines)
+
+
+def packed_list(values: list[int], bits: int) -> tuple[int, int]:
+    """A packed parameter: element ``i`` at bits ``[i·bits +: bits]`` (unsigned)."""
+    word = 0
+    for i, v in enumerate(values):
+        if v < 0 or v >= 1 << bits:
+            raise ValueError(f"value {v} does not fit {bits} unsigned bits")
+        word |= int(v) << (i * bits)
+    return max(bits, len(values) * bits), word
+
+
+def clog2(n: int) -> int:
+    return max(1, (max(1, n) - 1).bit_length())

@@ -1,0 +1,251 @@
+"""The generated top level ``sdmf_top``: AXI4-Stream in/out, AXI4-Lite control, units.
+
+Control (docs/hardware.md, "Top level"): ``ap_start`` opens the input for one
+sample (``BEATS`` beats, a wrong ``TLAST`` sets status bit 0), a cycle counter runs
+from start to the output beat with ``TLAST`` (``done``), which sets ``ap_done`` and
+the interrupt. With ``trace`` the top contains simulation-only monitors
+(```ifdef SDMF_TRACE``) that write every inter-unit transfer to
+``trace/<tap>.hex`` and every layer's busy counter at each done to
+``trace/busy.txt``.
+"""
+
+from __future__ import annotations
+
+from ...backends.base import GenOptions
+from ...graph import HwGraph, Stream, sanitize
+from ...layout import beats_per_sample
+from .sv import clog2, instance
+from .units import COMPUTE, HAS_BUSY, UNIT_INSTANCES, busy
+
+ID_VALUE = 0x5D3F0001
+INFLIGHT = 8          # inferences in flight at most (a power of two: the queue wraps)
+TRACE_DIR = "trace"
+
+
+def trace_streams(graph: HwGraph) -> list[Stream]:
+    """The streams the trace monitors record: every unit's own output (not forks/FIFOs)."""
+    out, seen = [], set()
+    for s in graph.streams:
+        src = graph.layers[s.src].kind
+        if src not in ("fork", "fifo") and s.dst != "output" and s.taps \
+                and s.taps[0] not in seen:
+            out.append(s)
+            seen.add(s.taps[0])
+    return out
+
+
+def trace_file(stream: Stream) -> str:
+    return f"{TRACE_DIR}/{stream.taps[0]}.hex"
+
+
+def config_words(graph: HwGraph) -> tuple[int, int]:
+    i = graph.info
+    T, _, H, W = i["input_shape"]
+    c0 = (T & 0xFF) | ((i["classes"] & 0xFF) << 8) | ((i["in_bits"] & 0xF) << 16) \
+        | ((i["weight_bits"] & 0xF) << 20)
+    return c0, (H & 0xFFFF) | ((W & 0xFFFF) << 16)
+
+
+def busy_layers(graph: HwGraph) -> list[str]:
+    """Layers with a busy counter: compute units first, then forks and FIFOs."""
+    layers = list(graph.layers.values())
+    return ([lay.name for lay in layers if lay.kind in COMPUTE]
+            + [lay.name for lay in layers if lay.kind in HAS_BUSY and lay.kind not in COMPUTE])
+
+
+def axil_addr_bits(n_counters: int) -> int:
+    return max(6, clog2(0x40 + 8 * n_counters))
+
+
+def top_ports(aw: int) -> list[tuple[str, int, str]]:
+    """``(direction, width, name)`` of the top's ports (AXI-Lite address width ``aw``)."""
+    lite = [("input", aw, "awaddr"), ("input", 1, "awvalid"), ("output", 1, "awready"),
+            ("input", 32, "wdata"), ("input", 4, "wstrb"), ("input", 1, "wvalid"),
+            ("output", 1, "wready"), ("output", 2, "bresp"), ("output", 1, "bvalid"),
+            ("input", 1, "bready"), ("input", aw, "araddr"), ("input", 1, "arvalid"),
+            ("output", 1, "arready"), ("output", 32, "rdata"), ("output", 2, "rresp"),
+            ("output", 1, "rvalid"), ("input", 1, "rready")]
+    return [("input", 1, "ap_clk"), ("input", 1, "ap_rst_n"),
+            ("input", 64, "s_axis_tdata"), ("input", 1, "s_axis_tvalid"),
+            ("output", 1, "s_axis_tready"), ("input", 1, "s_axis_tlast"),
+            ("output", 64, "m_axis_tdata"), ("output", 8, "m_axis_tkeep"),
+            ("output", 1, "m_axis_tvalid"), ("input", 1, "m_axis_tready"),
+            ("output", 1, "m_axis_tlast"),
+            *((d, w, f"s_axi_control_{n}") for d, w, n in lite),
+            ("output", 1, "interrupt")]
+
+
+def port_lines(aw: int, kind: str) -> list[str]:
+    """Port declarations (``logic`` for SystemVerilog, ``wire`` for the Verilog wrapper)."""
+    out = ["    (* X_INTERFACE_PARAMETER = \"ASSOCIATED_BUSIF s_axis:m_axis:s_axi_control, "
+           "ASSOCIATED_RESET ap_rst_n\" *)"]
+    ports = top_ports(aw)
+    for i, (d, w, n) in enumerate(ports):
+        rng = f"[{w - 1}:0] " if w > 1 else ""
+        sep = "," if i < len(ports) - 1 else ""
+        if n == "interrupt":
+            out += ["    /* verilator lint_off SYMRSVDWORD */  // the Vitis HLS name",
+                    "    (* X_INTERFACE_INFO = \"xilinx.com:signal:interrupt:1.0 interrupt "
+                    "INTERRUPT\" *)",
+                    "    (* X_INTERFACE_PARAMETER = \"SENSITIVITY LEVEL_HIGH\" *)"]
+        out.append(f"    {d:<6} {kind} {rng}{n}{sep}")
+        if n == "interrupt":
+            out.append("    /* verilator lint_on SYMRSVDWORD */")
+    return out
+
+
+def generate_wrapper(graph: HwGraph, options: GenOptions) -> str:
+    """``sdmf_ip``: a Verilog-2001 wrapper of ``sdmf_top`` for Vivado module references."""
+    aw = axil_addr_bits(len(busy_layers(graph)) if options.counters else 0)
+    conns = ",\n".join(f"      .{n}({n})" for _, _, n in top_ports(aw))
+    return "\n".join([
+        "// sdmf_ip — Verilog wrapper of sdmf_top (block designs reference Verilog modules).",
+        "module sdmf_ip (", *port_lines(aw, "wire"), ");",
+        "  sdmf_top u_top (", conns, "  );", "endmodule", ""])
+
+
+def generate_top(graph: HwGraph, options: GenOptions) -> str:
+    """SystemVerilog text of ``sdmf_top`` for ``graph``."""
+    T, C, H, W = graph.info["input_shape"]
+    in_bits = graph.info["in_bits"]
+    beats = beats_per_sample((T, C, H, W), in_bits)
+    counters = busy_layers(graph) if options.counters else []
+    aw = axil_addr_bits(len(counters))
+    c0, c1 = config_words(graph)
+    ir_hash = int(graph.info["ir_hash"][:8], 16)
+    bw = clog2(beats + 1)
+    lines = [
+        f"// sdmf_top — generated by sdmf hwgen from IR {graph.info['ir_hash'][:16]}…",
+        f"// model {graph.info.get('model')}, input [T, C, H, W] = {[T, C, H, W]}, "
+        f"{beats} input beats per sample. Do not edit.",
+        "module sdmf_top (",
+        *port_lines(aw, "logic"),
+        ");",
+        f"  localparam int BEATS = {beats};",
+        "",
+        "  // ------------------------------------------------------------ control",
+        "  // Inferences overlap: a new sample may start once the previous one's input is",
+        "  // complete; start times wait in a small queue until the matching output ends.",
+        f"  localparam int INFLIGHT = {INFLIGHT};",
+        "  logic start, done, in_open, input_done, tlast_error;",
+        f"  logic [{bw - 1}:0] beat;",
+        f"  logic [{clog2(INFLIGHT + 1) - 1}:0] in_flight;",
+        f"  logic [{clog2(INFLIGHT) - 1}:0] ts_wr, ts_rd;",
+        "  logic [63:0] now, cycles_last, interval_last, last_done;",
+        "  logic [63:0] started [0:INFLIGHT-1];",
+        "  logic in_valid, in_ready;",
+        "  assign in_valid = in_open && s_axis_tvalid;",
+        "  assign s_axis_tready = in_open && in_ready;",
+        f"  assign input_done = in_valid && in_ready && beat == {bw}'(BEATS - 1);",
+        "  assign done = m_axis_tvalid && m_axis_tready && m_axis_tlast;",
+        "  assign m_axis_tkeep = 8'hFF;",
+        "  always_ff @(posedge ap_clk) begin",
+        "    if (start) started[ts_wr] <= now;",
+        "  end",
+        "  always_ff @(posedge ap_clk) begin",
+        "    if (!ap_rst_n) begin",
+        "      in_open <= 1'b0;",
+        "      in_flight <= '0;",
+        "      ts_wr <= '0;",
+        "      ts_rd <= '0;",
+        "      beat <= '0;",
+        "      now <= '0;",
+        "      cycles_last <= '0;",
+        "      interval_last <= '0;",
+        "      last_done <= '0;",
+        "      tlast_error <= 1'b0;",
+        "    end else begin",
+        "      now <= now + 64'd1;",
+        "      if (start) begin",
+        "        in_open <= 1'b1;",
+        "        beat <= '0;",
+        "        ts_wr <= ts_wr + 1'b1;",
+        "      end",
+        "      if (in_valid && in_ready) begin",
+        f"        if (s_axis_tlast != (beat == {bw}'(BEATS - 1))) tlast_error <= 1'b1;",
+        "        beat <= beat + 1'b1;",
+        "      end",
+        "      if (input_done) in_open <= 1'b0;",
+        "      if (done) begin",
+        "        cycles_last <= now - started[ts_rd];",
+        "        interval_last <= now - last_done;",
+        "        last_done <= now;",
+        "        ts_rd <= ts_rd + 1'b1;",
+        "      end",
+        "      if (start && !done) in_flight <= in_flight + 1'b1;",
+        "      else if (!start && done) in_flight <= in_flight - 1'b1;",
+        "    end",
+        "  end",
+        "",
+    ]
+    lines.append(instance("sdmf_axilite_ctrl", "u_control", {
+        "ADDR_BITS": aw, "ID": (32, ID_VALUE), "IR_HASH": (32, ir_hash), "CONFIG0": (32, c0),
+        "CONFIG1": (32, c1), "NUM_COUNTERS": len(counters)}, {
+        **{p: f"s_axi_control_{p}" for p in (
+            "awaddr", "awvalid", "awready", "wdata", "wstrb", "wvalid", "wready", "bresp",
+            "bvalid", "bready", "araddr", "arvalid", "arready", "rdata", "rresp", "rvalid",
+            "rready")},
+        "clk": "ap_clk", "rst_n": "ap_rst_n", "irq": "interrupt", "start": "start",
+        "can_start": f"!in_open && in_flight != {clog2(INFLIGHT + 1)}'(INFLIGHT)",
+        "idle": "in_flight == '0", "ready_evt": "input_done", "done": "done",
+        "cycles": "cycles_last", "interval": "interval_last",
+        "status": "{31'h0, tlast_error}",
+        "counters": "{" + ", ".join(busy(graph.layers[n]) for n in reversed(counters)) + "}"
+        if counters else "64'h0"}))
+    lines += ["", "  // ------------------------------------------------------------ streams"]
+    for s in graph.streams:
+        if s.dst == "output":
+            lines.append(f"  logic {s.name}_valid, {s.name}_ready, {s.name}_last;")
+            lines.append(f"  logic [{s.word_bits - 1}:0] {s.name}_data;")
+            continue
+        lines.append(f"  logic {s.name}_valid, {s.name}_ready;  // {', '.join(s.taps)}")
+        if s.ignored:
+            lines.append("  /* verilator lint_off UNUSEDSIGNAL */  // consumer's input pruned")
+        lines.append(f"  logic [{max(1, s.word_bits) - 1}:0] {s.name}_data;")
+        if s.ignored:
+            lines.append("  /* verilator lint_on UNUSEDSIGNAL */")
+    for lay in graph.of_kind("fork"):
+        lines.append(f"  logic [{lay.widths['WORD'] - 1}:0] {sanitize(lay.name)}_data;")
+        for s in graph.outputs_of(lay.name):
+            lines.append(f"  assign {s.name}_data = {sanitize(lay.name)}_data;")
+    lines.append("  /* verilator lint_off UNUSEDSIGNAL */  // read only by counters/trace")
+    for lay in graph.layers.values():
+        if lay.kind in HAS_BUSY:
+            lines.append(f"  logic [63:0] {busy(lay)};")
+    lines.append("  /* verilator lint_on UNUSEDSIGNAL */")
+    lines += ["", "  // ------------------------------------------------------------ units"]
+    for lay in graph.layers.values():
+        lines.append(f"  // {lay.name} ({lay.kind}{': ' + ', '.join(lay.ops) if lay.ops else ''})")
+        lines.append(UNIT_INSTANCES[lay.kind](graph, lay))
+    if options.trace:
+        lines += _trace_block(graph)
+    lines += ["endmodule", ""]
+    return "\n".join(lines)
+
+
+def _trace_block(graph: HwGraph) -> list[str]:
+    streams = trace_streams(graph)
+    layers = busy_layers(graph)
+    out = ["", "`ifdef SDMF_TRACE",
+           "  // simulation only: every unit's output transfers, busy counters at each done",
+           f"  integer trace_fd [0:{len(streams)}];", "  integer inference;",
+           "  logic trace_done;  // one cycle after done: the counters include the last beat",
+           "  always @(posedge ap_clk) trace_done <= ap_rst_n && done;",
+           "  initial begin", "    inference = 0;"]
+    for i, s in enumerate(streams):
+        out.append(f"    trace_fd[{i}] = $fopen(\"{trace_file(s)}\", \"w\");")
+    out.append(f"    trace_fd[{len(streams)}] = $fopen(\"{TRACE_DIR}/busy.txt\", \"w\");")
+    out += ["  end", "  always @(posedge ap_clk) begin", "    if (ap_rst_n) begin"]
+    for i, s in enumerate(streams):
+        out.append(f"      if ({s.name}_valid && {s.name}_ready) "
+                   f"$fwrite(trace_fd[{i}], \"%h\\n\", {s.name}_data);")
+    out.append("      if (trace_done) begin")
+    for name in layers:
+        out.append(f"        $fwrite(trace_fd[{len(streams)}], \"%0d {name} %0d\\n\", inference, "
+                   f"{busy(graph.layers[name])});")
+    out.append(f"        for (int i = 0; i <= {len(streams)}; i++) $fflush(trace_fd[i]);")
+    out += ["        inference <= inference + 1;", "      end", "    end", "  end",
+            "  final begin",
+            f"    for (int i = 0; i <= {len(streams)}; i++) $fclose(trace_fd[i]);",
+            "  end", "`endif"]
+    return out

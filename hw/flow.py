@@ -1,0 +1,34 @@
+"""The generator's entry points: IR → graph → passes → backend → project folder."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from sdmf.quant.ir import IntegerIR
+
+from .backends.base import GenOptions, get_backend
+from .graph import HwGraph, from_ir
+from .passes import default_passes, run_passes
+from .units import Knobs
+from .writer import write_project
+
+
+def build_graph(ir: IntegerIR, backend: str = "rtl", target_cycles: int | None = None,
+                budget: int | None = None,
+                overrides: Mapping[str, Knobs] | None = None) -> HwGraph:
+    """The finished hardware graph of ``ir`` under ``backend``'s unit model."""
+    model = get_backend(backend).model
+    return run_passes(from_ir(ir), default_passes(target_cycles, budget, overrides), model)
+
+
+def generate(ir: IntegerIR | str | Path, out: str | Path, backend: str = "rtl",
+             trace: bool = False, counters: bool = False, target_cycles: int | None = None,
+             budget: int | None = None,
+             overrides: Mapping[str, Knobs] | None = None) -> dict[str, Any]:
+    """Write the project of ``ir`` to ``out``; returns its report (report.json)."""
+    if not isinstance(ir, IntegerIR):
+        ir = IntegerIR.load(ir)
+    graph = build_graph(ir, backend, target_cycles, budget, overrides)
+    return write_project(graph, out, backend, GenOptions(trace=trace, counters=counters))

@@ -1,0 +1,102 @@
+"""ChooseParallelism: per-layer PO/PI from a cycle target, a resource budget or overrides.
+
+* ``target_cycles``: every layer gets the cheapest knob setting (fewest parallel
+  lanes, then fewest cycles) whose analytic busy cycles are ≤ the target;
+* ``budget`` (total lanes): the smallest target whose cheapest settings fit;
+* neither: *balanced* — the target is the bottleneck at maximal parallelism (the
+  slowest layer at its fastest), so no layer is faster than the pipeline needs;
+* ``overrides`` ``{layer: {"PO": .., "PI": ..}}`` pin knobs of single layers (checked:
+  PI must divide CIN, PO ≤ COUT).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from ..graph import HwGraph, HwLayer
+from ..units import Knobs, UnitModel
+from .base import GraphPass
+
+
+class ChooseParallelism(GraphPass):
+    def __init__(self, target_cycles: int | None = None, budget: int | None = None,
+                 overrides: Mapping[str, Knobs] | None = None) -> None:
+        if target_cycles is not None and target_cycles < 1:
+            raise ValueError(f"target_cycles must be >= 1, got {target_cycles}")
+        if budget is not None and budget < 1:
+            raise ValueError(f"budget must be >= 1, got {budget}")
+        self.target_cycles = target_cycles
+        self.budget = budget
+        self.overrides = dict(overrides or {})
+
+    @staticmethod
+    def _best(layer: HwLayer, model: UnitModel, target: int) -> tuple[Knobs, bool]:
+        """Cheapest knobs meeting ``target`` (or the fastest, flagged False)."""
+        cands = [(model.cost(layer, k), model.cycles(layer, k), k)
+                 for k in model.candidates(layer)]
+        ok = [c for c in cands if c[1] <= target]
+        if ok:
+            return min(ok, key=lambda c: (c[0], c[1]))[2], True
+        return min(cands, key=lambda c: (c[1], c[0]))[2], False
+
+    def _plan(self, layers: list[HwLayer], model: UnitModel, target: int) -> dict[str, Knobs]:
+        return {lay.name: self._best(lay, model, target)[0] for lay in layers}
+
+    def apply(self, graph: HwGraph, model: UnitModel) -> HwGraph:
+        for name in self.overrides:
+            if name not in graph.layers:
+                raise ValueError(f"parallelism override names layer {name!r}, which does not "
+                                 f"exist; layers: {', '.join(graph.layers)}")
+        free = [lay for lay in graph.layers.values()
+                if model.knobs(lay) and lay.name not in self.overrides]
+        for name, knobs in self.overrides.items():
+            lay = graph.layers[name]
+            model.validate(lay, knobs)
+            missing = set(model.knobs(lay)) - set(knobs)
+            base = self._best(lay, model, self.target_cycles or 1)[0] if missing else {}
+            lay.parallel = {**base, **knobs}
+            lay.notes.append(f"parallelism overridden: {knobs}")
+        fixed = [model.cycles(lay, lay.parallel if lay.name in self.overrides else {})
+                 for lay in graph.layers.values() if lay not in free]
+        fastest = [min(model.cycles(lay, k) for k in model.candidates(lay)) for lay in free]
+        floor = max([*fixed, *fastest], default=1)
+        if self.target_cycles is not None:
+            target, mode = self.target_cycles, "target"
+        elif self.budget is not None:
+            target, mode = self._fit_budget(free, model, floor), "budget"
+        else:
+            target, mode = floor, "balanced"
+        for lay in free:
+            lay.parallel, met = self._best(lay, model, target)
+            if not met:
+                lay.notes.append(f"cannot meet {target} cycles; fastest setting chosen")
+        for lay in graph.layers.values():
+            if not model.knobs(lay):
+                lay.parallel = {}
+        graph.info["parallelism"] = {"mode": mode, "target_cycles": target,
+                                     "budget": self.budget,
+                                     "lanes": sum(model.cost(lay, lay.parallel)
+                                                  for lay in graph.layers.values()
+                                                  if model.knobs(lay))}
+        return graph
+
+    def _fit_budget(self, layers: list[HwLayer], model: UnitModel, floor: int) -> int:
+        """Smallest target (≥ the unavoidable floor) whose plan stays within the budget."""
+        targets = sorted({model.cycles(lay, k) for lay in layers
+                          for k in model.candidates(lay)} | {floor})
+        targets = [t for t in targets if t >= floor]
+
+        def lanes(t: int) -> int:
+            return sum(model.cost(lay, k) for lay, k in
+                       zip(layers, self._plan(layers, model, t).values()))
+
+        lo, hi = 0, len(targets) - 1
+        if lanes(targets[hi]) > self.budget:  # type: ignore[operator]
+            return targets[hi]
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if lanes(targets[mid]) <= self.budget:  # type: ignore[operator]
+                hi = mid
+            else:
+                lo = mid + 1
+        return targets[lo]

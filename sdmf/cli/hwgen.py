@@ -1,0 +1,96 @@
+"""Generate hardware from an integer IR (hls4ml-style: IR → graph → passes → backend).
+
+Writes a project folder (rtl/, mem/, filelist.f, scripts/, report.json, report.md)
+atomically. Per-layer parallelism is balanced to the bottleneck by default; pin a
+cycle target with --target-cycles, a lane budget with --budget, or single layers
+with --par LAYER:PO=4,PI=2. Optionally synthesizes with Yosys (--synth xc7|xcup).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from sdmf.quant.ir import IntegerIR, IRError
+
+from .common import CliError, emit, format_table
+
+HELP = "generate the hardware project (RTL, memories, scripts, report) of an IR"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--ir", required=True, type=Path, help="IR file from `sdmf quantize`")
+    parser.add_argument("--out", required=True, type=Path, help="project folder to write")
+    parser.add_argument("--backend", default="rtl", help="code generator (default rtl)")
+    parser.add_argument("--trace", action="store_true",
+                        help="add simulation-only stream monitors (`ifdef SDMF_TRACE)")
+    parser.add_argument("--counters", action="store_true",
+                        help="per-layer busy counters readable over AXI4-Lite (0x40 + 8·i)")
+    parser.add_argument("--target-cycles", type=int, default=None,
+                        help="cycles per inference each layer must meet (default: balanced)")
+    parser.add_argument("--budget", type=int, default=None,
+                        help="total parallel lanes (Σ PO·PI); the fastest plan that fits")
+    parser.add_argument("--par", action="append", default=[], metavar="LAYER:K=V[,K=V]",
+                        help="pin a layer's knobs, e.g. sps.0:PO=4,PI=2 (repeatable)")
+    parser.add_argument("--synth", choices=["xc7", "xcup"], action="append", default=[],
+                        help="also run Yosys synth_xilinx for this family (repeatable)")
+    parser.add_argument("--json", action="store_true")
+
+
+def parse_overrides(items: list[str]) -> dict[str, dict[str, int]]:
+    """``["sps.0:PO=4,PI=2"]`` → ``{"sps.0": {"PO": 4, "PI": 2}}``."""
+    out: dict[str, dict[str, int]] = {}
+    for item in items:
+        layer, sep, knobs = item.rpartition(":")
+        if not sep or not layer:
+            raise CliError(f"--par {item!r}: expected LAYER:KNOB=VALUE[,KNOB=VALUE]")
+        for kv in knobs.split(","):
+            key, eq, value = kv.partition("=")
+            if not eq or not value.strip().isdigit():
+                raise CliError(f"--par {item!r}: {kv!r} is not KNOB=INTEGER")
+            out.setdefault(layer, {})[key.strip().upper()] = int(value)
+    return out
+
+
+def run(args: argparse.Namespace) -> int:
+    from sdmf.hw.flow import generate
+    from sdmf.hw.graph import GraphError
+    from sdmf.hw.synth import SynthError, synthesize
+
+    try:
+        ir = IntegerIR.load(args.ir)
+    except (FileNotFoundError, IRError) as exc:
+        raise CliError(str(exc)) from exc
+    try:
+        report = generate(ir, args.out, backend=args.backend, trace=args.trace,
+                          counters=args.counters, target_cycles=args.target_cycles,
+                          budget=args.budget, overrides=parse_overrides(args.par))
+    except (GraphError, ValueError) as exc:
+        raise CliError(str(exc)) from exc
+    synth: dict[str, Any] = {}
+    for fam in args.synth:
+        try:
+            synth[fam] = synthesize(args.out, fam)
+        except (SynthError, FileNotFoundError) as exc:
+            raise CliError(str(exc)) from exc
+    result = {"project": str(args.out), "report": report, "synth": synth}
+    emit(result, args.json, _text(args.out, report, synth))
+    return 0
+
+
+def _text(out: Path, report: dict[str, Any], synth: dict[str, Any]) -> str:
+    info = report["info"]
+    rows = [[lay["name"], lay["kind"], lay["parallel"].get("PO", ""),
+             lay["parallel"].get("PI", ""), lay["memory_bits"], lay["cycles"] or 0]
+            for lay in report["layers"]]
+    lines = [f"{out}: {report['backend']} project of {info['model']} "
+             f"(IR {info['ir_hash'][:12]})",
+             format_table(["layer", "kind", "PO", "PI", "mem bits", "cycles"], rows),
+             f"interval {info['cycles']['interval']:,} cycles (bottleneck "
+             f"{info['cycles']['bottleneck']}), {info['parallelism']['lanes']} lanes, "
+             f"{info['memory_bits']:,} memory bits"]
+    for fam, r in synth.items():
+        lines.append(f"yosys {fam}: LUT {r['LUT']:,}  LUTRAM {r['LUTRAM']:,}  FF {r['FF']:,}  "
+                     f"BRAM18 {r['BRAM18']}  DSP {r['DSP']}  CARRY {r['CARRY']}")
+    return "\n".join(lines)

@@ -1,0 +1,1 @@
+"""HDL of the simulation testbenches (sdmf_tb_network.sv)."""

@@ -1,0 +1,318 @@
+"""Whole-network RTL simulation against the golden model.
+
+:func:`simulate` generates the project of an IR with trace monitors, builds it with
+Verilator around ``sim/hdl/sdmf_tb_network.sv`` (through :mod:`sdmf.sim.runner`),
+runs the cocotb test :mod:`sdmf.sim.tests.tb_network` on N samples and compares,
+per sample, the predicted class, the logits and every stream tap with
+``GoldenModel(ir).run(x, taps=True)`` — exactly — and each layer's measured busy
+cycles with the analytic model of the generator.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from sdmf.hw.flow import generate
+from sdmf.hw.layout import pack_input
+from sdmf.quant.golden import GoldenModel
+from sdmf.quant.ir import IntegerIR
+
+from . import runner
+
+TB_TOP = "sdmf_tb_network"
+TB_MODULE = "sdmf.sim.tests.tb_network"
+TB_SOURCE = Path(__file__).resolve().parent / "hdl" / "sdmf_tb_network.sv"
+CYCLE_TOLERANCE = 0.10
+# --output-split 0: one C++ unit (the wheel's verilated.mk has no PCH include flag, so
+# split builds fail).
+BUILD_ARGS = ["+define+SDMF_TRACE", "-Wno-fatal", "--output-split", "0"]
+
+
+@dataclass
+class SampleReport:
+    index: int
+    label: int | None
+    golden_class: int
+    rtl_class: int | None
+    logits_equal: bool
+    taps_equal: bool
+    mismatched_taps: list[str]
+    cycles: int
+    golden_logits: list[int] = field(default_factory=list)
+    rtl_logits: list[int] = field(default_factory=list)
+
+    @property
+    def bit_exact(self) -> bool:
+        return self.logits_equal and self.taps_equal and self.rtl_class == self.golden_class
+
+
+@dataclass
+class LayerCycles:
+    name: str
+    kind: str
+    analytic: int
+    measured: int           # busy cycles of one inference (max over samples)
+    rel_error: float
+    pipelined_average: float | None = None   # per inference, overlapped pass
+
+    @property
+    def within_tolerance(self) -> bool:
+        ok = abs(self.rel_error) <= CYCLE_TOLERANCE
+        if self.pipelined_average is not None and self.analytic:
+            ok &= abs(self.pipelined_average / self.analytic - 1) <= CYCLE_TOLERANCE
+        return ok
+
+
+@dataclass
+class NetworkReport:
+    project: str
+    samples: list[SampleReport]
+    layers: list[LayerCycles]
+    compared_taps: list[str]
+    internal_taps: list[str]          # IR tensors inside a fused unit (not on a stream)
+    removed_taps: list[str]           # ops of units removed because all their channels were pruned
+    analytic_interval: int
+    pipelined_interval: int | None    # measured: cycles between the last two outputs, overlapped
+    build_seconds: float
+    sim_seconds: float
+    built: bool
+
+    @property
+    def bit_exact(self) -> bool:
+        return all(s.bit_exact for s in self.samples)
+
+    @property
+    def cycles_ok(self) -> bool:
+        return all(lay.within_tolerance for lay in self.layers)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["bit_exact"] = self.bit_exact
+        d["cycles_ok"] = self.cycles_ok
+        for s, sd in zip(self.samples, d["samples"]):
+            sd["bit_exact"] = s.bit_exact
+        return d
+
+
+class NetworkMismatchError(AssertionError):
+    """The RTL disagreed with the golden model (message names sample and tap)."""
+
+
+def decode_words(words: list[int], T: int, C: int, bits: int) -> np.ndarray:
+    """Position words → ``[positions, T, C]`` unsigned elements."""
+    mask = (1 << bits) - 1
+    n = T * C
+    out = np.empty((len(words), n), dtype=np.int64)
+    for p, w in enumerate(words):
+        out[p] = [(w >> (e * bits)) & mask for e in range(n)]
+    return out.reshape(len(words), T, C)
+
+
+def _read_hex(path: Path) -> list[int]:
+    if not path.exists():
+        raise NetworkMismatchError(f"trace file {path} was not written")
+    return [int(line, 16) for line in path.read_text().split()]
+
+
+def _signed(v: int, bits: int = 64) -> int:
+    return v - (1 << bits) if v >> (bits - 1) else v
+
+
+def _write_inputs(run: Path, x: np.ndarray, in_bits: int) -> None:
+    (run / "inputs").mkdir(parents=True, exist_ok=True)
+    for i, sample in enumerate(x):
+        beats = pack_input(sample, in_bits)
+        (run / "inputs" / f"input_{i}.hex").write_text("".join(f"{b:016x}\n" for b in beats))
+
+
+def simulate(ir: IntegerIR, x: torch.Tensor | np.ndarray, labels: list[int] | None = None,
+             work_dir: str | Path | None = None, target_cycles: int | None = None,
+             in_gap: int = 0, out_gap: int = 0, build_dir: str | Path | None = None,
+             seed: int = 1, overlap: bool = True) -> NetworkReport:
+    """Generate, build and run ``x[S, T, C, H, W]`` through the RTL; compare with golden.
+
+    ``work_dir`` keeps the project, run folder and traces (a temporary folder
+    otherwise, removed afterwards); ``build_dir`` pins the Verilator build (default:
+    a content-addressed cache under build/sim, reused when nothing changed).
+    ``in_gap``/``out_gap`` (0..255) insert random input bubbles / output back-pressure.
+    With ``overlap`` the samples run a second time back to back (each started at the
+    previous one's ap_ready), measuring the pipelined interval; both passes are compared.
+    """
+    golden = GoldenModel(ir)
+    counts = golden.to_counts(x)
+    xs = counts.numpy()
+    tmp = None
+    if work_dir is None:
+        tmp = Path(tempfile.mkdtemp(prefix="sdmf-sim-"))
+        work = tmp
+    else:
+        work = Path(work_dir).resolve()
+        work.mkdir(parents=True, exist_ok=True)
+    try:
+        return _simulate(ir, golden, xs, labels, work, target_cycles, in_gap, out_gap,
+                         build_dir, seed, overlap)
+    finally:
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _simulate(ir: IntegerIR, golden: GoldenModel, xs: np.ndarray, labels: list[int] | None,
+              work: Path, target_cycles: int | None, in_gap: int, out_gap: int,
+              build_dir: str | Path | None, seed: int, overlap: bool) -> NetworkReport:
+    project = work / "project"
+    report = generate(ir, project, trace=True, counters=True, target_cycles=target_cycles)
+    iface, trace = report["interface"], report["trace"]
+    sources = [project / s for s in report["sources"]] + [TB_SOURCE]
+    t0 = time.perf_counter()
+    bdir, built = runner.build(sources, TB_TOP, {"BEATS": iface["beats_per_sample"],
+                                                 "ADDR_BITS": iface["axil_addr_bits"]},
+                               build_dir, build_args=BUILD_ARGS)
+    build_s = time.perf_counter() - t0
+
+    run = work / "run"
+    if run.exists():
+        shutil.rmtree(run)
+    (run / trace["dir"]).mkdir(parents=True)
+    for mem in report["memories"]:
+        shutil.copyfile(project / mem, run / Path(mem).name)
+    _write_inputs(run, xs, ir.ops[0].attrs["bits"])
+    S = len(xs)
+    interval = report["info"]["cycles"]["interval"]
+    total = report["info"]["cycles"]["sum"]
+    cfg = {"samples": S, "in_gap": in_gap, "out_gap": out_gap, "overlap": overlap,
+           "timeout_cycles": 8 * (total + interval) + 50 * iface["beats_per_sample"] + 10_000,
+           "expect_regs": iface["registers"], "counters": iface["counters"],
+           "results": str(run / "tb_results.json")}
+    (run / "config.json").write_text(json.dumps(cfg))
+    t0 = time.perf_counter()
+    res = runner.run_test(bdir, TB_TOP, TB_MODULE, run,
+                          {"SDMF_NETWORK_CONFIG": str(run / "config.json")}, seed=seed)
+    sim_s = time.perf_counter() - t0
+    if not res.passed:
+        raise runner.SimFailure("network testbench failed:\n" + "\n".join(res.failures)
+                                + f"\n(log: {res.log})")
+    tb = json.loads((run / "tb_results.json").read_text())
+    g = golden.run(torch.from_numpy(xs), taps=True)
+    runs = 2 if overlap else 1
+    samples = _compare(g, run, trace, tb, labels, S, runs)
+    layers = _cycles(report, run / trace["busy"], S, runs)
+    _check_counters(tb, run / trace["busy"])
+    compared = [*sorted(trace["taps"]), ir.ops[-1].name]
+    removed = list(report["info"].get("removed_taps", []))
+    internal = [op.name for op in ir.ops if op.name not in compared and op.name not in removed]
+    return NetworkReport(project=str(project), samples=samples, layers=layers,
+                         compared_taps=compared, internal_taps=internal, removed_taps=removed,
+                         analytic_interval=interval,
+                         pipelined_interval=(tb.get("pipelined") or {}).get("interval"),
+                         build_seconds=build_s, sim_seconds=sim_s, built=built)
+
+
+def _compare(g: Any, run: Path, trace: dict[str, Any], tb: dict[str, Any],
+             labels: list[int] | None, S: int, runs: int) -> list[SampleReport]:
+    """Per sample: class, logits and every tap, in each of the ``runs`` passes."""
+    K = int(g.logits.shape[1])
+    beats: dict[int, list[tuple[int, int]]] = {}
+    for line in (run / "output.txt").read_text().splitlines():
+        frame, data, last = line.split()
+        beats.setdefault(int(frame), []).append((int(data, 16), int(last)))
+    taps: dict[str, np.ndarray] = {}
+    for name, t in trace["taps"].items():
+        words = _read_hex(run / t["file"])
+        want = runs * S * t["positions"]
+        if len(words) != want:
+            raise NetworkMismatchError(
+                f"tap {name}: {len(words)} words in {t['file']}, expected {want} "
+                f"({runs}×{S} inferences × {t['positions']} positions)")
+        arr = decode_words(words, t["T"], t["channels"], t["elem_bits"])
+        taps[name] = arr.reshape(runs * S, t["positions"], t["T"], t["channels"]) \
+            .transpose(0, 2, 3, 1)
+    out = []
+    for i in range(S):
+        gl = [int(v) for v in g.logits[i]]
+        logits: list[int] = []
+        rtl_class: int | None = None
+        logits_ok, mism = True, []
+        for r in range(runs):
+            frame = r * S + i
+            b = beats.get(frame, [])
+            got = [_signed(v) for v, _ in b[:K]]
+            cls = b[K][0] if len(b) == K + 1 else None
+            framing = len(b) == K + 1 and all(last == (j == K) for j, (_, last) in enumerate(b))
+            logits_ok &= framing and got == gl
+            if r == 0:
+                logits, rtl_class = got, cls
+            elif cls != rtl_class:
+                rtl_class = None
+            for name, arr in taps.items():
+                ref = g.taps[name][i].numpy()
+                if not np.array_equal(arr[frame], ref.reshape(arr[frame].shape)) \
+                        and name not in mism:
+                    mism.append(name)
+        out.append(SampleReport(
+            index=i, label=None if labels is None else int(labels[i]),
+            golden_class=int(g.pred[i]), rtl_class=rtl_class, logits_equal=logits_ok,
+            taps_equal=not mism, mismatched_taps=mism, cycles=int(tb["samples"][i]["cycles"]),
+            golden_logits=gl, rtl_logits=logits))
+    return out
+
+
+def _cycles(report: dict[str, Any], busy_file: Path, S: int, runs: int) -> list[LayerCycles]:
+    """Busy cycles per layer: per sample in the sequential pass (exact: one inference in
+    flight), and the average over the overlapped pass (counters dumped at each done)."""
+    cum: dict[str, list[int]] = {}
+    for line in busy_file.read_text().splitlines():
+        _, name, value = line.split()
+        cum.setdefault(name, []).append(int(value))
+    layers = []
+    for lay in report["layers"]:
+        if lay["name"] not in cum or lay["kind"] in ("fork", "fifo"):
+            continue
+        values = cum[lay["name"]]
+        per = [b - a for a, b in zip([0, *values[:S - 1]], values[:S])]
+        measured = max(per) if per else 0
+        analytic = int(lay["cycles"] or 0)
+        rel = (measured - analytic) / analytic if analytic else float(measured != 0)
+        avg = (values[runs * S - 1] - values[S - 1]) / S if runs > 1 and \
+            len(values) >= runs * S else None
+        layers.append(LayerCycles(lay["name"], lay["kind"], analytic, measured, rel, avg))
+    return layers
+
+
+def _check_counters(tb: dict[str, Any], busy_file: Path) -> None:
+    """The AXI4-Lite busy counters read after each sample equal the trace's dump."""
+    dumped: dict[tuple[int, str], int] = {}
+    for line in busy_file.read_text().splitlines():
+        i, name, value = line.split()
+        dumped[(int(i), name)] = int(value)
+    for s in tb["samples"]:
+        for name, value in s.get("counters", {}).items():
+            want = dumped.get((s["sample"], name))
+            if want != value:
+                raise NetworkMismatchError(
+                    f"sample {s['sample']}: AXI4-Lite busy counter of {name} reads {value}, "
+                    f"the trace dumped {want}")
+
+
+def check(report: NetworkReport) -> None:
+    """Raise :class:`NetworkMismatchError` naming the first disagreement."""
+    for s in report.samples:
+        if not s.bit_exact:
+            raise NetworkMismatchError(
+                f"sample {s.index}: golden class {s.golden_class}, RTL {s.rtl_class}; logits "
+                f"{'equal' if s.logits_equal else f'{s.rtl_logits} != {s.golden_logits}'}; "
+                f"mismatched taps: {s.mismatched_taps or 'none'}")
+    bad = [lay for lay in report.layers if not lay.within_tolerance]
+    if bad:
+        raise NetworkMismatchError("busy cycles off the analytic model by more than "
+                              f"{CYCLE_TOLERANCE:.0%}: " + ", ".join(
+                                  f"{lay.name} measured {lay.measured} vs {lay.analytic}"
+                                  for lay in bad))

@@ -1,0 +1,648 @@
+"""Randomized per-unit RTL tests: every unit of hw/backends/rtl/library against sdmf.quant.ops.
+
+Each test builds one parameterization with Verilator (sdmf.sim.runner, builds are
+reused when parameters match), writes the unit's ROM images in the layouts of
+docs/hardware.md, drives random and edge-case frames through the generic stream
+testbench (sim/tests/tb_stream.py, with random bubbles and back-pressure) and
+compares every output bit with the golden ops evaluated on int64 tensors, and
+``busy_cycles`` with the documented cycle formula. Select with ``-m rtl``.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from sdmf.quant import ops
+from sdmf.quant.bounds import analyze, bit_width
+from sdmf.quant.program import Op
+
+pytestmark = pytest.mark.rtl
+
+LIB = Path(__file__).resolve().parents[2] / "hw" / "backends" / "rtl" / "library"
+TB = "sdmf.sim.tests.tb_stream"
+
+
+def _tools_or_skip():
+    try:
+        from sdmf.sim import runner
+        runner.verilator_root()
+        import cocotb  # noqa: F401
+        import cocotb_tools.runner  # noqa: F401
+    except Exception as e:  # pragma: no cover - environment dependent
+        pytest.skip(f"RTL simulation tools unavailable: {e}")
+    return runner
+
+
+# ------------------------------------------------------------------ helpers
+
+
+def signed_bits(lo: int, hi: int) -> int:
+    """Two's-complement width holding [lo, hi] and at least one negative value."""
+    return bit_width(min(int(lo), -1), max(int(hi), 0))
+
+
+def hex_lines(words: list[int], width: int) -> str:
+    digits = max(1, -(-width // 4))
+    return "".join(f"{w:0{digits}x}\n" for w in words)
+
+
+def sv_bits(value: int, width: int) -> str:
+    from sdmf.sim.runner import sv_bits as _sv_bits
+    return _sv_bits(value, width)
+
+
+def pack(values, bits: int) -> int:
+    from sdmf.sim.streams import pack as _pack
+    return _pack([int(v) for v in values], bits)
+
+
+def position_words(x: torch.Tensor, bits: int) -> list[int]:
+    from sdmf.sim.streams import position_words as _pw
+    return _pw(x.numpy(), bits)
+
+
+def run_unit(tmp_path: Path, module: str, params: dict, inputs: list[dict],
+             outputs: list[dict], mems: dict[str, str] | None = None, seed: int = 0,
+             timeout: int = 200_000, tag: str = "case", hold: int = 0,
+             flow: str = "sv") -> dict:
+    """Build/reuse ``module`` with ``params``, run one case, return the testbench's result.
+
+    ``flow="yosys"`` simulates Yosys's elaboration of the unit instead of the source
+    (``read_verilog -sv; chparam; hierarchy; proc; opt; memory``, written back as
+    Verilog), checking that both tools give the source the same meaning.
+    """
+    runner = _tools_or_skip()
+    run_dir = tmp_path / tag
+    if run_dir.exists():
+        shutil.rmtree(run_dir)
+    run_dir.mkdir(parents=True)
+    for name, text in (mems or {}).items():
+        (run_dir / name).write_text(text)
+    case = {"inputs": inputs, "outputs": outputs, "seed": seed, "timeout": timeout,
+            "hold": hold}
+    (run_dir / "case.json").write_text(json.dumps(case))
+    env = {"SDMF_TB_CASE": str(run_dir / "case.json"),
+           "SDMF_TB_RESULT": str(run_dir / "result.json")}
+    if flow == "yosys":
+        net = runner.yosys_netlist(LIB / f"{module}.sv", module, params,
+                                   run_dir / "netlist.v", cwd=run_dir)
+        runner.build_and_run([net], module, {}, TB, test_dir=run_dir, extra_env=env,
+                             build_args=["-Wno-fatal"])
+    else:
+        runner.build_and_run([LIB / f"{module}.sv"], module, params, TB, test_dir=run_dir,
+                             extra_env=env)
+    res = json.loads((run_dir / "result.json").read_text())
+    assert not res["unsent"], f"inputs not fully consumed: {res['unsent']}"
+    return res
+
+
+def assert_words(got: list[int], want: list[int], what: str, decode=None) -> None:
+    """Exact comparison; on mismatch name the first differing word (decoded if possible)."""
+    assert len(got) == len(want), f"{what}: {len(got)} words, expected {len(want)}"
+    for i, (g, w) in enumerate(zip(got, want)):
+        if g != w:
+            detail = decode(i, g, w) if decode else ""
+            raise AssertionError(f"{what}: word {i} is {g:#x}, expected {w:#x} "
+                                 f"(differing bits {g ^ w:#x}) {detail}")
+
+
+def spike_decoder(T: int, C: int, per_frame: int):
+    def decode(i, g, w):
+        diff = [(e // C, e % C) for e in range(T * C) if ((g ^ w) >> e) & 1]
+        return (f"[frame {i // per_frame}, position {i % per_frame}; differing (t, c): "
+                f"{diff[:8]}]")
+    return decode
+
+
+# ------------------------------------------------------------------ sdmf_conv_lif
+
+
+def conv_widths(K: int, weight: torch.Tensor, bias: torch.Tensor, T: int, H: int, W: int,
+                in_bits: int, F: int) -> tuple[int, int]:
+    """ACC_BITS and CUR_BITS the way the generator derives them (quant.bounds)."""
+    cin = weight.shape[1]
+    prog = [Op("input", "input", (), {"bits": in_bits})]
+    src = "input"
+    if K == 1:
+        prog.append(Op("flat", "flatten", ("input",)))
+        src = "flat"
+    prog += [Op("conv", "conv2d" if K == 3 else "conv1d", (src,)),
+             Op("lif", "lif", ("conv",), {"frac_bits": F})]
+    theta = torch.ones(weight.shape[0], dtype=torch.int64)
+    params = {"conv.weight": weight.numpy(), "lif.bias": bias.numpy(), "lif.theta": theta.numpy()}
+    specs = analyze(prog, params, (T, cin, H, W))
+    acc, cur = specs["conv"], specs["lif.current"]
+    acc_bits = signed_bits(acc.lo, acc.hi)
+    cur_bits = signed_bits(min(cur.lo, int(bias.min()) if bias.numel() else 0),
+                           max(cur.hi, int(bias.max()) if bias.numel() else 0, 1))
+    return acc_bits, cur_bits
+
+
+def conv_images(K: int, weight: torch.Tensor, bias: torch.Tensor, theta: torch.Tensor,
+                PO: int, PI: int, w_bits: int, cur_bits: int) -> dict[str, str]:
+    """WEIGHT/BIAS/THETA files in the layouts of docs/hardware.md."""
+    cout, cin = weight.shape[:2]
+    G = -(-cout // PO)
+    w4 = weight.reshape(cout, cin, K, K)
+    fan = w4.permute(0, 2, 3, 1).reshape(cout, K * K * cin)     # f = (ky·K + kx)·CIN + i
+    steps = fan.shape[1] // PI if PI else 0
+    wwords = []
+    for og in range(G):
+        for j in range(steps):
+            vals = []
+            for o in range(PO):
+                c = og * PO + o
+                vals += (fan[c, j * PI:(j + 1) * PI].tolist() if c < cout else [0] * PI)
+            wwords.append(pack(vals, w_bits))
+
+    def group_word(vec, og):
+        return pack([int(vec[og * PO + o]) if og * PO + o < cout else 0 for o in range(PO)],
+                    cur_bits)
+
+    if bias.dim() == 1:
+        bwords = [group_word(bias, og) for og in range(G)]
+    else:
+        bwords = [group_word(bias[:, n], og) for n in range(bias.shape[1]) for og in range(G)]
+    twords = [group_word(theta, og) for og in range(G)]
+    return {"weights.mem": hex_lines(wwords or [0], PO * PI * w_bits),
+            "bias.mem": hex_lines(bwords, PO * cur_bits),
+            "theta.mem": hex_lines(twords, PO * cur_bits)}
+
+
+def conv_cycles(K, H, W, CIN, COUT, T, PO, PI) -> int:
+    """docs/hardware.md: busy cycles of one frame."""
+    J = K * K * CIN // PI
+    return H * W * (-(-COUT // PO) * T * (J + 1) + 1)
+
+
+CONV_CONFIGS = {
+    # first layer: 3×3 on multi-bit counts, PO = 3 with COUT = 5 (partial group), PI = 1
+    "k3_counts": dict(K=3, H=5, W=6, CIN=2, COUT=5, T=4, IN_BITS=4, W_BITS=6, PO=3, PI=1),
+    # 3×3 on spikes, PO = 1, PI = CIN
+    "k3_spikes": dict(K=3, H=4, W=4, CIN=4, COUT=5, T=2, IN_BITS=1, W_BITS=8, PO=1, PI=4),
+    # 1×1 on the residual stream with per-token bias, T = 4
+    "k1_tokens": dict(K=1, H=2, W=4, CIN=6, COUT=5, T=4, IN_BITS=3, W_BITS=5, PO=2, PI=3,
+                      BIAS_PER_TOKEN=1),
+    # every input pruned: output = LIF of the (per-token) bias
+    "k1_pruned": dict(K=1, H=1, W=4, CIN=0, COUT=3, T=4, IN_BITS=1, W_BITS=4, PO=2, PI=1,
+                      BIAS_PER_TOKEN=1),
+    # one kept channel in and out, T = 1, odd tiny frame
+    "k3_one": dict(K=3, H=3, W=2, CIN=1, COUT=1, T=1, IN_BITS=1, W_BITS=3, PO=1, PI=1),
+    # LIF probe: F = 0, unit weights, small negative biases: I = x + B walks through the
+    # floor-vs-truncation and V = θ corner cases of the leak and the threshold
+    "k1_lif": dict(K=1, H=2, W=8, CIN=1, COUT=4, T=4, IN_BITS=3, W_BITS=2, PO=4, PI=1, F=0),
+}
+
+
+def _conv_data(name: str, cfg: dict, variant: str, seed: int):
+    g = torch.Generator().manual_seed(seed)
+    K, CIN, COUT, T, H, W = (cfg[k] for k in ("K", "CIN", "COUT", "T", "H", "W"))
+    F = cfg.get("F", 4)
+    wmax = (1 << (cfg["W_BITS"] - 1)) - 1
+    xmax = (1 << cfg["IN_BITS"]) - 1
+    shape = (COUT, CIN, K, K) if K == 3 else (COUT, CIN)
+    if name == "k1_lif":
+        weight = torch.ones(shape, dtype=torch.int64)
+        bias = torch.tensor([-1, -3, -2, 0][:COUT])
+        frames = [torch.randint(0, xmax + 1, (T, CIN, H, W), generator=g) for _ in range(3)]
+        theta = torch.randint(1, 4, (COUT,), generator=g) if variant == "random" \
+            else torch.tensor([1, 2, 3, 1][:COUT])
+        acc_bits, cur_bits = conv_widths(K, weight, bias, T, H, W, cfg["IN_BITS"], F)
+        return weight, bias, theta, frames, acc_bits, cur_bits, F
+    if variant == "extreme":
+        sign = torch.randint(0, 2, shape, generator=g) * 2 - 1
+        weight = sign * wmax
+    else:
+        weight = torch.randint(-wmax, wmax + 1, shape, generator=g)
+    fan = max(1, K * K * CIN)
+    scale = (wmax * xmax * fan) // 3 + 1
+    bshape = (COUT, H * W) if cfg.get("BIAS_PER_TOKEN") else (COUT,)
+    bias = torch.randint(-scale << F, (scale << F) + 1, bshape, generator=g)
+    frames = [torch.randint(0, xmax + 1, (T, CIN, H, W), generator=g),
+              torch.zeros(T, CIN, H, W, dtype=torch.int64),
+              torch.full((T, CIN, H, W), xmax, dtype=torch.int64)]
+    if variant == "extreme":
+        frames = [frames[2], frames[0]]
+    acc_bits, cur_bits = conv_widths(K, weight, bias, T, H, W, cfg["IN_BITS"], F)
+    tmax = (1 << (cur_bits - 1)) - 1
+    if variant == "extreme":
+        # thresholds 1 and the largest representable value, alternating
+        theta = torch.tensor([1 if c % 2 == 0 else tmax for c in range(COUT)])
+    else:
+        theta = torch.randint(1, max(2, (scale << F) // 2), (COUT,), generator=g)
+        # every other channel fires exactly at V = θ on the all-zero frame (I = B there)
+        b0 = bias if bias.dim() == 1 else bias[:, 0]
+        for c in range(0, COUT, 2):
+            if b0[c] >= 2:
+                theta[c] = b0[c] // 2
+    return weight, bias, theta, frames, acc_bits, cur_bits, F
+
+
+def conv_case(name: str, variant: str):
+    """Parameters, ROM images, input words and golden output words of one conv case."""
+    cfg = dict(CONV_CONFIGS[name])
+    seed = 1000 + list(CONV_CONFIGS).index(name) * 10 + (variant == "extreme")
+    weight, bias, theta, frames, acc_bits, cur_bits, F = _conv_data(name, cfg, variant, seed)
+    # both variants share one build: the widths of the wider one (the extreme weights
+    # make ACC_BITS tight there), with θ clamped to the largest representable value
+    other = "random" if variant == "extreme" else "extreme"
+    o = _conv_data(name, cfg, other, seed + (1 if variant == "random" else -1))
+    acc_bits, cur_bits = max(acc_bits, o[4]), max(cur_bits, o[5])
+    if variant == "extreme" and name != "k1_lif":
+        theta[1::2] = (1 << (cur_bits - 1)) - 1
+    K, CIN, COUT, T, H, W = (cfg[k] for k in ("K", "CIN", "COUT", "T", "H", "W"))
+    params = dict(cfg, ACC_BITS=acc_bits, CUR_BITS=cur_bits, F=F,
+                  WEIGHT_FILE="weights.mem", BIAS_FILE="bias.mem", THETA_FILE="theta.mem")
+    mems = conv_images(K, weight, bias, theta, cfg["PO"], cfg["PI"], cfg["W_BITS"], cur_bits)
+    in_words, want = [], []
+    for x in frames:
+        xb = x[None]                                            # [1, T, CIN, H, W]
+        if K == 3:
+            acc = ops.conv2d_acc(xb, weight)
+        else:
+            acc = ops.conv1d_acc(xb.flatten(3), weight).reshape(1, T, COUT, H, W)
+        b = bias if bias.dim() == 1 else bias.reshape(COUT, H, W)
+        spikes = ops.lif(ops.membrane_input(acc, b, F), theta)[0]
+        in_words += position_words(x, cfg["IN_BITS"]) if CIN else [0] * (H * W)
+        want += position_words(spikes, 1)
+    return cfg, params, mems, in_words, want, len(frames), seed
+
+
+@pytest.mark.parametrize("variant", ["random", "extreme"])
+@pytest.mark.parametrize("name", list(CONV_CONFIGS))
+def test_conv_lif(tmp_path, name, variant, flow="sv"):
+    cfg, params, mems, in_words, want, frames, seed = conv_case(name, variant)
+    K, CIN, COUT, T, H, W = (cfg[k] for k in ("K", "CIN", "COUT", "T", "H", "W"))
+    res = run_unit(tmp_path, "sdmf_conv_lif", params,
+                   [{"prefix": "s", "words": in_words, "idle": 0.2}],
+                   [{"prefix": "m", "count": len(want), "stall": 0.3}],
+                   mems, seed=seed, tag=f"{name}-{variant}", flow=flow)
+    assert_words(res["outputs"]["m"]["words"], want, f"conv_lif {name}/{variant}",
+                 spike_decoder(T, COUT, H * W))
+    expect = frames * conv_cycles(K, H, W, CIN, COUT, T, cfg["PO"], cfg["PI"])
+    assert res["busy_cycles"] == expect
+
+
+def conv_capacity(K: int, W: int) -> int:
+    """docs/hardware.md: input words a conv unit absorbs beyond those whose outputs left."""
+    return 4 if K == 1 else 2 * W + 1
+
+
+@pytest.mark.parametrize("name", ["k3_counts", "k1_tokens"])
+def test_conv_lif_capacity(tmp_path, name):
+    """With the output stalled, the unit absorbs exactly the documented number of words."""
+    cfg, params, mems, in_words, want, _, _ = conv_case(name, "random")
+    K, CIN, T, H, W = (cfg[k] for k in ("K", "CIN", "T", "H", "W"))
+    hold = 2 * conv_cycles(K, H, W, CIN, cfg["COUT"], T, cfg["PO"], cfg["PI"])
+    res = run_unit(tmp_path, "sdmf_conv_lif", params, [{"prefix": "s", "words": in_words}],
+                   [{"prefix": "m", "count": len(want)}], mems, hold=hold, tag=f"cap-{name}")
+    assert res["absorbed"]["s"] == min(H * W, conv_capacity(K, W))
+    assert_words(res["outputs"]["m"]["words"], want, f"conv_lif {name} after hold")
+
+
+# ------------------------------------------------------------------ sdmf_maxpool_or
+
+POOL_CONFIGS = {
+    "odd": dict(H=5, W=7, T=2, C=3),
+    "even": dict(H=4, W=6, T=1, C=4),
+    "tiny": dict(H=1, W=2, T=3, C=1),
+}
+
+
+@pytest.mark.parametrize("name", list(POOL_CONFIGS))
+def test_maxpool_or(tmp_path, name, flow="sv"):
+    cfg = POOL_CONFIGS[name]
+    T, C, H, W = cfg["T"], cfg["C"], cfg["H"], cfg["W"]
+    g = torch.Generator().manual_seed(2000 + list(POOL_CONFIGS).index(name))
+    frames = [(torch.rand(T, C, H, W, generator=g) < 0.15).long(),
+              torch.zeros(T, C, H, W, dtype=torch.int64),
+              torch.ones(T, C, H, W, dtype=torch.int64)]
+    single = torch.zeros(T, C, H, W, dtype=torch.int64)
+    single[T - 1, C - 1, H - 1, W - 1] = 1                      # bottom-right corner only
+    frames.append(single)
+    in_words, want = [], []
+    for x in frames:
+        y = ops.maxpool_or(x[None])[0]
+        in_words += position_words(x, 1)
+        want += position_words(y, 1)
+    res = run_unit(tmp_path, "sdmf_maxpool_or", {"H": H, "W": W, "WORD": T * C},
+                   [{"prefix": "s", "words": in_words, "idle": 0.3}],
+                   [{"prefix": "m", "count": len(want), "stall": 0.4}], tag=name, flow=flow)
+    ho, wo = (H - 1) // 2 + 1, (W - 1) // 2 + 1
+    assert_words(res["outputs"]["m"]["words"], want, f"maxpool {name}",
+                 spike_decoder(T, C, ho * wo))
+    assert res["busy_cycles"] == len(frames) * H * W
+
+
+# ------------------------------------------------------------------ sdmf_fifo / sdmf_fork
+
+
+@pytest.mark.parametrize("depth", [1, 3])
+def test_fifo(tmp_path, depth):
+    rng = np.random.default_rng(depth)
+    words = [int(v) for v in rng.integers(0, 1 << 9, 40)]
+    res = run_unit(tmp_path, "sdmf_fifo", {"WORD": 9, "DEPTH": depth},
+                   [{"prefix": "s", "words": words, "idle": 0.3}],
+                   [{"prefix": "m", "count": len(words), "stall": 0.5}], tag=f"d{depth}")
+    assert_words(res["outputs"]["m"]["words"], words, "fifo")
+    assert res["busy_cycles"] == len(words)
+    # capacity: DEPTH words in the memory + the output register
+    res = run_unit(tmp_path, "sdmf_fifo", {"WORD": 9, "DEPTH": depth},
+                   [{"prefix": "s", "words": words}], [{"prefix": "m", "count": len(words)}],
+                   hold=50, tag=f"cap{depth}")
+    assert res["absorbed"]["s"] == depth + 1
+    assert_words(res["outputs"]["m"]["words"], words, "fifo after hold")
+
+
+def test_fork(tmp_path):
+    M = 3
+    rng = np.random.default_rng(5)
+    words = [int(v) for v in rng.integers(0, 1 << 11, 40)]
+    outs = [{"prefix": "m", "count": len(words), "stall": s, "bit": i}
+            for i, s in enumerate((0.0, 0.5, 0.8))]
+    res = run_unit(tmp_path, "sdmf_fork", {"WORD": 11, "M": M},
+                   [{"prefix": "s", "words": words, "idle": 0.2}], outs)
+    for i in range(M):
+        assert_words(res["outputs"][f"m[{i}]"]["words"], words, f"fork lane {i}")
+    assert res["busy_cycles"] == len(words)
+
+
+# ------------------------------------------------------------------ sdmf_residual_add
+
+RES_CONFIGS = {
+    "partial": dict(T=2, D=5, channels=[4, 0, 2], r_in=2),
+    "all_permuted": dict(T=1, D=4, channels=[3, 1, 0, 2], r_in=1),
+    "none": dict(T=2, D=3, channels=[], r_in=3),
+}
+
+
+@pytest.mark.parametrize("name", list(RES_CONFIGS))
+def test_residual_add(tmp_path, name, flow="sv"):
+    cfg = RES_CONFIGS[name]
+    T, D, ch, rb = cfg["T"], cfg["D"], cfg["channels"], cfg["r_in"]
+    CB, P = len(ch), 6
+    g = torch.Generator().manual_seed(3000 + list(RES_CONFIGS).index(name))
+    rmax = (1 << rb) - 1
+    frames = [(torch.randint(0, rmax + 1, (T, D, P), generator=g),
+               torch.randint(0, 2, (T, CB, P), generator=g)),
+              (torch.full((T, D, P), rmax), torch.ones(T, CB, P, dtype=torch.int64))]
+    ro = bit_width(0, rmax + 1)                                # stream bound grows by one
+    channels = torch.tensor(ch, dtype=torch.int64)
+    r_words, s_words, want = [], [], []
+    for r, s in frames:
+        out = ops.residual_add(r[None], s[None], channels)[0]
+        r_words += position_words(r, rb)
+        s_words += position_words(s, 1) if CB else [0] * P
+        want += position_words(out, ro)
+    params = {"T": T, "D": D, "CB": CB, "R_IN_BITS": rb, "R_OUT_BITS": ro,
+              "CHANNELS": sv_bits(pack(ch, 16) if CB else 0, 16 * max(CB, 1))}
+    res = run_unit(tmp_path, "sdmf_residual_add", params,
+                   [{"prefix": "r", "words": r_words, "idle": 0.3},
+                    {"prefix": "s", "words": s_words, "idle": 0.3}],
+                   [{"prefix": "m", "count": len(want), "stall": 0.3}], tag=name, flow=flow)
+    assert_words(res["outputs"]["m"]["words"], want, f"residual_add {name}")
+    assert res["busy_cycles"] == len(want)
+
+
+# ------------------------------------------------------------------ sdmf_head_argmax
+
+HEAD_CONFIGS = {
+    "base": dict(N=6, T=2, D=5, K=3, R_BITS=2, W_BITS=5, SHIFT=2),
+    "min": dict(N=1, T=1, D=1, K=1, R_BITS=1, W_BITS=3, SHIFT=0),
+    "ties": dict(N=4, T=3, D=3, K=4, R_BITS=2, W_BITS=4, SHIFT=1),
+}
+
+
+def head_cycles(N, T, D, K) -> int:
+    """docs/hardware.md: busy cycles of one frame."""
+    return N * D + K * D + 1 + (K + 1)
+
+
+@pytest.mark.parametrize("name", list(HEAD_CONFIGS))
+def test_head_argmax(tmp_path, name, flow="sv"):
+    cfg = HEAD_CONFIGS[name]
+    N, T, D, K, rb, wb, shift = (cfg[k] for k in ("N", "T", "D", "K", "R_BITS", "W_BITS",
+                                                  "SHIFT"))
+    g = torch.Generator().manual_seed(4000 + list(HEAD_CONFIGS).index(name))
+    wmax, rmax = (1 << (wb - 1)) - 1, (1 << rb) - 1
+    weight = torch.randint(-wmax, wmax + 1, (K, D), generator=g)
+    bias = torch.randint(-200, 201, (K,), generator=g)
+    if name == "ties":
+        weight[2] = weight[1]                    # classes 1 and 2 always tie ...
+        bias[2] = bias[1] = 500                  # ... and lead on small inputs
+        weight[3] = -wmax
+    frames = [torch.randint(0, rmax + 1, (T, D, N), generator=g),
+              torch.zeros(T, D, N, dtype=torch.int64),
+              torch.full((T, D, N), rmax)]
+    prog = [Op("input", "input", (), {"bits": rb}), Op("flat", "flatten", ("input",)),
+            Op("head", "head", ("flat",), {"shift": shift})]
+    specs = analyze(prog, {"head.weight": weight.numpy(), "head.bias": bias.numpy()},
+                    (T, D, 1, N))
+    logit_bits = max(signed_bits(specs["head"].lo, specs["head"].hi), K.bit_length() + 1)
+    pool_bits = bit_width(0, N * T * rmax)
+    in_words, want, last = [], [], []
+    for r in frames:
+        logits = ops.head_logits(r[None], weight, bias, shift)[0]
+        pred = int(ops.predict(logits[None])[0])
+        in_words += position_words(r, rb)
+        want += [pack([v], logit_bits) for v in logits.tolist()] + [pred]
+        last += [0] * K + [1]
+    mems = {"weights.mem": hex_lines([pack([v], wb) for v in weight.reshape(-1).tolist()], wb),
+            "bias.mem": hex_lines([pack([v], logit_bits) for v in bias.tolist()], logit_bits)}
+    params = dict(cfg, POOL_BITS=pool_bits, LOGIT_BITS=logit_bits,
+                  WEIGHT_FILE="weights.mem", BIAS_FILE="bias.mem")
+    res = run_unit(tmp_path, "sdmf_head_argmax", params,
+                   [{"prefix": "s", "words": in_words, "idle": 0.3}],
+                   [{"prefix": "m", "count": len(want), "stall": 0.3, "extra": ["last"]}],
+                   mems, tag=name, flow=flow)
+    out = res["outputs"]["m"]
+    assert_words(out["words"], want, f"head {name}")
+    assert [e["last"] for e in out["extras"]] == last
+    assert res["busy_cycles"] == len(frames) * head_cycles(N, T, D, K)
+
+
+# ------------------------------------------------------------------ sdmf_attention_lif
+
+ATT_CONFIGS = {
+    # three heads of different sizes; head 2 has 3 v channels → groups of 2 + 1
+    "heads": dict(N=6, T=2, head_qk=[0, 0, 1, 1, 2], head_v=[0, 0, 1, 2, 2, 2], PO=2, F=4),
+    # one head, PO = CV, T = 1
+    "one_head": dict(N=4, T=1, head_qk=[0, 0, 0], head_v=[0, 0, 0], PO=3, F=2),
+    # a v head without q·k channels (A = 0) and a q·k head without v channels, PO = 1
+    "orphans": dict(N=3, T=3, head_qk=[0, 1, 1], head_v=[1, 3, 3], PO=1, F=1),
+    # a single channel of each, N = 1
+    "single": dict(N=1, T=4, head_qk=[5], head_v=[5], PO=1, F=0),
+}
+
+
+def attention_groups(head_qk: list[int], head_v: list[int], PO: int) -> list[int]:
+    """q·k channel count qn(g) of every v group (docs/hardware.md)."""
+    groups, j = [], 0
+    while j < len(head_v):
+        end = j
+        while end < len(head_v) and head_v[end] == head_v[j]:
+            end += 1
+        qn = sum(1 for h in head_qk if h == head_v[j])
+        groups += [qn] * (-(-(end - j) // PO))
+        j = end
+    return groups
+
+
+def attention_cycles(N, T, head_qk, head_v, PO) -> int:
+    """docs/hardware.md: busy cycles of one frame."""
+    qn = attention_groups(head_qk, head_v, PO)
+    phase1 = N * (1 + sum(T * q if q else 1 for q in qn))
+    phase2 = N * (2 + sum(T * (q + 1) for q in qn))
+    return phase1 + phase2
+
+
+@pytest.mark.parametrize("name", list(ATT_CONFIGS))
+def test_attention_lif(tmp_path, name, flow="sv"):
+    cfg = ATT_CONFIGS[name]
+    N, T, PO, F = cfg["N"], cfg["T"], cfg["PO"], cfg["F"]
+    hq = torch.tensor(cfg["head_qk"], dtype=torch.int64)
+    hv = torch.tensor(cfg["head_v"], dtype=torch.int64)
+    CQK, CV = len(hq), len(hv)
+    g = torch.Generator().manual_seed(5000 + list(ATT_CONFIGS).index(name))
+
+    def spikes(c, p):
+        return (torch.rand(T, c, N, generator=g) < p).long()
+
+    frames = [(spikes(CQK, 0.6), spikes(CQK, 0.6), spikes(CV, 0.6)),
+              (torch.ones(T, CQK, N, dtype=torch.int64), torch.ones(T, CQK, N, dtype=torch.int64),
+               torch.ones(T, CV, N, dtype=torch.int64)),
+              (spikes(CQK, 0.3), spikes(CQK, 0.9), torch.zeros(T, CV, N, dtype=torch.int64))]
+    theta = torch.full((CV,), 1 << (F + 1), dtype=torch.int64)
+    per_head = {int(h): int((hq == h).sum()) for h in hv.tolist()}
+    a_max = max(N * per_head[int(h)] for h in hv.tolist())
+    a_bits = bit_width(0, a_max)
+    cur_bits = signed_bits(0, max(a_max << F, 1 << (F + 1)))
+    q_words, k_words, v_words, want = [], [], [], []
+    for q, k, v in frames:
+        A = ops.attention(q[None], k[None], v[None], hq, hv)
+        s = ops.lif(ops.membrane_input(A, torch.zeros(CV, dtype=torch.int64), F), theta)[0]
+        q_words += position_words(q, 1)
+        k_words += position_words(k, 1)
+        v_words += position_words(v, 1)
+        want += position_words(s, 1)
+    from sdmf.hw.backends.rtl.library import attention_cycles as lib_cycles
+    from sdmf.hw.backends.rtl.library import attention_params
+    params = {"N": N, "T": T, "CQK": CQK, "CV": CV, **attention_params(hq, hv, PO),
+              "A_BITS": a_bits, "CUR_BITS": cur_bits,
+              "F": F, "PO": PO}
+    res = run_unit(tmp_path, "sdmf_attention_lif", params,
+                   [{"prefix": "q", "words": q_words, "idle": 0.3},
+                    {"prefix": "k", "words": k_words, "idle": 0.3},
+                    {"prefix": "v", "words": v_words, "idle": 0.3}],
+                   [{"prefix": "m", "count": len(want), "stall": 0.3}], tag=name, flow=flow)
+    assert_words(res["outputs"]["m"]["words"], want, f"attention {name}",
+                 spike_decoder(T, CV, N))
+    expect = attention_cycles(N, T, cfg["head_qk"], cfg["head_v"], PO)
+    assert lib_cycles(N, T, hq, hv, PO) == expect
+    assert res["busy_cycles"] == len(frames) * expect
+    if name == "heads" and flow == "sv":
+        # capacity: all N k/v tokens, then 2 q tokens while the output is stalled
+        res = run_unit(tmp_path, "sdmf_attention_lif", params,
+                       [{"prefix": "q", "words": q_words}, {"prefix": "k", "words": k_words},
+                        {"prefix": "v", "words": v_words}],
+                       [{"prefix": "m", "count": len(want)}], hold=5000, tag="cap")
+        assert res["absorbed"] == {"q": 2, "k": N, "v": N}
+        assert_words(res["outputs"]["m"]["words"], want, "attention after hold")
+
+
+# ------------------------------------------------------------------ Yosys reads the same design
+
+
+@pytest.mark.parametrize("unit", ["conv_k3", "conv_k1", "maxpool", "residual", "head",
+                                  "attention"])
+def test_yosys_netlist(tmp_path, unit):
+    """Simulate Yosys's elaboration of each unit on the same cases (same golden results)."""
+    _tools_or_skip()
+    from sdmf.sim.runner import _yosys_exe
+    try:
+        _yosys_exe()
+    except Exception as e:  # pragma: no cover
+        pytest.skip(str(e))
+    if unit == "conv_k3":
+        test_conv_lif(tmp_path, "k3_counts", "random", flow="yosys")
+    elif unit == "conv_k1":
+        test_conv_lif(tmp_path, "k1_tokens", "extreme", flow="yosys")
+    elif unit == "maxpool":
+        test_maxpool_or(tmp_path, "odd", flow="yosys")
+    elif unit == "residual":
+        test_residual_add(tmp_path, "partial", flow="yosys")
+    elif unit == "head":
+        test_head_argmax(tmp_path, "ties", flow="yosys")
+    else:
+        test_attention_lif(tmp_path, "heads", flow="yosys")
+
+
+# ------------------------------------------------------------------ lint: Verilator -Wall, Yosys
+
+
+def _lint_sets():
+    from sdmf.hw.backends.rtl.library import attention_params
+    heads = [c // 16 for c in range(256)]
+    sets = {
+        "conv_k3_counts": ("sdmf_conv_lif", dict(CONV_CONFIGS["k3_counts"], ACC_BITS=13,
+                                                 CUR_BITS=17)),
+        "conv_k1_pruned": ("sdmf_conv_lif", dict(CONV_CONFIGS["k1_pruned"])),
+        "conv_k3_1x1": ("sdmf_conv_lif", dict(K=3, H=1, W=1, CIN=1, COUT=1, T=1)),
+        "conv_k3_big": ("sdmf_conv_lif", dict(K=3, H=32, W=32, CIN=32, COUT=64, T=4, PO=8,
+                                              PI=8, ACC_BITS=14, CUR_BITS=20)),
+        "conv_k1_big": ("sdmf_conv_lif", dict(K=1, H=8, W=8, CIN=256, COUT=256, T=4,
+                                              IN_BITS=3, PO=16, PI=16, ACC_BITS=16,
+                                              CUR_BITS=22, BIAS_PER_TOKEN=1)),
+        "pool_small": ("sdmf_maxpool_or", dict(H=5, W=7, WORD=6)),
+        "pool_1x1": ("sdmf_maxpool_or", dict(H=1, W=1, WORD=1)),
+        "pool_big": ("sdmf_maxpool_or", dict(H=64, W=64, WORD=128)),
+        "att_small": ("sdmf_attention_lif", dict(N=6, T=2, CQK=5, CV=6, PO=2,
+                                                 **attention_params([0, 0, 1, 1, 2],
+                                                                    [0, 0, 1, 2, 2, 2], 2))),
+        "att_big": ("sdmf_attention_lif", dict(N=64, T=4, CQK=256, CV=256, PO=16, A_BITS=11,
+                                               CUR_BITS=16,
+                                               **attention_params(heads, heads, 16))),
+        "res_partial": ("sdmf_residual_add", dict(T=2, D=5, CB=3, R_IN_BITS=2, R_OUT_BITS=3,
+                                                  CHANNELS=sv_bits(pack([4, 0, 2], 16), 48))),
+        "res_none": ("sdmf_residual_add", dict(T=2, D=3, CB=0)),
+        "res_big": ("sdmf_residual_add", dict(T=4, D=256, CB=200, R_IN_BITS=3, R_OUT_BITS=3,
+                                              CHANNELS=sv_bits(pack([c for c in range(256)
+                                                                     if c % 5][:200], 16),
+                                                               3200))),
+        "head_small": ("sdmf_head_argmax", dict(N=6, T=2, D=5, K=3, SHIFT=2)),
+        "head_min": ("sdmf_head_argmax", dict(N=1, T=1, D=1, K=1)),
+        "head_big": ("sdmf_head_argmax", dict(N=64, T=4, D=256, K=11, R_BITS=3, POOL_BITS=11,
+                                              LOGIT_BITS=24, SHIFT=3)),
+        "fork_1": ("sdmf_fork", dict(WORD=1, M=1)),
+        "fork_4": ("sdmf_fork", dict(WORD=1024, M=4)),
+        "fifo_1": ("sdmf_fifo", dict(WORD=1, DEPTH=1)),
+        "fifo_64": ("sdmf_fifo", dict(WORD=1024, DEPTH=64)),
+    }
+    return sets
+
+
+LINT_NAMES = ["conv_k3_counts", "conv_k1_pruned", "conv_k3_1x1", "conv_k3_big", "conv_k1_big",
+              "pool_small", "pool_1x1", "pool_big", "att_small", "att_big", "res_partial",
+              "res_none", "res_big", "head_small", "head_min", "head_big", "fork_1", "fork_4",
+              "fifo_1", "fifo_64"]
+
+
+@pytest.mark.parametrize("name", LINT_NAMES)
+def test_lint(tmp_path, name):
+    """Every unit is clean under ``verilator --lint-only -Wall`` and Yosys ``read_verilog -sv;
+    hierarchy; proc; opt`` (no warnings) for small, edge and realistic parameters."""
+    runner = _tools_or_skip()
+    try:
+        runner._yosys_exe()
+    except Exception as e:  # pragma: no cover
+        pytest.skip(str(e))
+    module, params = _lint_sets()[name]
+    src = LIB / f"{module}.sv"
+    runner.verilator_lint([src], module, params)
+    assert runner.yosys_check(src, module, params, cwd=tmp_path) == []
