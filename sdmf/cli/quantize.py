@@ -42,6 +42,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--lr", type=float, default=1e-4, help="QAT learning rate")
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--ignore-masks", action="store_true",
+                        help="keep every channel (switch all masks on): the unpruned network, "
+                        "for comparisons")
     parser.add_argument("--subset", type=int, default=None,
                         help="use only the first N samples of each split (quick checks)")
     add_data_args(parser)
@@ -51,6 +54,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     model, ckpt = model_from_args(args)
+    if args.ignore_masks:
+        with torch.no_grad():
+            for mask in model.masks().values():
+                mask.weight.fill_(1.0)
     progress = not args.no_progress
     train_set, info = dataset_from_args(args, ckpt, "train", model.cfg)
     test_set, _ = dataset_from_args(args, ckpt, "test", model.cfg)
@@ -76,6 +83,7 @@ def run(args: argparse.Namespace) -> int:
     losses = qat_finetune(qmodel, train_batches, args.qat_epochs, lr=args.lr, progress=progress)
     meta: dict[str, Any] = {
         "source_checkpoint": str(args.checkpoint),
+        "masks_ignored": bool(args.ignore_masks),
         "dataset": info,
         "qat": {"epochs": args.qat_epochs, "lr": args.lr, "losses": losses},
         "params_float": count_params(model),
