@@ -20,6 +20,7 @@ import json
 import os
 import shutil
 import sys
+import tempfile
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -274,6 +275,19 @@ def _yosys_script(source: Path, top: str, parameters: Mapping[str, object], tail
             f"proc; opt; {tail}")
 
 
+def _sandbox_source(source: str | Path, cwd: Path) -> str:
+    """Copy ``source`` into ``cwd`` and return its relative name.
+
+    YoWASP's WASI sandbox mounts a private temporary folder at ``/tmp``, hiding the
+    host's ``/tmp`` (where CI checkouts and pytest folders may live); paths relative
+    to the working folder are always visible.
+    """
+    source = Path(source).resolve()
+    local = cwd / f"_yosys_src_{os.getpid()}_{source.name}"
+    shutil.copyfile(source, local)
+    return local.name
+
+
 def _run_yosys(script: str, cwd: Path | None) -> str:
     import subprocess
 
@@ -288,8 +302,13 @@ def _run_yosys(script: str, cwd: Path | None) -> str:
 def yosys_check(source: str | Path, top: str, parameters: Mapping[str, object] | None = None,
                 cwd: str | Path | None = None) -> list[str]:
     """``read_verilog -sv; chparam; hierarchy; proc; opt``; returns Yosys warnings (if any)."""
-    out = _run_yosys(_yosys_script(Path(source).resolve(), top, parameters or {}, "stat"),
-                     Path(cwd) if cwd else None)
+    with tempfile.TemporaryDirectory(prefix="sdmf-yosys-") as scratch:
+        work = Path(cwd).resolve() if cwd else Path(scratch)
+        local = _sandbox_source(source, work)
+        try:
+            out = _run_yosys(_yosys_script(Path(local), top, parameters or {}, "stat"), work)
+        finally:
+            (work / local).unlink(missing_ok=True)
     return [line for line in out.splitlines() if "arning" in line]
 
 
@@ -302,8 +321,12 @@ def yosys_netlist(source: str | Path, top: str, parameters: Mapping[str, object]
     cwd = Path(cwd).resolve() if cwd else out.parent
     # (YoWASP's sandbox writes reliably only below the working folder: write there, move)
     tmp = f"_sdmf_netlist_{os.getpid()}.v"
-    _run_yosys(_yosys_script(Path(source).resolve(), top, parameters or {},
-                             f"memory; opt; write_verilog -noattr {tmp}"), cwd)
+    local = _sandbox_source(source, cwd)
+    try:
+        _run_yosys(_yosys_script(Path(local), top, parameters or {},
+                                 f"memory; opt; write_verilog -noattr {tmp}"), cwd)
+    finally:
+        (cwd / local).unlink(missing_ok=True)
     shutil.move(str(cwd / tmp), out)
     return out
 
