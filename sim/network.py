@@ -14,6 +14,7 @@ import json
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -137,7 +138,8 @@ def _write_inputs(run: Path, x: np.ndarray, in_bits: int) -> None:
 def simulate(ir: IntegerIR, x: torch.Tensor | np.ndarray, labels: list[int] | None = None,
              work_dir: str | Path | None = None, target_cycles: int | None = None,
              in_gap: int = 0, out_gap: int = 0, build_dir: str | Path | None = None,
-             seed: int = 1, overlap: bool = True) -> NetworkReport:
+             seed: int = 1, overlap: bool = True,
+             status: Callable[[str], None] | None = None) -> NetworkReport:
     """Generate, build and run ``x[S, T, C, H, W]`` through the RTL; compare with golden.
 
     ``work_dir`` keeps the project, run folder and traces (a temporary folder
@@ -146,6 +148,7 @@ def simulate(ir: IntegerIR, x: torch.Tensor | np.ndarray, labels: list[int] | No
     ``in_gap``/``out_gap`` (0..255) insert random input bubbles / output back-pressure.
     With ``overlap`` the samples run a second time back to back (each started at the
     previous one's ap_ready), measuring the pipelined interval; both passes are compared.
+    ``status`` receives one line per stage (generate, build, simulate, compare).
     """
     golden = GoldenModel(ir)
     counts = golden.to_counts(x)
@@ -159,7 +162,7 @@ def simulate(ir: IntegerIR, x: torch.Tensor | np.ndarray, labels: list[int] | No
         work.mkdir(parents=True, exist_ok=True)
     try:
         return _simulate(ir, golden, xs, labels, work, target_cycles, in_gap, out_gap,
-                         build_dir, seed, overlap)
+                         build_dir, seed, overlap, status or (lambda _msg: None))
     finally:
         if tmp is not None:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -167,11 +170,14 @@ def simulate(ir: IntegerIR, x: torch.Tensor | np.ndarray, labels: list[int] | No
 
 def _simulate(ir: IntegerIR, golden: GoldenModel, xs: np.ndarray, labels: list[int] | None,
               work: Path, target_cycles: int | None, in_gap: int, out_gap: int,
-              build_dir: str | Path | None, seed: int, overlap: bool) -> NetworkReport:
+              build_dir: str | Path | None, seed: int, overlap: bool,
+              status: Callable[[str], None]) -> NetworkReport:
     project = work / "project"
+    status(f"generating RTL with trace monitors in {project}")
     report = generate(ir, project, trace=True, counters=True, target_cycles=target_cycles)
     iface, trace = report["interface"], report["trace"]
     sources = [project / s for s in report["sources"]] + [TB_SOURCE]
+    status("building with Verilator (cached when nothing changed)")
     t0 = time.perf_counter()
     bdir, built = runner.build(sources, TB_TOP, {"BEATS": iface["beats_per_sample"],
                                                  "ADDR_BITS": iface["axil_addr_bits"]},
@@ -193,6 +199,10 @@ def _simulate(ir: IntegerIR, golden: GoldenModel, xs: np.ndarray, labels: list[i
            "expect_regs": iface["registers"], "counters": iface["counters"],
            "results": str(run / "tb_results.json")}
     (run / "config.json").write_text(json.dumps(cfg))
+    passes = "twice (alone, then back to back)" if overlap else "once"
+    budget = S * (total + interval) * (2 if overlap else 1)
+    status(f"simulating {S} samples {passes}: about {budget:,} cycles; "
+           "the table follows when the run ends")
     t0 = time.perf_counter()
     res = runner.run_test(bdir, TB_TOP, TB_MODULE, run,
                           {"SDMF_NETWORK_CONFIG": str(run / "config.json")}, seed=seed)
@@ -201,6 +211,7 @@ def _simulate(ir: IntegerIR, golden: GoldenModel, xs: np.ndarray, labels: list[i
         raise runner.SimFailure("network testbench failed:\n" + "\n".join(res.failures)
                                 + f"\n(log: {res.log})")
     tb = json.loads((run / "tb_results.json").read_text())
+    status(f"simulated in {sim_s:.0f} s; comparing every tap with the golden model")
     g = golden.run(torch.from_numpy(xs), taps=True)
     runs = 2 if overlap else 1
     samples = _compare(g, run, trace, tb, labels, S, runs)

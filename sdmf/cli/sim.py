@@ -11,6 +11,7 @@ measures the pipelined interval. Exits 1 on any mismatch.
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -72,7 +73,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         rep = simulate(ir, x, labels, work_dir=args.keep_build, target_cycles=args.target_cycles,
                        in_gap=args.gaps[0], out_gap=args.gaps[1], build_dir=build_dir,
-                       seed=args.seed + 1, overlap=not args.no_overlap)
+                       seed=args.seed + 1, overlap=not args.no_overlap,
+                       status=lambda msg: print(f"sdmf sim: {msg}", file=sys.stderr, flush=True))
     except (SimToolError, GraphError, ValueError) as exc:
         raise CliError(str(exc)) from exc
     except SimFailure as exc:
