@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 from pathlib import Path
 
 import numpy as np
@@ -233,7 +232,6 @@ def test_cifar10_dvs_from_aedat4(tmp_path: Path, cache: Path):
             assert (label, frames.sum().item()) == counts[names[split][i]]
 
 
-@pytest.mark.skipif(importlib.util.find_spec("aedat") is None, reason="aedat not installed")
 def test_aedat4_writer_matches_aedat_decoder(tmp_path: Path):
     import tonic.io
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 import pytest
 import torch
 
-from sdmf.model.neuron import LIF
+# spikingjelly is a dev dependency (make test installs it); torchvision is never imported
+from spikingjelly.activation_based import neuron, surrogate
 
-neuron = pytest.importorskip("spikingjelly.activation_based.neuron",
-                             reason="spikingjelly is a dev dependency (make test installs it)")
-surrogate = pytest.importorskip("spikingjelly.activation_based.surrogate")
+from sdmf.model.neuron import LIF
 
 
 def _reference(v_threshold: float):

@@ -19,8 +19,6 @@ from sdmf.quant.golden import GoldenModel, WidthError, dump_vectors, load_vector
 from sdmf.quant.ir import IntegerIR, IRError
 from sdmf.quant.qat import QuantizedModel
 
-pytest.importorskip("brevitas", reason="brevitas is a dev dependency (make test installs it)")
-
 T = 3
 
 

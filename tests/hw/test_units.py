@@ -28,14 +28,14 @@ LIB = Path(__file__).resolve().parents[2] / "hw" / "backends" / "rtl" / "library
 TB = "sdmf.sim.tests.tb_stream"
 
 
-def _tools_or_skip():
-    try:
-        from sdmf.sim import runner
-        runner.verilator_root()
-        import cocotb  # noqa: F401
-        import cocotb_tools.runner  # noqa: F401
-    except Exception as e:  # pragma: no cover - environment dependent
-        pytest.skip(f"RTL simulation tools unavailable: {e}")
+def _tools():
+    """The RTL runner; `make test` installs Verilator, cocotb and Yosys, so a missing
+    tool is a failure, never a skip."""
+    from sdmf.sim import runner
+
+    runner.verilator_root()
+    import cocotb  # noqa: F401
+    import cocotb_tools.runner  # noqa: F401
     return runner
 
 
@@ -77,7 +77,7 @@ def run_unit(tmp_path: Path, module: str, params: dict, inputs: list[dict],
     (``read_verilog -sv; chparam; hierarchy; proc; opt; memory``, written back as
     Verilog), checking that both tools give the source the same meaning.
     """
-    runner = _tools_or_skip()
+    runner = _tools()
     run_dir = tmp_path / tag
     if run_dir.exists():
         shutil.rmtree(run_dir)
@@ -563,12 +563,7 @@ def test_attention_lif(tmp_path, name, flow="sv"):
                                   "attention"])
 def test_yosys_netlist(tmp_path, unit):
     """Simulate Yosys's elaboration of each unit on the same cases (same golden results)."""
-    _tools_or_skip()
-    from sdmf.sim.runner import _yosys_exe
-    try:
-        _yosys_exe()
-    except Exception as e:  # pragma: no cover
-        pytest.skip(str(e))
+    _tools()._yosys_exe()
     if unit == "conv_k3":
         test_conv_lif(tmp_path, "k3_counts", "random", flow="yosys")
     elif unit == "conv_k1":
@@ -637,11 +632,8 @@ LINT_NAMES = ["conv_k3_counts", "conv_k1_pruned", "conv_k3_1x1", "conv_k3_big", 
 def test_lint(tmp_path, name):
     """Every unit is clean under ``verilator --lint-only -Wall`` and Yosys ``read_verilog -sv;
     hierarchy; proc; opt`` (no warnings) for small, edge and realistic parameters."""
-    runner = _tools_or_skip()
-    try:
-        runner._yosys_exe()
-    except Exception as e:  # pragma: no cover
-        pytest.skip(str(e))
+    runner = _tools()
+    runner._yosys_exe()
     module, params = _lint_sets()[name]
     src = LIB / f"{module}.sv"
     runner.verilator_lint([src], module, params)
