@@ -77,7 +77,7 @@ bitstream: $(STAMP)
 	else \
 	  echo "make bitstream: the Vivado project and scripts are in $(HW_OUT)/project"; \
 	  echo "  (scripts/vivado_$(BOARD).tcl), but 'vivado' is not on PATH. Install Vivado"; \
-	  echo "  (2022.2 or newer, with the $(BOARD) board files), source its settings64.sh,"; \
+	  echo "  (with the $(BOARD) board files; the scripts are untested without it), source its settings64.sh,"; \
 	  echo "  and run make bitstream again."; \
 	  exit 2; \
 	fi
