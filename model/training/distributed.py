@@ -15,6 +15,8 @@ import torch
 import torch.distributed as dist
 from torch.utils.data import Sampler
 
+from ..device import pick_device
+
 
 @dataclass(frozen=True)
 class DistContext:
@@ -46,7 +48,7 @@ def env_world() -> tuple[int, int, int]:
 def init_distributed(device: str | None = None) -> DistContext:
     """Pick the device and, under torchrun, join the process group (idempotent)."""
     _, world, local = env_world()
-    dev = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    dev = pick_device(device)
     if dev.type == "cuda":
         if dev.index is None:  # plain "cuda": one GPU per local rank
             dev = torch.device("cuda", local % torch.cuda.device_count())

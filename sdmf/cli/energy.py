@@ -70,12 +70,14 @@ def add_baseline_args(parser: argparse.ArgumentParser) -> None:
                         "(default: calibrate them on the samples first; docs/energy.md)")
 
 
-def resolve_device(name: str) -> torch.device:
-    if name == "auto":
-        name = "cuda" if torch.cuda.is_available() else "cpu"
-    if name == "cuda" and not torch.cuda.is_available():
-        raise CliError("--device cuda: no CUDA device available")
-    return torch.device(name)
+def resolve_device(name: str | None) -> torch.device:
+    """``--device`` as a torch device (see :func:`sdmf.model.device.pick_device`)."""
+    from sdmf.model.device import pick_device
+
+    try:
+        return pick_device(name)
+    except (ValueError, RuntimeError) as exc:
+        raise CliError(f"--device: {exc}") from exc
 
 
 @dataclass

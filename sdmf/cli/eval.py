@@ -20,6 +20,7 @@ from sdmf.io import write_json
 
 from . import train as train_cli
 from .common import CliError, emit, format_table
+from .energy import resolve_device
 
 HELP = "evaluate a checkpoint (accuracy, per-class accuracy, confusion matrix PNG)"
 
@@ -60,8 +61,6 @@ def _dataset_args(args: argparse.Namespace, ckpt: dict[str, Any]) -> dict[str, A
 
 
 def run(args: argparse.Namespace) -> int:
-    import torch
-
     from sdmf.model.checkpoint import load_model
     from sdmf.model.training import data as tdata
     from sdmf.model.training.distributed import DistContext
@@ -90,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
     info = getattr(dataset, "info", None)
     names = getattr(info, "class_names", None) or ds["class_names"]
 
-    device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    device = resolve_device(args.device)
     model.to(device)
     t0 = time.time()
     loader = tdata.eval_loader(dataset, args.batch_size, DistContext(device=device), args.workers)

@@ -3,18 +3,21 @@
 Writes a project folder (rtl/, mem/, filelist.f, scripts/, report.json, report.md)
 atomically. Per-layer parallelism is balanced to the bottleneck by default; pin a
 cycle target with --target-cycles, a lane budget with --budget, or single layers
-with --par LAYER:PO=4,PI=2. Optionally synthesizes with Yosys (--synth xc7|xcup).
+with --par LAYER:PO=4,PI=2. Optionally synthesizes with Yosys
+(--synth xc7|xcup [--synth-mode units]).
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
 from sdmf.quant.ir import IntegerIR, IRError
 
 from .common import CliError, emit, format_table
+from .synth import summary
 
 HELP = "generate the hardware project (RTL, memories, scripts, report) of an IR"
 
@@ -35,6 +38,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="pin a layer's knobs, e.g. sps.0:PO=4,PI=2 (repeatable)")
     parser.add_argument("--synth", choices=["xc7", "xcup"], action="append", default=[],
                         help="also run Yosys synth_xilinx for this family (repeatable)")
+    parser.add_argument("--synth-mode", choices=["flat", "units"], default="flat",
+                        help="with --synth: one flattened run, or per unit summed (see "
+                             "`sdmf synth --help`)")
     parser.add_argument("--json", action="store_true")
 
 
@@ -71,7 +77,9 @@ def run(args: argparse.Namespace) -> int:
     synth: dict[str, Any] = {}
     for fam in args.synth:
         try:
-            synth[fam] = synthesize(args.out, fam)
+            synth[fam] = synthesize(
+                args.out, fam, mode=args.synth_mode,
+                status=lambda msg: print(f"sdmf hwgen: {msg}", file=sys.stderr, flush=True))
         except (SynthError, FileNotFoundError) as exc:
             raise CliError(str(exc)) from exc
     result = {"project": str(args.out), "report": report, "synth": synth}
@@ -90,7 +98,5 @@ def _text(out: Path, report: dict[str, Any], synth: dict[str, Any]) -> str:
              f"interval {info['cycles']['interval']:,} cycles (bottleneck "
              f"{info['cycles']['bottleneck']}), {info['parallelism']['lanes']} lanes, "
              f"{info['memory_bits']:,} memory bits"]
-    for fam, r in synth.items():
-        lines.append(f"yosys {fam}: LUT {r['LUT']:,}  LUTRAM {r['LUTRAM']:,}  FF {r['FF']:,}  "
-                     f"BRAM18 {r['BRAM18']}  DSP {r['DSP']}  CARRY {r['CARRY']}")
+    lines += [summary(out, r) for r in synth.values()]
     return "\n".join(lines)

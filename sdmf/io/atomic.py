@@ -38,3 +38,10 @@ def write_json(path: str | Path, data: Any) -> Path:
         json.dump(data, fh, indent=2, sort_keys=False)
         fh.write("\n")
     return Path(path)
+
+
+def write_text(path: str | Path, text: str) -> Path:
+    """Atomically write ``text`` (UTF-8)."""
+    with atomic_write(path, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    return Path(path)

@@ -421,13 +421,64 @@ def test_cli_sim_reports_and_exits_zero(ir, tmp_path, capsys):
     assert [s["bit_exact"] for s in res["samples"]] == [True, True]
 
 
-@pytest.mark.rtl
-def test_yosys_synthesis_reports_resources(ir, tmp_path):
+@pytest.fixture(scope="module")
+def flat_synth(ir, tmp_path_factory):
     from sdmf.hw.synth import synthesize
 
-    out = tmp_path / "proj"
+    out = tmp_path_factory.mktemp("synth") / "proj"
     generate(ir, out)
-    res = synthesize(out, "xc7")
+    return out, synthesize(out, "xc7")
+
+
+@pytest.mark.rtl
+def test_yosys_synthesis_reports_resources(flat_synth):
+    out, res = flat_synth
     assert res["LUT"] > 1000 and res["FF"] > 1000 and res["DSP"] >= 1
     saved = json.loads((out / "reports" / "synth_xc7.json").read_text())
     assert saved["LUT"] == res["LUT"] and (out / "reports" / "yosys_xc7.txt").exists()
+    (dev,) = saved["devices"]
+    assert dev["part"].startswith("xc7z020")
+    assert dev["percent"]["LUT"] == round(100 * res["LUT"] / 53_200, 1) and dev["fits"]
+    assert "xc7z020" in (out / "reports" / "synth_xc7.md").read_text()
+
+
+@pytest.mark.rtl
+def test_per_unit_synthesis_sums_units_and_resumes(flat_synth):
+    """--mode units: one run per distinct unit + the glue; sums agree with the flat run's
+    hard blocks; a second run is served from the cache; a changed ROM re-runs its unit."""
+    from sdmf.hw.synth import RESOURCES, synthesize
+
+    out, flat = flat_synth
+    report = json.loads((out / "report.json").read_text())
+    messages: list[str] = []
+    res = synthesize(out, "xc7", mode="units", jobs=2, status=messages.append)
+    assert [u["layer"] for u in res["units"]] == [i["layer"] for i in report["instances"]]
+    for k in RESOURCES:
+        assert res[k] == res["glue"][k] + sum(u[k] for u in res["units"])
+    assert res["BRAM18"] == flat["BRAM18"] and res["DSP"] == flat["DSP"]
+    assert abs(res["LUT"] - flat["LUT"]) <= 0.15 * flat["LUT"]
+    assert abs(res["FF"] - flat["FF"]) <= 0.15 * flat["FF"]
+    assert not any("(cached)" in m for m in messages)
+
+    again: list[str] = []
+    res2 = synthesize(out, "xc7", mode="units", jobs=2, status=again.append)
+    unit_lines = [m for m in again if m.startswith("[")]
+    assert unit_lines and all(m.endswith("(cached)") for m in unit_lines)
+    assert {k: res2[k] for k in RESOURCES} == {k: res[k] for k in RESOURCES}
+
+    fc2 = next(i for i in report["instances"] if i["layer"] == "blocks.0.mlp.fc2")
+    rom = out / "mem" / fc2["params"]["THETA_FILE"].strip('"')
+    rom.write_text(rom.read_text().replace("0", "1", 1))
+    third: list[str] = []
+    synthesize(out, "xc7", mode="units", jobs=2, status=third.append)
+    rerun = [m for m in third if m.startswith("[") and not m.endswith("(cached)")]
+    assert len(rerun) == 1 and "blocks.0.mlp.fc2" in rerun[0]
+
+
+def test_per_unit_synthesis_needs_instances(tmp_path):
+    from sdmf.hw.synth import SynthError, synthesize
+
+    (tmp_path / "mem").mkdir()
+    (tmp_path / "report.json").write_text(json.dumps({"top": "sdmf_top", "sources": []}))
+    with pytest.raises(SynthError, match=r"report\.json.*'instances'"):
+        synthesize(tmp_path, "xc7", mode="units")

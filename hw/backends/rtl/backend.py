@@ -20,6 +20,7 @@ from .topgen import (
     trace_file,
     trace_streams,
 )
+from .units import UNIT_INSTANCES
 
 SUPPORT_DIR = Path(__file__).resolve().parent / "support"
 KIND_MODULES = {"conv_lif": "sdmf_conv_lif", "maxpool": "sdmf_maxpool_or",
@@ -65,10 +66,16 @@ class RtlBackend(Backend):
                     trace[tap] = {"file": trace_file(s), "stream": s.name, "T": s.T,
                                   "channels": s.channels, "elem_bits": s.elem_bits,
                                   "positions": s.positions}
+        instances = []
+        for lay in graph.layers.values():
+            inst = UNIT_INSTANCES[lay.kind](graph, lay)
+            instances.append({"layer": lay.name, "module": inst.module, "instance": inst.name,
+                              "params": inst.sv_params()})
         T, C, H, W = graph.info["input_shape"]
         c0, c1 = config_words(graph)
         return BackendOutput(top="sdmf_top", sources=sources, memories=memories, extra={
             "ip_top": "sdmf_ip",
+            "instances": instances,
             "interface": {
                 "axil_addr_bits": axil_addr_bits(len(counters)),
                 "beats_per_sample": beats_per_sample((T, C, H, W), graph.info["in_bits"]),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 
 class Literal(str):
@@ -27,20 +28,38 @@ def sv_value(value: object) -> str:
     raise TypeError(f"unsupported parameter value {value!r}")
 
 
+@dataclass(frozen=True)
+class Instance:
+    """One module instance of the generated top (rendered by :meth:`text`)."""
+
+    module: str
+    name: str
+    params: Mapping[str, object]
+    ports: Mapping[str, str]
+
+    def text(self, indent: str = "  ") -> str:
+        """``module #(.P(v), ...) name (.port(signal), ...);``"""
+        lines = [f"{indent}{self.module}"]
+        if self.params:
+            plist = [f"{indent}    .{k}({sv_value(v)})" for k, v in self.params.items()]
+            lines[0] += " #("
+            lines.append(",\n".join(plist))
+            lines.append(f"{indent}) {self.name} (")
+        else:
+            lines[0] += f" {self.name} ("
+        lines.append(",\n".join(f"{indent}    .{k}({v})" for k, v in self.ports.items()))
+        lines.append(f"{indent});")
+        return "\n".join(lines)
+
+    def sv_params(self) -> dict[str, str]:
+        """Parameter values as SystemVerilog text (what ``chparam`` takes)."""
+        return {k: sv_value(v) for k, v in self.params.items()}
+
+
 def instance(module: str, name: str, params: Mapping[str, object],
              ports: Mapping[str, str], indent: str = "  ") -> str:
-    """``module #(.P(v), ...) name (.port(signal), ...);``"""
-    lines = [f"{indent}{module}"]
-    if params:
-        plist = [f"{indent}    .{k}({sv_value(v)})" for k, v in params.items()]
-        lines[0] += " #("
-        lines.append(",\n".join(plist))
-        lines.append(f"{indent}) {name} (")
-    else:
-        lines[0] += f" {name} ("
-    lines.append(",\n".join(f"{indent}    .{k}({v})" for k, v in ports.items()))
-    lines.append(f"{indent});")
-    return "\n".join(lines)
+    """Text of one instance (see :class:`Instance`)."""
+    return Instance(module, name, params, ports).text(indent)
 
 
 def packed_list(values: list[int], bits: int) -> tuple[int, int]:

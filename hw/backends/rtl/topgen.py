@@ -216,7 +216,7 @@ def generate_top(graph: HwGraph, options: GenOptions) -> str:
     lines += ["", "  // ------------------------------------------------------------ units"]
     for lay in graph.layers.values():
         lines.append(f"  // {lay.name} ({lay.kind}{': ' + ', '.join(lay.ops) if lay.ops else ''})")
-        lines.append(UNIT_INSTANCES[lay.kind](graph, lay))
+        lines.append(UNIT_INSTANCES[lay.kind](graph, lay).text())
     if options.trace:
         lines += _trace_block(graph)
     lines += ["endmodule", ""]
