@@ -28,7 +28,8 @@ SDMF_IR := $(DIGITS)/sdmformer-1-128-int8.sdmfir
 QUANT_RECIPE := --bits 8 --qat-epochs 1 --lr 1e-4 --seed 0 --no-progress
 
 help:
-	@echo "make sim [IR=... N=...] | make test | make synth | make bitstream [BOARD=pynq_z2|kv260]"
+	@echo "make sim [IR=... N=...] | make test | make bitstream [BOARD=pynq_z2|kv260]"
+	@echo "make synth [IR=... FAMILY=xc7|xcup SYNTH_MODE=flat|units]"
 	@echo "make models (retrain + requantize the shipped digits-dvs models) | make lint | make clean"
 
 $(STAMP): pyproject.toml setup.py constraints.txt
@@ -63,12 +64,14 @@ IR ?= $(SDMF_IR)
 N ?= 20
 BOARD ?= pynq_z2
 HW_OUT ?= build/hw
+FAMILY ?= xc7
+SYNTH_MODE ?= flat
 
 sim: $(STAMP)
 	$(SDMF) sim --ir $(IR) --samples $(N)
 
 synth: $(STAMP)
-	$(SDMF) hwgen --ir $(IR) --out $(HW_OUT)/project --synth xc7
+	$(SDMF) hwgen --ir $(IR) --out $(HW_OUT)/project --synth $(FAMILY) --synth-mode $(SYNTH_MODE)
 
 bitstream: $(STAMP)
 	$(SDMF) hwgen --ir $(IR) --out $(HW_OUT)/project

@@ -6,6 +6,7 @@ import json
 
 import pytest
 import torch
+from tiny_models import tiny
 from torch import nn
 
 from sdmf.cli.energy import data_spec
@@ -24,20 +25,6 @@ from sdmf.model.analysis.inputs import SyntheticEvents, load_samples
 from sdmf.model.checkpoint import save_checkpoint
 
 D = 32
-
-
-def lively(model, seed: int = 0):
-    """Random BN shifts so that an untrained tiny model fires at T = 2."""
-    g = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for m in model.modules():
-            if isinstance(m, (torch.nn.BatchNorm1d, torch.nn.BatchNorm2d)):
-                m.bias.copy_(torch.rand(m.bias.shape, generator=g) * 2.5 - 0.5)
-    return model.eval()
-
-
-def tiny(name: str = "sdmformer-1-32", **kw):
-    return lively(create_model(name, img_size=32, heads=4, **kw))
 
 
 def test_inactive_ratio_hand_case():

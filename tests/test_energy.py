@@ -6,9 +6,9 @@ import json
 
 import pytest
 import torch
+from tiny_models import tiny
 
 from sdmf.cli.main import main
-from sdmf.model import create_model
 from sdmf.model.analysis.energy import (
     E_AC_PJ,
     E_MAC_PJ,
@@ -22,20 +22,6 @@ from sdmf.model.analysis.inputs import SyntheticEvents
 from sdmf.model.checkpoint import save_checkpoint
 
 D, N = 32, 4  # tiny models: dim 32, 32×32 input -> 2×2 = 4 tokens
-
-
-def lively(model, seed: int = 0):
-    """Random BN shifts so that an untrained tiny model fires at T = 2."""
-    g = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for m in model.modules():
-            if isinstance(m, (torch.nn.BatchNorm1d, torch.nn.BatchNorm2d)):
-                m.bias.copy_(torch.rand(m.bias.shape, generator=g) * 2.5 - 0.5)
-    return model.eval()
-
-
-def tiny(name: str = "sdmformer-1-32", **kw):
-    return lively(create_model(name, img_size=32, heads=4, **kw))
 
 
 def frames(n: int = 3, steps: int = 2) -> torch.Tensor:
