@@ -41,7 +41,7 @@ BOARDS = {
                        'Master "Disable" Slave "Disable"',
         family="xc7",
         # DS190 (Zynq-7000): 53,200 LUT, 106,400 FF, 140 BRAM36, 220 DSP48E1
-        capacity={"LUT": 53_200, "FF": 106_400, "BRAM18": 280, "URAM": 0, "DSP": 220}),
+        capacity={"LUT": 53_200, "FF": 106_400, "BRAM18": 280, "DSP": 220}),
     "kv260": Board(
         name="kv260", part="xck26-sfvc784-2LV-c", board_part_glob="*kv260_som*",
         ps_vlnv="xilinx.com:ip:zynq_ultra_ps_e:*",

@@ -33,7 +33,12 @@ from .scripts import boards_of_family
 
 FAMILIES = ("xc7", "xcup")
 MODES = ("flat", "units")
-RESOURCES = ("LUT", "LUTRAM", "FF", "BRAM18", "URAM", "DSP", "CARRY", "MUXF")
+RESOURCES = ("LUT", "LUTRAM", "LUT_MEM", "FF", "BRAM18", "URAM", "DSP", "CARRY", "MUXF")
+# LUTs a distributed-RAM / shift-register primitive occupies (UG474, UG574)
+LUTS_PER_MEM_CELL = {"RAM32M": 4, "RAM64M": 4, "RAM32M16": 8, "RAM64M8": 8, "RAM32X1D": 2,
+                     "RAM64X1D": 2, "RAM128X1D": 4, "RAM256X1D": 8, "RAM32X1S": 1,
+                     "RAM64X1S": 1, "RAM128X1S": 2, "RAM256X1S": 4, "RAM512X1S": 8,
+                     "SRL16E": 1, "SRLC16E": 1, "SRLC32E": 1}
 _CELL = re.compile(r"^\s+(\d+)\s+([A-Za-z_$][\w$]*)\s*$")
 GROUPS = {
     "LUT": re.compile(r"^LUT[1-6](_2)?$"),
@@ -73,9 +78,14 @@ def parse_stat(text: str) -> dict[str, Any]:
 
 
 def group_cells(cells: dict[str, int]) -> dict[str, int]:
-    """FPGA resource totals of primitive cell counts (RAMB36 = 2 BRAM18)."""
+    """FPGA resource totals of primitive cell counts (RAMB36 = 2 BRAM18).
+
+    ``LUT`` counts logic LUTs, ``LUTRAM`` distributed-RAM/SRL primitives and ``LUT_MEM``
+    the LUTs those primitives occupy; a part's LUT capacity covers ``LUT + LUT_MEM``.
+    """
     res = {k: 0 for k in RESOURCES}
     for name, n in cells.items():
+        res["LUT_MEM"] += LUTS_PER_MEM_CELL.get(name, 0) * n
         if name.startswith("RAMB36"):
             res["BRAM18"] += 2 * n
         elif name.startswith("RAMB18"):
@@ -110,10 +120,13 @@ def run_yosys(project: Path, script: str, log: Path, timeout: float | None = Non
 
 
 def utilisation(res: dict[str, Any], family: str) -> list[dict[str, Any]]:
-    """Resources as a percentage of each supported board's part of ``family``."""
+    """Resources as a percentage of each supported board's part of ``family``
+    (LUTs: logic plus those used as memory)."""
+    need = {**{k: res[k] for k in ("FF", "BRAM18", "URAM", "DSP")},
+            "LUT": res["LUT"] + res.get("LUT_MEM", 0)}
     out = []
     for board in boards_of_family(family):
-        used = {k: round(100.0 * res[k] / cap, 1) if cap else (0.0 if res[k] == 0 else None)
+        used = {k: round(100.0 * need[k] / cap, 1) if cap else (0.0 if need[k] == 0 else None)
                 for k, cap in board.capacity.items()}
         out.append({"board": board.name, "part": board.part, "capacity": board.capacity,
                     "percent": used,

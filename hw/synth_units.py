@@ -27,7 +27,7 @@ from typing import Any
 from sdmf.io import write_json, write_text
 
 from .scripts import yosys_glue_script, yosys_unit_script
-from .synth import RESOURCES, Status, SynthError, parse_stat, run_yosys
+from .synth import RESOURCES, Status, SynthError, group_cells, parse_stat, run_yosys
 
 CACHE_FORMAT = "sdmf-synth-unit/1"
 
@@ -62,7 +62,7 @@ def _synth_unit(project: Path, family: str, uid: str, key: str, module: str,
         try:
             hit = json.loads(cache.read_text())
             if hit.get("key") == key:
-                return hit, True
+                return {**hit, **group_cells(hit["cells"])}, True
         except (OSError, json.JSONDecodeError):
             pass                                     # unreadable: synthesize again
     script = f"{folder}/{uid}.ys"
@@ -130,7 +130,7 @@ def synthesize_units(project: Path, family: str, timeout: float | None = None,
     totals = {k: glue[k] for k in RESOURCES}
     cells = dict(glue["cells"])
     for inst, key in zip(instances, keys):
-        r = results[key]
+        r = {**results[key], **group_cells(results[key]["cells"])}
         units.append({"layer": inst["layer"], "instance": inst["instance"],
                       "module": inst["module"], "unit": f"{inst['module']}-{key[:12]}",
                       **{k: r[k] for k in RESOURCES}, "seconds": r["seconds"]})

@@ -51,7 +51,8 @@ def run(args: argparse.Namespace) -> int:
 def summary(project: Path, r: dict[str, Any]) -> str:
     """Two lines per family: totals, then utilisation of each board's part."""
     fam = r["family"]
-    lines = [f"{project} {fam} ({r['mode']}): LUT {r['LUT']:,}  LUTRAM {r['LUTRAM']:,}  "
+    lines = [f"{project} {fam} ({r['mode']}): LUT {r['LUT']:,} + {r['LUT_MEM']:,} as memory "
+             f"({r['LUTRAM']:,} LUTRAM/SRL cells)  "
              f"FF {r['FF']:,}  BRAM18 {r['BRAM18']}  URAM {r['URAM']}  DSP {r['DSP']}  "
              f"CARRY {r['CARRY']}  ({r['seconds']} s; reports/synth_{fam}.json)"]
     for dev in r.get("devices", []):
