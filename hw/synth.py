@@ -11,7 +11,8 @@ Two modes:
   4 GiB at most).
 
 Both run from the project's ``mem/`` folder (so ``$readmemh`` finds the ROM images),
-parse ``stat`` and write ``reports/synth_<family>.json`` / ``.md`` with LUT, FF,
+parse ``stat`` and write ``reports/synth_<family>.json`` / ``.md`` (units mode: also a
+per-layer chart ``.png``) with LUT, FF,
 LUTRAM/SRL, BRAM (18 Kb units), URAM, DSP and carry counts, and the utilisation of
 the supported boards' parts of that family (PYNQ-Z2's xc7z020, KV260's xck26).
 """
@@ -156,6 +157,10 @@ def synthesize(project: str | Path, family: str = "xc7", timeout: float | None =
     result["devices"] = utilisation(result, family)
     write_json(project / "reports" / f"synth_{family}.json", result)
     write_text(project / "reports" / f"synth_{family}.md", report_markdown(result))
+    if result.get("units"):
+        from .synth_plot import plot_units
+
+        plot_units(result, project / "reports" / f"synth_{family}.png")
     return result
 
 

@@ -461,6 +461,7 @@ def test_per_unit_synthesis_sums_units_and_resumes(flat_synth):
     assert abs(res["LUT"] - flat["LUT"]) <= 0.15 * flat["LUT"]
     assert abs(res["FF"] - flat["FF"]) <= 0.15 * flat["FF"]
     assert not any("(cached)" in m for m in messages)
+    assert (out / "reports" / "synth_xc7.png").read_bytes()[:4] == b"\x89PNG"
 
     again: list[str] = []
     res2 = synthesize(out, "xc7", mode="units", jobs=2, status=again.append)
