@@ -33,7 +33,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dump", type=Path, help="write test vectors of --dump-samples here")
     parser.add_argument("--dump-samples", type=int, default=8)
     parser.add_argument("--no-progress", action="store_true")
-    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--json", action="store_true", help="print machine-readable JSON")
 
 
 def run(args: argparse.Namespace) -> int:

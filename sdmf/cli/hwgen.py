@@ -41,7 +41,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--synth-mode", choices=["flat", "units"], default="flat",
                         help="with --synth: one flattened run, or per unit summed (see "
                              "`sdmf synth --help`)")
-    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--json", action="store_true", help="print machine-readable JSON")
 
 
 def parse_overrides(items: list[str]) -> dict[str, dict[str, int]]:

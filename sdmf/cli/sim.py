@@ -40,7 +40,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="skip the second, pipelined pass (samples back to back)")
     parser.add_argument("--keep-build", type=Path, default=None, metavar="DIR",
                         help="keep project, Verilator build, run folder and traces in DIR")
-    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--json", action="store_true", help="print machine-readable JSON")
 
 
 def _inputs(args: argparse.Namespace, ir: IntegerIR) -> tuple[torch.Tensor, list[int] | None,

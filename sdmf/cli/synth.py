@@ -30,7 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="parallel Yosys runs in --mode units (default: CPU count)")
     parser.add_argument("--timeout", type=float, default=None,
                         help="seconds allowed per Yosys run (default: none)")
-    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--json", action="store_true", help="print machine-readable JSON")
 
 
 def run(args: argparse.Namespace) -> int:
