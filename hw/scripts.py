@@ -151,15 +151,18 @@ tee -o ../{report} stat
 
 
 def yosys_unit_script(sources: list[str], module: str, params: dict[str, str], family: str,
-                      report: str) -> str:
+                      report: str, unused_ports: list[str] | tuple[str, ...] = ()) -> str:
     """Out-of-context synthesis of one parameterised unit (``chparam`` sets the instance's
-    parameters); run from the project's ``mem/`` folder."""
+    parameters; ``unused_ports``, outputs the top leaves open, become internal wires so
+    their logic is removed); run from the project's ``mem/`` folder."""
     reads = "\n".join(f"read_verilog -sv -DSYNTHESIS ../{s}" for s in sources)
     sets = " ".join(f"-set {k} {v}" for k, v in params.items())
+    drop = "".join(f"delete -port {module}/{p}\n" for p in unused_ports)
     return f"""# Out-of-context Yosys synthesis of one {module} instance for {family} (sdmf synth).
 {reads}
 chparam {sets} {module}
-synth_xilinx -family {family} -top {module} -flatten -noiopad -noclkbuf
+hierarchy -top {module}
+{drop}synth_xilinx -family {family} -top {module} -flatten -noiopad -noclkbuf
 tee -o ../{report} stat
 """
 

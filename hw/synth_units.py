@@ -8,8 +8,11 @@ parallel), with ``chparam`` setting the instance's parameters. The top is then
 synthesized with every unit as a black box, which leaves the glue (control,
 AXI4-Lite, stream wiring). The report is the sum over instances plus the glue.
 
-Like Vivado's out-of-context flow, nothing is optimised across unit boundaries, so the
-sum is an upper bound of a flattened run (docs/generator.md gives the measured gap).
+Like Vivado's out-of-context flow, nothing is optimised across unit boundaries
+(docs/generator.md gives the measured gap to a flattened run), except that outputs the
+top leaves unconnected (``report.json`` → ``instances[].unused_ports``: the busy
+counters of a design generated without ``--counters``) stop being ports, so their
+logic is removed as it is in the flattened design.
 Results are cached by content under ``reports/units_<family>/``: an interrupted run
 resumes, and a regenerated project re-synthesizes only the units that changed.
 """
@@ -29,7 +32,7 @@ from sdmf.io import write_json, write_text
 from .scripts import yosys_glue_script, yosys_unit_script
 from .synth import RESOURCES, Status, SynthError, group_cells, parse_stat, run_yosys
 
-CACHE_FORMAT = "sdmf-synth-unit/1"
+CACHE_FORMAT = "sdmf-synth-unit/2"
 
 
 def _mem_files(params: dict[str, str]) -> list[str]:
@@ -39,9 +42,11 @@ def _mem_files(params: dict[str, str]) -> list[str]:
 
 
 def unit_key(project: Path, family: str, module: str, params: dict[str, str],
-             sources: list[str]) -> str:
-    """Content hash of one unit: family, module, parameters, every source, its ROM images."""
-    h = hashlib.sha256(json.dumps([CACHE_FORMAT, family, module, params]).encode())
+             sources: list[str], unused_ports: list[str] | tuple[str, ...] = ()) -> str:
+    """Content hash of one unit: family, module, parameters, the outputs the top leaves
+    unconnected, every source, its ROM images."""
+    h = hashlib.sha256(json.dumps([CACHE_FORMAT, family, module, params,
+                                   sorted(unused_ports)]).encode())
     for src in sources:
         h.update(src.encode() + b"\0" + (project / src).read_bytes())
     for mem in _mem_files(params):
@@ -53,7 +58,7 @@ def unit_key(project: Path, family: str, module: str, params: dict[str, str],
 
 
 def _synth_unit(project: Path, family: str, uid: str, key: str, module: str,
-                params: dict[str, str], sources: list[str],
+                params: dict[str, str], unused_ports: list[str], sources: list[str],
                 timeout: float | None) -> tuple[dict[str, Any], bool]:
     """Synthesize (or load from the cache) one distinct unit; returns (result, cached)."""
     folder = f"reports/units_{family}"
@@ -67,7 +72,8 @@ def _synth_unit(project: Path, family: str, uid: str, key: str, module: str,
             pass                                     # unreadable: synthesize again
     script = f"{folder}/{uid}.ys"
     write_text(project / script,
-               yosys_unit_script(sources, module, params, family, f"{folder}/{uid}.txt"))
+               yosys_unit_script(sources, module, params, family, f"{folder}/{uid}.txt",
+                                 unused_ports))
     seconds = run_yosys(project, script, project / folder / f"{uid}.log", timeout)
     stat = parse_stat((project / folder / f"{uid}.txt").read_text())
     result = {"key": key, "module": module, "params": params, "seconds": round(seconds, 1),
@@ -97,7 +103,8 @@ def synthesize_units(project: Path, family: str, timeout: float | None = None,
     distinct: dict[str, dict[str, Any]] = {}       # key -> one instance of it
     keys = []
     for inst in instances:
-        key = unit_key(project, family, inst["module"], inst["params"], lib_sources)
+        key = unit_key(project, family, inst["module"], inst["params"], lib_sources,
+                       inst.get("unused_ports", ()))
         keys.append(key)
         distinct.setdefault(key, inst)
     say(f"{family}: {len(instances)} instances, {len(distinct)} distinct units, "
@@ -106,7 +113,8 @@ def synthesize_units(project: Path, family: str, timeout: float | None = None,
     with ThreadPoolExecutor(max_workers=max(1, jobs or os.cpu_count() or 1)) as pool:
         futures = {
             pool.submit(_synth_unit, project, family, f"{inst['module']}-{key[:12]}", key,
-                        inst["module"], inst["params"], lib_sources, timeout): (key, inst)
+                        inst["module"], inst["params"], inst.get("unused_ports", []),
+                        lib_sources, timeout): (key, inst)
             for key, inst in distinct.items()}
         for n, fut in enumerate(as_completed(futures), 1):
             key, inst = futures[fut]

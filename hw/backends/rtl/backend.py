@@ -70,7 +70,10 @@ class RtlBackend(Backend):
         for lay in graph.layers.values():
             inst = UNIT_INSTANCES[lay.kind](graph, lay)
             instances.append({"layer": lay.name, "module": inst.module, "instance": inst.name,
-                              "params": inst.sv_params()})
+                              "params": inst.sv_params(),
+                              # busy_cycles is read in synthesis only through the counters
+                              "unused_ports": [] if lay.name in counters or
+                              "busy_cycles" not in inst.ports else ["busy_cycles"]})
         T, C, H, W = graph.info["input_shape"]
         c0, c1 = config_words(graph)
         return BackendOutput(top="sdmf_top", sources=sources, memories=memories, extra={
