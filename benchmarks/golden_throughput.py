@@ -15,13 +15,10 @@ import json
 import time
 
 import torch
+from untrained import untrained_ir
 
-from sdmf.model import create_model
-from sdmf.quant.build import QuantSpec
-from sdmf.quant.export import export_ir
 from sdmf.quant.golden import GoldenModel
 from sdmf.quant.ir import IntegerIR
-from sdmf.quant.qat import QuantizedModel
 
 
 def main() -> None:
@@ -39,12 +36,7 @@ def main() -> None:
     if args.ir:
         ir = IntegerIR.load(args.ir)
     else:
-        torch.manual_seed(0)
-        model = create_model(args.model, img_size=args.img_size).eval()
-        with torch.no_grad():
-            for m in model.masks().values():
-                m.weight.copy_(torch.rand_like(m.weight) - (1 - args.mask_keep))
-        ir = export_ir(QuantizedModel(model, QuantSpec(), time_steps=args.T))
+        ir = untrained_ir(args.model, args.img_size, args.T, args.mask_keep)
     golden = GoldenModel(ir)
     T, C, H, W = ir.input_shape
     g = torch.Generator().manual_seed(0)

@@ -41,6 +41,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--synth-mode", choices=["flat", "units"], default="flat",
                         help="with --synth: one flattened run, or per unit summed (see "
                              "`sdmf synth --help`)")
+    parser.add_argument("--clock-mhz", type=float, default=250.0,
+                        help="clock for the img/s the interval implies (default 250)")
     parser.add_argument("--json", action="store_true", help="print machine-readable JSON")
 
 
@@ -82,12 +84,18 @@ def run(args: argparse.Namespace) -> int:
                 status=lambda msg: print(f"sdmf hwgen: {msg}", file=sys.stderr, flush=True))
         except (SynthError, FileNotFoundError) as exc:
             raise CliError(str(exc)) from exc
-    result = {"project": str(args.out), "report": report, "synth": synth}
-    emit(result, args.json, _text(args.out, report, synth))
+    if args.clock_mhz <= 0:
+        raise CliError("--clock-mhz must be positive")
+    interval = report["info"]["cycles"]["interval"]
+    rate = {"clock_mhz": args.clock_mhz,
+            "img_per_s": args.clock_mhz * 1e6 / interval if interval else None}
+    result = {"project": str(args.out), "throughput": rate, "report": report, "synth": synth}
+    emit(result, args.json, _text(args.out, report, synth, rate))
     return 0
 
 
-def _text(out: Path, report: dict[str, Any], synth: dict[str, Any]) -> str:
+def _text(out: Path, report: dict[str, Any], synth: dict[str, Any],
+          rate: dict[str, Any]) -> str:
     info = report["info"]
     rows = [[lay["name"], lay["kind"], lay["parallel"].get("PO", ""),
              lay["parallel"].get("PI", ""), lay["memory_bits"], lay["cycles"] or 0]
@@ -96,7 +104,8 @@ def _text(out: Path, report: dict[str, Any], synth: dict[str, Any]) -> str:
              f"(IR {info['ir_hash'][:12]})",
              format_table(["layer", "kind", "PO", "PI", "mem bits", "cycles"], rows),
              f"interval {info['cycles']['interval']:,} cycles (bottleneck "
-             f"{info['cycles']['bottleneck']}), {info['parallelism']['lanes']} lanes, "
-             f"{info['memory_bits']:,} memory bits"]
+             f"{info['cycles']['bottleneck']}): {rate['img_per_s'] or 0:,.1f} img/s at "
+             f"{rate['clock_mhz']:g} MHz with samples overlapped; "
+             f"{info['parallelism']['lanes']} lanes, {info['memory_bits']:,} memory bits"]
     lines += [summary(out, r) for r in synth.values()]
     return "\n".join(lines)

@@ -329,10 +329,13 @@ def test_cli_hwgen_json_and_par_parsing(ir, tmp_path, capsys):
 
     path = ir.save(tmp_path / "m.sdmfir")
     assert main(["hwgen", "--ir", str(path), "--out", str(tmp_path / "p"), "--json",
-                 "--par", "sps.0:PO=2,PI=1"]) == 0
+                 "--par", "sps.0:PO=2,PI=1", "--clock-mhz", "100"]) == 0
     res = json.loads(capsys.readouterr().out)
     layers = {lay["name"]: lay for lay in res["report"]["layers"]}
     assert layers["sps.0"]["parallel"] == {"PO": 2, "PI": 1}
+    interval = res["report"]["info"]["cycles"]["interval"]
+    assert interval == max(lay["cycles"] or 0 for lay in layers.values())
+    assert res["throughput"] == {"clock_mhz": 100.0, "img_per_s": 100e6 / interval}
     assert parse_overrides(["a.b:po=2,PI=4"]) == {"a.b": {"PO": 2, "PI": 4}}
     assert main(["hwgen", "--ir", str(path), "--out", str(tmp_path / "q"),
                  "--par", "sps.0:PO"]) == 2
