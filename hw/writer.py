@@ -10,7 +10,9 @@ DIR/report.md       the same for humans
 ```
 
 The folder is assembled under a temporary sibling and renamed into place; an
-existing project is replaced only after the new one is complete.
+existing project is replaced only after the new one is complete. The per-unit synthesis
+caches of the project it replaces (``reports/units_<family>/``, keyed by content) are
+carried over, so regenerating re-synthesizes only the units that changed.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from .report import report_dict, report_markdown
 from .scripts import BOARDS, vivado_tcl, yosys_script
 
 YOSYS_FAMILIES = ("xc7", "xcup")
+CARRIED_CACHES = "reports/units_*"      # valid across regenerations: entries are content-keyed
 
 
 def _write_text(path: Path, text: str) -> None:
@@ -60,6 +63,8 @@ def write_project(graph: HwGraph, out: str | Path, backend: str = "rtl",
         write_json(tmp / "report.json", report)
         _write_text(tmp / "report.md", report_markdown(report))
         os.chmod(tmp, 0o755)
+        for cache in out.glob(CARRIED_CACHES):
+            shutil.copytree(cache, tmp / cache.relative_to(out))
         _replace_dir(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

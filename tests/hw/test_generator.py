@@ -448,9 +448,10 @@ def test_yosys_synthesis_reports_resources(flat_synth):
 
 
 @pytest.mark.rtl
-def test_per_unit_synthesis_sums_units_and_resumes(flat_synth):
+def test_per_unit_synthesis_sums_units_and_resumes(ir, flat_synth):
     """--mode units: one run per distinct unit + the glue; sums agree with the flat run's
-    hard blocks; a second run is served from the cache; a changed ROM re-runs its unit."""
+    hard blocks; a second run is served from the cache; a changed ROM re-runs its unit;
+    a regenerated project keeps the cache."""
     from sdmf.hw.synth import RESOURCES, synthesize
 
     out, flat = flat_synth
@@ -479,6 +480,12 @@ def test_per_unit_synthesis_sums_units_and_resumes(flat_synth):
     synthesize(out, "xc7", mode="units", jobs=2, status=third.append)
     rerun = [m for m in third if m.startswith("[") and not m.endswith("(cached)")]
     assert len(rerun) == 1 and "blocks.0.mlp.fc2" in rerun[0]
+
+    generate(ir, out)                                  # the original ROM again, same design
+    fourth: list[str] = []
+    res4 = synthesize(out, "xc7", mode="units", jobs=2, status=fourth.append)
+    assert all(m.endswith("(cached)") for m in fourth if m.startswith("["))
+    assert {k: res4[k] for k in RESOURCES} == {k: res[k] for k in RESOURCES}
 
 
 def test_per_unit_synthesis_needs_instances(tmp_path):
