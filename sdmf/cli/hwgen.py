@@ -66,6 +66,8 @@ def run(args: argparse.Namespace) -> int:
     from sdmf.hw.graph import GraphError
     from sdmf.hw.synth import SynthError, synthesize
 
+    if args.clock_mhz <= 0:
+        raise CliError("--clock-mhz must be positive")
     try:
         ir = IntegerIR.load(args.ir)
     except (FileNotFoundError, IRError) as exc:
@@ -84,8 +86,6 @@ def run(args: argparse.Namespace) -> int:
                 status=lambda msg: print(f"sdmf hwgen: {msg}", file=sys.stderr, flush=True))
         except (SynthError, FileNotFoundError) as exc:
             raise CliError(str(exc)) from exc
-    if args.clock_mhz <= 0:
-        raise CliError("--clock-mhz must be positive")
     interval = report["info"]["cycles"]["interval"]
     rate = {"clock_mhz": args.clock_mhz,
             "img_per_s": args.clock_mhz * 1e6 / interval if interval else None}

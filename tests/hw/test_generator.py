@@ -339,6 +339,9 @@ def test_cli_hwgen_json_and_par_parsing(ir, tmp_path, capsys):
     assert parse_overrides(["a.b:po=2,PI=4"]) == {"a.b": {"PO": 2, "PI": 4}}
     assert main(["hwgen", "--ir", str(path), "--out", str(tmp_path / "q"),
                  "--par", "sps.0:PO"]) == 2
+    assert main(["hwgen", "--ir", str(path), "--out", str(tmp_path / "r"),
+                 "--clock-mhz", "0"]) == 2
+    assert not (tmp_path / "r").exists()
 
 
 # ------------------------------------------------------------------ RTL (Verilator, Yosys)
@@ -484,7 +487,8 @@ def test_per_unit_synthesis_sums_units_and_resumes(ir, flat_synth):
     generate(ir, out)                                  # the original ROM again, same design
     fourth: list[str] = []
     res4 = synthesize(out, "xc7", mode="units", jobs=2, status=fourth.append)
-    assert all(m.endswith("(cached)") for m in fourth if m.startswith("["))
+    unit_lines = [m for m in fourth if m.startswith("[")]
+    assert unit_lines and all(m.endswith("(cached)") for m in unit_lines)
     assert {k: res4[k] for k in RESOURCES} == {k: res[k] for k in RESOURCES}
 
 
