@@ -29,7 +29,7 @@ from typing import Any
 
 import torch
 
-from sdmf.hw.flow import generate
+from sdmf.hw.flow import build_graph, generate
 from sdmf.hw.synth import synthesize
 from sdmf.io import write_json, write_text
 from sdmf.quant.ir import IntegerIR
@@ -44,8 +44,6 @@ def _say(msg: str) -> None:
 
 def _serial_target(ir: IntegerIR) -> int:
     """The largest busy-cycle count of a block layer at PO = PI = 1 (plus 1 %)."""
-    from sdmf.hw.flow import build_graph
-
     graph = build_graph(ir, target_cycles=1 << 62)
     worst = max(lay.cycles or 0 for lay in graph.layers.values() if lay.name.startswith("blocks"))
     return int(worst * 1.01)
