@@ -17,18 +17,21 @@ from .writer import write_project
 
 def build_graph(ir: IntegerIR, backend: str = "rtl", target_cycles: int | None = None,
                 budget: int | None = None,
-                overrides: Mapping[str, Knobs] | None = None) -> HwGraph:
+                overrides: Mapping[str, Knobs] | None = None,
+                row_parallel: bool = False) -> HwGraph:
     """The finished hardware graph of ``ir`` under ``backend``'s unit model."""
     model = get_backend(backend).model
-    return run_passes(from_ir(ir), default_passes(target_cycles, budget, overrides), model)
+    passes = default_passes(target_cycles, budget, overrides, row_parallel)
+    return run_passes(from_ir(ir), passes, model)
 
 
 def generate(ir: IntegerIR | str | Path, out: str | Path, backend: str = "rtl",
              trace: bool = False, counters: bool = False, target_cycles: int | None = None,
              budget: int | None = None,
-             overrides: Mapping[str, Knobs] | None = None) -> dict[str, Any]:
+             overrides: Mapping[str, Knobs] | None = None,
+             row_parallel: bool = False) -> dict[str, Any]:
     """Write the project of ``ir`` to ``out``; returns its report (report.json)."""
     if not isinstance(ir, IntegerIR):
         ir = IntegerIR.load(ir)
-    graph = build_graph(ir, backend, target_cycles, budget, overrides)
+    graph = build_graph(ir, backend, target_cycles, budget, overrides, row_parallel)
     return write_project(graph, out, backend, GenOptions(trace=trace, counters=counters))

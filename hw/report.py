@@ -69,15 +69,15 @@ def report_markdown(report: dict[str, Any]) -> str:
         f"* units removed because every channel was pruned: "
         f"{', '.join(info.get('empty_layers') or []) or 'none'}",
         "",
-        "| layer | kind | PO | PI | widths | memory bits | cycles | notes |",
-        "|---|---|---:|---:|---|---:|---:|---|",
+        "| layer | kind | PO | PI | PK | widths | memory bits | cycles | notes |",
+        "|---|---|---:|---:|---:|---|---:|---:|---|",
     ]
     for lay in report["layers"]:
         widths = ", ".join(f"{k}={v}" for k, v in lay["widths"].items())
         p = lay["parallel"]
         shape = _shape(lay)
         lines.append(f"| `{lay['name']}` | {lay['kind']}{shape} | {p.get('PO', '')} | "
-                     f"{p.get('PI', '')} | {widths} | {lay['memory_bits']} | "
+                     f"{p.get('PI', '')} | {p.get('PK', '')} | {widths} | {lay['memory_bits']} | "
                      f"{lay['cycles'] or ''} | {'; '.join(lay['notes'])} |")
     lines.append("")
     return "\n".join(lines)

@@ -35,6 +35,11 @@ def attention_heads(layer: HwLayer) -> dict[int, tuple[int, int]]:
     return {h: (hq.count(h), hv.count(h)) for h in sorted(set(hv))}
 
 
+def conv_steps(attrs: dict, knobs: Knobs) -> int:
+    """Fan-in ops of ``sdmf_conv_lif`` per (output group, time step): ``K·K·CIN/(PI·PK)``."""
+    return attrs["K"] * attrs["K"] * attrs["CIN"] // (knobs["PI"] * knobs.get("PK", 1))
+
+
 class UnitModel:
     """The RTL unit library's cycle and stream model (docs/hardware.md)."""
 
@@ -45,7 +50,7 @@ class UnitModel:
     def knobs(self, layer: HwLayer) -> tuple[str, ...]:
         """Names of the parallelism knobs of ``layer`` (empty: fixed datapath)."""
         if layer.kind == "conv_lif":
-            return ("PO", "PI")
+            return ("PO", "PI", "PK") if layer.attrs["K"] == 3 else ("PO", "PI")
         if layer.kind == "attention_lif":
             return ("PO",)
         return ()
@@ -55,12 +60,13 @@ class UnitModel:
         a = layer.attrs
         if layer.kind == "conv_lif":
             pos = sorted({ceil_div(a["COUT"], g) for g in range(1, a["COUT"] + 1)})
-            for pi in divisors(a["CIN"]):
-                if pi > self.pi_max:
-                    continue
-                for po in pos:
-                    if po <= self.po_max:
-                        yield {"PO": po, "PI": pi}
+            pks = [1, 3] if a["K"] == 3 else [1]
+            for pk in pks:
+                for pi in divisors(a["CIN"]):
+                    for po in pos:
+                        if pi <= self.pi_max and po <= self.po_max:
+                            knobs = {"PO": po, "PI": pi}
+                            yield knobs | {"PK": pk} if a["K"] == 3 else knobs
         elif layer.kind == "attention_lif":
             vmax = max(attention_heads(layer).values(), key=lambda hv: hv[1])[1]
             for po in sorted({ceil_div(vmax, g) for g in range(1, vmax + 1)}):
@@ -86,13 +92,16 @@ class UnitModel:
             if knobs.get("PO", 1) > a["COUT"]:
                 raise ValueError(f"layer {layer.name!r}: PO={knobs['PO']} exceeds "
                                  f"COUT={a['COUT']}")
+            if knobs.get("PK", 1) not in (1, a["K"]):
+                raise ValueError(f"layer {layer.name!r}: PK={knobs['PK']} must be 1 or "
+                                 f"K={a['K']}")
         if layer.kind == "attention_lif" and knobs.get("PO", 1) > a["CV"]:
             raise ValueError(f"layer {layer.name!r}: PO={knobs['PO']} exceeds CV={a['CV']}")
 
     def cost(self, layer: HwLayer, knobs: Knobs) -> int:
         """Resource proxy: parallel multiply/AND-accumulate lanes."""
         if layer.kind == "conv_lif":
-            return knobs["PO"] * knobs["PI"]
+            return knobs["PO"] * knobs["PI"] * knobs.get("PK", 1)
         if layer.kind == "attention_lif":
             return knobs["PO"]
         return 0
@@ -104,7 +113,7 @@ class UnitModel:
         a = layer.attrs
         kind = layer.kind
         if kind == "conv_lif":
-            per_t = a["K"] * a["K"] * a["CIN"] // k["PI"] + 1
+            per_t = conv_steps(a, k) + 1
             return a["positions"] * (ceil_div(a["COUT"], k["PO"]) * a["T"] * per_t + 1)
         if kind == "maxpool":
             return a["H"] * a["W"]

@@ -18,9 +18,10 @@ __all__ = ["AssignWidths", "ChooseParallelism", "EstimateCycles", "GraphPass", "
 
 
 def default_passes(target_cycles: int | None = None, budget: int | None = None,
-                   overrides: Mapping[str, Knobs] | None = None) -> list[GraphPass]:
+                   overrides: Mapping[str, Knobs] | None = None,
+                   row_parallel: bool = False) -> list[GraphPass]:
     """The standard pipeline: empty units, widths, forks, FIFOs, parallelism, cycles,
     memories."""
     return [RemoveEmpty(), AssignWidths(), InsertForks(), SizeFifos(),
-            ChooseParallelism(target_cycles, budget, overrides), EstimateCycles(),
+            ChooseParallelism(target_cycles, budget, overrides, row_parallel), EstimateCycles(),
             PlanMemories()]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..graph import HwGraph, HwLayer, Memory, sanitize
-from ..units import UnitModel, ceil_div
+from ..units import UnitModel, ceil_div, conv_steps
 from .base import GraphPass
 
 BRAM18_BITS = 18 * 1024
@@ -32,10 +32,11 @@ class PlanMemories(GraphPass):
     def _conv_lif(self, lay: HwLayer) -> list[Memory]:
         a, w, k = lay.attrs, lay.widths, lay.parallel
         groups = ceil_div(a["COUT"], k["PO"])
-        steps = a["K"] * a["K"] * a["CIN"] // k["PI"]
+        steps = conv_steps(a, k)
         lanes = k["PO"] * w["CUR_BITS"]
         bias_depth = groups * (a["positions"] if a["bias_per_token"] else 1)
-        weights = [Memory("weight", groups * steps, k["PO"] * k["PI"] * w["W_BITS"],
+        weights = [Memory("weight", groups * steps,
+                          k.get("PK", 1) * k["PO"] * k["PI"] * w["W_BITS"],
                           self._file(lay, "weight"))] if steps else []
         return [*weights,
                 Memory("bias", bias_depth, lanes, self._file(lay, "bias")),

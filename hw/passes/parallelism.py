@@ -5,8 +5,10 @@
 * ``budget`` (total lanes): the smallest target whose cheapest settings fit;
 * neither: *balanced* — the target is the bottleneck at maximal parallelism (the
   slowest layer at its fastest), so no layer is faster than the pipeline needs;
-* ``overrides`` ``{layer: {"PO": .., "PI": ..}}`` pin knobs of single layers (checked:
-  PI must divide CIN, PO ≤ COUT).
+* ``overrides`` ``{layer: {"PO": .., "PI": .., "PK": ..}}`` pin knobs of single layers
+  (checked: PI must divide CIN, PO ≤ COUT, PK ∈ {1, K});
+* ``row_parallel`` offers PK = 3 (the three kernel rows of a 3×3 convolution per fan-in
+  op); without it every 3×3 convolution keeps PK = 1 unless an override pins PK.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from .base import GraphPass
 
 class ChooseParallelism(GraphPass):
     def __init__(self, target_cycles: int | None = None, budget: int | None = None,
-                 overrides: Mapping[str, Knobs] | None = None) -> None:
+                 overrides: Mapping[str, Knobs] | None = None, row_parallel: bool = False) -> None:
         if target_cycles is not None and target_cycles < 1:
             raise ValueError(f"target_cycles must be >= 1, got {target_cycles}")
         if budget is not None and budget < 1:
@@ -28,12 +30,15 @@ class ChooseParallelism(GraphPass):
         self.target_cycles = target_cycles
         self.budget = budget
         self.overrides = dict(overrides or {})
+        self.row_parallel = row_parallel
 
-    @staticmethod
-    def _best(layer: HwLayer, model: UnitModel, target: int) -> tuple[Knobs, bool]:
+    def _candidates(self, layer: HwLayer, model: UnitModel) -> list[Knobs]:
+        return [k for k in model.candidates(layer) if self.row_parallel or k.get("PK", 1) == 1]
+
+    def _best(self, layer: HwLayer, model: UnitModel, target: int) -> tuple[Knobs, bool]:
         """Cheapest knobs meeting ``target`` (or the fastest, flagged False)."""
         cands = [(model.cost(layer, k), model.cycles(layer, k), k)
-                 for k in model.candidates(layer)]
+                 for k in self._candidates(layer, model)]
         ok = [c for c in cands if c[1] <= target]
         if ok:
             return min(ok, key=lambda c: (c[0], c[1]))[2], True
@@ -58,7 +63,8 @@ class ChooseParallelism(GraphPass):
             lay.notes.append(f"parallelism overridden: {knobs}")
         fixed = [model.cycles(lay, lay.parallel if lay.name in self.overrides else {})
                  for lay in graph.layers.values() if lay not in free]
-        fastest = [min(model.cycles(lay, k) for k in model.candidates(lay)) for lay in free]
+        fastest = [min(model.cycles(lay, k) for k in self._candidates(lay, model))
+                   for lay in free]
         floor = max([*fixed, *fastest], default=1)
         if self.target_cycles is not None:
             target, mode = self.target_cycles, "target"
@@ -83,7 +89,7 @@ class ChooseParallelism(GraphPass):
     def _fit_budget(self, layers: list[HwLayer], model: UnitModel, floor: int) -> int:
         """Smallest target (≥ the unavoidable floor) whose plan stays within the budget."""
         targets = sorted({model.cycles(lay, k) for lay in layers
-                          for k in model.candidates(lay)} | {floor})
+                          for k in self._candidates(lay, model)} | {floor})
         targets = [t for t in targets if t >= floor]
 
         def lanes(t: int) -> int:

@@ -34,6 +34,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="seed of --random and of the TB")
     parser.add_argument("--target-cycles", type=int, default=None,
                         help="parallelism target of the generated design (default: balanced)")
+    parser.add_argument("--row-parallel", action="store_true",
+                        help="allow PK=3 on 3×3 convolutions (see `sdmf hwgen --help`)")
     parser.add_argument("--gaps", type=int, nargs=2, default=(0, 0), metavar=("IN", "OUT"),
                         help="random input bubbles / output back-pressure, 0..255 (of 256)")
     parser.add_argument("--no-overlap", action="store_true",
@@ -74,6 +76,7 @@ def run(args: argparse.Namespace) -> int:
         rep = simulate(ir, x, labels, work_dir=args.keep_build, target_cycles=args.target_cycles,
                        in_gap=args.gaps[0], out_gap=args.gaps[1], build_dir=build_dir,
                        seed=args.seed + 1, overlap=not args.no_overlap,
+                       row_parallel=args.row_parallel,
                        status=lambda msg: print(f"sdmf sim: {msg}", file=sys.stderr, flush=True))
     except (SimToolError, GraphError, ValueError) as exc:
         raise CliError(str(exc)) from exc

@@ -214,11 +214,31 @@ def test_parallelism_target_budget_and_overrides(ir, graph):
     tight = build_graph(ir, budget=20)
     assert tight.info["parallelism"]["lanes"] <= 20
     pinned = build_graph(ir, overrides={"sps.1": {"PO": 2, "PI": 4}})
-    assert pinned.layer("sps.1").parallel == {"PO": 2, "PI": 4}
+    assert pinned.layer("sps.1").parallel == {"PO": 2, "PI": 4, "PK": 1}
     with pytest.raises(ValueError, match=r"'sps.1'.*PI=3 must divide CIN=4"):
         build_graph(ir, overrides={"sps.1": {"PI": 3}})
     with pytest.raises(ValueError, match="no knob 'PQ'"):
         build_graph(ir, overrides={"sps.1": {"PQ": 3}})
+    with pytest.raises(ValueError, match=r"'sps.1'.*PK=2 must be 1 or K=3"):
+        build_graph(ir, overrides={"sps.1": {"PK": 2}})
+    with pytest.raises(ValueError, match="no knob 'PK'"):
+        build_graph(ir, overrides={"blocks.0.mlp.fc1": {"PK": 1}})
+
+
+def test_row_parallel_lifts_the_first_convolutions_ceiling(ir, graph):
+    """Without the option every 3×3 conv keeps PK = 1; with it the bottleneck (sps.0,
+    already at PO = COUT, PI = CIN) reads its three kernel rows at once."""
+    convs = [lay for lay in graph.of_kind("conv_lif") if lay.attrs["K"] == 3]
+    assert convs and all(lay.parallel["PK"] == 1 for lay in convs)
+    assert graph.info["cycles"]["bottleneck"] == "sps.0"
+    rows = build_graph(ir, row_parallel=True)
+    sps0 = rows.layer("sps.0")
+    assert sps0.parallel["PK"] == 3
+    a = sps0.attrs
+    assert sps0.cycles == a["positions"] * (
+        ceil_div(a["COUT"], sps0.parallel["PO"]) * a["T"] * (3 * a["CIN"] // sps0.parallel["PI"]
+                                                           + 1) + 1)
+    assert rows.info["cycles"]["interval"] < graph.info["cycles"]["interval"]
     with pytest.raises(ValueError, match="names layer 'nope'"):
         build_graph(ir, overrides={"nope": {"PO": 1}})
 
@@ -229,7 +249,7 @@ def test_cycle_model_is_monotone_in_parallelism(graph):
         cands = list(m.candidates(lay))
         for a in cands:
             for b in cands:
-                if b["PO"] >= a["PO"] and b["PI"] >= a["PI"]:
+                if all(b[key] >= a[key] for key in a):
                     assert m.cycles(lay, b) <= m.cycles(lay, a), (lay.name, a, b)
         a = lay.attrs
         one = m.cycles(lay, {"PO": 1, "PI": 1})
@@ -245,27 +265,31 @@ def test_cycle_model_is_monotone_in_parallelism(graph):
             a["N"], a["T"], att.params["head_qk"], att.params["head_v"], k["PO"])
 
 
-def test_weight_memory_image_decodes_to_the_ir_weights(ir, graph):
+@pytest.mark.parametrize("row_parallel", [False, True])
+def test_weight_memory_image_decodes_to_the_ir_weights(ir, row_parallel):
     from sdmf.hw.backends.rtl.mems import memory_images
 
+    graph = build_graph(ir, row_parallel=row_parallel)
     for name in ("sps.0", "sps.2", "blocks.0.attn.v"):
         lay = graph.layer(name)
         a, k, wb = lay.attrs, lay.parallel, lay.widths["W_BITS"]
+        pk = k.get("PK", 1)
         words, width = memory_images(lay)["weight"]
-        assert width == k["PO"] * k["PI"] * wb
+        assert width == pk * k["PO"] * k["PI"] * wb
         w = ir.params[f"{name}.conv.weight"].astype(np.int64)
         w = w.reshape(w.shape[0], w.shape[1], -1)            # [COUT, CIN, K·K]
-        steps = a["K"] ** 2 * a["CIN"] // k["PI"]
+        row_fan = a["K"] ** 2 * a["CIN"] // pk
+        steps = row_fan // k["PI"]
         for og in range(ceil_div(a["COUT"], k["PO"])):
             for j in range(steps):
                 word = words[og * steps + j]
-                for o in range(k["PO"]):
-                    for u in range(k["PI"]):
-                        raw = (word >> ((o * k["PI"] + u) * wb)) & ((1 << wb) - 1)
-                        val = raw - (1 << wb) if raw >> (wb - 1) else raw
-                        c, f = og * k["PO"] + o, j * k["PI"] + u
-                        want = int(w[c, f % a["CIN"], f // a["CIN"]]) if c < a["COUT"] else 0
-                        assert val == want, (name, og, j, o, u)
+                for ky, o, u in np.ndindex(pk, k["PO"], k["PI"]):
+                    raw = (word >> (((ky * k["PO"] + o) * k["PI"] + u) * wb)) & ((1 << wb) - 1)
+                    val = raw - (1 << wb) if raw >> (wb - 1) else raw
+                    c, f = og * k["PO"] + o, ky * row_fan + j * k["PI"] + u
+                    want = int(w[c, f % a["CIN"], f // a["CIN"]]) if c < a["COUT"] else 0
+                    assert val == want, (name, og, j, ky, o, u)
+    assert row_parallel == (graph.layer("sps.0").parallel["PK"] == 3)
 
 
 # ------------------------------------------------------------------ writer
@@ -329,10 +353,10 @@ def test_cli_hwgen_json_and_par_parsing(ir, tmp_path, capsys):
 
     path = ir.save(tmp_path / "m.sdmfir")
     assert main(["hwgen", "--ir", str(path), "--out", str(tmp_path / "p"), "--json",
-                 "--par", "sps.0:PO=2,PI=1", "--clock-mhz", "100"]) == 0
+                 "--par", "sps.0:PO=2,PI=1,PK=3", "--clock-mhz", "100"]) == 0
     res = json.loads(capsys.readouterr().out)
     layers = {lay["name"]: lay for lay in res["report"]["layers"]}
-    assert layers["sps.0"]["parallel"] == {"PO": 2, "PI": 1}
+    assert layers["sps.0"]["parallel"] == {"PO": 2, "PI": 1, "PK": 3}
     interval = res["report"]["info"]["cycles"]["interval"]
     assert interval == max(lay["cycles"] or 0 for lay in layers.values())
     assert res["throughput"] == {"clock_mhz": 100.0, "img_per_s": 100e6 / interval}
@@ -396,13 +420,16 @@ def test_whole_network_is_bit_exact_on_every_tap(ir, tmp_path):
 
 @pytest.mark.rtl
 def test_network_with_fully_pruned_units_is_bit_exact(pruned_ir, tmp_path):
+    """Units with every input or output pruned, generated with row-parallel 3×3 convs."""
     root = _verilator()
     import cocotb  # noqa: F401
 
     from sdmf.sim.network import check, simulate
 
-    rep = simulate(pruned_ir, counts(2, seed=5), work_dir=tmp_path)
+    rep = simulate(pruned_ir, counts(2, seed=5), work_dir=tmp_path, row_parallel=True)
     check(rep)
+    report = json.loads((Path(rep.project) / "report.json").read_text())
+    assert {lay["name"]: lay["parallel"].get("PK") for lay in report["layers"]}["sps.0"] == 3
     assert {"blocks.0.attn.proj.lif", "blocks.0.mlp.fc1.lif"} <= set(rep.removed_taps)
     assert "blocks.0.mlp.fc2.lif" in rep.compared_taps
     out = Path(rep.project)

@@ -145,20 +145,22 @@ def conv_widths(K: int, weight: torch.Tensor, bias: torch.Tensor, T: int, H: int
 
 
 def conv_images(K: int, weight: torch.Tensor, bias: torch.Tensor, theta: torch.Tensor,
-                PO: int, PI: int, w_bits: int, cur_bits: int) -> dict[str, str]:
+                PO: int, PI: int, w_bits: int, cur_bits: int, PK: int = 1) -> dict[str, str]:
     """WEIGHT/BIAS/THETA files in the layouts of docs/hardware.md."""
     cout, cin = weight.shape[:2]
     G = -(-cout // PO)
     w4 = weight.reshape(cout, cin, K, K)
     fan = w4.permute(0, 2, 3, 1).reshape(cout, K * K * cin)     # f = (ky·K + kx)·CIN + i
-    steps = fan.shape[1] // PI if PI else 0
+    row_fan = fan.shape[1] // PK                                # PK = 3: one kernel row
+    steps = row_fan // PI if PI else 0
     wwords = []
     for og in range(G):
         for j in range(steps):
             vals = []
-            for o in range(PO):
-                c = og * PO + o
-                vals += (fan[c, j * PI:(j + 1) * PI].tolist() if c < cout else [0] * PI)
+            for ky in range(PK):
+                for o in range(PO):
+                    c, lo = og * PO + o, ky * row_fan + j * PI
+                    vals += (fan[c, lo:lo + PI].tolist() if c < cout else [0] * PI)
             wwords.append(pack(vals, w_bits))
 
     def group_word(vec, og):
@@ -175,9 +177,9 @@ def conv_images(K: int, weight: torch.Tensor, bias: torch.Tensor, theta: torch.T
             "theta.mem": hex_lines(twords, PO * cur_bits)}
 
 
-def conv_cycles(K, H, W, CIN, COUT, T, PO, PI) -> int:
+def conv_cycles(K, H, W, CIN, COUT, T, PO, PI, PK=1) -> int:
     """docs/hardware.md: busy cycles of one frame."""
-    J = K * K * CIN // PI
+    J = K * K * CIN // (PI * PK)
     return H * W * (-(-COUT // PO) * T * (J + 1) + 1)
 
 
@@ -197,6 +199,15 @@ CONV_CONFIGS = {
     # LIF probe: F = 0, unit weights, small negative biases: I = x + B walks through the
     # floor-vs-truncation and V = θ corner cases of the leak and the threshold
     "k1_lif": dict(K=1, H=2, W=8, CIN=1, COUT=4, T=4, IN_BITS=3, W_BITS=2, PO=4, PI=1, F=0),
+    # PK = 3 (three kernel rows per op): the first layer's shape, counts, PI = CIN
+    "k3_rows_counts": dict(K=3, H=5, W=6, CIN=2, COUT=5, T=4, IN_BITS=4, W_BITS=6, PO=3,
+                           PI=2, PK=3),
+    # PK = 3 on spikes with two channel groups per tap (CIN/PI = 2), odd frame
+    "k3_rows_spikes": dict(K=3, H=4, W=5, CIN=4, COUT=5, T=2, IN_BITS=1, W_BITS=8, PO=2,
+                           PI=2, PK=3),
+    # PK = 3 on a one-row frame: rows ky = 0 and 2 are both padding
+    "k3_rows_flat": dict(K=3, H=1, W=3, CIN=1, COUT=2, T=2, IN_BITS=1, W_BITS=4, PO=2,
+                         PI=1, PK=3),
 }
 
 
@@ -259,7 +270,8 @@ def conv_case(name: str, variant: str):
     K, CIN, COUT, T, H, W = (cfg[k] for k in ("K", "CIN", "COUT", "T", "H", "W"))
     params = dict(cfg, ACC_BITS=acc_bits, CUR_BITS=cur_bits, F=F,
                   WEIGHT_FILE="weights.mem", BIAS_FILE="bias.mem", THETA_FILE="theta.mem")
-    mems = conv_images(K, weight, bias, theta, cfg["PO"], cfg["PI"], cfg["W_BITS"], cur_bits)
+    mems = conv_images(K, weight, bias, theta, cfg["PO"], cfg["PI"], cfg["W_BITS"], cur_bits,
+                       cfg.get("PK", 1))
     in_words, want = [], []
     for x in frames:
         xb = x[None]                                            # [1, T, CIN, H, W]
@@ -285,7 +297,7 @@ def test_conv_lif(tmp_path, name, variant, flow="sv"):
                    mems, seed=seed, tag=f"{name}-{variant}", flow=flow)
     assert_words(res["outputs"]["m"]["words"], want, f"conv_lif {name}/{variant}",
                  spike_decoder(T, COUT, H * W))
-    expect = frames * conv_cycles(K, H, W, CIN, COUT, T, cfg["PO"], cfg["PI"])
+    expect = frames * conv_cycles(K, H, W, CIN, COUT, T, cfg["PO"], cfg["PI"], cfg.get("PK", 1))
     assert res["busy_cycles"] == expect
 
 
@@ -559,13 +571,15 @@ def test_attention_lif(tmp_path, name, flow="sv"):
 # ------------------------------------------------------------------ Yosys reads the same design
 
 
-@pytest.mark.parametrize("unit", ["conv_k3", "conv_k1", "maxpool", "residual", "head",
-                                  "attention"])
+@pytest.mark.parametrize("unit", ["conv_k3", "conv_k3_rows", "conv_k1", "maxpool", "residual",
+                                  "head", "attention"])
 def test_yosys_netlist(tmp_path, unit):
     """Simulate Yosys's elaboration of each unit on the same cases (same golden results)."""
     _tools()._yosys_exe()
     if unit == "conv_k3":
         test_conv_lif(tmp_path, "k3_counts", "random", flow="yosys")
+    elif unit == "conv_k3_rows":
+        test_conv_lif(tmp_path, "k3_rows_spikes", "random", flow="yosys")
     elif unit == "conv_k1":
         test_conv_lif(tmp_path, "k1_tokens", "extreme", flow="yosys")
     elif unit == "maxpool":
@@ -589,6 +603,12 @@ def _lint_sets():
                                                  CUR_BITS=17)),
         "conv_k1_pruned": ("sdmf_conv_lif", dict(CONV_CONFIGS["k1_pruned"])),
         "conv_k3_1x1": ("sdmf_conv_lif", dict(K=3, H=1, W=1, CIN=1, COUT=1, T=1)),
+        "conv_k3_rows": ("sdmf_conv_lif", dict(CONV_CONFIGS["k3_rows_counts"], ACC_BITS=13,
+                                               CUR_BITS=17)),
+        "conv_k3_rows_1x1": ("sdmf_conv_lif", dict(K=3, H=1, W=1, CIN=1, COUT=1, T=1, PK=3)),
+        "conv_k3_rows_big": ("sdmf_conv_lif", dict(K=3, H=32, W=32, CIN=32, COUT=64, T=4,
+                                                   PO=8, PI=8, PK=3, ACC_BITS=14,
+                                                   CUR_BITS=20)),
         "conv_k3_big": ("sdmf_conv_lif", dict(K=3, H=32, W=32, CIN=32, COUT=64, T=4, PO=8,
                                               PI=8, ACC_BITS=14, CUR_BITS=20)),
         "conv_k1_big": ("sdmf_conv_lif", dict(K=1, H=8, W=8, CIN=256, COUT=256, T=4,
@@ -623,6 +643,7 @@ def _lint_sets():
 
 
 LINT_NAMES = ["conv_k3_counts", "conv_k1_pruned", "conv_k3_1x1", "conv_k3_big", "conv_k1_big",
+              "conv_k3_rows", "conv_k3_rows_1x1", "conv_k3_rows_big",
               "pool_small", "pool_1x1", "pool_big", "att_small", "att_big", "res_partial",
               "res_none", "res_big", "head_small", "head_min", "head_big", "fork_1", "fork_4",
               "fifo_1", "fifo_64"]

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from ...graph import HwLayer
-from ...units import ceil_div
+from ...units import ceil_div, conv_steps
 
 
 def to_unsigned(value: int, bits: int) -> int:
@@ -32,22 +32,26 @@ def pack(values: list[int], bits: int) -> int:
 
 
 def conv_weight_words(layer: HwLayer) -> list[int]:
-    """One word per ``(og, j)``: weight ``(o, u)`` = ``W[og·PO + o][j·PI + u]`` at
-    bits ``[(o·PI + u)·W_BITS +: W_BITS]``; fan-in ``f = (ky·K + kx)·CIN + i``;
-    lanes of a partial last group are 0."""
+    """One word per ``(og, j)``, fan-in ``f = (ky·K + kx)·CIN + i``; lanes of a partial
+    last group are 0. PK = 1: weight ``(o, u)`` = ``W[og·PO + o][j·PI + u]`` at bits
+    ``[(o·PI + u)·W_BITS +: W_BITS]``. PK = 3: ``j = kx·CIN/PI + i/PI`` and weight
+    ``(ky, o, u)`` = ``W[og·PO + o][(ky·K + kx)·CIN + (j mod CIN/PI)·PI + u]`` at bits
+    ``[((ky·PO + o)·PI + u)·W_BITS +: W_BITS]`` (PK = 1 is the case ky = 0)."""
     a, k = layer.attrs, layer.parallel
     w = layer.params["weight"]                       # [COUT, CIN, K·K]
     fan = w.transpose(0, 2, 1).reshape(a["COUT"], -1)  # [COUT, K·K·CIN], f = tap·CIN + i
-    po, pi, bits = k["PO"], k["PI"], layer.widths["W_BITS"]
-    steps = fan.shape[1] // pi
+    po, pi, pk, bits = k["PO"], k["PI"], k.get("PK", 1), layer.widths["W_BITS"]
+    row_fan = fan.shape[1] // pk                      # fan-in of one kernel row group
     words = []
     for og in range(ceil_div(a["COUT"], po)):
-        for j in range(steps):
+        for j in range(conv_steps(a, k)):
             vals = []
-            for o in range(po):
-                c = og * po + o
-                row = fan[c, j * pi:(j + 1) * pi] if c < a["COUT"] else np.zeros(pi, np.int64)
-                vals += [int(v) for v in row]
+            for ky in range(pk):
+                for o in range(po):
+                    c = og * po + o
+                    lo = ky * row_fan + j * pi
+                    row = fan[c, lo:lo + pi] if c < a["COUT"] else np.zeros(pi, np.int64)
+                    vals += [int(v) for v in row]
             words.append(pack(vals, bits))
     return words
 
@@ -75,7 +79,8 @@ def memory_images(layer: HwLayer) -> dict[str, tuple[list[int], int]]:
             bwords = [v for n in range(bias.shape[1]) for v in lane_words(bias[:, n], po, cur)]
         else:
             bwords = lane_words(bias, po, cur)
-        return {"weight": (conv_weight_words(layer), po * layer.parallel["PI"] * w["W_BITS"]),
+        lanes = po * layer.parallel["PI"] * layer.parallel.get("PK", 1)
+        return {"weight": (conv_weight_words(layer), lanes * w["W_BITS"]),
                 "bias": (bwords, po * cur),
                 "theta": (lane_words(layer.params["theta"], po, cur), po * cur)}
     if layer.kind == "head":

@@ -46,7 +46,8 @@ def _conv_lif(g: HwGraph, lay: HwLayer) -> Instance:
     params = {"K": a["K"], "H": a["H"], "W": a["W"], "CIN": a["CIN"], "COUT": a["COUT"],
               "T": a["T"], "IN_BITS": w["IN_BITS"], "W_BITS": w["W_BITS"],
               "ACC_BITS": w["ACC_BITS"], "CUR_BITS": w["CUR_BITS"], "F": a["F"],
-              "PO": k["PO"], "PI": k["PI"], "BIAS_PER_TOKEN": a["bias_per_token"],
+              "PO": k["PO"], "PI": k["PI"], "PK": k.get("PK", 1),
+              "BIAS_PER_TOKEN": a["bias_per_token"],
               "WEIGHT_FILE": mem_file(lay, "weight"), "BIAS_FILE": mem_file(lay, "bias"),
               "THETA_FILE": mem_file(lay, "theta")}
     return Instance("sdmf_conv_lif", lay.instance, params,

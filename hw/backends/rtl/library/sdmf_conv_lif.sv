@@ -8,8 +8,10 @@
 // Output stream: one word per position, T·COUT spike bits, bit t·COUT + c.
 //
 // Schedule per output position (one op per cycle, counted in busy_cycles):
-//   for og < G: for t < T: J = K·K·CIN/PI fan-in ops, then 1 LIF op;  then 1 EMIT op
+//   for og < G: for t < T: J = K·K·CIN/(PI·PK) fan-in ops, then 1 LIF op;  then 1 EMIT op
 //   busy_cycles per position = G·T·(J + 1) + 1,  G = ceil(COUT/PO).
+// PK = 3 (K = 3 only) reads the three buffered rows at once: one fan-in op covers
+// the taps (0..2, kx) of PI channels.
 // The issue stage presents ROM / line-buffer addresses (synchronous reads);
 // stage A accumulates, runs the LIF and emits one cycle later.
 module sdmf_conv_lif #(
@@ -26,6 +28,7 @@ module sdmf_conv_lif #(
   parameter int F = 4,
   parameter int PO = 1,
   parameter int PI = 1,
+  parameter int PK = 1,
   parameter int BIAS_PER_TOKEN = 0,
   parameter WEIGHT_FILE = "",
   parameter BIAS_FILE = "",
@@ -43,13 +46,13 @@ module sdmf_conv_lif #(
 );
   // ------------------------------------------------------------ derived sizes
   localparam int CPI = CIN / PI;                       // channel groups per tap
-  localparam int J = K * K * CPI;                      // fan-in ops per (og, t)
+  localparam int J = K * K * CPI / PK;                 // fan-in ops per (og, t)
   localparam int G = (COUT + PO - 1) / PO;             // output-channel groups
   localparam int NPOS = H * W;
   localparam int XW = (T * CIN * IN_BITS > 0) ? T * CIN * IN_BITS : 1;
   localparam int LB_DEPTH = (K == 3) ? 3 * W : 2;
   localparam int WDEPTH = (G * J > 0) ? G * J : 1;
-  localparam int WW = PO * PI * W_BITS;
+  localparam int WW = PK * PO * PI * W_BITS;
   localparam int BDEPTH = (BIAS_PER_TOKEN != 0) ? NPOS * G : G;
   localparam int BW = PO * CUR_BITS;
   localparam int LW = CUR_BITS + 1;                    // V + I
@@ -181,6 +184,11 @@ module sdmf_conv_lif #(
   assign wr = s_valid && s_ready;
   logic [LBA-1:0] lb_waddr, lb_raddr;
   logic pad;
+  // PK = 3: the three row slots are separate memories, read at one column
+  logic [1:0] lb_wslot, lb_oslot;          // slot being written / slot of output row y_o
+  logic [XB-1:0] lb_wcol, lb_rcol;
+  logic [2:0] pad_row;                     // tap row ky lies outside the frame
+  logic pad_col;                           // tap column kx lies outside the frame
 
   if (K == 3) begin : g_k3
     // d = (global input row) − (global output row) ∈ {0, 1, 2}; slots rotate mod 3.
@@ -230,6 +238,12 @@ module sdmf_conv_lif #(
                || (kx == 2'd0 && x_o == '0) || (kx == 2'd2 && last_x);
     // (column x_o + kx − 1 never underflows when the tap is not padded)
     assign lb_raddr = pad ? '0 : LBA'(rslot) * LBA'(W) + LBA'(x_o) + LBA'(kx) - LBA'(1);
+    assign lb_wslot = in_slot;
+    assign lb_oslot = out_slot;
+    assign lb_wcol = c_in;
+    assign pad_col = (kx == 2'd0 && x_o == '0) || (kx == 2'd2 && last_x);
+    assign pad_row = {last_y, 1'b0, y_o == '0};
+    assign lb_rcol = pad_col ? '0 : XB'({1'b0, x_o} + (XB + 1)'(kx) - 1'b1);
   end else begin : g_k1
     // two-entry ping-pong buffer
     logic in_ptr, out_ptr;
@@ -251,6 +265,12 @@ module sdmf_conv_lif #(
     assign lb_waddr = LBA'(in_ptr);
     assign lb_raddr = LBA'(out_ptr);
     assign pad = 1'b0;
+    assign lb_wslot = '0;
+    assign lb_oslot = '0;
+    assign lb_wcol = '0;
+    assign lb_rcol = '0;
+    assign pad_row = '0;
+    assign pad_col = 1'b0;
   end
 
   // ------------------------------------------------------------ stage A registers
@@ -287,7 +307,7 @@ module sdmf_conv_lif #(
   // ------------------------------------------------------------ fan-in datapath
   logic [PO-1:0][ACC_BITS-1:0] psum;       // Σ_u w·x of this cycle, per output
 
-  if (J > 0) begin : g_fanin
+  if (J > 0 && PK == 1) begin : g_fanin
     logic [XW-1:0] lb_mem [0:LB_DEPTH-1];
     logic [XW-1:0] lb_q;
     logic [WW-1:0] w_rom [0:WDEPTH-1];
@@ -325,13 +345,87 @@ module sdmf_conv_lif #(
         end
       end
     end
+    /* verilator lint_off UNUSEDSIGNAL */
+    logic unused_rows;                    // the PK = 3 row addressing serves g_fanin_rows
+    assign unused_rows = ^{lb_wslot, lb_oslot, lb_wcol, lb_rcol, pad_row, pad_col};
+    /* verilator lint_on UNUSEDSIGNAL */
+  end else if (J > 0) begin : g_fanin_rows
+    // PK = 3: rows y−1, y, y+1 of the window from three row memories at once
+    logic [XW-1:0] row0 [0:W-1];
+    logic [XW-1:0] row1 [0:W-1];
+    logic [XW-1:0] row2 [0:W-1];
+    logic [XW-1:0] q0, q1, q2;
+    logic [WW-1:0] w_rom [0:WDEPTH-1];
+    logic [WW-1:0] w_q;
+    logic [WA-1:0] waddr;
+    logic [1:0] a_oslot;
+    logic [2:0] a_padk;
+    initial begin
+      if (WEIGHT_FILE != "") $readmemh(WEIGHT_FILE, w_rom);
+    end
+    assign waddr = wbase + WA'(j);
+    always_ff @(posedge clk) begin
+      if (wr && lb_wslot == 2'd0) row0[lb_wcol] <= s_data;
+      if (wr && lb_wslot == 2'd1) row1[lb_wcol] <= s_data;
+      if (wr && lb_wslot == 2'd2) row2[lb_wcol] <= s_data;
+    end
+    always_ff @(posedge clk) begin
+      if (!stall) begin
+        q0 <= row0[lb_rcol];
+        q1 <= row1[lb_rcol];
+        q2 <= row2[lb_rcol];
+        w_q <= w_rom[waddr];
+        a_oslot <= lb_oslot;
+        a_padk <= pad_row | {3{pad_col}};
+      end
+    end
+
+    // tap row ky is slot (a_oslot + ky + 2) mod 3
+    logic [XW-1:0] row_y0, row_y1, row_y2;           // tap rows ky = 0, 1, 2
+    always_comb begin
+      case (a_oslot)
+        2'd0: {row_y0, row_y1, row_y2} = {q2, q0, q1};
+        2'd1: {row_y0, row_y1, row_y2} = {q0, q1, q2};
+        default: {row_y0, row_y1, row_y2} = {q1, q2, q0};
+      endcase
+    end
+    // elements t·CIN + cg·PI + u of each row, row r at [(r·PI + u)·IN_BITS +: IN_BITS]
+    logic [3*PI*IN_BITS-1:0] xr;
+    assign xr = {row_y2[32'(a_sel) * (PI * IN_BITS) +: PI * IN_BITS],
+                 row_y1[32'(a_sel) * (PI * IN_BITS) +: PI * IN_BITS],
+                 row_y0[32'(a_sel) * (PI * IN_BITS) +: PI * IN_BITS]};
+    always_comb begin
+      for (int o = 0; o < PO; o++) begin
+        psum[o] = '0;
+        for (int r = 0; r < 3; r++) begin
+          for (int u = 0; u < PI; u++) begin
+            if (!a_padk[r]) begin
+              if (IN_BITS == 1) begin
+                if (xr[(r * PI + u) * IN_BITS])
+                  psum[o] = psum[o]
+                    + ACC_BITS'($signed(w_q[((r * PO + o) * PI + u) * W_BITS +: W_BITS]));
+              end else begin
+                psum[o] = psum[o]
+                  + ACC_BITS'($signed({1'b0, xr[(r * PI + u) * IN_BITS +: IN_BITS]}))
+                  * ACC_BITS'($signed(w_q[((r * PO + o) * PI + u) * W_BITS +: W_BITS]));
+              end
+            end
+          end
+        end
+      end
+    end
+    /* verilator lint_off UNUSEDSIGNAL */
+    logic unused_lb;                      // the single-memory addressing serves g_fanin
+    assign unused_lb = ^{lb_waddr, lb_raddr, a_pad};
+    /* verilator lint_on UNUSEDSIGNAL */
   end else begin : g_nofanin
     // CIN = 0: every input was pruned; acc stays 0 and the output is the LIF of the bias.
     assign psum = '0;
     /* verilator lint_off UNUSEDSIGNAL */
     // (the 1-bit placeholder words and the tap/address state carry no data here)
     logic unused;
-    assign unused = ^{s_data, lb_waddr, lb_raddr, a_sel, a_pad, wbase, j, cg};
+    assign unused = ^{s_data, lb_waddr, lb_raddr, a_sel, a_pad, wbase, j, cg, lb_wslot, lb_oslot,
+                      lb_wcol, lb_rcol, pad_row, pad_col};
     /* verilator lint_on UNUSEDSIGNAL */
   end
 
