@@ -139,6 +139,7 @@ def simulate(ir: IntegerIR, x: torch.Tensor | np.ndarray, labels: list[int] | No
              work_dir: str | Path | None = None, target_cycles: int | None = None,
              in_gap: int = 0, out_gap: int = 0, build_dir: str | Path | None = None,
              seed: int = 1, overlap: bool = True, row_parallel: bool = False,
+             budget: int | None = None,
              status: Callable[[str], None] | None = None) -> NetworkReport:
     """Generate, build and run ``x[S, T, C, H, W]`` through the RTL; compare with golden.
 
@@ -148,7 +149,8 @@ def simulate(ir: IntegerIR, x: torch.Tensor | np.ndarray, labels: list[int] | No
     ``in_gap``/``out_gap`` (0..255) insert random input bubbles / output back-pressure.
     With ``overlap`` the samples run a second time back to back (each started at the
     previous one's ap_ready), measuring the pipelined interval; both passes are compared.
-    ``row_parallel`` lets the planner give 3×3 convolutions PK = 3.
+    ``target_cycles``, ``budget`` and ``row_parallel`` steer the parallelism planner as
+    in ``sdmf hwgen``.
     ``status`` receives one line per stage (generate, build, simulate, compare).
     """
     golden = GoldenModel(ir)
@@ -163,7 +165,8 @@ def simulate(ir: IntegerIR, x: torch.Tensor | np.ndarray, labels: list[int] | No
         work.mkdir(parents=True, exist_ok=True)
     try:
         return _simulate(ir, golden, xs, labels, work, target_cycles, in_gap, out_gap,
-                         build_dir, seed, overlap, row_parallel, status or (lambda _msg: None))
+                         build_dir, seed, overlap, row_parallel, budget,
+                         status or (lambda _msg: None))
     finally:
         if tmp is not None:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -172,11 +175,11 @@ def simulate(ir: IntegerIR, x: torch.Tensor | np.ndarray, labels: list[int] | No
 def _simulate(ir: IntegerIR, golden: GoldenModel, xs: np.ndarray, labels: list[int] | None,
               work: Path, target_cycles: int | None, in_gap: int, out_gap: int,
               build_dir: str | Path | None, seed: int, overlap: bool, row_parallel: bool,
-              status: Callable[[str], None]) -> NetworkReport:
+              budget: int | None, status: Callable[[str], None]) -> NetworkReport:
     project = work / "project"
     status(f"generating RTL with trace monitors in {project}")
     report = generate(ir, project, trace=True, counters=True, target_cycles=target_cycles,
-                      row_parallel=row_parallel)
+                      budget=budget, row_parallel=row_parallel)
     iface, trace = report["interface"], report["trace"]
     sources = [project / s for s in report["sources"]] + [TB_SOURCE]
     status("building with Verilator (cached when nothing changed)")

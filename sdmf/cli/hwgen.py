@@ -30,10 +30,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="add simulation-only stream monitors (`ifdef SDMF_TRACE)")
     parser.add_argument("--counters", action="store_true",
                         help="per-layer busy counters readable over AXI4-Lite (0x40 + 8·i)")
-    parser.add_argument("--target-cycles", type=int, default=None,
-                        help="cycles per inference each layer must meet (default: balanced)")
-    parser.add_argument("--budget", type=int, default=None,
-                        help="total parallel lanes (Σ PO·PI·PK); the fastest plan that fits")
+    plan = parser.add_mutually_exclusive_group()
+    plan.add_argument("--target-cycles", type=int, default=None,
+                      help="cycles per inference each layer must meet (default: balanced)")
+    plan.add_argument("--budget", type=int, default=None,
+                      help="total parallel lanes (Σ PO·PI·PK); the fastest plan that fits")
     parser.add_argument("--par", action="append", default=[], metavar="LAYER:K=V[,K=V]",
                         help="pin a layer's knobs, e.g. sps.0:PO=4,PI=2,PK=3 (repeatable)")
     parser.add_argument("--row-parallel", action="store_true",

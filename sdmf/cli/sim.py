@@ -32,8 +32,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--random", action="store_true",
                         help="random event counts instead of dataset samples")
     parser.add_argument("--seed", type=int, default=0, help="seed of --random and of the TB")
-    parser.add_argument("--target-cycles", type=int, default=None,
-                        help="parallelism target of the generated design (default: balanced)")
+    plan = parser.add_mutually_exclusive_group()
+    plan.add_argument("--target-cycles", type=int, default=None,
+                      help="parallelism target of the generated design (default: balanced)")
+    plan.add_argument("--budget", type=int, default=None,
+                      help="total parallel lanes of the generated design (see `sdmf hwgen`)")
     parser.add_argument("--row-parallel", action="store_true",
                         help="allow PK=3 on 3×3 convolutions (see `sdmf hwgen --help`)")
     parser.add_argument("--gaps", type=int, nargs=2, default=(0, 0), metavar=("IN", "OUT"),
@@ -76,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
         rep = simulate(ir, x, labels, work_dir=args.keep_build, target_cycles=args.target_cycles,
                        in_gap=args.gaps[0], out_gap=args.gaps[1], build_dir=build_dir,
                        seed=args.seed + 1, overlap=not args.no_overlap,
-                       row_parallel=args.row_parallel,
+                       row_parallel=args.row_parallel, budget=args.budget,
                        status=lambda msg: print(f"sdmf sim: {msg}", file=sys.stderr, flush=True))
     except (SimToolError, GraphError, ValueError) as exc:
         raise CliError(str(exc)) from exc

@@ -448,10 +448,14 @@ def test_cli_sim_reports_and_exits_zero(ir, tmp_path, capsys):
     from sdmf.cli.main import main
 
     path = ir.save(tmp_path / "m.sdmfir")
-    rc = main(["sim", "--ir", str(path), "--samples", "2", "--random", "--json"])
+    rc = main(["sim", "--ir", str(path), "--samples", "2", "--random", "--json",
+               "--budget", "20"])
     res = json.loads(capsys.readouterr().out)
     assert rc == 0 and res["bit_exact"] and res["cycles_ok"]
     assert [s["bit_exact"] for s in res["samples"]] == [True, True]
+    assert res["analytic_interval"] == build_graph(ir, budget=20).info["cycles"]["interval"]
+    with pytest.raises(SystemExit):
+        main(["sim", "--ir", str(path), "--budget", "20", "--target-cycles", "9"])
 
 
 @pytest.fixture(scope="module")
