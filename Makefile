@@ -66,15 +66,18 @@ BOARD ?= pynq_z2
 HW_OUT ?= build/hw
 FAMILY ?= xc7
 SYNTH_MODE ?= flat
+# planner options shared by sim, synth and bitstream, e.g. HW_ARGS="--row-parallel --budget 650"
+HW_ARGS ?=
 
 sim: $(STAMP)
-	$(SDMF) sim --ir $(IR) --samples $(N)
+	$(SDMF) sim --ir $(IR) --samples $(N) $(HW_ARGS)
 
 synth: $(STAMP)
-	$(SDMF) hwgen --ir $(IR) --out $(HW_OUT)/project --synth $(FAMILY) --synth-mode $(SYNTH_MODE)
+	$(SDMF) hwgen --ir $(IR) --out $(HW_OUT)/project --synth $(FAMILY) --synth-mode $(SYNTH_MODE) \
+	  $(HW_ARGS)
 
 bitstream: $(STAMP)
-	$(SDMF) hwgen --ir $(IR) --out $(HW_OUT)/project
+	$(SDMF) hwgen --ir $(IR) --out $(HW_OUT)/project $(HW_ARGS)
 	@if command -v vivado >/dev/null 2>&1; then \
 	  cd $(HW_OUT)/project && vivado -mode batch -source scripts/vivado_$(BOARD).tcl; \
 	else \
