@@ -306,12 +306,12 @@ def conv_capacity(K: int, W: int) -> int:
     return 4 if K == 1 else 2 * W + 1
 
 
-@pytest.mark.parametrize("name", ["k3_counts", "k1_tokens"])
+@pytest.mark.parametrize("name", ["k3_counts", "k3_rows_counts", "k1_tokens"])
 def test_conv_lif_capacity(tmp_path, name):
     """With the output stalled, the unit absorbs exactly the documented number of words."""
     cfg, params, mems, in_words, want, _, _ = conv_case(name, "random")
     K, CIN, T, H, W = (cfg[k] for k in ("K", "CIN", "T", "H", "W"))
-    hold = 2 * conv_cycles(K, H, W, CIN, cfg["COUT"], T, cfg["PO"], cfg["PI"])
+    hold = 2 * conv_cycles(K, H, W, CIN, cfg["COUT"], T, cfg["PO"], cfg["PI"], cfg.get("PK", 1))
     res = run_unit(tmp_path, "sdmf_conv_lif", params, [{"prefix": "s", "words": in_words}],
                    [{"prefix": "m", "count": len(want)}], mems, hold=hold, tag=f"cap-{name}")
     assert res["absorbed"]["s"] == min(H * W, conv_capacity(K, W))
