@@ -40,6 +40,11 @@ def conv_steps(attrs: dict, knobs: Knobs) -> int:
     return attrs["K"] * attrs["K"] * attrs["CIN"] // (knobs["PI"] * knobs.get("PK", 1))
 
 
+def conv_weight_lanes(knobs: Knobs) -> int:
+    """Weights in one ROM word of ``sdmf_conv_lif``: ``PK·PO·PI``."""
+    return knobs.get("PK", 1) * knobs["PO"] * knobs["PI"]
+
+
 class UnitModel:
     """The RTL unit library's cycle and stream model (docs/hardware.md)."""
 
@@ -101,7 +106,7 @@ class UnitModel:
     def cost(self, layer: HwLayer, knobs: Knobs) -> int:
         """Resource proxy: parallel multiply/AND-accumulate lanes."""
         if layer.kind == "conv_lif":
-            return knobs["PO"] * knobs["PI"] * knobs.get("PK", 1)
+            return conv_weight_lanes(knobs)
         if layer.kind == "attention_lif":
             return knobs["PO"]
         return 0

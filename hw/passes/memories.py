@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..graph import HwGraph, HwLayer, Memory, sanitize
-from ..units import UnitModel, ceil_div, conv_steps
+from ..units import UnitModel, ceil_div, conv_steps, conv_weight_lanes
 from .base import GraphPass
 
 BRAM18_BITS = 18 * 1024
@@ -36,7 +36,7 @@ class PlanMemories(GraphPass):
         lanes = k["PO"] * w["CUR_BITS"]
         bias_depth = groups * (a["positions"] if a["bias_per_token"] else 1)
         weights = [Memory("weight", groups * steps,
-                          k.get("PK", 1) * k["PO"] * k["PI"] * w["W_BITS"],
+                          conv_weight_lanes(k) * w["W_BITS"],
                           self._file(lay, "weight"))] if steps else []
         return [*weights,
                 Memory("bias", bias_depth, lanes, self._file(lay, "bias")),

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from ...graph import HwLayer
-from ...units import ceil_div, conv_steps
+from ...units import ceil_div, conv_steps, conv_weight_lanes
 
 
 def to_unsigned(value: int, bits: int) -> int:
@@ -79,8 +79,8 @@ def memory_images(layer: HwLayer) -> dict[str, tuple[list[int], int]]:
             bwords = [v for n in range(bias.shape[1]) for v in lane_words(bias[:, n], po, cur)]
         else:
             bwords = lane_words(bias, po, cur)
-        lanes = po * layer.parallel["PI"] * layer.parallel.get("PK", 1)
-        return {"weight": (conv_weight_words(layer), lanes * w["W_BITS"]),
+        return {"weight": (conv_weight_words(layer),
+                           conv_weight_lanes(layer.parallel) * w["W_BITS"]),
                 "bias": (bwords, po * cur),
                 "theta": (lane_words(layer.params["theta"], po, cur), po * cur)}
     if layer.kind == "head":
