@@ -25,6 +25,7 @@ from sdmf.quant.program import Op
 pytestmark = pytest.mark.rtl
 
 LIB = Path(__file__).resolve().parents[2] / "hw" / "backends" / "rtl" / "library"
+SUPPORT = LIB.parent / "support"
 TB = "sdmf.sim.tests.tb_stream"
 
 
@@ -70,7 +71,7 @@ def position_words(x: torch.Tensor, bits: int) -> list[int]:
 def run_unit(tmp_path: Path, module: str, params: dict, inputs: list[dict],
              outputs: list[dict], mems: dict[str, str] | None = None, seed: int = 0,
              timeout: int = 200_000, tag: str = "case", hold: int = 0,
-             flow: str = "sv") -> dict:
+             flow: str = "sv", lib: Path = LIB) -> dict:
     """Build/reuse ``module`` with ``params``, run one case, return the testbench's result.
 
     ``flow="yosys"`` simulates Yosys's elaboration of the unit instead of the source
@@ -90,12 +91,12 @@ def run_unit(tmp_path: Path, module: str, params: dict, inputs: list[dict],
     env = {"SDMF_TB_CASE": str(run_dir / "case.json"),
            "SDMF_TB_RESULT": str(run_dir / "result.json")}
     if flow == "yosys":
-        net = runner.yosys_netlist(LIB / f"{module}.sv", module, params,
+        net = runner.yosys_netlist(lib / f"{module}.sv", module, params,
                                    run_dir / "netlist.v", cwd=run_dir)
         runner.build_and_run([net], module, {}, TB, test_dir=run_dir, extra_env=env,
                              build_args=["-Wno-fatal"])
     else:
-        runner.build_and_run([LIB / f"{module}.sv"], module, params, TB, test_dir=run_dir,
+        runner.build_and_run([lib / f"{module}.sv"], module, params, TB, test_dir=run_dir,
                              extra_env=env)
     res = json.loads((run_dir / "result.json").read_text())
     assert not res["unsent"], f"inputs not fully consumed: {res['unsent']}"
@@ -316,6 +317,47 @@ def test_conv_lif_capacity(tmp_path, name):
                    [{"prefix": "m", "count": len(want)}], mems, hold=hold, tag=f"cap-{name}")
     assert res["absorbed"]["s"] == min(H * W, conv_capacity(K, W))
     assert_words(res["outputs"]["m"]["words"], want, f"conv_lif {name} after hold")
+
+
+# ------------------------------------------------------------------ sdmf_axis_unpack
+
+UNPACK_CONFIGS = {          # WORD, POSITIONS: samples smaller than one beat included
+    "one_position_per_beat_sample": (4, 1),     # 16 positions fit a beat, the sample has 1
+    "three_of_five": (12, 3),
+    "half_beat": (32, 1),
+    "partial_last_beat": (8, 9),
+    "exact_beats": (16, 8),
+    "full_word": (64, 5),
+    "wide_word": (100, 3),
+}
+
+
+def unpack_beats(words: list[int], word: int) -> list[int]:
+    """docs/hardware.md, input stream layout, written out independently of hw/layout.py."""
+    if word > 64:
+        nb = -(-word // 64)
+        return [(w >> (64 * k)) & ((1 << 64) - 1) for w in words for k in range(nb)]
+    per = 64 // word
+    return [sum(w << (i * word) for i, w in enumerate(words[b:b + per]))
+            for b in range(0, len(words), per)]
+
+
+@pytest.mark.parametrize("name", list(UNPACK_CONFIGS))
+def test_axis_unpack(tmp_path, name):
+    """Beats of three back-to-back samples become exactly their position words — no extra
+    words when a sample is smaller than a beat."""
+    word, positions = UNPACK_CONFIGS[name]
+    rng = np.random.default_rng(positions * 131 + word)
+    frames = [[int(v) for v in rng.integers(0, 1 << min(word, 62), positions)]
+              for _ in range(3)]
+    frames[1] = [(1 << word) - 1] * positions                # every bit set
+    beats = [b for f in frames for b in unpack_beats(f, word)]
+    want = [w for f in frames for w in f]
+    res = run_unit(tmp_path, "sdmf_axis_unpack", {"WORD": word, "POSITIONS": positions},
+                   [{"prefix": "s", "words": beats, "idle": 0.2}],
+                   [{"prefix": "m", "count": len(want), "stall": 0.3}],
+                   tag=name, lib=SUPPORT)
+    assert_words(res["outputs"]["m"]["words"], want, f"axis_unpack {name}")
 
 
 # ------------------------------------------------------------------ sdmf_maxpool_or

@@ -35,7 +35,8 @@ module sdmf_axis_unpack #(
           pos <= '0;
         end else if (s_valid && s_ready) begin
           beat <= s_data;
-          if (remaining > PW'(PER)) begin
+          // compared as int: PER may exceed what PW bits hold (a sample smaller than a beat)
+          if (int'(remaining) > PER) begin
             left <= LW'(PER);
             pos <= pos + PW'(PER);
           end else begin
