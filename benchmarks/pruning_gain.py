@@ -94,8 +94,8 @@ def compare(unpruned: dict[str, Any], pruned: dict[str, Any]) -> dict[str, Any]:
 
     s_u, s_p = by_name(unpruned["serial"]), by_name(pruned["serial"])
     b_u, b_p = by_name(unpruned["balanced"]), by_name(pruned["balanced"])
-    cyc_u = {lay.name: lay.measured for lay in unpruned["sim"].layers}
-    cyc_p = {lay.name: lay.measured for lay in pruned["sim"].layers}
+    cyc_u = {lay.name: max(lay.measured) for lay in unpruned["sim"].layers}
+    cyc_p = {lay.name: max(lay.measured) for lay in pruned["sim"].layers}
     res_u = {u["layer"]: u for u in unpruned["synth"]["units"]}
     res_p = {u["layer"]: u for u in pruned["synth"]["units"]}
     rows = []

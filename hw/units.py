@@ -153,6 +153,21 @@ class UnitModel:
             return 1
         return 0
 
+    def phased(self, layer: HwLayer) -> bool:
+        """Whether a unit works frame by frame in phases (not token by token): it takes
+        whole frames on some ports before others and emits its tokens in a burst."""
+        return layer.kind == "attention_lif"
+
+    def hold(self, layer: HwLayer, port: str) -> int:
+        """Tokens of the next frame the path into ``port`` must buffer while a phased unit
+        works on its other phase (attention: N, on q, k and v)."""
+        return layer.attrs["N"] if self.phased(layer) else 0
+
+    def burst(self, layer: HwLayer) -> int:
+        """Tokens a phased unit emits faster than a steady consumer takes them: the depth
+        of the FIFO on its output (attention: one frame, N)."""
+        return layer.attrs["N"] if self.phased(layer) else 0
+
     def port_order(self, layer: HwLayer, port: str) -> int:
         """Phase in which a multi-input unit consumes ``port`` (equal: in lockstep)."""
         if layer.kind == "attention_lif":

@@ -4,8 +4,9 @@
 Verilator around ``sim/hdl/sdmf_tb_network.sv`` (through :mod:`sdmf.sim.runner`),
 runs the cocotb test :mod:`sdmf.sim.tests.tb_network` on N samples and compares,
 per sample, the predicted class, the logits and every stream tap with
-``GoldenModel(ir).run(x, taps=True)`` — exactly — and each layer's measured busy
-cycles with the analytic model of the generator.
+``GoldenModel(ir).run(x, taps=True)`` — exactly —, each layer's measured busy
+cycles with the analytic model of the generator — exactly, per sample — and the
+pipelined interval measured with samples overlapped with the analytic one — exactly.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import json
 import shutil
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ import torch
 
 from sdmf.hw.flow import generate
 from sdmf.hw.layout import pack_input
+from sdmf.hw.units import Knobs
 from sdmf.quant.golden import GoldenModel
 from sdmf.quant.ir import IntegerIR
 
@@ -32,7 +34,6 @@ from . import runner
 TB_TOP = "sdmf_tb_network"
 TB_MODULE = "sdmf.sim.tests.tb_network"
 TB_SOURCE = Path(__file__).resolve().parent / "hdl" / "sdmf_tb_network.sv"
-CYCLE_TOLERANCE = 0.10
 # --output-split 0: one C++ unit (the wheel's verilated.mk has no PCH include flag, so
 # split builds fail).
 BUILD_ARGS = ["+define+SDMF_TRACE", "-Wno-fatal", "--output-split", "0"]
@@ -61,15 +62,15 @@ class LayerCycles:
     name: str
     kind: str
     analytic: int
-    measured: int           # busy cycles of one inference (max over samples)
-    rel_error: float
-    pipelined_average: float | None = None   # per inference, overlapped pass
+    measured: list[int]          # busy cycles of each inference, one in flight at a time
+    overlapped: int | None = None  # busy cycles of the whole overlapped pass (all samples)
 
     @property
-    def within_tolerance(self) -> bool:
-        ok = abs(self.rel_error) <= CYCLE_TOLERANCE
-        if self.pipelined_average is not None and self.analytic:
-            ok &= abs(self.pipelined_average / self.analytic - 1) <= CYCLE_TOLERANCE
+    def exact(self) -> bool:
+        """Every inference took exactly the model's busy cycles, alone and overlapped."""
+        ok = all(m == self.analytic for m in self.measured)
+        if self.overlapped is not None:
+            ok &= self.overlapped == len(self.measured) * self.analytic
         return ok
 
 
@@ -83,6 +84,7 @@ class NetworkReport:
     removed_taps: list[str]           # ops of units removed because all their channels were pruned
     analytic_interval: int
     pipelined_interval: int | None    # measured: cycles between the last two outputs, overlapped
+    interval_checked: bool            # overlapped pass without random bubbles/back-pressure
     build_seconds: float
     sim_seconds: float
     built: bool
@@ -92,13 +94,23 @@ class NetworkReport:
         return all(s.bit_exact for s in self.samples)
 
     @property
+    def interval_ok(self) -> bool:
+        """The measured pipelined interval equals the model's (True when not checked: no
+        overlapped pass, or random gaps that legitimately stretch it)."""
+        return not self.interval_checked or self.pipelined_interval == self.analytic_interval
+
+    @property
     def cycles_ok(self) -> bool:
-        return all(lay.within_tolerance for lay in self.layers)
+        """Busy cycles of every layer and the pipelined interval equal the model exactly."""
+        return all(lay.exact for lay in self.layers) and self.interval_ok
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["bit_exact"] = self.bit_exact
         d["cycles_ok"] = self.cycles_ok
+        d["interval_ok"] = self.interval_ok
+        for lay, ld in zip(self.layers, d["layers"]):
+            ld["exact"] = lay.exact
         for s, sd in zip(self.samples, d["samples"]):
             sd["bit_exact"] = s.bit_exact
         return d
@@ -139,7 +151,7 @@ def simulate(ir: IntegerIR, x: torch.Tensor | np.ndarray, labels: list[int] | No
              work_dir: str | Path | None = None, target_cycles: int | None = None,
              in_gap: int = 0, out_gap: int = 0, build_dir: str | Path | None = None,
              seed: int = 1, overlap: bool = True, row_parallel: bool = False,
-             budget: int | None = None,
+             budget: int | None = None, overrides: Mapping[str, Knobs] | None = None,
              status: Callable[[str], None] | None = None) -> NetworkReport:
     """Generate, build and run ``x[S, T, C, H, W]`` through the RTL; compare with golden.
 
@@ -149,8 +161,8 @@ def simulate(ir: IntegerIR, x: torch.Tensor | np.ndarray, labels: list[int] | No
     ``in_gap``/``out_gap`` (0..255) insert random input bubbles / output back-pressure.
     With ``overlap`` the samples run a second time back to back (each started at the
     previous one's ap_ready), measuring the pipelined interval; both passes are compared.
-    ``target_cycles``, ``budget`` and ``row_parallel`` steer the parallelism planner as
-    in ``sdmf hwgen``.
+    ``target_cycles``, ``budget``, ``overrides`` and ``row_parallel`` steer the
+    parallelism planner as in ``sdmf hwgen``.
     ``status`` receives one line per stage (generate, build, simulate, compare).
     """
     golden = GoldenModel(ir)
@@ -164,22 +176,22 @@ def simulate(ir: IntegerIR, x: torch.Tensor | np.ndarray, labels: list[int] | No
         work = Path(work_dir).resolve()
         work.mkdir(parents=True, exist_ok=True)
     try:
-        return _simulate(ir, golden, xs, labels, work, target_cycles, in_gap, out_gap,
-                         build_dir, seed, overlap, row_parallel, budget,
-                         status or (lambda _msg: None))
+        plan = {"target_cycles": target_cycles, "budget": budget, "overrides": overrides,
+                "row_parallel": row_parallel}
+        return _simulate(ir, golden, xs, labels, work, plan, in_gap, out_gap, build_dir, seed,
+                         overlap, status or (lambda _msg: None))
     finally:
         if tmp is not None:
             shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _simulate(ir: IntegerIR, golden: GoldenModel, xs: np.ndarray, labels: list[int] | None,
-              work: Path, target_cycles: int | None, in_gap: int, out_gap: int,
-              build_dir: str | Path | None, seed: int, overlap: bool, row_parallel: bool,
-              budget: int | None, status: Callable[[str], None]) -> NetworkReport:
+              work: Path, plan: dict[str, Any], in_gap: int, out_gap: int,
+              build_dir: str | Path | None, seed: int, overlap: bool,
+              status: Callable[[str], None]) -> NetworkReport:
     project = work / "project"
     status(f"generating RTL with trace monitors in {project}")
-    report = generate(ir, project, trace=True, counters=True, target_cycles=target_cycles,
-                      budget=budget, row_parallel=row_parallel)
+    report = generate(ir, project, trace=True, counters=True, **plan)
     iface, trace = report["interface"], report["trace"]
     sources = [project / s for s in report["sources"]] + [TB_SOURCE]
     status("building with Verilator (cached when nothing changed)")
@@ -205,8 +217,8 @@ def _simulate(ir: IntegerIR, golden: GoldenModel, xs: np.ndarray, labels: list[i
            "results": str(run / "tb_results.json")}
     (run / "config.json").write_text(json.dumps(cfg))
     passes = "twice (alone, then back to back)" if overlap else "once"
-    budget = S * (total + interval) * (2 if overlap else 1)
-    status(f"simulating {S} samples {passes}: about {budget:,} cycles; "
+    estimate = S * (total + interval) * (2 if overlap else 1)
+    status(f"simulating {S} samples {passes}: about {estimate:,} cycles; "
            "the table follows when the run ends")
     t0 = time.perf_counter()
     res = runner.run_test(bdir, TB_TOP, TB_MODULE, run,
@@ -229,6 +241,7 @@ def _simulate(ir: IntegerIR, golden: GoldenModel, xs: np.ndarray, labels: list[i
                          compared_taps=compared, internal_taps=internal, removed_taps=removed,
                          analytic_interval=interval,
                          pipelined_interval=(tb.get("pipelined") or {}).get("interval"),
+                         interval_checked=overlap and in_gap == out_gap == 0,
                          build_seconds=build_s, sim_seconds=sim_s, built=built)
 
 
@@ -282,8 +295,9 @@ def _compare(g: Any, run: Path, trace: dict[str, Any], tb: dict[str, Any],
 
 
 def _cycles(report: dict[str, Any], busy_file: Path, S: int, runs: int) -> list[LayerCycles]:
-    """Busy cycles per layer: per sample in the sequential pass (exact: one inference in
-    flight), and the average over the overlapped pass (counters dumped at each done)."""
+    """Busy cycles per layer: per sample in the sequential pass (one inference in flight,
+    counters dumped at each done), and the total of the overlapped pass (every unit is
+    idle again at its last done)."""
     cum: dict[str, list[int]] = {}
     for line in busy_file.read_text().splitlines():
         _, name, value = line.split()
@@ -293,13 +307,13 @@ def _cycles(report: dict[str, Any], busy_file: Path, S: int, runs: int) -> list[
         if lay["name"] not in cum or lay["kind"] in ("fork", "fifo"):
             continue
         values = cum[lay["name"]]
+        if len(values) != runs * S:
+            raise NetworkMismatchError(f"busy counter of {lay['name']}: {len(values)} dumps, "
+                                       f"expected {runs * S} (one per inference)")
         per = [b - a for a, b in zip([0, *values[:S - 1]], values[:S])]
-        measured = max(per) if per else 0
-        analytic = int(lay["cycles"] or 0)
-        rel = (measured - analytic) / analytic if analytic else float(measured != 0)
-        avg = (values[runs * S - 1] - values[S - 1]) / S if runs > 1 and \
-            len(values) >= runs * S else None
-        layers.append(LayerCycles(lay["name"], lay["kind"], analytic, measured, rel, avg))
+        overlapped = values[-1] - values[S - 1] if runs > 1 else None
+        layers.append(LayerCycles(lay["name"], lay["kind"], int(lay["cycles"] or 0), per,
+                                  overlapped))
     return layers
 
 
@@ -326,9 +340,12 @@ def check(report: NetworkReport) -> None:
                 f"sample {s.index}: golden class {s.golden_class}, RTL {s.rtl_class}; logits "
                 f"{'equal' if s.logits_equal else f'{s.rtl_logits} != {s.golden_logits}'}; "
                 f"mismatched taps: {s.mismatched_taps or 'none'}")
-    bad = [lay for lay in report.layers if not lay.within_tolerance]
+    bad = [lay for lay in report.layers if not lay.exact]
     if bad:
-        raise NetworkMismatchError("busy cycles off the analytic model by more than "
-                              f"{CYCLE_TOLERANCE:.0%}: " + ", ".join(
-                                  f"{lay.name} measured {lay.measured} vs {lay.analytic}"
-                                  for lay in bad))
+        raise NetworkMismatchError("busy cycles differ from the analytic model: " + ", ".join(
+            f"{lay.name} measured {lay.measured} (overlapped total {lay.overlapped}) vs "
+            f"{lay.analytic} per inference" for lay in bad))
+    if not report.interval_ok:
+        raise NetworkMismatchError(
+            f"pipelined interval measured {report.pipelined_interval} cycles, the model says "
+            f"{report.analytic_interval}")

@@ -1,19 +1,27 @@
 """InsertForks and SizeFifos: broadcast multi-consumer streams and buffer reconvergent paths.
 
 A fork completes a transfer only when all of its consumers are ready, so a path
-whose join consumes it late must buffer the tokens the fork emits meanwhile.
-For fork output ``p`` whose first multi-input unit (the *join* ``j``) takes it
-on port ``x``:
+whose join consumes it late must buffer the tokens the fork emits meanwhile; a fork
+that blocks stalls everything upstream and the pipelined interval exceeds the
+bottleneck's busy cycles. For fork output ``p`` whose first multi-input unit (the
+*join* ``j``) takes it on port ``x``:
 
-``need(p) = lead_j(x) + max_r D(r, p)``, clipped to ``[0, positions]``,
+``need(p) = lead_j(x) + hold_j(x) + max_r D(r, p)``
 
-over sibling paths ``r`` reaching ``j`` on a port consumed in the same or an
-earlier phase; ``D(r, p) = 0`` when ``r`` and ``p`` pass the same unit sequence
-(they deliver in lockstep), else the tokens ``r`` absorbs (sum of unit
-capacities up to ``j``). ``lead_j(x)`` is what the join takes on earlier ports
-first (the attention reads N k/v tokens before the first q token).
-This gives FIFO(N) on the q path and on the attention skip path, and
-``min(N, capacity of fc1 + fc2)`` on the MLP skip path (docs/generator.md).
+* ``lead_j(x)``: tokens ``j`` takes on earlier ports first (the attention reads N
+  k/v tokens before the first q token);
+* ``hold_j(x)``: a *phased* join (the attention) stops taking ``x`` while it works
+  on its other phase, and the next frame arrives meanwhile: one frame, N tokens;
+* ``D(r, p)``, over sibling paths ``r`` reaching ``j`` on a port consumed in the
+  same or an earlier phase: 0 when ``r`` and ``p`` pass the same unit sequence (they
+  deliver in lockstep), else the tokens ``r`` absorbs (its units' capacities plus the
+  frame buffers around phased units), clipped to the frames ``r`` can hold back:
+  one, plus one per phased unit on ``r``.
+
+A phased unit also emits a frame in a burst, faster than a streaming consumer takes
+it, so its output gets a FIFO of ``burst`` (N) tokens. For a block: q FIFO 2N, k and
+v FIFOs N, attention output FIFO N, attention skip FIFO 2N, MLP skip ``min(N,
+capacity of fc1 + fc2)`` (the argument: docs/generator.md, "Passes").
 """
 
 from __future__ import annotations
@@ -51,53 +59,60 @@ class InsertForks(GraphPass):
 
 
 def _walk(graph: HwGraph, stream: Stream, stop: str | None,
-          model: UnitModel) -> tuple[str, str, int, tuple, list[Stream]]:
+          model: UnitModel) -> tuple[str, str, int, int, tuple, list[Stream]]:
     """Follow single-output units from ``stream`` until the first join (or ``stop``).
 
-    Returns (join layer, its port, absorbed tokens, unit signature, the streams
-    walked). With ``stop`` set, joins other than ``stop`` are passed through (their
-    capacity counts). FIFOs add no latency and count for nothing.
+    Returns (join layer, its port, absorbed tokens, phased units passed, unit
+    signature, the streams walked). With ``stop`` set, joins other than ``stop`` are
+    passed through (their capacity and frame buffers count). Existing FIFOs are what
+    this pass decides, so they count for nothing.
     """
-    absorbed, sig, walked = 0, [], []
+    absorbed, phased, sig, walked = 0, 0, [], []
     s = stream
     while True:
         walked.append(s)
         layer = graph.layers[s.dst]
         is_join = len(graph.inputs_of(layer.name)) > 1
         if layer.name == stop or (stop is None and is_join) or layer.kind == "output":
-            return layer.name, s.port, absorbed, tuple(sig), walked
+            return layer.name, s.port, absorbed, phased, tuple(sig), walked
         if layer.kind != "fifo":
             absorbed += model.capacity(layer)
+            if model.phased(layer):
+                phased += 1
+                absorbed += model.hold(layer, s.port) + model.burst(layer)
             sig.append((layer.kind, layer.attrs.get("K")))
         outs = graph.outputs_of(layer.name)
         if not outs:
-            return layer.name, s.port, absorbed, tuple(sig), walked
+            return layer.name, s.port, absorbed, phased, tuple(sig), walked
         s = outs[0]
 
 
 class SizeFifos(GraphPass):
-    """Insert a FIFO on every fork output path that needs buffering.
+    """Insert a FIFO on every fork output path that needs buffering, and one on the
+    output of every phased unit.
 
-    The FIFO goes on the narrowest stream of the path before its join (the q FIFO
-    holds q spikes, not residual words).
+    A fork path's FIFO goes on the narrowest stream of the path before its join (the
+    q FIFO holds q spikes, not residual words).
     """
 
     def needs(self, graph: HwGraph, fork: HwLayer, model: UnitModel) -> list[int]:
+        """``need(p)`` of every output ``p`` of ``fork`` (module docstring)."""
         outs = graph.outputs_of(fork.name)
         positions = fork.attrs["positions"]
         result = []
         for p in outs:
-            join, port, _, psig, _ = _walk(graph, p, None, model)
+            join, port, _, _, psig, _ = _walk(graph, p, None, model)
             jl = graph.layers[join]
-            need = 0
+            lag = 0
             for r in outs:
                 if r is p:
                     continue
-                rj, rport, absorbed, rsig, _ = _walk(graph, r, join, model)
+                rj, rport, absorbed, phased, rsig, _ = _walk(graph, r, join, model)
                 if rj != join or model.port_order(jl, rport) > model.port_order(jl, port):
                     continue
-                need = max(need, 0 if rsig == psig else absorbed)
-            result.append(min(positions, model.lead(jl, port) + need))
+                if rsig != psig:
+                    lag = max(lag, min(absorbed, positions * (1 + phased)))
+            result.append(model.lead(jl, port) + model.hold(jl, port) + lag)
         return result
 
     def apply(self, graph: HwGraph, model: UnitModel) -> HwGraph:
@@ -106,14 +121,19 @@ class SizeFifos(GraphPass):
             for p, need in zip(graph.outputs_of(fork.name), self.needs(graph, fork, model)):
                 if need <= 0:
                     continue
-                join, port, _, _, walked = _walk(graph, p, None, model)
+                join, port, _, _, _, walked = _walk(graph, p, None, model)
                 narrow = min(reversed(walked), key=lambda s: s.word_bits)
                 plan.append((narrow, max(MIN_FIFO_DEPTH, need), fork.name, f"{join}.{port}"))
-        for stream, depth, fork, target in plan:
+        for lay in list(graph.layers.values()):
+            if model.burst(lay) > 0:
+                (out,) = graph.outputs_of(lay.name)
+                plan.append((out, max(MIN_FIFO_DEPTH, model.burst(lay)), lay.name,
+                             f"{out.dst}.{out.port}, a burst of {model.burst(lay)} tokens"))
+        for stream, depth, source, target in plan:
             consumer = graph.layers[stream.dst].name
             layer = HwLayer(f"{consumer}.{stream.port}_fifo", "fifo", attrs={
                 "DEPTH": depth, "positions": stream.positions,
-                "reason": f"fork {fork} -> {target}"})
+                "reason": f"{source} -> {target}"})
             layer.widths = {"WORD": stream.word_bits}
             graph.insert_after(stream, layer)
         return graph
