@@ -133,7 +133,7 @@ class UnitModel:
         if kind == "residual_add":
             return a["positions"]
         if kind == "head":
-            return a["N"] * a["D"] + a["K"] * a["D"] + 1 + a["K"] + 1
+            return 1 + a["N"] * a["D"] + a["K"] * a["D"] + 1 + a["K"] + 1
         return 0
 
     # ------------------------------------------------------------ stream facts

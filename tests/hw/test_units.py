@@ -475,7 +475,7 @@ HEAD_CONFIGS = {
 
 def head_cycles(N, T, D, K) -> int:
     """docs/hardware.md: busy cycles of one frame."""
-    return N * D + K * D + 1 + (K + 1)
+    return 1 + N * D + K * D + 1 + (K + 1)
 
 
 @pytest.mark.parametrize("name", list(HEAD_CONFIGS))

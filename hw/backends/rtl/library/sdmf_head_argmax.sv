@@ -5,10 +5,11 @@
 // logit[k]  = (Σ_d W[k][d] · pooled[d]) · 2^SHIFT + B[k]           (LOGIT_BITS, signed)
 // Output: K + 1 words of LOGIT_BITS per frame: logit[0] … logit[K−1], then the class
 //         arg-max (ties to the lowest index, zero-extended); m_last marks the class word.
-// Schedule: each token takes D cycles (one channel per cycle; pooled is a rotating
-// register chain, the token a shift register); then K·D multiply-accumulate cycles
-// (weight ROM read one cycle ahead) + 1 drain cycle; then the K + 1 output transfers.
-// busy_cycles per frame = N·D + K·D + 1 + (K + 1).
+// Schedule: the first token of a frame is loaded in 1 cycle; each token takes D cycles
+// (one channel per cycle; pooled is a rotating register chain, the token a shift
+// register; the next token is loaded in the last of them); then K·D multiply-accumulate
+// cycles (weight ROM read one cycle ahead) + 1 drain cycle; then the K + 1 output
+// transfers. busy_cycles per frame = 1 + N·D + K·D + 1 + (K + 1).
 // WEIGHT_FILE: one W_BITS two's-complement weight per line, address k·D + d.
 // BIAS_FILE  : one LOGIT_BITS two's-complement bias per line, address k.
 module sdmf_head_argmax #(
@@ -192,7 +193,8 @@ module sdmf_head_argmax #(
 
   always_ff @(posedge clk) begin
     if (!rst_n) busy_cycles <= '0;
-    else if (st == S_ACC || st == S_LIN || st == S_DRAIN || (st == S_OUT && m_ready))
+    else if ((st == S_IN && fire) || st == S_ACC || st == S_LIN || st == S_DRAIN
+             || (st == S_OUT && m_ready))
       busy_cycles <= busy_cycles + 64'd1;
   end
 endmodule
