@@ -94,3 +94,10 @@ def test_at_most_eight_inferences_in_flight(ip_bench, tmp_path):
     seen = ip_bench.run("inflight_limit", tmp_path)
     done = seen["done"]
     assert len(done) == 9 and done == sorted(done)
+
+
+@pytest.mark.rtl
+def test_isr_event_in_the_cycle_of_an_isr_write_is_kept(ip_bench, tmp_path):
+    """ap_ready arriving 0–3 cycles into a host's ISR acknowledge write (one offset
+    coincides with the write) still sets ISR bit 1 (it was lost before the fix)."""
+    ip_bench.run("isr_event_during_isr_write", tmp_path)
