@@ -67,6 +67,9 @@ async def start_done_and_clear_on_read(dut: Any) -> None:
     await b.sink.wait_beats(K1, 10 * b.period)     # (the beat lands in the same cycle)
     (done0,) = b.check_outputs(0, [0], "sample 0")
     assert task.done() and len(b.src.times) == b.B
+    interval = await b.read64("interval")
+    assert interval == b.cycle(done0) - b.cycle(b.t_reset), \
+        f"interval after the first done {interval}: not the cycles since reset"
     assert await b.read("isr") == b.ier_bit("done"), "ISR: only the enabled done bit"
     both = b.ctrl_bit("ap_done") | b.ctrl_bit("ap_ready")
     ctrl = await b.read("control")
@@ -250,13 +253,15 @@ async def inflight_limit(dut: Any) -> None:
     await b.sink.wait_beats(n * K1, (n + 2) * b.timeout * b.period)
     assert task.done()
     done = b.check_outputs(0, list(range(n)), "in flight")
+    b.seen["done"] = [b.cycle(t) for t in done]
     first_9th = b.src.times[(n - 1) * b.B]
     assert first_9th > done[0], "the 9th sample started before the first done"
-    assert await b.read64("interval") == b.cycle(done[-1]) - b.cycle(done[-2])
-    latency = await b.read64("latency")
+    interval = await b.read64("interval")
+    assert interval == b.cycle(done[-1]) - b.cycle(done[-2]), \
+        f"interval register {interval}, done times {b.seen}"
+    b.seen["latency"] = latency = await b.read64("latency")
     lo = b.cycle(done[-1]) - b.cycle(first_9th) + 1
     assert lo <= latency <= b.cycle(done[-1]) - b.cycle(done[0]), f"latency {latency}"
-    b.seen.update(done=[b.cycle(t) for t in done], latency=latency)
     b.save("inflight_limit")
 
 

@@ -38,6 +38,7 @@ class Bench:
         self.src = AxisSource(dut, "s_axis", self.clk)
         self.sink = AxisSink(dut, "m_axis", self.clk)
         self.seen: dict[str, Any] = {}
+        self.t_reset = 0.0
 
     async def start(self) -> Bench:
         cocotb.start_soon(Clock(self.clk, self.period, unit="ns").start())
@@ -49,7 +50,9 @@ class Bench:
         self.dut.ap_rst_n.value = 0
         await ClockCycles(self.clk, 5)
         self.dut.ap_rst_n.value = 1
-        await ClockCycles(self.clk, 2)
+        await RisingEdge(self.clk)
+        self.t_reset = self.now()             # the first edge out of reset
+        await RisingEdge(self.clk)
 
     # ------------------------------------------------------------------ registers
     def off(self, role: str) -> int:

@@ -57,8 +57,9 @@ def test_start_done_clear_on_read_latency_interval(ip_bench, tmp_path):
     """Input closed before ap_start; ap_start clears at the start; done interrupt; ISR
     only the enabled bit and toggle on write; ap_done/ap_ready clear on read; output
     logits and class = golden, TLAST only on the class beat, tkeep all ones; latency
-    within the cycles measured by the testbench; interval = difference of the two done
-    times; max-pool busy counters = H·W per inference."""
+    within the cycles measured by the testbench; interval = cycles since reset after the
+    first done, then the difference of the two done times; max-pool busy counters = H·W
+    per inference."""
     seen = ip_bench.run("start_done_and_clear_on_read", tmp_path)
     lo, hi = seen["latency_bounds"]
     assert lo <= seen["latency"] <= hi
