@@ -20,61 +20,14 @@ from typing import Any
 
 import cocotb
 from cocotb.clock import Clock
-from cocotb.triggers import ClockCycles, ReadOnly, RisingEdge, with_timeout
+from cocotb.triggers import ClockCycles, RisingEdge, with_timeout
+
+from sdmf.sim.axi import AxiLiteMaster
 
 REG_CTRL, REG_GIE, REG_IER, REG_ISR = 0x00, 0x04, 0x08, 0x0C
 REG_ID, REG_HASH, REG_CYC_LO, REG_CYC_HI = 0x10, 0x14, 0x18, 0x1C
 REG_CFG0, REG_CFG1, REG_STATUS = 0x20, 0x24, 0x28
 REG_INTERVAL_LO, REG_INTERVAL_HI = 0x30, 0x34
-
-
-class AxiLiteMaster:
-    """Minimal AXI4-Lite master on the wrapper's ``aw*/w*/b*/ar*/r*`` ports."""
-
-    def __init__(self, dut: Any) -> None:
-        self.dut = dut
-        for name in ("awvalid", "wvalid", "arvalid", "awaddr", "wdata", "araddr"):
-            getattr(dut, name).value = 0
-        dut.wstrb.value = 0xF
-        dut.bready.value = 1
-        dut.rready.value = 1
-
-    async def write(self, addr: int, data: int) -> None:
-        d = self.dut
-        d.awaddr.value, d.wdata.value = addr, data
-        d.awvalid.value, d.wvalid.value = 1, 1
-        pending = {"aw", "w"}
-        while pending:
-            await ReadOnly()
-            accepted = {p for p in pending if int(getattr(d, f"{p}ready").value)}
-            await RisingEdge(d.clk)
-            for p in accepted:
-                getattr(d, f"{p}valid").value = 0
-            pending -= accepted
-        while True:
-            await ReadOnly()
-            if int(d.bvalid.value):
-                await RisingEdge(d.clk)
-                return
-            await RisingEdge(d.clk)
-
-    async def read(self, addr: int) -> int:
-        d = self.dut
-        d.araddr.value, d.arvalid.value = addr, 1
-        while True:
-            await ReadOnly()
-            ok = int(d.arready.value)
-            await RisingEdge(d.clk)
-            if ok:
-                d.arvalid.value = 0
-                break
-        while True:
-            await ReadOnly()
-            if int(d.rvalid.value):
-                value = int(d.rdata.value)
-                await RisingEdge(d.clk)
-                return value
-            await RisingEdge(d.clk)
 
 
 @cocotb.test()

@@ -71,6 +71,10 @@ module sdmf_axilite_ctrl #(
   assign start = ap_start && can_start;
   wire ap_idle = idle && !ap_start;
   assign irq = gie && |(isr & ier);
+  // ISR: a write toggles the bits it names, an enabled event sets its bit; both in one
+  // cycle, so an event is never lost to a simultaneous write
+  wire [1:0] isr_toggle = (do_write && ws_q[0] && waddr == 12'h0C) ? w_q[1:0] : 2'b00;
+  wire [1:0] isr_set = ier & {ready_evt, done};
 
   always_ff @(posedge clk) begin
     if (!rst_n) begin
@@ -101,16 +105,11 @@ module sdmf_axilite_ctrl #(
       end
       if (bvalid && bready) bvalid <= 1'b0;
       if (rvalid && rready) rvalid <= 1'b0;
-      // core events (a register write in the same cycle takes precedence below)
+      // core events (a write of ap_start in the same cycle takes precedence below)
       if (start && !auto_restart) ap_start <= 1'b0;
-      if (done) begin
-        ap_done <= 1'b1;
-        if (ier[0]) isr[0] <= 1'b1;
-      end
-      if (ready_evt) begin
-        ap_ready <= 1'b1;
-        if (ier[1]) isr[1] <= 1'b1;
-      end
+      if (done) ap_done <= 1'b1;
+      if (ready_evt) ap_ready <= 1'b1;
+      isr <= (isr ^ isr_toggle) | isr_set;
       if (do_write) begin
         aw_full <= 1'b0;
         w_full <= 1'b0;
@@ -124,7 +123,6 @@ module sdmf_axilite_ctrl #(
             end
             12'h04: gie <= w_q[0];
             12'h08: ier <= w_q[1:0];
-            12'h0C: isr <= isr ^ w_q[1:0];
             default: ;
           endcase
         end
