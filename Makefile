@@ -4,6 +4,8 @@
 #                 Verilator and compare every layer tap, logit and class with the golden model
 #   make bitstream — generate the Vivado project for $(BOARD) and build it (needs Vivado)
 #   make lint   — ruff
+#   make mutants — inject the faults of tests/mutations/catalog.py one at a time and show that
+#                 the CPU tests catch each (exits non-zero if one survives)
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
@@ -13,7 +15,7 @@ STAMP := $(VENV)/.installed
 PIP_FLAGS ?= --disable-pip-version-check -q
 PYTEST_ARGS ?= -n 2
 
-.PHONY: venv test lint sim bitstream synth help clean models
+.PHONY: venv test lint mutants sim bitstream synth help clean models
 
 # ---------------------------------------------------------------- released models
 # The small digits-dvs models committed under models/ and the exact commands that
@@ -31,6 +33,7 @@ help:
 	@echo "make sim [IR=... N=...] | make test | make bitstream [BOARD=pynq_z2|kv260]"
 	@echo "make synth [IR=... FAMILY=xc7|xcup SYNTH_MODE=flat|units]"
 	@echo "make models (retrain + requantize the shipped digits-dvs models) | make lint | make clean"
+	@echo "make mutants (the CPU tests must catch every mutation of tests/mutations/catalog.py)"
 
 $(STAMP): pyproject.toml setup.py constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +50,9 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+
+mutants: $(STAMP)
+	$(PY) tests/mutations/run_mutations.py $(MUTANTS_ARGS)
 
 models: $(SDMF_MODEL) $(SPIK_MODEL) $(SDMF_IR)
 

@@ -1,0 +1,71 @@
+"""The mutation catalog: faults that the CPU test suite must catch.
+
+Each mutation replaces exact snippets of product code (every ``old`` must occur
+exactly once in its file) and names the test files that must then fail — each of
+them on its own (``run_mutations.py --per-file`` checks that; the default run
+takes them together and stops at the first failure, so list the fastest first).
+To add one, append a :class:`Mutation`; ``run_mutations.py`` picks it up.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Edit:
+    file: str   # relative to the repository root
+    old: str
+    new: str
+
+
+@dataclass(frozen=True)
+class Mutation:
+    id: str
+    description: str
+    edits: tuple[Edit, ...]
+    tests: tuple[str, ...]
+
+
+MUTATIONS: tuple[Mutation, ...] = (
+    Mutation(
+        "fold-drops-running-mean", "BN folding forgets μ in the folded bias (quant/fold.py)",
+        (Edit("quant/fold.py",
+              "b = (b - bn.running_mean.double()) * scale + bn.bias.detach().double()",
+              "b = b * scale + bn.bias.detach().double()"),),
+        ("tests/test_fold.py", "tests/test_quant.py", "tests/test_float_agreement.py")),
+    Mutation(
+        "lif-leak-truncates", "LIF leak rounds toward 0 instead of −∞, in the contract "
+        "itself: integer and float paths (quant/ops.py)",
+        (Edit("quant/ops.py", 'v = torch.div(total, 2, rounding_mode="floor")',
+              'v = torch.div(total, 2, rounding_mode="trunc")'),
+         Edit("quant/ops.py", "return torch.floor(x / 2)", "return torch.trunc(x / 2)")),
+        ("tests/test_contract_reference.py", "tests/test_quant.py")),
+    Mutation(
+        "argmax-ties-highest", "prediction ties go to the highest class index (quant/ops.py)",
+        (Edit("quant/ops.py", "return torch.argmax(logits, dim=-1)",
+              "return logits.shape[-1] - 1 - torch.argmax(logits.flip(-1), dim=-1)"),),
+        ("tests/test_contract_reference.py",)),
+    Mutation(
+        "head-bound-one-bit-short", "the head's logit interval halved: one bit too narrow "
+        "(quant/bounds.py)",
+        (Edit("quant/bounds.py", "iv = _Interval(lin.lo * scale + b, lin.hi * scale + b)",
+              "iv = _Interval((lin.lo * scale + b) // 2, (lin.hi * scale + b) // 2)"),),
+        ("tests/test_bounds.py",)),
+    Mutation(
+        "attention-bound-one-short", "the attention bound N·|q·k| − 1 (quant/bounds.py)",
+        (Edit("quant/bounds.py", "hi = np.array([N * per_head[int(h)] for h in hv], dtype=object)",
+              "hi = np.array([N * per_head[int(h)] - 1 for h in hv], dtype=object)"),),
+        ("tests/test_bounds.py",)),
+    Mutation(
+        "qat-leak-diverges", "only the QAT (float) LIF path truncates: QAT ≠ golden "
+        "(quant/ops.py)",
+        (Edit("quant/ops.py", "return torch.floor(x / 2)", "return torch.trunc(x / 2)"),),
+        ("tests/test_contract_reference.py", "tests/test_quant.py")),
+    Mutation(
+        "qat-threshold-floors", "the quantizer floors θ = 2^F/s instead of rounding; QAT and "
+        "golden still agree with each other (quant/qat.py)",
+        (Edit("quant/qat.py", "torch.clamp(round_ste(one / s), min=1)",
+              "torch.clamp(torch.floor(one / s), min=1)"),),
+        ("tests/test_quant.py",)),
+)
