@@ -15,7 +15,7 @@ STAMP := $(VENV)/.installed
 PIP_FLAGS ?= --disable-pip-version-check -q
 PYTEST_ARGS ?= -n 2
 
-.PHONY: venv test lint mutants sim bitstream synth help clean models
+.PHONY: venv test lint mutants sim bitstream synth help clean models regress
 
 # ---------------------------------------------------------------- released models
 # The small digits-dvs models committed under models/ and the exact commands that
@@ -31,6 +31,7 @@ QUANT_RECIPE := --bits 8 --qat-epochs 1 --lr 1e-4 --seed 0 --no-progress
 
 help:
 	@echo "make sim [IR=... N=...] | make test | make bitstream [BOARD=pynq_z2|kv260]"
+	@echo "make regress [JOBS=2] (>= 1,000 RTL vectors, ~1 h on 2 cores) | make mutants"
 	@echo "make synth [IR=... FAMILY=xc7|xcup SYNTH_MODE=flat|units]"
 	@echo "make models (retrain + requantize the shipped digits-dvs models) | make lint | make clean"
 	@echo "make mutants (the CPU tests must catch every mutation of tests/mutations/catalog.py)"
@@ -76,6 +77,12 @@ HW_ARGS ?=
 
 sim: $(STAMP)
 	$(SDMF) sim --ir $(IR) --samples $(N) $(HW_ARGS)
+
+# >= 1,000 vectors through the RTL (docs/verification.md); JOBS parallel simulations
+JOBS ?= 2
+REGRESS_ARGS ?=
+regress: $(STAMP)
+	$(SDMF) regress --ir $(SDMF_IR) --jobs $(JOBS) $(REGRESS_ARGS)
 
 synth: $(STAMP)
 	$(SDMF) hwgen --ir $(IR) --out $(HW_OUT)/project --synth $(FAMILY) --synth-mode $(SYNTH_MODE) \

@@ -84,7 +84,7 @@ class NetworkReport:
     removed_taps: list[str]           # ops of units removed because all their channels were pruned
     analytic_interval: int
     pipelined_interval: int | None    # measured: cycles between the last two outputs, overlapped
-    interval_checked: bool            # overlapped pass without random bubbles/back-pressure
+    interval_checked: bool            # overlapped pass of >= 2 samples, no random gaps
     build_seconds: float
     sim_seconds: float
     built: bool
@@ -241,7 +241,7 @@ def _simulate(ir: IntegerIR, golden: GoldenModel, xs: np.ndarray, labels: list[i
                          compared_taps=compared, internal_taps=internal, removed_taps=removed,
                          analytic_interval=interval,
                          pipelined_interval=(tb.get("pipelined") or {}).get("interval"),
-                         interval_checked=overlap and in_gap == out_gap == 0,
+                         interval_checked=overlap and S >= 2 and in_gap == out_gap == 0,
                          build_seconds=build_s, sim_seconds=sim_s, built=built)
 
 

@@ -103,7 +103,7 @@ def _text(rep: Any) -> str:
     ltable = format_table(["layer", "kind", "analytic", "measured", ""], lrows)
     exact = sum(s.bit_exact for s in rep.samples)
     if not rep.interval_checked:
-        verdict = "not checked (random gaps or no overlapped pass)"
+        verdict = "not checked (random gaps, one sample or no overlapped pass)"
     else:
         verdict = "equal" if rep.interval_ok else "DIFFERENT"
     return (f"{table}\n\n{ltable}\n\n"

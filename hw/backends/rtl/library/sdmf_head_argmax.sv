@@ -193,7 +193,9 @@ module sdmf_head_argmax #(
 
   always_ff @(posedge clk) begin
     if (!rst_n) busy_cycles <= '0;
-    else if ((st == S_IN && fire) || st == S_ACC || st == S_LIN || st == S_DRAIN
+    // the first token's load; later tokens load in the last ACC cycle of the previous
+    // one unless the input starved (S_IN again: waiting, not counted)
+    else if ((st == S_IN && fire && n == '0) || st == S_ACC || st == S_LIN || st == S_DRAIN
              || (st == S_OUT && m_ready))
       busy_cycles <= busy_cycles + 64'd1;
   end
