@@ -6,6 +6,10 @@ parameters alone; its bit width follows. The golden model checks the
 intervals at run time. The LIF membrane itself stays within
 ``[min(0, lo(I)), max(0, hi(I))]`` because each step replaces ``V`` by
 ``floor((V + I)/2)``, which lies between ``V`` and ``I`` (and reset gives 0).
+
+Inference also checks that every op's inputs and parameters fit the data flow
+(layouts, weight and bias shapes, residual channel lists); :class:`AnalysisError`
+names the offending field. The IR gate (:mod:`sdmf.quant.validate`) runs it.
 """
 
 from __future__ import annotations
