@@ -27,6 +27,7 @@ import numpy as np
 from sdmf.quant.bounds import TensorSpec
 from sdmf.quant.ir import IntegerIR
 from sdmf.quant.program import Op
+from sdmf.quant.validate import weight_bits
 
 # kind -> input port names, in order
 INPUT_PORTS: dict[str, tuple[str, ...]] = {
@@ -350,7 +351,7 @@ def _info(ir: IntegerIR) -> dict[str, Any]:
         "input_shape": [T, C, H, W],
         "T": T,
         "in_bits": int(ir.ops[0].attrs["bits"]),
-        "weight_bits": int(spec.get("weight_bits", 8)),
+        "weight_bits": weight_bits(ir.ops, ir.params, meta),
         "frac_bits": int(spec.get("frac_bits", 4)),
         "classes": int(ir.params[head.param_key("weight")].shape[0]),
         "logit_scale": meta.get("logit_scale"),

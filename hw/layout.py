@@ -20,12 +20,19 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from sdmf.quant.limits import IN_BITS
+
 BEAT_BITS = 64
 _BEAT_MASK = (1 << BEAT_BITS) - 1
 
 
 def word_bits(T: int, C: int, in_bits: int) -> int:
-    """Bits of one position word."""
+    """Bits of one position word (``ValueError`` unless T, C ≥ 1 and in_bits in 1..16)."""
+    if T < 1 or C < 1:
+        raise ValueError(f"T and C must be >= 1, got T = {T}, C = {C}")
+    lo, hi = IN_BITS
+    if not lo <= in_bits <= hi:
+        raise ValueError(f"in_bits must be in {lo}..{hi}, got {in_bits}")
     return T * C * in_bits
 
 
@@ -52,10 +59,7 @@ def beats_per_sample(shape: Sequence[int], in_bits: int) -> int:
 def _check_shape(counts: np.ndarray, in_bits: int) -> None:
     if counts.ndim != 4:
         raise ValueError(f"counts must be [T, C, H, W], got shape {counts.shape}")
-    if not 1 <= in_bits <= 16:
-        raise ValueError(f"in_bits must be in 1..16, got {in_bits}")
-    if word_bits(*counts.shape[:2], in_bits) == 0:
-        raise ValueError(f"counts of shape {counts.shape} give an empty position word")
+    word_bits(*counts.shape[:2], in_bits)
 
 
 def pack_input(counts: np.ndarray | Sequence, in_bits: int) -> list[int]:

@@ -6,11 +6,15 @@ parameters alone; its bit width follows. The golden model checks the
 intervals at run time. The LIF membrane itself stays within
 ``[min(0, lo(I)), max(0, hi(I))]`` because each step replaces ``V`` by
 ``floor((V + I)/2)``, which lies between ``V`` and ``I`` (and reset gives 0).
+
+Inference also checks that every op's inputs and parameters fit the data flow
+(layouts, weight and bias shapes, residual channel lists); :class:`AnalysisError`
+names the offending field. The IR gate (:mod:`sdmf.quant.validate`) runs it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -48,6 +52,17 @@ def bit_width(lo: int, hi: int) -> int:
     return max(int(hi).bit_length(), int(-lo - 1).bit_length()) + 1
 
 
+def signed_bits(*values: int) -> int:
+    """Two's-complement width holding every value and at least one negative one."""
+    lo, hi = min(min(values), -1), max(max(values), 0)
+    return bit_width(int(lo), int(hi))
+
+
+def logit_bits(lo: int, hi: int, bias_lo: int, bias_hi: int, classes: int) -> int:
+    """Width of the head's logit words: every logit, every bias and the class index."""
+    return max(signed_bits(lo, hi, bias_lo, bias_hi), classes.bit_length() + 1)
+
+
 class _Interval:
     """Per-channel intervals (numpy int64/object vectors) for one tensor."""
 
@@ -75,100 +90,184 @@ def _linear_bounds(w: np.ndarray, x: _Interval) -> _Interval:
     return _Interval(lo, hi)
 
 
+class AnalysisError(ValueError):
+    """Shapes or parameters that do not fit the data flow; ``field`` names the culprit
+    (``ops[12].params.channels``, ``ops[3].inputs``, ``tensors.head``)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.detail = message
+
+
+@dataclass
+class _Ctx:
+    """What one op's rule sees: the op, its index, input shapes/intervals and parameters."""
+
+    op: Op
+    index: int
+    ins: list[tuple[int, ...]]
+    ivals: list[_Interval]
+    params: Mapping[str, np.ndarray]
+    input_shape: tuple[int, int, int, int]
+    current: _Interval | None = None      # set by the lif rule: the membrane input I
+
+    def param(self, name: str) -> np.ndarray:
+        return np.asarray(self.params[self.op.param_key(name)])
+
+    def fail(self, field: str, msg: str) -> AnalysisError:
+        where = f"ops[{self.index}]" + (f".{field}" if field else "")
+        return AnalysisError(where, f"(op {self.op.name!r}, {self.op.type}) {msg}")
+
+    def rank(self, i: int, want: int | None, what: str) -> tuple[int, ...]:
+        """Input ``i``'s shape: a frame (``want`` 4), a token map (3) or either (None)."""
+        s = self.ins[i]
+        if len(s) != want and not (want is None and len(s) in (3, 4)):
+            layout = {4: "a [T, C, H, W] frame", 3: "a [T, C, N] token map"}.get(
+                want, "a frame or a token map")
+            raise self.fail("inputs", f"{what} must be {layout}, "
+                            f"{self.op.inputs[i]!r} has shape {list(s)}")
+        return s
+
+
+Rule = Callable[[_Ctx], tuple[tuple[int, ...], _Interval]]
+
+
+def _input(c: _Ctx) -> tuple[tuple[int, ...], _Interval]:
+    shape = tuple(c.input_shape)
+    return shape, _Interval.const(shape[1], 0, (1 << c.op.attrs["bits"]) - 1)
+
+
+def _conv(c: _Ctx) -> tuple[tuple[int, ...], _Interval]:
+    two_d = c.op.type == "conv2d"
+    s = c.rank(0, 4 if two_d else 3, "the input")
+    w = c.param("weight")
+    want = "[Co, Ci, 3, 3]" if two_d else "[Co, Ci]"
+    if w.ndim != (4 if two_d else 2) or (two_d and w.shape[2:] != (3, 3)):
+        raise c.fail("params.weight", f"must have shape {want}, has {list(w.shape)}")
+    if w.shape[1] != s[1]:
+        raise c.fail("params.weight", f"expects {w.shape[1]} input channels, "
+                     f"the input has {s[1]}")
+    return (s[0], w.shape[0], *s[2:]), _linear_bounds(w if two_d else w[:, :, None],
+                                                      c.ivals[0])
+
+
+def _lif(c: _Ctx) -> tuple[tuple[int, ...], _Interval]:
+    s = c.rank(0, None, "the input")
+    C = s[1]
+    bias, theta = c.param("bias"), c.param("theta")
+    if theta.shape != (C,):
+        raise c.fail("params.theta", f"must have shape [{C}], has {list(theta.shape)}")
+    if C and theta.min() < 1:
+        raise c.fail("params.theta", f"thresholds must be >= 1, got {int(theta.min())}")
+    per_token = len(s) == 3 and bias.shape == (C, s[2])
+    if bias.shape != (C,) and not per_token:
+        want = f"[{C}]" + (f" or [{C}, {s[2]}]" if len(s) == 3 else "")
+        raise c.fail("params.bias", f"must have shape {want} (per channel"
+                     + (" or per channel and token)" if len(s) == 3 else ")")
+                     + f", has {list(bias.shape)}")
+    acc = c.ivals[0]
+    scale = 1 << c.op.attrs["frac_bits"]
+    b = bias.astype(object).reshape(C, -1 if bias.size else 1)
+    blo = b.min(axis=1) if b.size else np.zeros(C, dtype=object)
+    bhi = b.max(axis=1) if b.size else np.zeros(C, dtype=object)
+    c.current = _Interval(acc.lo * scale + blo, acc.hi * scale + bhi)
+    return s, _Interval.const(C, 0, 1)
+
+
+def _maxpool(c: _Ctx) -> tuple[tuple[int, ...], _Interval]:
+    s = c.rank(0, 4, "the input")
+    return (s[0], s[1], (s[2] - 1) // 2 + 1, (s[3] - 1) // 2 + 1), c.ivals[0]
+
+
+def _flatten(c: _Ctx) -> tuple[tuple[int, ...], _Interval]:
+    s = c.rank(0, 4, "the input")
+    return (s[0], s[1], s[2] * s[3]), c.ivals[0]
+
+
+def _attention(c: _Ctx) -> tuple[tuple[int, ...], _Interval]:
+    q, k, v = (c.rank(i, 3, name) for i, name in enumerate(("q", "k", "v")))
+    if q != k or v[2] != q[2]:
+        raise c.fail("inputs", f"q {list(q)} and k {list(k)} must have the same shape and v "
+                     f"{list(v)} the same tokens")
+    hq, hv = c.param("head_qk"), c.param("head_v")
+    if hq.shape != (q[1],):
+        raise c.fail("params.head_qk", f"must have shape [{q[1]}] (one tag per q/k channel), "
+                     f"has {list(hq.shape)}")
+    if hv.shape != (v[1],):
+        raise c.fail("params.head_v", f"must have shape [{v[1]}] (one tag per v channel), "
+                     f"has {list(hv.shape)}")
+    per_head = {int(h): int((hq == h).sum()) for h in np.unique(hv)}
+    hi = np.array([q[2] * per_head[int(h)] for h in hv], dtype=object)
+    return v, _Interval(np.zeros(len(hv), dtype=object), hi)
+
+
+def _residual_add(c: _Ctx) -> tuple[tuple[int, ...], _Interval]:
+    r = c.rank(0, 3, "the stream")
+    s = c.rank(1, 3, "the branch")
+    if (r[0], r[2]) != (s[0], s[2]):
+        raise c.fail("inputs", f"stream {list(r)} and branch {list(s)} differ in T or tokens")
+    ch = c.param("channels")
+    if ch.shape != (s[1],):
+        raise c.fail("params.channels", f"must have shape [{s[1]}] (one stream channel per "
+                     f"branch channel), has {list(ch.shape)}")
+    if ch.size and (ch.min() < 0 or ch.max() >= r[1] or np.any(np.diff(ch) <= 0)):
+        raise c.fail("params.channels", f"must be strictly increasing indices in "
+                     f"[0, {r[1]}) of the stream's channels, got {ch.tolist()}")
+    stream, add = c.ivals
+    lo, hi = stream.lo.copy(), stream.hi.copy()
+    lo[ch] = lo[ch] + add.lo
+    hi[ch] = hi[ch] + add.hi
+    return r, _Interval(lo, hi)
+
+
+def _head(c: _Ctx) -> tuple[tuple[int, ...], _Interval]:
+    r = c.rank(0, 3, "the stream")
+    w, bias = c.param("weight"), c.param("bias")
+    if w.ndim != 2 or w.shape[1] != r[1]:
+        raise c.fail("params.weight", f"must have shape [K, {r[1]}], has {list(w.shape)}")
+    if bias.shape != (w.shape[0],):
+        raise c.fail("params.bias", f"must have shape [{w.shape[0]}], has {list(bias.shape)}")
+    stream = c.ivals[0]
+    count = r[0] * r[2]
+    lin = _linear_bounds(w[:, :, None], _Interval(stream.lo * count, stream.hi * count))
+    scale = 1 << c.op.attrs["shift"]
+    b = bias.astype(object)
+    return (w.shape[0],), _Interval(lin.lo * scale + b, lin.hi * scale + b)
+
+
+RULES: dict[str, Rule] = {
+    "input": _input, "conv2d": _conv, "conv1d": _conv, "lif": _lif, "maxpool": _maxpool,
+    "flatten": _flatten, "attention": _attention, "residual_add": _residual_add, "head": _head,
+}
+
+
+def _spec(shape: tuple[int, ...], iv: _Interval) -> TensorSpec:
+    lo, hi = (int(iv.lo.min()), int(iv.hi.max())) if iv.lo.size else (0, 0)
+    return TensorSpec(shape, lo, hi)
+
+
 def analyze(program: list[Op], params: Mapping[str, np.ndarray],
             input_shape: tuple[int, int, int, int]) -> dict[str, TensorSpec]:
-    """Shapes and bounds of every tensor; raises ``ValueError`` on inconsistent shapes."""
+    """Shapes and bounds of every tensor.
+
+    Raises :class:`AnalysisError` (a ``ValueError``) naming the op field whose shape
+    does not fit the data flow, or the tensor whose bound reaches 2^52.
+    """
     specs: dict[str, TensorSpec] = {}
     ivals: dict[str, _Interval] = {}
     shapes: dict[str, tuple[int, ...]] = {}
-    T = input_shape[0]
-
-    def param(op: Op, name: str) -> np.ndarray:
-        return np.asarray(params[op.param_key(name)])
-
-    def fail(op: Op, msg: str) -> None:
-        raise ValueError(f"op {op.name!r} ({op.type}): {msg}")
-
-    for op in program:
-        ins = [shapes[s] for s in op.inputs]
-        t = op.type
-        if t == "input":
-            shape = tuple(input_shape)
-            iv = _Interval.const(shape[1], 0, (1 << op.attrs["bits"]) - 1)
-        elif t in ("conv2d", "conv1d"):
-            w = param(op, "weight")
-            want = 4 if t == "conv2d" else 2
-            if w.ndim != want:
-                fail(op, f"weight must have {want} dims, has shape {w.shape}")
-            if w.shape[1] != ins[0][1]:
-                fail(op, f"weight expects {w.shape[1]} input channels, input has {ins[0][1]}")
-            shape = (T, w.shape[0], *ins[0][2:])
-            iv = _linear_bounds(w if t == "conv2d" else w[:, :, None], ivals[op.inputs[0]])
-        elif t == "lif":
-            bias, theta = param(op, "bias"), param(op, "theta")
-            C = ins[0][1]
-            if bias.shape[0] != C or theta.shape != (C,):
-                fail(op, f"bias {bias.shape} / theta {theta.shape} do not match {C} channels")
-            if bias.ndim == 2 and bias.shape[1] != ins[0][2]:
-                fail(op, f"per-token bias has {bias.shape[1]} tokens, input has {ins[0][2]}")
-            if C and theta.min() < 1:
-                fail(op, "thresholds must be positive")
-            acc = ivals[op.inputs[0]]
-            scale = 1 << op.attrs["frac_bits"]
-            b = bias.astype(object).reshape(C, -1 if bias.size else 1)
-            blo = b.min(axis=1) if b.size else np.zeros(C, dtype=object)
-            bhi = b.max(axis=1) if b.size else np.zeros(C, dtype=object)
-            cur = _Interval(acc.lo * scale + blo, acc.hi * scale + bhi)
-            lo, hi = (int(cur.lo.min()), int(cur.hi.max())) if C else (0, 0)
-            specs[f"{op.name}.current"] = TensorSpec(ins[0], lo, hi)
-            shape = ins[0]
-            iv = _Interval.const(C, 0, 1)
-        elif t == "maxpool":
-            s = ins[0]
-            shape = (s[0], s[1], (s[2] - 1) // 2 + 1, (s[3] - 1) // 2 + 1)
-            iv = ivals[op.inputs[0]]
-        elif t == "flatten":
-            s = ins[0]
-            shape = (s[0], s[1], s[2] * s[3])
-            iv = ivals[op.inputs[0]]
-        elif t == "attention":
-            hq, hv = param(op, "head_qk"), param(op, "head_v")
-            if hq.shape != (ins[0][1],) or ins[1][1] != ins[0][1] or hv.shape != (ins[2][1],):
-                fail(op, "head tags do not match the q/k/v channel counts")
-            N = ins[0][2]
-            per_head = {int(h): int((hq == h).sum()) for h in np.unique(hv)}
-            hi = np.array([N * per_head[int(h)] for h in hv], dtype=object)
-            shape = ins[2]
-            iv = _Interval(np.zeros(len(hv), dtype=object), hi)
-        elif t == "residual_add":
-            ch = param(op, "channels")
-            if ch.shape != (ins[1][1],) or (ch.size and (ch.min() < 0 or ch.max() >= ins[0][1])):
-                fail(op, f"channels {ch.shape} do not index the stream's {ins[0][1]} channels")
-            stream, add = ivals[op.inputs[0]], ivals[op.inputs[1]]
-            lo, hi = stream.lo.copy(), stream.hi.copy()
-            lo[ch] = lo[ch] + add.lo
-            hi[ch] = hi[ch] + add.hi
-            shape = ins[0]
-            iv = _Interval(lo, hi)
-        elif t == "head":
-            w, bias = param(op, "weight"), param(op, "bias")
-            if w.ndim != 2 or w.shape[1] != ins[0][1] or bias.shape != (w.shape[0],):
-                fail(op, f"weight {w.shape} / bias {bias.shape} do not match {ins[0][1]} channels")
-            stream = ivals[op.inputs[0]]
-            count = ins[0][0] * ins[0][2]
-            pooled = _Interval(stream.lo * count, stream.hi * count)
-            lin = _linear_bounds(w[:, :, None], pooled)
-            scale = 1 << op.attrs["shift"]
-            b = bias.astype(object)
-            iv = _Interval(lin.lo * scale + b, lin.hi * scale + b)
-            shape = (w.shape[0],)
-        else:
-            fail(op, "unknown op type")
-        shapes[op.name] = shape
-        ivals[op.name] = iv
-        lo, hi = (int(iv.lo.min()), int(iv.hi.max())) if iv.lo.size else (0, 0)
-        specs[op.name] = TensorSpec(shape, lo, hi)
+    for i, op in enumerate(program):
+        if op.type not in RULES:
+            raise AnalysisError(f"ops[{i}].type", f"unknown op type {op.type!r}")
+        c = _Ctx(op, i, [shapes[s] for s in op.inputs], [ivals[s] for s in op.inputs], params,
+                 input_shape)
+        shapes[op.name], ivals[op.name] = RULES[op.type](c)
+        if c.current is not None:
+            specs[f"{op.name}.current"] = _spec(shapes[op.name], c.current)
+        specs[op.name] = _spec(shapes[op.name], ivals[op.name])
     for name, spec in specs.items():
         if max(abs(spec.lo), abs(spec.hi)) >= EXACT_LIMIT:
-            raise ValueError(f"tensor {name!r}: bound {spec.lo}..{spec.hi} exceeds 2^52")
+            raise AnalysisError(f"tensors.{name}", f"bound {spec.lo}..{spec.hi} reaches 2^52 "
+                                "(integer paths must stay exact in float64)")
     return specs

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from sdmf.model.config import ModelConfig
 from sdmf.model.pruning import UnitPlan
 
+from .limits import FRAC_BITS, IN_BITS, WEIGHT_BITS
 from .program import Op
 
 
@@ -27,12 +28,11 @@ class QuantSpec:
     lpe_bits: int = 8
 
     def __post_init__(self) -> None:
-        if not 2 <= self.weight_bits <= 16:
-            raise ValueError(f"weight_bits must be in 2..16, got {self.weight_bits}")
-        if not 1 <= self.in_bits <= 16:
-            raise ValueError(f"in_bits must be in 1..16, got {self.in_bits}")
-        if not 0 <= self.frac_bits <= 16:
-            raise ValueError(f"frac_bits must be in 0..16, got {self.frac_bits}")
+        for name, (lo, hi) in (("weight_bits", WEIGHT_BITS), ("in_bits", IN_BITS),
+                               ("frac_bits", FRAC_BITS)):
+            value = getattr(self, name)
+            if not lo <= value <= hi:
+                raise ValueError(f"{name} must be in {lo}..{hi}, got {value}")
 
 
 def build_program(cfg: ModelConfig, plan: dict[str, UnitPlan], spec: QuantSpec,

@@ -10,8 +10,10 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import struct
 import zipfile
-from dataclasses import dataclass, field
+import zlib
+from dataclasses import InitVar, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -19,20 +21,25 @@ import numpy as np
 
 from sdmf.io import atomic_write
 
-from .bounds import TensorSpec, analyze
-from .program import INPUT_COUNT, OP_TYPES, PARAM_NAMES, REQUIRED_ATTRS, Op
+from .bounds import TensorSpec
+from .program import Op
+from .validate import IRError, validate
+
+__all__ = ["IR_FORMAT", "IR_VERSION", "IRError", "IntegerIR"]
 
 IR_FORMAT = "sdmf-ir"
 IR_VERSION = 1
 _INT_TYPES = (np.int8, np.int16, np.int32, np.int64)
+# what a damaged archive raises while it is read (zlib: a flipped byte in a deflated member)
+_READ_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, KeyError,
+                OSError, ValueError, struct.error, NotImplementedError, RuntimeError)
 
 
-class IRError(ValueError):
-    """An IR file or object that is inconsistent; the message names the field."""
-
-
-def _narrowest(a: np.ndarray) -> np.ndarray:
+def _narrowest(name: str, a: Any, source: str) -> np.ndarray:
+    """``a`` as the narrowest signed integer type holding it; refuses non-integer tensors."""
     a = np.asarray(a)
+    if a.dtype.kind not in "iu":
+        raise IRError(f"{source}: field 'params.{name}' is not an integer tensor ({a.dtype})")
     if a.size == 0:
         return a.astype(np.int8)
     lo, hi = int(a.min()), int(a.max())
@@ -40,23 +47,36 @@ def _narrowest(a: np.ndarray) -> np.ndarray:
         info = np.iinfo(t)
         if info.min <= lo and hi <= info.max:
             return a.astype(t)
-    raise IRError(f"integer tensor out of int64 range: {lo}..{hi}")
+    raise IRError(f"{source}: field 'params.{name}' is out of int64 range: {lo}..{hi}")
 
 
 @dataclass
 class IntegerIR:
-    """ops, integer parameters, per-tensor specs and metadata of one deployed network."""
+    """ops, integer parameters, per-tensor specs and metadata of one deployed network.
+
+    Construction validates everything (:func:`sdmf.quant.validate.validate`) and raises
+    :class:`IRError` naming the field; ``source`` names the IR in those messages.
+    """
 
     ops: list[Op]
     params: dict[str, np.ndarray]
     input_shape: tuple[int, int, int, int]  # T, C, H, W
     meta: dict[str, Any] = field(default_factory=dict)
     tensors: dict[str, TensorSpec] = field(default_factory=dict)
+    source: InitVar[str] = "IntegerIR"
 
-    def __post_init__(self) -> None:
-        self.params = {k: _narrowest(v) for k, v in self.params.items()}
-        if not self.tensors:
-            self.tensors = analyze(self.ops, self.params, self.input_shape)
+    def __post_init__(self, source: str) -> None:
+        if not isinstance(self.params, dict):
+            raise IRError(f"{source}: field 'params' must be a mapping")
+        self.params = {k: _narrowest(k, v, source) for k, v in self.params.items()}
+        self.ops = list(self.ops) if isinstance(self.ops, (list, tuple)) else self.ops
+        self.input_shape, specs = validate(self.ops, self.params, self.input_shape, self.meta,
+                                           source)
+        for name, spec in self.tensors.items():
+            if specs.get(name) != spec:
+                raise IRError(f"{source}: field 'tensors.{name}' is {spec}, the parameters "
+                              f"imply {specs.get(name)}")
+        self.tensors = specs
 
     # ------------------------------------------------------------------ identity
     def header(self) -> dict[str, Any]:
@@ -106,91 +126,94 @@ class IntegerIR:
         if not path.is_file():
             raise FileNotFoundError(f"IR file not found: {path}")
         try:
-            with zipfile.ZipFile(path) as z:
-                header = json.loads(z.read("ir.json"))
-                params = {}
-                for name, entry in _field(header, "params", dict, path).items():
-                    params[name] = np.load(io.BytesIO(z.read(entry["file"])), allow_pickle=False)
-        except (zipfile.BadZipFile, KeyError, json.JSONDecodeError, OSError, ValueError) as exc:
-            raise IRError(f"{path}: not a readable IR archive ({exc})") from exc
+            header, params = _read_archive(path)
+        except IRError:
+            raise
+        except _READ_ERRORS as exc:
+            raise IRError(f"{path}: not a readable IR archive "
+                          f"({type(exc).__name__}: {exc})") from exc
         return cls.from_header(header, params, source=str(path))
 
     @classmethod
     def from_header(cls, header: dict[str, Any], params: dict[str, np.ndarray],
                     source: str = "<ir>") -> IntegerIR:
         """Validate a header + parameters (format, version, ops, shapes, widths, hash)."""
+        if not isinstance(header, dict):
+            raise IRError(f"{source}: the header must be a JSON object")
         if _field(header, "format", str, source) != IR_FORMAT:
             raise IRError(f"{source}: field 'format' must be {IR_FORMAT!r}")
         version = _field(header, "version", int, source)
         if version != IR_VERSION:
             raise IRError(f"{source}: field 'version' is {version}, this build reads {IR_VERSION}")
-        ops = _validate_ops(_field(header, "ops", list, source), source)
-        for name, entry in header["params"].items():
-            a = params[name]
-            if list(a.shape) != entry["shape"] or str(a.dtype) != entry["dtype"]:
-                raise IRError(f"{source}: field 'params.{name}' declares {entry['dtype']}"
-                              f"{entry['shape']}, file holds {a.dtype}{list(a.shape)}")
-            if a.dtype.type not in _INT_TYPES:
-                raise IRError(f"{source}: field 'params.{name}' is not an integer tensor")
-        for op in ops:
-            for p in PARAM_NAMES[op.type]:
-                if op.param_key(p) not in params:
-                    raise IRError(f"{source}: field 'params.{op.param_key(p)}' is missing")
-        input_shape = tuple(_field(header, "input_shape", list, source))
-        if len(input_shape) != 4:
-            raise IRError(f"{source}: field 'input_shape' must be [T, C, H, W]")
-        try:
-            specs = analyze(ops, params, input_shape)
-        except ValueError as exc:
-            raise IRError(f"{source}: field 'ops': {exc}") from exc
+        ops = _ops_from_dicts(_field(header, "ops", list, source), source)
+        _check_stored_params(_field(header, "params", dict, source), params, source)
+        ir = cls(ops=ops, params=params,
+                 input_shape=_field(header, "input_shape", list, source),
+                 meta=_field(header, "meta", dict, source), source=source)
         declared = _field(header, "tensors", dict, source)
-        for name, spec in specs.items():
-            got = declared.get(name)
-            if got is None or got != spec.to_dict():
+        for name in sorted(set(declared) | set(ir.tensors)):
+            got, spec = declared.get(name), ir.tensors.get(name)
+            if spec is None or got != spec.to_dict():
                 raise IRError(f"{source}: field 'tensors.{name}' is {got}, the parameters "
-                              f"imply {spec.to_dict()}")
-        ir = cls(ops=ops, params=params, input_shape=input_shape,  # type: ignore[arg-type]
-                 meta=_field(header, "meta", dict, source), tensors=specs)
+                              f"imply {spec.to_dict() if spec else 'no such tensor'}")
         if header.get("hash") != ir.content_hash():
             raise IRError(f"{source}: field 'hash' does not match the content "
                           f"(stored {header.get('hash')!r}, computed {ir.content_hash()!r})")
         return ir
 
 
+def _read_archive(path: Path) -> tuple[Any, dict[str, np.ndarray]]:
+    """The header and every parameter file of an IR archive (not yet validated)."""
+    with zipfile.ZipFile(path) as z:
+        header = json.loads(z.read("ir.json"))
+        if not isinstance(header, dict):
+            raise IRError(f"{path}: ir.json must hold a JSON object")
+        params = {}
+        for name, entry in _field(header, "params", dict, str(path)).items():
+            file = entry.get("file") if isinstance(entry, dict) else None
+            if not isinstance(file, str):
+                raise IRError(f"{path}: field 'params.{name}' must give its file")
+            params[name] = np.load(io.BytesIO(z.read(file)), allow_pickle=False)
+    return header, params
+
+
 def _field(header: dict[str, Any], key: str, kind: type, source: str) -> Any:
     if key not in header:
         raise IRError(f"{source}: field {key!r} is missing")
     value = header[key]
-    if not isinstance(value, kind):
+    if not isinstance(value, kind) or isinstance(value, bool):
         raise IRError(f"{source}: field {key!r} must be a {kind.__name__}")
     return value
 
 
-def _validate_ops(raw: list[Any], source: str) -> list[Op]:
+def _check_stored_params(entries: dict[str, Any], params: dict[str, np.ndarray],
+                         source: str) -> None:
+    """Each parameter the header declares is stored, with the declared dtype and shape."""
+    for name in params:
+        if name not in entries:
+            raise IRError(f"{source}: field 'params.{name}' is not declared in the header")
+    for name, entry in entries.items():
+        if not isinstance(entry, dict) or not {"dtype", "shape"} <= set(entry):
+            raise IRError(f"{source}: field 'params.{name}' needs dtype, shape and file")
+        a = params.get(name)
+        if a is None:
+            raise IRError(f"{source}: field 'params.{name}' is missing")
+        a = np.asarray(a)
+        if list(a.shape) != entry["shape"] or str(a.dtype) != entry["dtype"]:
+            raise IRError(f"{source}: field 'params.{name}' declares {entry['dtype']}"
+                          f"{entry['shape']}, file holds {a.dtype}{list(a.shape)}")
+        if a.dtype.type not in _INT_TYPES:
+            raise IRError(f"{source}: field 'params.{name}' is not an integer tensor")
+
+
+def _ops_from_dicts(raw: list[Any], source: str) -> list[Op]:
+    """Op records of the header (their content is checked by the gate)."""
     ops: list[Op] = []
-    defined: set[str] = set()
     for i, d in enumerate(raw):
         where = f"ops[{i}]"
         if not isinstance(d, dict) or not {"name", "type", "inputs"} <= set(d):
             raise IRError(f"{source}: field '{where}' needs name, type and inputs")
-        op = Op.from_dict(d)
-        if op.type not in OP_TYPES:
-            raise IRError(f"{source}: field '{where}.type' is {op.type!r}, "
-                          f"expected one of {', '.join(OP_TYPES)}")
-        if op.name in defined:
-            raise IRError(f"{source}: field '{where}.name' {op.name!r} is defined twice")
-        for attr in REQUIRED_ATTRS.get(op.type, ()):
-            if not isinstance(op.attrs.get(attr), int) or op.attrs[attr] < 0:
-                raise IRError(f"{source}: field '{where}.attrs.{attr}' must be an integer >= 0")
-        want = INPUT_COUNT.get(op.type, 1)
-        if len(op.inputs) != want:
-            raise IRError(f"{source}: field '{where}.inputs' must list {want} tensor(s)")
-        for src in op.inputs:
-            if src not in defined:
-                raise IRError(f"{source}: field '{where}.inputs' names {src!r}, "
-                              "which no earlier op defines")
-        defined.add(op.name)
-        ops.append(op)
-    if not ops or ops[0].type != "input" or ops[-1].type != "head":
-        raise IRError(f"{source}: field 'ops' must start with an input op and end with a head op")
+        if not isinstance(d["inputs"], list) or not isinstance(d.get("attrs", {}), dict):
+            raise IRError(f"{source}: field '{where}' needs an inputs list and an attrs object")
+        ops.append(Op.from_dict(d))
     return ops

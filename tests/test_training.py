@@ -362,11 +362,12 @@ def test_cli_train_then_eval(fake_data: None, tmp_path: Path,
     assert Path(report["confusion_png"]).read_bytes()[:4] == b"\x89PNG"
 
 
-def test_cli_errors(fake_data: None, tmp_path: Path) -> None:
+def test_cli_errors(fake_data: None, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     from sdmf.cli.common import CliError
 
-    with pytest.raises(CliError, match="not found"):
+    with pytest.raises(SystemExit) as refused:          # a missing file is refused at parse time
         _cli("eval", ["--checkpoint", str(tmp_path / "missing.pt")])
+    assert refused.value.code == 2 and "missing.pt: no such file" in capsys.readouterr().err
     with pytest.raises(CliError, match="warmup_epochs"):
         _cli("train", ["--out", str(tmp_path / "x"), "--epochs", "2"])
     with pytest.raises(CliError, match="unknown model"):

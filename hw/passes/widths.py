@@ -4,17 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from sdmf.quant.bounds import bit_width
+from sdmf.quant.bounds import bit_width, logit_bits, signed_bits
+from sdmf.quant.limits import MAX_LOGIT_BITS
 
 from ..graph import HwGraph, HwLayer
 from ..units import UnitModel
 from .base import GraphPass
-
-
-def signed_bits(*values: int) -> int:
-    """Two's-complement width holding every value and at least one negative one."""
-    lo, hi = min(min(values), -1), max(max(values), 0)
-    return bit_width(int(lo), int(hi))
 
 
 def _param_range(a: np.ndarray) -> tuple[int, int]:
@@ -84,12 +79,12 @@ class AssignWidths(GraphPass):
                         "W_BITS": max(2, signed_bits(wlo, whi)),
                         "POOL_BITS": bit_width(*layer.bounds["pool"]),
                         # the class index travels in a logit word too
-                        "LOGIT_BITS": max(signed_bits(*layer.bounds["logit"], blo, bhi),
-                                          layer.attrs["K"].bit_length() + 1)}
+                        "LOGIT_BITS": logit_bits(*layer.bounds["logit"], blo, bhi,
+                                                 layer.attrs["K"])}
 
     @staticmethod
     def _output(layer: HwLayer, in_bits: int) -> None:
-        if in_bits > 64:
-            raise ValueError(f"logits need {in_bits} bits; the 64-bit output beats hold "
-                             "at most 64 (reduce the head shift or weight bits)")
+        if in_bits > MAX_LOGIT_BITS:
+            raise ValueError(f"logits need {in_bits} bits; the output beats hold at most "
+                             f"{MAX_LOGIT_BITS} (reduce the head shift or weight bits)")
         layer.widths = {"LOGIT_BITS": in_bits}

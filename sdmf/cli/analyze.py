@@ -19,7 +19,8 @@ from typing import Any
 
 from sdmf.model.analysis.report import run_analysis
 
-from .common import add_model_args, emit, format_table
+from .argtypes import out_dir
+from .common import CliError, add_model_args, emit, format_table
 from .energy import add_baseline_args, add_data_args, load_baseline, load_setup
 
 HELP = "masking ratios, firing rates and inactive channels (plots + analysis.json)"
@@ -29,7 +30,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_model_args(parser, default_model="sdmformer-2-256")
     add_baseline_args(parser)
     add_data_args(parser)
-    parser.add_argument("--out", required=True, help="output folder for the PNGs and JSON")
+    parser.add_argument("--out", required=True, type=out_dir,
+                        help="output folder for the PNGs and JSON")
     parser.add_argument("--json", action="store_true", help="print analysis.json to stdout")
 
 
@@ -67,7 +69,10 @@ def run(args: argparse.Namespace) -> int:
     meta = {"checkpoint": args.checkpoint, "baseline_checkpoint": args.baseline_checkpoint,
             "dataset": setup.spec.to_dict(), "notes": setup.notes}
     out = Path(args.out)
-    result = run_analysis(setup.model, baseline, source, setup.dataset, args.batch_size, out,
-                          progress=setup.progress, meta=meta)
+    try:
+        result = run_analysis(setup.model, baseline, source, setup.dataset, args.batch_size,
+                              out, progress=setup.progress, meta=meta)
+    except OSError as exc:
+        raise CliError(f"cannot write the analysis to {out}: {exc}") from exc
     emit(result, args.json, _text(result, out))
     return 0

@@ -17,6 +17,7 @@ import torch
 
 from sdmf.model.analysis.bench import benchmark
 
+from .argtypes import nonneg_int, positive_int
 from .common import CliError, add_model_args, emit, model_from_args
 from .energy import resolve_device
 
@@ -25,17 +26,18 @@ HELP = "inference/training throughput (img/s) and peak memory"
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_model_args(parser, default_model="sdmformer-2-256")
-    parser.add_argument("--batch-size", type=int, default=16, help="batch size (default 16)")
-    parser.add_argument("-T", "--time-steps", dest="T", type=int, default=16,
+    parser.add_argument("--batch-size", type=positive_int, default=16,
+                        help="batch size (default 16)")
+    parser.add_argument("-T", "--time-steps", dest="T", type=positive_int, default=16,
                         help="time steps per sample (default 16)")
     parser.add_argument("--device", choices=["cpu", "cuda", "auto"], default="auto",
                         help="device (default auto: cuda when available)")
-    parser.add_argument("--warmup", type=int, default=3, help="untimed warm-up iterations")
-    parser.add_argument("--iters", type=int, default=10, help="timed iterations")
+    parser.add_argument("--warmup", type=nonneg_int, default=3, help="untimed warm-up iterations")
+    parser.add_argument("--iters", type=positive_int, default=10, help="timed iterations")
     parser.add_argument("--mode", choices=["inference", "train", "both"], default="both")
     parser.add_argument("--no-amp", action="store_true",
                         help="train in float32 on CUDA too (default: fp16 mixed precision)")
-    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    parser.add_argument("--threads", type=positive_int, default=None, help="torch CPU threads")
     parser.add_argument("--json", action="store_true", help="print machine-readable JSON")
 
 

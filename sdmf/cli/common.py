@@ -11,6 +11,8 @@ from sdmf.model.checkpoint import load_model
 from sdmf.model.config import config_from_name
 from sdmf.model.transformer import SpikingTransformer
 
+from .argtypes import as_text, existing_file, positive_int
+
 
 class CliError(Exception):
     """A user-facing error: printed as ``sdmf: error: ...`` with exit status 2."""
@@ -21,12 +23,14 @@ def add_model_args(parser: argparse.ArgumentParser, default_model: str | None = 
     group = parser.add_argument_group("model (a name, or a checkpoint that records its config)")
     group.add_argument("--model", default=default_model,
                        help="named config: sdmformer-L-D or spikformer-L-D (e.g. sdmformer-2-256)")
-    group.add_argument("--checkpoint",
+    group.add_argument("--checkpoint", type=as_text(existing_file),
                        help="checkpoint written by `sdmf train` (overrides --model)")
-    group.add_argument("--classes", type=int, default=None, help="number of classes (default 10)")
-    group.add_argument("--img-size", type=int, default=None,
+    group.add_argument("--classes", type=positive_int, default=None,
+                       help="number of classes (default 10)")
+    group.add_argument("--img-size", type=positive_int, default=None,
                        help="input height = width, divisible by 16 (default 128)")
-    group.add_argument("--heads", type=int, default=None, help="attention heads (default 16)")
+    group.add_argument("--heads", type=positive_int, default=None,
+                       help="attention heads (default 16)")
 
 
 def model_from_args(args: argparse.Namespace) -> tuple[SpikingTransformer, dict[str, Any]]:

@@ -22,11 +22,12 @@ def add_data_args(parser: argparse.ArgumentParser) -> None:
 
 
 def _build(name: str, split: str, T: int, img_size: int, root: str | None,
-           cache_dir: str | None) -> Dataset:
+           cache_dir: str | None, progress: bool = True) -> Dataset:
     from sdmf.model.data import build_dataset
 
     try:
-        return build_dataset(name, split, root=root, T=T, img_size=img_size, cache_dir=cache_dir)
+        return build_dataset(name, split, root=root, T=T, img_size=img_size, cache_dir=cache_dir,
+                             progress=progress)
     except (ValueError, FileNotFoundError, RuntimeError) as exc:
         raise CliError(str(exc)) from exc
 
@@ -56,4 +57,5 @@ def dataset_for_ir(args: argparse.Namespace, meta: dict[str, Any],
     """The split of the dataset recorded in an IR; T and image size are the IR's own."""
     img = meta["model_config"]["img_size"]
     info = resolve(args, meta.get("dataset"), meta.get("time_steps"), img)
-    return _build(info["name"], split, info["T"], img, info["root"], args.cache_dir), info
+    return _build(info["name"], split, info["T"], img, info["root"], args.cache_dir,
+                  progress=not getattr(args, "no_progress", False)), info

@@ -28,6 +28,7 @@ from sdmf.model.checkpoint import load_model
 from sdmf.model.transformer import SpikingTransformer
 
 from . import datasets
+from .argtypes import as_text, existing_file, nonneg_int, positive_int
 from .common import CliError, add_model_args, emit, format_table, model_from_args
 
 HELP = "energy estimate per layer from measured firing rates, and the ratio to Spikformer"
@@ -38,12 +39,13 @@ def add_data_args(parser: argparse.ArgumentParser) -> None:
     datasets.add_data_args(parser)
     g = parser.add_argument_group("samples the firing rates are measured on")
     g.add_argument("--split", default="test", help="dataset split (default test)")
-    g.add_argument("-T", "--time-steps", dest="time_steps", type=int, default=None,
+    g.add_argument("-T", "--time-steps", dest="time_steps", type=positive_int, default=None,
                    help="time steps per sample (default: recorded in the checkpoint, else 16)")
-    g.add_argument("--samples", type=int, default=100,
+    g.add_argument("--samples", type=positive_int, default=100,
                    help="samples to run, a seeded random subset of the split (default 100)")
-    g.add_argument("--batch-size", type=int, default=16, help="batch size (default 16)")
-    g.add_argument("--seed", type=int, default=0,
+    g.add_argument("--batch-size", type=positive_int, default=16,
+                   help="batch size (default 16)")
+    g.add_argument("--seed", type=nonneg_int, default=0,
                    help="seed of the subset, synthetic data and an untrained baseline")
     g.add_argument("--device", choices=["cpu", "cuda", "auto"], default="auto",
                    help="where to run the forward passes (default auto)")
@@ -63,7 +65,7 @@ def data_spec(args: argparse.Namespace, ckpt: dict[str, Any], img_size: int) -> 
 
 
 def add_baseline_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--baseline-checkpoint", default=None,
+    parser.add_argument("--baseline-checkpoint", type=as_text(existing_file), default=None,
                         help="trained Spikformer of the same size (default: an untrained one)")
     parser.add_argument("--no-bn-calibration", action="store_true",
                         help="measure untrained models with their initial BN statistics "

@@ -19,6 +19,7 @@ from typing import Any
 from sdmf.io import write_json
 
 from . import train as train_cli
+from .argtypes import existing_file, nonneg_int, out_dir, positive_int
 from .common import CliError, emit, format_table
 from .energy import resolve_device
 
@@ -26,7 +27,8 @@ HELP = "evaluate a checkpoint (accuracy, per-class accuracy, confusion matrix PN
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--checkpoint", required=True, help="checkpoint written by `sdmf train`")
+    parser.add_argument("--checkpoint", required=True, type=existing_file,
+                        help="checkpoint written by `sdmf train`")
     parser.add_argument("--dataset", default=None,
                         help="dataset name (default: the one recorded in the checkpoint)")
     parser.add_argument("--split", default="test", help="dataset split (default test)")
@@ -34,12 +36,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="dataset root (default: the one recorded in the checkpoint)")
     parser.add_argument("--cache-dir", default=None,
                         help="where frame caches are kept (default: the checkpoint's)")
-    parser.add_argument("-T", "--time-steps", type=int, default=None,
+    parser.add_argument("-T", "--time-steps", type=positive_int, default=None,
                         help="frames per sample (default: the checkpoint's)")
-    parser.add_argument("--batch-size", type=int, default=32, help="default 32")
-    parser.add_argument("--workers", type=int, default=0, help="data-loader workers (default 0)")
+    parser.add_argument("--batch-size", type=positive_int, default=32, help="default 32")
+    parser.add_argument("--workers", type=nonneg_int, default=0,
+                        help="data-loader workers (default 0)")
     parser.add_argument("--device", default=None, help="torch device (default cuda if available)")
-    parser.add_argument("--out", default=None,
+    parser.add_argument("--out", type=out_dir, default=None,
                         help="directory for the PNG and JSON report (default: next to the "
                              "checkpoint)")
     parser.add_argument("--no-plot", dest="plot", action="store_false",
@@ -102,14 +105,17 @@ def run(args: argparse.Namespace) -> int:
     report = {"checkpoint": str(ckpt_path), "model": model.cfg.name, "dataset": ds["name"],
               "split": ds["split"], "T": ds["time_steps"], "img_size": img,
               "loss": result["loss"], **report, "time_s": time.time() - t0}
-    if args.plot:
-        png = plot_confusion(report["confusion_matrix"], out / f"{stem}-confusion.png",
-                             class_names=report["class_names"],
-                             title=f"{model.cfg.name} on {ds['name']} {ds['split']}: "
-                                   f"{report['accuracy']:.2%}")
-        report["confusion_png"] = str(png)
-    report["report_json"] = str(out / f"{stem}-eval.json")
-    write_json(report["report_json"], report)
+    try:
+        if args.plot:
+            png = plot_confusion(report["confusion_matrix"], out / f"{stem}-confusion.png",
+                                 class_names=report["class_names"],
+                                 title=f"{model.cfg.name} on {ds['name']} {ds['split']}: "
+                                       f"{report['accuracy']:.2%}")
+            report["confusion_png"] = str(png)
+        report["report_json"] = str(out / f"{stem}-eval.json")
+        write_json(report["report_json"], report)
+    except OSError as exc:
+        raise CliError(f"cannot write the report to {out}: {exc}") from exc
 
     rows = [[n, report["support"][n], "-" if a is None else f"{a:.2%}"]
             for n, a in report["per_class_accuracy"].items()]

@@ -12,12 +12,13 @@ import time
 from pathlib import Path
 
 import torch
-from torch.utils.data import DataLoader, Subset
+from torch.utils.data import DataLoader, Dataset, Subset
 from tqdm import tqdm
 
 from sdmf.quant.golden import GoldenModel, dump_vectors
 from sdmf.quant.ir import IntegerIR, IRError
 
+from .argtypes import existing_file, out_dir, positive_int
 from .common import CliError, emit
 from .datasets import add_data_args, dataset_for_ir
 
@@ -25,15 +26,27 @@ HELP = "run the integer golden model of an IR (accuracy, throughput, test vector
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--ir", required=True, type=Path, help="IR file from `sdmf quantize`")
+    parser.add_argument("--ir", required=True, type=existing_file,
+                        help="IR file from `sdmf quantize`")
     add_data_args(parser)
     parser.add_argument("--split", default="test", choices=["train", "test"])
-    parser.add_argument("--samples", type=int, default=None, help="first N samples only")
-    parser.add_argument("--batch-size", type=int, default=16)
-    parser.add_argument("--dump", type=Path, help="write test vectors of --dump-samples here")
-    parser.add_argument("--dump-samples", type=int, default=8)
+    parser.add_argument("--samples", type=positive_int, default=None,
+                        help="first N samples only")
+    parser.add_argument("--batch-size", type=positive_int, default=16)
+    parser.add_argument("--dump", type=out_dir, help="write test vectors of --dump-samples here")
+    parser.add_argument("--dump-samples", type=positive_int, default=8)
     parser.add_argument("--no-progress", action="store_true")
     parser.add_argument("--json", action="store_true", help="print machine-readable JSON")
+
+
+def _check_frames(path: Path, ir: IntegerIR, dataset: Dataset) -> None:
+    """The dataset's samples must have the IR's input shape [T, C, H, W]."""
+    if len(dataset) == 0:
+        raise CliError("the dataset split holds no samples")
+    shape = tuple(torch.as_tensor(dataset[0][0]).shape)
+    if shape != tuple(ir.input_shape):
+        raise CliError(f"{path}: the IR's input shape {list(ir.input_shape)} differs from the "
+                       f"dataset's samples {list(shape)}")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -43,6 +56,7 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(str(exc)) from exc
     golden = GoldenModel(ir)
     dataset, info = dataset_for_ir(args, ir.meta, args.split)
+    _check_frames(args.ir, ir, dataset)
     if args.samples is not None:
         dataset = Subset(dataset, range(min(args.samples, len(dataset))))
     correct = total = 0
@@ -63,7 +77,11 @@ def run(args: argparse.Namespace) -> int:
         n = min(args.dump_samples, len(dataset))
         xs, ys = zip(*(dataset[i] for i in range(n)))
         x = torch.stack(xs)
-        dump_vectors(ir, x, golden.run(x, taps=True), args.dump, labels=[int(v) for v in ys])
+        try:
+            dump_vectors(ir, x, golden.run(x, taps=True), args.dump,
+                         labels=[int(v) for v in ys])
+        except OSError as exc:
+            raise CliError(f"cannot write test vectors to {args.dump}: {exc}") from exc
         result["dump"] = str(args.dump)
     fa = result["float_accuracy"]
     text = (f"{args.ir}: {total} {args.split} samples of {info['name']}\n"

@@ -16,6 +16,7 @@ from typing import Any
 
 from sdmf.quant.ir import IntegerIR, IRError
 
+from .argtypes import existing_file, out_dir, positive_float, positive_int
 from .common import CliError, emit, format_table
 from .synth import summary
 
@@ -23,19 +24,21 @@ HELP = "generate the hardware project (RTL, memories, scripts, report) of an IR"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--ir", required=True, type=Path, help="IR file from `sdmf quantize`")
-    parser.add_argument("--out", required=True, type=Path, help="project folder to write")
+    parser.add_argument("--ir", required=True, type=existing_file,
+                        help="IR file from `sdmf quantize`")
+    parser.add_argument("--out", required=True, type=out_dir, help="project folder to write")
     parser.add_argument("--backend", default="rtl", help="code generator (default rtl)")
     parser.add_argument("--trace", action="store_true",
                         help="add simulation-only stream monitors (`ifdef SDMF_TRACE)")
     parser.add_argument("--counters", action="store_true",
                         help="per-layer busy counters readable over AXI4-Lite (0x40 + 8·i)")
     plan = parser.add_mutually_exclusive_group()
-    plan.add_argument("--target-cycles", type=int, default=None,
+    plan.add_argument("--target-cycles", type=positive_int, default=None,
                       help="cycles per inference each layer must meet (default: balanced)")
-    plan.add_argument("--budget", type=int, default=None,
+    plan.add_argument("--budget", type=positive_int, default=None,
                       help="total parallel lanes (Σ PO·PI·PK); the fastest plan that fits")
-    parser.add_argument("--par", action="append", default=[], metavar="LAYER:K=V[,K=V]",
+    parser.add_argument("--par", action="append", default=[], type=par_override,
+                        metavar="LAYER:K=V[,K=V]",
                         help="pin a layer's knobs, e.g. sps.0:PO=4,PI=2,PK=3 (repeatable)")
     parser.add_argument("--row-parallel", action="store_true",
                         help="let the planner give 3×3 convolutions PK=3 (all three kernel "
@@ -46,7 +49,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--synth-mode", choices=["flat", "units"], default="flat",
                         help="with --synth: one flattened run, or per unit summed (see "
                              "`sdmf synth --help`)")
-    parser.add_argument("--clock-mhz", type=float, default=250.0,
+    parser.add_argument("--clock-mhz", type=positive_float, default=250.0,
                         help="clock for the img/s the interval implies (default 250)")
     parser.add_argument("--json", action="store_true", help="print machine-readable JSON")
 
@@ -66,13 +69,20 @@ def parse_overrides(items: list[str]) -> dict[str, dict[str, int]]:
     return out
 
 
+def par_override(text: str) -> str:
+    """``--par`` checked at parse time (the text is kept; :func:`parse_overrides` reads it)."""
+    try:
+        parse_overrides([text])
+    except CliError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
 def run(args: argparse.Namespace) -> int:
     from sdmf.hw.flow import generate
     from sdmf.hw.graph import GraphError
     from sdmf.hw.synth import SynthError, synthesize
 
-    if args.clock_mhz <= 0:
-        raise CliError("--clock-mhz must be positive")
     try:
         ir = IntegerIR.load(args.ir)
     except (FileNotFoundError, IRError) as exc:
@@ -84,13 +94,15 @@ def run(args: argparse.Namespace) -> int:
                           row_parallel=args.row_parallel)
     except (GraphError, ValueError) as exc:
         raise CliError(str(exc)) from exc
+    except OSError as exc:
+        raise CliError(f"cannot write the project to {args.out}: {exc}") from exc
     synth: dict[str, Any] = {}
     for fam in args.synth:
         try:
             synth[fam] = synthesize(
                 args.out, fam, mode=args.synth_mode,
                 status=lambda msg: print(f"sdmf hwgen: {msg}", file=sys.stderr, flush=True))
-        except (SynthError, FileNotFoundError) as exc:
+        except (SynthError, OSError) as exc:
             raise CliError(str(exc)) from exc
     interval = report["info"]["cycles"]["interval"]
     rate = {"clock_mhz": args.clock_mhz,

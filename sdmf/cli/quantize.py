@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import time
-from pathlib import Path
 from typing import Any
 
 import torch
@@ -21,8 +20,19 @@ from sdmf.quant.build import QuantSpec
 from sdmf.quant.export import export_ir
 from sdmf.quant.finetune import accuracy, float_predict, qat_finetune, verify_against_golden
 from sdmf.quant.golden import GoldenModel
+from sdmf.quant.ir import IRError
+from sdmf.quant.limits import FRAC_BITS, IN_BITS, WEIGHT_BITS
 from sdmf.quant.qat import QuantizedModel
 
+from .argtypes import (
+    as_text,
+    existing_file,
+    int_range,
+    nonneg_int,
+    out_file,
+    positive_float,
+    positive_int,
+)
 from .common import CliError, emit, model_from_args
 from .datasets import add_data_args, dataset_from_args
 
@@ -30,22 +40,26 @@ HELP = "fold BN, prune, quantize (optional QAT) and write the integer IR"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--checkpoint", required=True, help="float checkpoint from `sdmf train`")
-    parser.add_argument("--out", required=True, type=Path, help="IR file to write (.sdmfir)")
-    parser.add_argument("--bits", type=int, default=8, help="weight bit width (default 8; 4 works)")
-    parser.add_argument("--in-bits", type=int, default=8,
-                        help="input event-count width; larger counts saturate (default 8)")
-    parser.add_argument("--frac-bits", type=int, default=4,
-                        help="fractional bits of the LIF membrane (default 4)")
-    parser.add_argument("--lpe-bits", type=int, default=8, help="LPE width (default 8)")
-    parser.add_argument("--qat-epochs", type=int, default=0, help="QAT fine-tuning epochs")
-    parser.add_argument("--lr", type=float, default=1e-4, help="QAT learning rate")
-    parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--checkpoint", required=True, type=as_text(existing_file),
+                        help="float checkpoint from `sdmf train`")
+    parser.add_argument("--out", required=True, type=out_file, help="IR file to write (.sdmfir)")
+    parser.add_argument("--bits", type=int_range(*WEIGHT_BITS), default=8,
+                        help="weight bit width, 2..16 (default 8; 4 works)")
+    parser.add_argument("--in-bits", type=int_range(*IN_BITS), default=8,
+                        help="input event-count width, 1..16; larger counts saturate "
+                        "(default 8)")
+    parser.add_argument("--frac-bits", type=int_range(*FRAC_BITS), default=4,
+                        help="fractional bits of the LIF membrane, 0..16 (default 4)")
+    parser.add_argument("--lpe-bits", type=int_range(2, 16), default=8,
+                        help="LPE width, 2..16 (default 8)")
+    parser.add_argument("--qat-epochs", type=nonneg_int, default=0, help="QAT fine-tuning epochs")
+    parser.add_argument("--lr", type=positive_float, default=1e-4, help="QAT learning rate")
+    parser.add_argument("--batch-size", type=positive_int, default=32)
+    parser.add_argument("--seed", type=nonneg_int, default=0)
     parser.add_argument("--ignore-masks", action="store_true",
                         help="keep every channel (switch all masks on): the unpruned network, "
                         "for comparisons")
-    parser.add_argument("--subset", type=int, default=None,
+    parser.add_argument("--subset", type=positive_int, default=None,
                         help="use only the first N samples of each split (quick checks)")
     add_data_args(parser)
     parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
@@ -89,7 +103,10 @@ def run(args: argparse.Namespace) -> int:
         "params_float": count_params(model),
         "params_pruned": count_params_pruned(model),
     }
-    ir = export_ir(qmodel, meta)
+    try:
+        ir = export_ir(qmodel, meta)
+    except IRError as exc:
+        raise CliError(f"the quantized network is no valid IR: {exc}") from exc
     golden = GoldenModel(ir)
     check = verify_against_golden(qmodel, golden, test_loader, progress)
     quant_acc = check["accuracy"]
@@ -100,7 +117,10 @@ def run(args: argparse.Namespace) -> int:
         bad = check["samples"] - check["bit_exact"]
         raise CliError(f"QAT model and golden model differ on {bad} samples "
                        f"(ops {', '.join(check['differing_ops'])}); IR not written")
-    path = ir.save(args.out)
+    try:
+        path = ir.save(args.out)
+    except OSError as exc:
+        raise CliError(f"cannot write {args.out}: {exc}") from exc
     summary = {
         "ir": str(path), "hash": ir.content_hash(), "bits": spec.weight_bits,
         "float_accuracy": float_acc, "quantized_accuracy": quant_acc,

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 from typing import Any
 
 import torch
 
 from sdmf.quant.ir import IntegerIR, IRError
 
+from .argtypes import existing_file, int_range, nonneg_int, out_dir, positive_int
 from .common import CliError, emit, format_table
 from .datasets import add_data_args, dataset_for_ir
 
@@ -27,24 +27,28 @@ HELP = "bit-exact RTL simulation of an IR's generated hardware (Verilator + coco
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--ir", required=True, type=Path, help="IR file from `sdmf quantize`")
-    parser.add_argument("--samples", type=int, default=4, help="test samples to run (default 4)")
+    parser.add_argument("--ir", required=True, type=existing_file,
+                        help="IR file from `sdmf quantize`")
+    parser.add_argument("--samples", type=positive_int, default=4,
+                        help="test samples to run (default 4)")
     add_data_args(parser)
     parser.add_argument("--random", action="store_true",
                         help="random event counts instead of dataset samples")
-    parser.add_argument("--seed", type=int, default=0, help="seed of --random and of the TB")
+    parser.add_argument("--seed", type=nonneg_int, default=0,
+                        help="seed of --random and of the TB")
     plan = parser.add_mutually_exclusive_group()
-    plan.add_argument("--target-cycles", type=int, default=None,
+    plan.add_argument("--target-cycles", type=positive_int, default=None,
                       help="parallelism target of the generated design (default: balanced)")
-    plan.add_argument("--budget", type=int, default=None,
+    plan.add_argument("--budget", type=positive_int, default=None,
                       help="total parallel lanes of the generated design (see `sdmf hwgen`)")
     parser.add_argument("--row-parallel", action="store_true",
                         help="allow PK=3 on 3×3 convolutions (see `sdmf hwgen --help`)")
-    parser.add_argument("--gaps", type=int, nargs=2, default=(0, 0), metavar=("IN", "OUT"),
+    parser.add_argument("--gaps", type=int_range(0, 255), nargs=2, default=(0, 0),
+                        metavar=("IN", "OUT"),
                         help="random input bubbles / output back-pressure, 0..255 (of 256)")
     parser.add_argument("--no-overlap", action="store_true",
                         help="skip the second, pipelined pass (samples back to back)")
-    parser.add_argument("--keep-build", type=Path, default=None, metavar="DIR",
+    parser.add_argument("--keep-build", type=out_dir, default=None, metavar="DIR",
                         help="keep project, Verilator build, run folder and traces in DIR")
     parser.add_argument("--json", action="store_true", help="print machine-readable JSON")
 

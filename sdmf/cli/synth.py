@@ -14,21 +14,23 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from .argtypes import existing_dir, positive_float, positive_int
 from .common import CliError, emit
 
 HELP = "Yosys synthesis of a project from `sdmf hwgen` (resource report)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--project", required=True, type=Path, help="folder from `sdmf hwgen`")
+    parser.add_argument("--project", required=True, type=existing_dir,
+                        help="folder from `sdmf hwgen`")
     parser.add_argument("--family", choices=["xc7", "xcup"], action="append", default=None,
                         help="FPGA family (repeatable; default xc7)")
     parser.add_argument("--mode", choices=["flat", "units"], default="flat",
                         help="flat: one flattened run (default); units: per unit out of "
                              "context, summed (large designs)")
-    parser.add_argument("--jobs", type=int, default=None,
+    parser.add_argument("--jobs", type=positive_int, default=None,
                         help="parallel Yosys runs in --mode units (default: CPU count)")
-    parser.add_argument("--timeout", type=float, default=None,
+    parser.add_argument("--timeout", type=positive_float, default=None,
                         help="seconds allowed per Yosys run (default: none)")
     parser.add_argument("--json", action="store_true", help="print machine-readable JSON")
 
@@ -42,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
             results[fam] = synthesize(
                 args.project, fam, timeout=args.timeout, mode=args.mode, jobs=args.jobs,
                 status=lambda msg: print(f"sdmf synth: {msg}", file=sys.stderr, flush=True))
-        except (SynthError, FileNotFoundError) as exc:
+        except (SynthError, OSError) as exc:
             raise CliError(str(exc)) from exc
     emit(results, args.json, "\n".join(summary(args.project, r) for r in results.values()))
     return 0

@@ -17,6 +17,17 @@ import argparse
 import sys
 from typing import Any
 
+from .argtypes import (
+    as_text,
+    below_one,
+    finite_float,
+    nonneg_float,
+    nonneg_int,
+    out_dir,
+    positive_float,
+    positive_int,
+    probability,
+)
 from .common import CliError, emit
 
 HELP = "train a model (AdamW + cosine, Mixup, DVS augmentation; resumable, DDP-ready)"
@@ -33,8 +44,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     g = parser.add_argument_group("model")
     g.add_argument("--model", default=d.model,
                    help=f"sdmformer-L-D or spikformer-L-D (default {d.model})")
-    g.add_argument("--heads", type=int, default=None, help="attention heads (default 16)")
-    g.add_argument("--mask-init", type=float, default=None,
+    g.add_argument("--heads", type=positive_int, default=None, help="attention heads (default 16)")
+    g.add_argument("--mask-init", type=finite_float, default=None,
                    help="initial channel-mask logit of SDMFormer (default 0.1)")
 
     g = parser.add_argument_group("data")
@@ -42,45 +53,47 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--data-dir", default=None, help="dataset root directory")
     g.add_argument("--cache-dir", default=None, help="where frame caches are kept")
     g.add_argument("--download", action="store_true", help="download the dataset if missing")
-    g.add_argument("-T", "--time-steps", type=int, default=d.time_steps,
+    g.add_argument("-T", "--time-steps", type=positive_int, default=d.time_steps,
                    help=f"frames per sample (default {d.time_steps})")
-    g.add_argument("--img-size", type=int, default=None,
+    g.add_argument("--img-size", type=positive_int, default=None,
                    help="frame height = width, divisible by 16 (default: the dataset's)")
-    g.add_argument("--workers", type=int, default=d.workers,
+    g.add_argument("--workers", type=nonneg_int, default=d.workers,
                    help=f"data-loader worker processes (default {d.workers})")
 
     g = parser.add_argument_group("recipe")
-    g.add_argument("--epochs", type=int, default=d.epochs, help=f"default {d.epochs}")
-    g.add_argument("--batch-size", type=int, default=d.batch_size,
+    g.add_argument("--epochs", type=positive_int, default=d.epochs, help=f"default {d.epochs}")
+    g.add_argument("--batch-size", type=positive_int, default=d.batch_size,
                    help=f"per-process batch size (default {d.batch_size})")
-    g.add_argument("--lr", type=float, default=d.lr, help=f"peak AdamW lr (default {d.lr:g})")
-    g.add_argument("--weight-decay", type=float, default=d.weight_decay,
+    g.add_argument("--lr", type=positive_float, default=d.lr,
+                   help=f"peak AdamW lr (default {d.lr:g})")
+    g.add_argument("--weight-decay", type=nonneg_float, default=d.weight_decay,
                    help=f"default {d.weight_decay:g}")
-    g.add_argument("--warmup-epochs", type=int, default=d.warmup_epochs,
+    g.add_argument("--warmup-epochs", type=nonneg_int, default=d.warmup_epochs,
                    help=f"linear warm-up epochs (default {d.warmup_epochs})")
-    g.add_argument("--warmup-lr", type=float, default=d.warmup_lr,
+    g.add_argument("--warmup-lr", type=nonneg_float, default=d.warmup_lr,
                    help=f"lr of the first warm-up epoch (default {d.warmup_lr:g})")
-    g.add_argument("--min-lr", type=float, default=d.min_lr,
+    g.add_argument("--min-lr", type=nonneg_float, default=d.min_lr,
                    help=f"cosine floor (default {d.min_lr:g})")
     g.add_argument("--mixup", action=argparse.BooleanOptionalAction, default=d.mixup,
                    help="batch Mixup (default on)")
-    g.add_argument("--mixup-alpha", type=float, default=d.mixup_alpha,
+    g.add_argument("--mixup-alpha", type=positive_float, default=d.mixup_alpha,
                    help=f"Beta(alpha, alpha) (default {d.mixup_alpha:g})")
-    g.add_argument("--mixup-prob", type=float, default=d.mixup_prob,
+    g.add_argument("--mixup-prob", type=probability, default=d.mixup_prob,
                    help=f"probability a batch is mixed (default {d.mixup_prob:g})")
-    g.add_argument("--mixup-off-epoch", type=int, default=None,
+    g.add_argument("--mixup-off-epoch", type=nonneg_int, default=None,
                    help="switch Mixup off from this 0-based epoch on (default never)")
-    g.add_argument("--label-smoothing", type=float, default=d.label_smoothing,
+    g.add_argument("--label-smoothing", type=below_one, default=d.label_smoothing,
                    help=f"default {d.label_smoothing:g}")
     g.add_argument("--no-augment", dest="augment", action="store_false",
                    help="no flip / shear / translate / rotate / cutout")
-    g.add_argument("--mask-sparsity", type=float, default=d.mask_sparsity,
+    g.add_argument("--mask-sparsity", type=nonneg_float, default=d.mask_sparsity,
                    help="weight of the mean soft-keep of the channel masks in the loss "
                         f"(default {d.mask_sparsity:g})")
-    g.add_argument("--seed", type=int, default=d.seed, help=f"default {d.seed}")
+    g.add_argument("--seed", type=nonneg_int, default=d.seed, help=f"default {d.seed}")
 
     g = parser.add_argument_group("run")
-    g.add_argument("--out", required=True, help="run directory (log.jsonl, last.pt, best.pt)")
+    g.add_argument("--out", required=True, type=as_text(out_dir),
+                   help="run directory (log.jsonl, last.pt, best.pt)")
     g.add_argument("--resume", action="store_true",
                    help="continue from OUT/last.pt if it exists (same recipe required)")
     g.add_argument("--amp", action=argparse.BooleanOptionalAction, default=None,
@@ -90,7 +103,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--device", default=None, help="torch device (default cuda if available)")
     g.add_argument("--no-progress", dest="progress", action="store_false",
                    help="no progress bars")
-    g.add_argument("--max-steps-per-epoch", type=int, default=None, help=argparse.SUPPRESS)
+    g.add_argument("--max-steps-per-epoch", type=positive_int, default=None, help=argparse.SUPPRESS)
     g.add_argument("--json", action="store_true", help="print the final summary as JSON")
 
 
@@ -149,7 +162,7 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         summary = fit(cfg, log=log)
-    except (FileExistsError, FileNotFoundError, ValueError) as exc:
+    except (OSError, ValueError) as exc:
         raise CliError(str(exc)) from exc
     if not rank0:
         return 0

@@ -38,12 +38,28 @@ def trace_file(stream: Stream) -> str:
     return f"{TRACE_DIR}/{stream.taps[0]}.hex"
 
 
+# the configuration registers (docs/hardware.md, register map): (value, lsb, width) fields
+CONFIG0_FIELDS = (("T", 0, 8), ("classes", 8, 8), ("in_bits", 16, 5), ("weight_bits", 24, 5))
+CONFIG1_FIELDS = (("H", 0, 16), ("W", 16, 16))
+
+
+def _pack(fields: tuple[tuple[str, int, int], ...], values: dict[str, int]) -> int:
+    word = 0
+    for name, lsb, width in fields:
+        v = int(values[name])
+        if not 0 <= v < 1 << width:
+            raise ValueError(f"configuration field {name} = {v} does not fit {width} bits")
+        word |= v << lsb
+    return word
+
+
 def config_words(graph: HwGraph) -> tuple[int, int]:
+    """Registers 0x20 (T, classes, in_bits, weight bits) and 0x24 (H, W)."""
     i = graph.info
     T, _, H, W = i["input_shape"]
-    c0 = (T & 0xFF) | ((i["classes"] & 0xFF) << 8) | ((i["in_bits"] & 0xF) << 16) \
-        | ((i["weight_bits"] & 0xF) << 20)
-    return c0, (H & 0xFFFF) | ((W & 0xFFFF) << 16)
+    return (_pack(CONFIG0_FIELDS, {"T": T, "classes": i["classes"], "in_bits": i["in_bits"],
+                                   "weight_bits": i["weight_bits"]}),
+            _pack(CONFIG1_FIELDS, {"H": H, "W": W}))
 
 
 def busy_layers(graph: HwGraph) -> list[str]:
