@@ -84,6 +84,16 @@ MUTATIONS: tuple[Mutation, ...] = (
               "== self.analytic_interval", "return True"),),
         ("tests/test_sim_checks.py",)),
     Mutation(
+        "config-field-moved", "register 0x20's classes field one bit higher than documented "
+        "(hw/backends/rtl/topgen.py)",
+        (Edit("hw/backends/rtl/topgen.py", '("classes", 8, 8)', '("classes", 9, 8)'),),
+        ("tests/test_interface_doc.py", "tests/test_ir_gate.py")),
+    Mutation(
+        "id-changed", "the device ID differs from the documented one "
+        "(hw/backends/rtl/backend.py)",
+        (Edit("hw/backends/rtl/backend.py", '"id": 0x5D3F0001', '"id": 0x5D3F0002'),),
+        ("tests/test_interface_doc.py",)),
+    Mutation(
         "make-test-empty-success", "`make test` turns pytest's exit 5 (no tests collected) "
         "into success (Makefile)",
         (Edit("Makefile", "\t$(PY) -m pytest $(PYTEST_ARGS)\n",
