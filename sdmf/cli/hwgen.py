@@ -16,8 +16,9 @@ from typing import Any
 
 from sdmf.quant.ir import IntegerIR, IRError
 
-from .argtypes import existing_file, out_dir, positive_float, positive_int
+from .argtypes import existing_file, out_dir, positive_float
 from .common import CliError, emit, format_table
+from .plan import add_plan_args, plan_from_args
 from .synth import summary
 
 HELP = "generate the hardware project (RTL, memories, scripts, report) of an IR"
@@ -32,18 +33,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="add simulation-only stream monitors (`ifdef SDMF_TRACE)")
     parser.add_argument("--counters", action="store_true",
                         help="per-layer busy counters readable over AXI4-Lite (0x40 + 8·i)")
-    plan = parser.add_mutually_exclusive_group()
-    plan.add_argument("--target-cycles", type=positive_int, default=None,
-                      help="cycles per inference each layer must meet (default: balanced)")
-    plan.add_argument("--budget", type=positive_int, default=None,
-                      help="total parallel lanes (Σ PO·PI·PK); the fastest plan that fits")
-    parser.add_argument("--par", action="append", default=[], type=par_override,
-                        metavar="LAYER:K=V[,K=V]",
-                        help="pin a layer's knobs, e.g. sps.0:PO=4,PI=2,PK=3 (repeatable)")
-    parser.add_argument("--row-parallel", action="store_true",
-                        help="let the planner give 3×3 convolutions PK=3 (all three kernel "
-                             "rows per fan-in op): lifts the first convolution's throughput "
-                             "ceiling, at more lanes")
+    add_plan_args(parser)
     parser.add_argument("--synth", choices=["xc7", "xcup"], action="append", default=[],
                         help="also run Yosys synth_xilinx for this family (repeatable)")
     parser.add_argument("--synth-mode", choices=["flat", "units"], default="flat",
@@ -52,30 +42,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--clock-mhz", type=positive_float, default=250.0,
                         help="clock for the img/s the interval implies (default 250)")
     parser.add_argument("--json", action="store_true", help="print machine-readable JSON")
-
-
-def parse_overrides(items: list[str]) -> dict[str, dict[str, int]]:
-    """``["sps.0:PO=4,PI=2"]`` → ``{"sps.0": {"PO": 4, "PI": 2}}``."""
-    out: dict[str, dict[str, int]] = {}
-    for item in items:
-        layer, sep, knobs = item.rpartition(":")
-        if not sep or not layer:
-            raise CliError(f"--par {item!r}: expected LAYER:KNOB=VALUE[,KNOB=VALUE]")
-        for kv in knobs.split(","):
-            key, eq, value = kv.partition("=")
-            if not eq or not value.strip().isdigit():
-                raise CliError(f"--par {item!r}: {kv!r} is not KNOB=INTEGER")
-            out.setdefault(layer, {})[key.strip().upper()] = int(value)
-    return out
-
-
-def par_override(text: str) -> str:
-    """``--par`` checked at parse time (the text is kept; :func:`parse_overrides` reads it)."""
-    try:
-        parse_overrides([text])
-    except CliError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-    return text
 
 
 def run(args: argparse.Namespace) -> int:
@@ -89,9 +55,7 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(str(exc)) from exc
     try:
         report = generate(ir, args.out, backend=args.backend, trace=args.trace,
-                          counters=args.counters, target_cycles=args.target_cycles,
-                          budget=args.budget, overrides=parse_overrides(args.par),
-                          row_parallel=args.row_parallel)
+                          counters=args.counters, **plan_from_args(args))
     except (GraphError, ValueError) as exc:
         raise CliError(str(exc)) from exc
     except OSError as exc:

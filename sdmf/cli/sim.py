@@ -22,6 +22,7 @@ from sdmf.quant.ir import IntegerIR, IRError
 from .argtypes import existing_file, int_range, nonneg_int, out_dir, positive_int
 from .common import CliError, emit, format_table
 from .datasets import add_data_args, dataset_for_ir
+from .plan import add_plan_args, plan_from_args
 
 HELP = "bit-exact RTL simulation of an IR's generated hardware (Verilator + cocotb)"
 
@@ -36,13 +37,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="random event counts instead of dataset samples")
     parser.add_argument("--seed", type=nonneg_int, default=0,
                         help="seed of --random and of the TB")
-    plan = parser.add_mutually_exclusive_group()
-    plan.add_argument("--target-cycles", type=positive_int, default=None,
-                      help="parallelism target of the generated design (default: balanced)")
-    plan.add_argument("--budget", type=positive_int, default=None,
-                      help="total parallel lanes of the generated design (see `sdmf hwgen`)")
-    parser.add_argument("--row-parallel", action="store_true",
-                        help="allow PK=3 on 3×3 convolutions (see `sdmf hwgen --help`)")
+    add_plan_args(parser)
     parser.add_argument("--gaps", type=int_range(0, 255), nargs=2, default=(0, 0),
                         metavar=("IN", "OUT"),
                         help="random input bubbles / output back-pressure, 0..255 (of 256)")
@@ -81,10 +76,9 @@ def run(args: argparse.Namespace) -> int:
         raise CliError("--gaps values must be in 0..255")
     build_dir = args.keep_build / "build" if args.keep_build else None
     try:
-        rep = simulate(ir, x, labels, work_dir=args.keep_build, target_cycles=args.target_cycles,
-                       in_gap=args.gaps[0], out_gap=args.gaps[1], build_dir=build_dir,
-                       seed=args.seed + 1, overlap=not args.no_overlap,
-                       row_parallel=args.row_parallel, budget=args.budget,
+        rep = simulate(ir, x, labels, work_dir=args.keep_build, in_gap=args.gaps[0],
+                       out_gap=args.gaps[1], build_dir=build_dir, seed=args.seed + 1,
+                       overlap=not args.no_overlap, **plan_from_args(args),
                        status=lambda msg: print(f"sdmf sim: {msg}", file=sys.stderr, flush=True))
     except (SimToolError, GraphError, ValueError) as exc:
         raise CliError(str(exc)) from exc

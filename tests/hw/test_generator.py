@@ -316,7 +316,7 @@ def test_unknown_backend_is_named(graph, tmp_path):
 
 
 def test_cli_hwgen_json_and_par_parsing(ir, tmp_path, capsys):
-    from sdmf.cli.hwgen import parse_overrides
+    from sdmf.cli.plan import parse_overrides
     from sdmf.cli.main import main
 
     path = ir.save(tmp_path / "m.sdmfir")

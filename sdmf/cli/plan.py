@@ -1,0 +1,56 @@
+"""Planner options shared by ``sdmf hwgen``, ``sdmf sim`` (and ``make … HW_ARGS``)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from .argtypes import positive_int
+from .common import CliError
+
+
+def add_plan_args(parser: argparse.ArgumentParser) -> None:
+    """``--target-cycles | --budget``, ``--par`` (repeatable) and ``--row-parallel``."""
+    group = parser.add_argument_group("parallelism plan (default: balanced)")
+    plan = group.add_mutually_exclusive_group()
+    plan.add_argument("--target-cycles", type=positive_int, default=None,
+                      help="cycles per inference each layer must meet (default: balanced)")
+    plan.add_argument("--budget", type=positive_int, default=None,
+                      help="total parallel lanes (Σ PO·PI·PK); the fastest plan that fits")
+    group.add_argument("--par", action="append", default=[], type=par_override,
+                       metavar="LAYER:K=V[,K=V]",
+                       help="pin a layer's knobs, e.g. sps.0:PO=4,PI=2,PK=3 (repeatable)")
+    group.add_argument("--row-parallel", action="store_true",
+                       help="let the planner give 3×3 convolutions PK=3 (all three kernel "
+                            "rows per fan-in op): lifts the first convolution's throughput "
+                            "ceiling, at more lanes")
+
+
+def plan_from_args(args: argparse.Namespace) -> dict[str, Any]:
+    """Keyword arguments of :func:`sdmf.hw.flow.generate` / ``simulate`` for the plan."""
+    return {"target_cycles": args.target_cycles, "budget": args.budget,
+            "overrides": parse_overrides(args.par), "row_parallel": args.row_parallel}
+
+
+def parse_overrides(items: list[str]) -> dict[str, dict[str, int]]:
+    """``["sps.0:PO=4,PI=2"]`` → ``{"sps.0": {"PO": 4, "PI": 2}}``."""
+    out: dict[str, dict[str, int]] = {}
+    for item in items:
+        layer, sep, knobs = item.rpartition(":")
+        if not sep or not layer:
+            raise CliError(f"--par {item!r}: expected LAYER:KNOB=VALUE[,KNOB=VALUE]")
+        for kv in knobs.split(","):
+            key, eq, value = kv.partition("=")
+            if not eq or not value.strip().isdigit():
+                raise CliError(f"--par {item!r}: {kv!r} is not KNOB=INTEGER")
+            out.setdefault(layer, {})[key.strip().upper()] = int(value)
+    return out
+
+
+def par_override(text: str) -> str:
+    """``--par`` checked at parse time (the text is kept; :func:`parse_overrides` reads it)."""
+    try:
+        parse_overrides([text])
+    except CliError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
