@@ -113,10 +113,12 @@ def test_conv1d_and_per_token_current_bounds_are_reached(seed):
     w = rng.integers(-127, 128, size=(co, ci))
     bias = rng.integers(-300, 300, size=(co, n))          # per channel and token
     params = {"c.weight": w, "l.bias": bias, "l.theta": [5] * co,
-              "head.weight": np.ones((1, ci)), "head.bias": [0]}
+              "add.channels": list(range(co)), "head.weight": np.ones((1, ci)),
+              "head.bias": [0]}
     prog = [Op("input", "input", attrs={"bits": 1}), Op("f", "flatten", ("input",)),
             Op("c", "conv1d", ("f",)), Op("l", "lif", ("c",), LIF),
-            Op("head", "head", ("f",), {"shift": 0})]
+            Op("add", "residual_add", ("f", "l")),      # the IR gate: every output is used
+            Op("head", "head", ("add",), {"shift": 0})]
     ir = _ir(prog, params, (1, ci, 1, n))
     pos, neg = np.maximum(w, 0).sum(1), np.minimum(w, 0).sum(1)
     hi_c = pos * 2**F + bias.max(1)
@@ -147,9 +149,9 @@ def test_attention_bound_n_times_qk_channels_is_reached():
     prog = [Op("input", "input", attrs={"bits": 1}), Op("f", "flatten", ("input",))]
     prog += _always("q", "f", 4, 2, p) + _always("k", "f", 4, 2, p) + _always("v", "f", 4, 2, p)
     prog += [Op("a", "attention", ("ql", "kl", "vl")), Op("al", "lif", ("a",), LIF),
-             Op("head", "head", ("f",), {"shift": 0})]
+             Op("head", "head", ("al",), {"shift": 0})]
     p.update({"a.head_qk": [0, 0, 0, 1], "a.head_v": [0, 1, 1, 2], "al.bias": [0] * 4,
-              "al.theta": [8] * 4, "head.weight": [[1, 1]], "head.bias": [0]})
+              "al.theta": [8] * 4, "head.weight": [[1, 1, 1, 1]], "head.bias": [0]})
     ir = _ir(prog, p, (2, 2, 2, 3))
     assert ir.tensors["a"].hi == n * 3 and ir.tensors["al.current"].hi == n * 3 * 2**F
     seen = _observe(ir, np.zeros((1, 2, 2, 2, 3)))
@@ -225,7 +227,7 @@ def test_brute_force_token_layers_stay_inside_and_reach_their_bounds(seed):
             Op("add", "residual_add", ("f", "l")), Op("head", "head", ("add",), {"shift": 1})]
     params = {"c.weight": rng.integers(-4, 5, size=(co, ci)),
               "l.bias": rng.integers(-20, 21, size=co), "l.theta": rng.integers(1, 6, size=co),
-              "add.channels": rng.permutation(ci)[:co],
+              "add.channels": np.sort(rng.permutation(ci)[:co]),
               "head.weight": rng.integers(-5, 6, size=(k, ci)),
               "head.bias": rng.integers(-9, 10, size=k)}
     ir = _ir(prog, params, (2, ci, 1, 1))
@@ -264,8 +266,10 @@ def test_brute_force_attention_reaches_n_times_qk():
         p[f"{name}l.bias"] = [0] * len(rows)
         p[f"{name}l.theta"] = [2 ** (F - 1)] * len(rows)
         prog += [Op(name, "conv1d", ("f",)), Op(f"{name}l", "lif", (name,), LIF)]
-    prog += [Op("a", "attention", ("ql", "kl", "vl")), Op("head", "head", ("a",), {"shift": 0})]
-    p.update({"a.head_qk": [0, 0], "a.head_v": [0], "head.weight": [[1]], "head.bias": [0]})
+    prog += [Op("a", "attention", ("ql", "kl", "vl")), Op("al", "lif", ("a",), LIF),
+             Op("head", "head", ("al",), {"shift": 0})]
+    p.update({"a.head_qk": [0, 0], "a.head_v": [0], "al.bias": [0], "al.theta": [2 ** (F + 1)],
+              "head.weight": [[1]], "head.bias": [0]})
     ir = _ir(prog, p, (1, 5, 1, 2))
     xs = np.array(list(itertools.product([0, 1], repeat=10))).reshape(-1, 1, 5, 1, 2)
     seen = _observe(ir, xs)

@@ -404,9 +404,9 @@ def _every_op_program(rng: random.Random) -> tuple[list[Op], dict[str, np.ndarra
         p[f"{name}.weight"] = ints((cout, 4), -3, 3)
         p[f"{name}l.bias"] = ints((cout, 9), -4, 6)      # per-token bias, N = 9
         p[f"{name}l.theta"] = ints((cout,), 1, 4)
-    p.update({"att.head_qk": np.array([0, 1, 1]), "att.head_v": np.array([1, 0]),
-              "al.bias": np.zeros(2, dtype=np.int64), "al.theta": np.array([3, 8]),
-              "add1.channels": np.array([3, 1]), "add2.channels": np.array([0, 2, 3]),
+    p.update({"att.head_qk": np.array([0, 1, 1]), "att.head_v": np.array([0, 1]),
+              "al.bias": np.zeros(2, dtype=np.int64), "al.theta": np.array([8, 8]),
+              "add1.channels": np.array([1, 3]), "add2.channels": np.array([0, 2, 3]),
               "head.weight": ints((3, 4), -9, 9), "head.bias": ints((3,), -50, 50)})
     return prog, p
 

@@ -122,11 +122,13 @@ class SizeFifos(GraphPass):
                 if need <= 0:
                     continue
                 join, port, _, _, _, walked = _walk(graph, p, None, model)
-                narrow = min(reversed(walked), key=lambda s: s.word_bits)
+                usable = [s for s in reversed(walked) if not s.ignored] or [p]
+                narrow = min(usable, key=lambda s: s.word_bits)
                 plan.append((narrow, max(MIN_FIFO_DEPTH, need), fork.name, f"{join}.{port}"))
         for lay in list(graph.layers.values()):
-            if model.burst(lay) > 0:
-                (out,) = graph.outputs_of(lay.name)
+            outs = graph.outputs_of(lay.name)
+            if model.burst(lay) > 0 and not outs[0].ignored:   # ignored: only counted
+                (out,) = outs
                 plan.append((out, max(MIN_FIFO_DEPTH, model.burst(lay)), lay.name,
                              f"{out.dst}.{out.port}, a burst of {model.burst(lay)} tokens"))
         for stream, depth, source, target in plan:
