@@ -1,4 +1,4 @@
-"""The generator's entry points: IR → graph → passes → backend → project folder."""
+"""The generator's entry points: IR → graph → passes → backend plan → project folder."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from sdmf.quant.ir import IntegerIR
 
 from .backends.base import GenOptions, get_backend
 from .graph import HwGraph, from_ir
+from .kinds import Knobs
 from .passes import default_passes, run_passes
-from .units import Knobs
 from .writer import write_project
 
 
@@ -19,10 +19,11 @@ def build_graph(ir: IntegerIR, backend: str = "rtl", target_cycles: int | None =
                 budget: int | None = None,
                 overrides: Mapping[str, Knobs] | None = None,
                 row_parallel: bool = False) -> HwGraph:
-    """The finished hardware graph of ``ir`` under ``backend``'s unit model."""
-    model = get_backend(backend).model
+    """The finished hardware graph of ``ir`` under ``backend``'s layer kinds, with the
+    backend's plan (memories) applied."""
+    gen = get_backend(backend)
     passes = default_passes(target_cycles, budget, overrides, row_parallel)
-    return run_passes(from_ir(ir), passes, model)
+    return gen.plan(run_passes(from_ir(ir, gen.kinds), passes))
 
 
 def generate(ir: IntegerIR | str | Path, out: str | Path, backend: str = "rtl",

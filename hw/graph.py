@@ -1,26 +1,21 @@
 """The hardware graph: hardware layers (units) connected by streams of position words.
 
-:func:`from_ir` turns an integer IR into an :class:`HwGraph`, fusing ops the way
-the unit library implements them (docs/hardware.md):
+:func:`from_ir` turns an integer IR into an :class:`HwGraph`: each IR op that starts a
+layer is handed to its kind (:meth:`sdmf.hw.kinds.LayerKind.from_ir`, which may fuse
+following ops, e.g. a conv's ``lif``); alias ops (``flatten``: token order
+``n = y·W + x`` is the raster order the stream already has) add a tap to their input's
+stream. The kinds and the IR ops they take: :mod:`sdmf.hw.kinds`.
 
-* ``conv2d``/``conv1d`` + its ``lif`` → ``conv_lif``;
-* ``attention`` + the attention ``lif`` → ``attention_lif``;
-* ``maxpool`` → ``maxpool``, ``residual_add`` → ``residual_add``, ``head`` → ``head``;
-* ``flatten`` is no hardware: token order ``n = y·W + x`` is the raster order the
-  stream already has, so its tap is an alias of its input's stream;
-* ``input`` → ``input`` (AXI4-Stream unpacker); an ``output`` layer serialises the
-  logits to AXI4-Stream.
-
-Forks and FIFOs, widths, parallelism, cycles and memories are added by the passes
-(:mod:`sdmf.hw.passes`). Backends only read the graph. Only kept channels exist in
-the IR, so only kept channels exist here.
+Forks and FIFOs, widths, parallelism and cycles are added by the passes
+(:mod:`sdmf.hw.passes`), memories by the backend's plan. Backends only read the graph.
+Only kept channels exist in the IR, so only kept channels exist here.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -29,20 +24,8 @@ from sdmf.quant.ir import IntegerIR
 from sdmf.quant.program import Op
 from sdmf.quant.validate import weight_bits
 
-# kind -> input port names, in order
-INPUT_PORTS: dict[str, tuple[str, ...]] = {
-    "input": (),
-    "conv_lif": ("s",),
-    "maxpool": ("s",),
-    "attention_lif": ("q", "k", "v"),
-    "residual_add": ("r", "s"),
-    "head": ("s",),
-    "output": ("s",),
-    "fork": ("s",),
-    "fifo": ("s",),
-}
-COMPUTE_KINDS = ("conv_lif", "maxpool", "attention_lif", "residual_add", "head")
-
+if TYPE_CHECKING:
+    from .kinds import KindSet, LayerKind
 
 class GraphError(ValueError):
     """The IR cannot be mapped onto the unit library; the message names the op."""
@@ -57,6 +40,7 @@ class Memory:
     width: int
     file: str           # file name inside the project's mem/ folder
     data: list[int] = field(default_factory=list, repr=False)  # unsigned words
+    bram18: int = 0     # 18 Kb block RAMs it takes (the backend's estimate)
 
     @property
     def bits(self) -> int:
@@ -100,7 +84,8 @@ class HwLayer:
 
     ``attrs`` holds the structure (shapes, K, T, N, F, ...), ``params`` the integer
     tensors it stores, ``bounds`` the IR intervals its widths derive from;
-    ``widths``, ``parallel``, ``memories`` and ``cycles`` are filled by passes.
+    ``widths``, ``parallel`` and ``cycles`` are filled by passes, ``memories`` by the
+    backend's plan.
     """
 
     name: str
@@ -122,13 +107,26 @@ class HwLayer:
         return f"u_{sanitize(self.name)}"
 
 
+def _default_kinds() -> KindSet:
+    from .kinds import KINDS
+
+    return KINDS
+
+
 @dataclass
 class HwGraph:
-    """Layers in topological order plus the streams between them."""
+    """Layers in topological order plus the streams between them, under the specs of
+    ``kinds`` (the backend's kind set)."""
 
     layers: dict[str, HwLayer]
     streams: list[Stream]
     info: dict[str, Any]
+    kinds: KindSet = field(default_factory=_default_kinds, repr=False)
+    ir: IntegerIR | None = field(default=None, repr=False)   # the IR it was built from
+
+    def spec(self, layer: HwLayer) -> LayerKind:
+        """The spec of ``layer``'s kind."""
+        return self.kinds.of(layer)
 
     def layer(self, name: str) -> HwLayer:
         try:
@@ -137,7 +135,7 @@ class HwGraph:
             raise KeyError(f"no hardware layer named {name!r}") from None
 
     def inputs_of(self, name: str) -> list[Stream]:
-        ports = INPUT_PORTS[self.layers[name].kind]
+        ports = self.spec(self.layers[name]).ports
         found = {s.port: s for s in self.streams if s.dst == name}
         return [found[p] for p in ports if p in found]
 
@@ -166,12 +164,13 @@ class HwGraph:
     def check(self) -> None:
         """Every input port of every layer is fed by exactly one stream."""
         for lay in self.layers.values():
+            spec = self.spec(lay)
             ports = [s.port for s in self.streams if s.dst == lay.name]
-            if sorted(ports) != sorted(INPUT_PORTS[lay.kind]):
+            if sorted(ports) != sorted(spec.ports):
                 raise GraphError(f"layer {lay.name!r} ({lay.kind}): input ports {ports}, "
-                                 f"expected {list(INPUT_PORTS[lay.kind])}")
+                                 f"expected {list(spec.ports)}")
             outs = [s for s in self.streams if s.src == lay.name]
-            if lay.kind not in ("output", "fork") and len(outs) > 1:
+            if not spec.fans_out and len(outs) > 1:
                 raise GraphError(f"layer {lay.name!r} feeds {len(outs)} streams; "
                                  "run InsertForks first")
 
@@ -184,158 +183,87 @@ def sanitize(name: str) -> str:
 # ---------------------------------------------------------------------- IR -> graph
 
 
-def _consumers(ops: list[Op], name: str) -> list[Op]:
-    return [op for op in ops if name in op.inputs]
+class IrBuilder:
+    """The state of :func:`from_ir`: layers and streams so far, which layer produces each
+    IR tensor, and the ops already fused. Kinds add to it in their ``from_ir``."""
 
+    def __init__(self, ir: IntegerIR) -> None:
+        self.ir = ir
+        self.specs: dict[str, TensorSpec] = ir.tensors
+        self.T = int(ir.input_shape[0])
+        self.layers: dict[str, HwLayer] = {}
+        self.streams: list[Stream] = []
+        self.producer: dict[str, tuple[str, tuple[str, ...]]] = {}  # tensor -> (layer, taps)
+        self.fused: set[str] = set()
+        self._kept = ir.meta.get("kept_channels", {}) or {}
 
-def _single_lif(ops: list[Op], op: Op) -> Op:
-    users = _consumers(ops, op.name)
-    if len(users) != 1 or users[0].type != "lif":
-        raise GraphError(f"op {op.name!r} ({op.type}) must feed exactly one lif op, "
-                         f"feeds {[u.name for u in users]}")
-    return users[0]
+    def param(self, op: Op, key: str) -> np.ndarray:
+        """Integer parameter ``key`` of ``op`` (int64)."""
+        return np.asarray(self.ir.params[op.param_key(key)]).astype(np.int64)
 
+    def bounds(self, tensor: str) -> tuple[int, int]:
+        """The IR interval of ``tensor``."""
+        spec = self.specs[tensor]
+        return spec.lo, spec.hi
 
-def _base(name: str, suffix: str) -> str:
-    return name[: -len(suffix)] if name.endswith(suffix) else name
+    def kept(self, name: str) -> dict[str, list[int]] | None:
+        """``meta.kept_channels`` of layer ``name`` (out/in indices), if recorded."""
+        kept = self._kept.get(name)
+        return {"out": list(kept["out"]), "in": list(kept["in"])} if kept else None
 
+    def fuse(self, op: Op, op_type: str) -> Op:
+        """The single consumer of ``op``, which must be of ``op_type``; marked fused."""
+        users = [u for u in self.ir.ops if op.name in u.inputs]
+        if len(users) != 1 or users[0].type != op_type:
+            raise GraphError(f"op {op.name!r} ({op.type}) must feed exactly one {op_type} op, "
+                             f"feeds {[u.name for u in users]}")
+        self.fused.add(users[0].name)
+        return users[0]
 
-def from_ir(ir: IntegerIR) -> HwGraph:
-    """The unoptimised hardware graph of ``ir`` (one stream per producer/consumer pair)."""
-    ops = ir.ops
-    specs: dict[str, TensorSpec] = ir.tensors
-    T = int(ir.input_shape[0])
-    kept_meta = ir.meta.get("kept_channels", {}) or {}
-    layers: dict[str, HwLayer] = {}
-    streams: list[Stream] = []
-    producer: dict[str, tuple[str, tuple[str, ...]]] = {}  # tensor -> (layer, taps)
-    fused: set[str] = set()
+    def add(self, layer: HwLayer, out_tensor: str | None) -> None:
+        """Add ``layer``; it produces IR tensor ``out_tensor`` (None: nothing downstream)."""
+        self.layers[layer.name] = layer
+        if out_tensor is not None:
+            self.producer[out_tensor] = (layer.name, (out_tensor,))
 
-    def p(op: Op, key: str) -> np.ndarray:
-        return np.asarray(ir.params[op.param_key(key)]).astype(np.int64)
-
-    def connect(tensor: str, dst: str, port: str) -> None:
-        src, taps = producer[tensor]
-        spec = specs[tensor]
+    def connect(self, tensor: str, dst: str, port: str) -> None:
+        """A stream carrying IR tensor ``tensor`` into port ``port`` of layer ``dst``."""
+        src, taps = self.producer[tensor]
+        spec = self.specs[tensor]
         if spec.lo < 0:
             raise GraphError(f"tensor {tensor!r} is signed ({spec.lo}..{spec.hi}); "
                              "streams carry unsigned elements")
         shape = spec.shape
         positions = int(np.prod(shape[2:])) if len(shape) > 2 else 1
-        streams.append(Stream(src=src, dst=dst, port=port, T=T, channels=int(shape[1]),
-                              positions=positions, lo=spec.lo, hi=spec.hi, taps=taps))
+        self.streams.append(Stream(src=src, dst=dst, port=port, T=self.T,
+                                   channels=int(shape[1]), positions=positions, lo=spec.lo,
+                                   hi=spec.hi, taps=taps))
 
-    def add(layer: HwLayer, out_tensor: str | None) -> None:
-        layers[layer.name] = layer
-        if out_tensor is not None:
-            producer[out_tensor] = (layer.name, (out_tensor,))
+    def alias(self, op: Op) -> None:
+        """``op`` produces no hardware: its value is a second tap of its input's stream."""
+        src, taps = self.producer[op.inputs[0]]
+        self.producer[op.name] = (src, (*taps, op.name))
+        if src in self.layers:
+            self.layers[src].notes.append(
+                f"{op.name} is an alias of this stream (raster = token order)")
 
-    for op in ops:
-        if op.name in fused:
+
+def from_ir(ir: IntegerIR, kinds: KindSet | None = None) -> HwGraph:
+    """The unoptimised hardware graph of ``ir`` (one stream per producer/consumer pair)."""
+    if kinds is None:
+        kinds = _default_kinds()
+    b = IrBuilder(ir)
+    for op in ir.ops:
+        if op.name in b.fused:
             continue
-        t = op.type
-        if t == "input":
-            _, C, H, W = (int(v) for v in ir.input_shape)
-            add(HwLayer("input", "input", (op.name,), op.name,
-                        attrs={"T": T, "C": C, "H": H, "W": W, "in_bits": op.attrs["bits"]}),
-                op.name)
-        elif t in ("conv2d", "conv1d"):
-            lif = _single_lif(ops, op)
-            fused.add(lif.name)
-            w = p(op, "weight")
-            bias, theta = p(lif, "bias"), p(lif, "theta")
-            xs = specs[op.inputs[0]].shape
-            K = 3 if t == "conv2d" else 1
-            H, W = (int(xs[2]), int(xs[3])) if K == 3 else (1, int(xs[2]))
-            name = _base(op.name, ".conv")
-            kept = kept_meta.get(name)
-            add(HwLayer(name, "conv_lif", (op.name, lif.name), lif.name, attrs={
-                "K": K, "H": H, "W": W, "positions": H * W, "T": T, "CIN": int(w.shape[1]),
-                "COUT": int(w.shape[0]), "F": int(lif.attrs["frac_bits"]),
-                "bias_per_token": int(bias.ndim == 2)},
-                params={"weight": w.reshape(w.shape[0], w.shape[1], K * K), "bias": bias,
-                        "theta": theta},
-                bounds={"acc": (specs[op.name].lo, specs[op.name].hi),
-                        "current": (specs[f"{lif.name}.current"].lo,
-                                    specs[f"{lif.name}.current"].hi)},
-                kept={"out": list(kept["out"]), "in": list(kept["in"])} if kept else None),
-                lif.name)
-            connect(op.inputs[0], name, "s")
-        elif t == "maxpool":
-            s = specs[op.inputs[0]].shape
-            o = specs[op.name].shape
-            add(HwLayer(op.name, "maxpool", (op.name,), op.name, attrs={
-                "H": int(s[2]), "W": int(s[3]), "HO": int(o[2]), "WO": int(o[3]),
-                "C": int(s[1]), "T": T, "positions": int(s[2] * s[3])}), op.name)
-            connect(op.inputs[0], op.name, "s")
-        elif t == "flatten":
-            src, taps = producer[op.inputs[0]]
-            producer[op.name] = (src, (*taps, op.name))
-            for lay in layers.values():          # the alias is also a tap of the producer
-                if lay.name == src:
-                    lay.notes.append(f"{op.name} is an alias of this stream (raster = token order)")
-        elif t == "attention":
-            lif = _single_lif(ops, op)
-            fused.add(lif.name)
-            F = int(lif.attrs["frac_bits"])
-            bias, theta = p(lif, "bias"), p(lif, "theta")
-            if bias.size and (bias.ndim != 1 or np.any(bias != 0)):
-                raise GraphError(f"op {lif.name!r}: the attention LIF needs a zero per-channel "
-                                 "bias (docs/integer-semantics.md, Attention)")
-            if theta.size and np.any(theta != 1 << (F + 1)):
-                raise GraphError(f"op {lif.name!r}: the attention LIF needs theta = 2^(F+1) "
-                                 f"= {1 << (F + 1)}, got {sorted(set(theta.tolist()))}")
-            qs, vs = specs[op.inputs[0]].shape, specs[op.inputs[2]].shape
-            name = _base(op.name, ".attention") + ".attention"
-            hq, hv = p(op, "head_qk"), p(op, "head_v")
-            for tag, arr in (("head_qk", hq), ("head_v", hv)):
-                if arr.size and (np.any(np.diff(arr) < 0) or arr.max() > 255):
-                    raise GraphError(f"op {op.name!r}: {tag} must be non-decreasing head tags "
-                                     "in 0..255 (each head's channels contiguous)")
-            if hq.size == 0 and hv.size:
-                raise GraphError(f"op {op.name!r}: v channels without any q·k channel; the "
-                                 "pruning cascade removes such heads")
-            add(HwLayer(name, "attention_lif", (op.name, lif.name), lif.name, attrs={
-                "N": int(qs[2]), "T": T, "CQK": int(qs[1]), "CV": int(vs[1]), "F": F,
-                "positions": int(qs[2]), "heads": sorted({int(h) for h in hv.tolist()})},
-                params={"head_qk": hq, "head_v": hv},
-                bounds={"a": (specs[op.name].lo, specs[op.name].hi),
-                        "current": (specs[f"{lif.name}.current"].lo,
-                                    specs[f"{lif.name}.current"].hi),
-                        "theta": (1 << (F + 1), 1 << (F + 1))}), lif.name)
-            for port, src in zip(("q", "k", "v"), op.inputs):
-                connect(src, name, port)
-        elif t == "residual_add":
-            ch = p(op, "channels")
-            r, s = specs[op.inputs[0]].shape, specs[op.inputs[1]].shape
-            add(HwLayer(op.name, "residual_add", (op.name,), op.name, attrs={
-                "T": T, "D": int(r[1]), "CB": int(s[1]), "positions": int(r[2])},
-                params={"channels": ch},
-                bounds={"r_in": (specs[op.inputs[0]].lo, specs[op.inputs[0]].hi),
-                        "r_out": (specs[op.name].lo, specs[op.name].hi)}), op.name)
-            connect(op.inputs[0], op.name, "r")
-            connect(op.inputs[1], op.name, "s")
-        elif t == "head":
-            w, bias = p(op, "weight"), p(op, "bias")
-            r = specs[op.inputs[0]]
-            N = int(r.shape[2])
-            add(HwLayer(op.name, "head", (op.name,), op.name, attrs={
-                "N": N, "T": T, "D": int(w.shape[1]), "K": int(w.shape[0]),
-                "shift": int(op.attrs["shift"]), "positions": N},
-                params={"weight": w, "bias": bias},
-                bounds={"r": (r.lo, r.hi), "pool": (r.lo * T * N, r.hi * T * N),
-                        "logit": (specs[op.name].lo, specs[op.name].hi)}), None)
-            connect(op.inputs[0], op.name, "s")
-            add(HwLayer("output", "output", (), None, attrs={"K": int(w.shape[0])}), None)
-            # K logit words, then the class word (m_last)
-            streams.append(Stream(src=op.name, dst="output", port="s", T=1,
-                                  channels=1, positions=int(w.shape[0]) + 1,
-                                  lo=specs[op.name].lo, hi=specs[op.name].hi, taps=(op.name,)))
-        else:
-            raise GraphError(f"op {op.name!r}: type {t!r} has no hardware unit")
-    info = _info(ir)
-    graph = HwGraph(layers=layers, streams=streams, info=info)
-    return graph
+        if op.type in kinds.aliases:
+            b.alias(op)
+            continue
+        kind = kinds.for_op(op.type)
+        if kind is None:
+            raise GraphError(f"op {op.name!r}: type {op.type!r} has no hardware unit")
+        kind.from_ir(op, b)
+    return HwGraph(layers=b.layers, streams=b.streams, info=_info(ir), kinds=kinds, ir=ir)
 
 
 def _info(ir: IntegerIR) -> dict[str, Any]:

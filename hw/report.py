@@ -6,23 +6,22 @@ from typing import Any
 
 from .backends.base import BackendOutput, GenOptions
 from .graph import HwGraph, HwLayer
-from .passes.memories import bram18_estimate
 
 REPORT_FORMAT = "sdmf-hwproject/1"
 
 
-def _layer_entry(lay: HwLayer) -> dict[str, Any]:
+def _layer_entry(graph: HwGraph, lay: HwLayer) -> dict[str, Any]:
     kept = None
     if lay.kept:
         kept = {"out": lay.kept["out"], "in": lay.kept["in"],
                 "out_count": len(lay.kept["out"]), "in_count": len(lay.kept["in"])}
     return {
-        "name": lay.name, "kind": lay.kind, "instance": lay.instance, "ops": list(lay.ops),
-        "tap": lay.tap,
+        "name": lay.name, "kind": lay.kind, "shape": graph.spec(lay).describe(lay),
+        "instance": lay.instance, "ops": list(lay.ops), "tap": lay.tap,
         "attrs": {k: v for k, v in lay.attrs.items() if isinstance(v, (int, str, list))},
         "widths": dict(lay.widths), "parallel": dict(lay.parallel), "cycles": lay.cycles,
         "memories": [{"name": m.name, "file": m.file, "depth": m.depth, "width": m.width,
-                      "bits": m.bits, "bram18": bram18_estimate(m)} for m in lay.memories],
+                      "bits": m.bits, "bram18": m.bram18} for m in lay.memories],
         "memory_bits": sum(m.bits for m in lay.memories),
         "kept_channels": kept, "notes": list(lay.notes),
     }
@@ -36,11 +35,12 @@ def report_dict(graph: HwGraph, backend: str, out: BackendOutput,
         "format": REPORT_FORMAT,
         "backend": backend,
         "top": out.top,
+        "ip_top": out.ip_top,
         "options": {"trace": options.trace, "counters": options.counters},
         "sources": out.sources,
         "memories": out.memories,
         "info": info,
-        "layers": [_layer_entry(lay) for lay in graph.layers.values()],
+        "layers": [_layer_entry(graph, lay) for lay in graph.layers.values()],
         "streams": [{"name": s.name, "src": s.src, "dst": s.dst, "port": s.port,
                      "src_port": s.src_port, "word_bits": s.word_bits,
                      "elem_bits": s.elem_bits, "channels": s.channels, "T": s.T,
@@ -75,22 +75,9 @@ def report_markdown(report: dict[str, Any]) -> str:
     for lay in report["layers"]:
         widths = ", ".join(f"{k}={v}" for k, v in lay["widths"].items())
         p = lay["parallel"]
-        shape = _shape(lay)
+        shape = f" {lay['shape']}" if lay["shape"] else ""
         lines.append(f"| `{lay['name']}` | {lay['kind']}{shape} | {p.get('PO', '')} | "
                      f"{p.get('PI', '')} | {p.get('PK', '')} | {widths} | {lay['memory_bits']} | "
                      f"{lay['cycles'] or ''} | {'; '.join(lay['notes'])} |")
     lines.append("")
     return "\n".join(lines)
-
-
-def _shape(lay: dict[str, Any]) -> str:
-    a = lay["attrs"]
-    if lay["kind"] == "conv_lif":
-        return f" {a['K']}×{a['K']} {a['CIN']}→{a['COUT']} @{a['positions']}"
-    if lay["kind"] == "attention_lif":
-        return f" qk {a['CQK']}, v {a['CV']}, N {a['N']}"
-    if lay["kind"] == "fifo":
-        return f" depth {a['DEPTH']}"
-    if lay["kind"] == "residual_add":
-        return f" {a['CB']}→{a['D']}"
-    return ""

@@ -30,7 +30,7 @@ from typing import Any
 
 from sdmf.io import write_json, write_text
 
-from .scripts import boards_of_family
+from .boards import boards_of_family
 
 FAMILIES = ("xc7", "xcup")
 MODES = ("flat", "units")

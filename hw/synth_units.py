@@ -29,7 +29,7 @@ from typing import Any
 
 from sdmf.io import write_json, write_text
 
-from .scripts import yosys_glue_script, yosys_unit_script
+from .backends.rtl.scripts import yosys_glue_script, yosys_unit_script
 from .synth import RESOURCES, Status, SynthError, group_cells, parse_stat, run_yosys
 
 CACHE_FORMAT = "sdmf-synth-unit/2"

@@ -1,12 +1,13 @@
 """Project writer: one folder per generated design, created atomically.
 
 ```
-DIR/rtl/            unit library + support modules + generated sdmf_top.sv
-DIR/mem/            ROM images ($readmemh)
-DIR/filelist.f      sources in compilation order (relative to DIR)
-DIR/scripts/        vivado_pynq_z2.tcl, vivado_kv260.tcl, yosys_xc7.ys, yosys_xcup.ys
-DIR/report.json     machine-readable report (layers, widths, cycles, memories, streams)
+DIR/project.json    the manifest (sdmf-project/1): backend, tops, sources, memories,
+                    scripts, interface, plan, cycle model, trace map (hw/project.py)
+DIR/model.sdmfir    the IR the project was generated from (simulation's golden model)
+DIR/report.json     detailed machine-readable report (layers, widths, cycles, memories,
+                    streams, instances, interface, trace map)
 DIR/report.md       the same for humans
+DIR/...             whatever the backend writes; RTL: rtl/, mem/, filelist.f, scripts/
 ```
 
 The folder is assembled under a temporary sibling and renamed into place; an
@@ -24,25 +25,20 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from sdmf.io import write_json
+from sdmf.io import write_json, write_text
 
 from .backends.base import GenOptions, get_backend
 from .graph import HwGraph
+from .project import IR_FILE, manifest
 from .report import report_dict, report_markdown
-from .scripts import BOARDS, vivado_tcl, yosys_script
 
-YOSYS_FAMILIES = ("xc7", "xcup")
 CARRIED_CACHES = "reports/units_*"      # valid across regenerations: entries are content-keyed
-
-
-def _write_text(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
 
 
 def write_project(graph: HwGraph, out: str | Path, backend: str = "rtl",
                   options: GenOptions | None = None) -> dict[str, Any]:
-    """Write the project of ``graph`` to ``out``; returns the report dict."""
+    """Write the project of ``graph`` (planned by ``backend``) to ``out``; returns the
+    report dict."""
     options = options or GenOptions()
     out = Path(out).resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -50,18 +46,13 @@ def write_project(graph: HwGraph, out: str | Path, backend: str = "rtl",
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
     try:
         result = gen.write(graph, tmp, options)
-        _write_text(tmp / "filelist.f", "".join(f"{s}\n" for s in result.sources))
-        for board in BOARDS.values():
-            _write_text(tmp / "scripts" / f"vivado_{board.name}.tcl",
-                        vivado_tcl(board, result.sources, result.memories,
-                                   result.extra.get("ip_top", result.top)))
-        for fam in YOSYS_FAMILIES:
-            _write_text(tmp / "scripts" / f"yosys_{fam}.ys",
-                        yosys_script(result.sources, result.top, fam,
-                                     f"reports/yosys_{fam}.txt"))
         report = report_dict(graph, backend, result, options)
         write_json(tmp / "report.json", report)
-        _write_text(tmp / "report.md", report_markdown(report))
+        write_text(tmp / "report.md", report_markdown(report))
+        if graph.ir is not None:
+            graph.ir.save(tmp / IR_FILE)
+        manifest(graph, backend, result, options,
+                 IR_FILE if graph.ir is not None else None).save(tmp)
         os.chmod(tmp, 0o755)
         for cache in out.glob(CARRIED_CACHES):
             shutil.copytree(cache, tmp / cache.relative_to(out))

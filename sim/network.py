@@ -24,8 +24,8 @@ import numpy as np
 import torch
 
 from sdmf.hw.flow import generate
+from sdmf.hw.kinds import Knobs
 from sdmf.hw.layout import pack_input
-from sdmf.hw.units import Knobs
 from sdmf.quant.golden import GoldenModel
 from sdmf.quant.ir import IntegerIR
 

@@ -1,10 +1,13 @@
-"""Backend interface and registry: a backend turns a finished :class:`HwGraph` into sources.
+"""Backend interface and registry: a backend turns a finished :class:`HwGraph` into a project.
 
-Graph construction and passes know nothing about backends; a backend declares the
-:class:`~sdmf.hw.units.UnitModel` its units follow (the passes use it for cycles,
-knobs and FIFO sizing) and writes its files into a project folder. A Vitis HLS
-backend is added by subclassing :class:`Backend` and decorating it with
-:func:`register_backend`.
+Graph construction and passes know nothing about backends. A backend declares the
+:class:`~sdmf.hw.kinds.KindSet` its units follow (the passes ask its specs for cycles,
+knobs and FIFO sizing; :meth:`KindSet.replace` swaps in kinds with other formulas),
+plans what it alone decides on the finished graph — memory layouts
+(:meth:`Backend.plan`) — and writes its sources, memory images and build scripts into
+a project folder (:meth:`Backend.write`). Its per-kind halves (code generation, memory
+layouts) live in its own folder, ``hw/backends/<name>/kinds/``. A Vitis HLS backend is
+added by subclassing :class:`Backend` and decorating it with :func:`register_backend`.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from ..graph import HwGraph
-from ..units import DEFAULT_MODEL, UnitModel
+from ..kinds import KINDS, KindSet
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,8 @@ class BackendOutput:
     top: str
     sources: list[str]                      # in compilation order
     memories: list[str] = field(default_factory=list)
+    scripts: list[str] = field(default_factory=list)   # build scripts (and file lists)
+    ip_top: str | None = None               # the wrapper a vendor flow instantiates
     defines: dict[str, Any] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -41,11 +46,16 @@ class Backend(ABC):
     """One code generator (RTL, HLS, ...)."""
 
     name: ClassVar[str] = ""
-    model: ClassVar[UnitModel] = DEFAULT_MODEL
+    kinds: ClassVar[KindSet] = KINDS
+
+    def plan(self, graph: HwGraph) -> HwGraph:
+        """Decide what only this backend knows on the finished graph: every layer's
+        ``memories`` (depth × width in its layouts) and ``info['memory_bits']``."""
+        return graph
 
     @abstractmethod
     def write(self, graph: HwGraph, root: Path, options: GenOptions) -> BackendOutput:
-        """Write sources and memory images under ``root``; return what was written."""
+        """Write sources, memory images and build scripts under ``root``."""
 
 
 _REGISTRY: dict[str, type[Backend]] = {}

@@ -27,7 +27,7 @@ capacity of fc1 + fc2)`` (the argument: docs/generator.md, "Passes").
 from __future__ import annotations
 
 from ..graph import HwGraph, HwLayer, Stream
-from ..units import UnitModel
+from ..kinds import Fifo, Fork
 from .base import GraphPass
 
 MIN_FIFO_DEPTH = 2
@@ -36,13 +36,12 @@ MIN_FIFO_DEPTH = 2
 class InsertForks(GraphPass):
     """Every layer output with several consumers gets a ``fork`` (M outputs)."""
 
-    def apply(self, graph: HwGraph, model: UnitModel) -> HwGraph:
+    def apply(self, graph: HwGraph) -> HwGraph:
         for name in list(graph.layers):
             outs = [s for s in graph.streams if s.src == name]
-            if len(outs) < 2 or graph.layers[name].kind in ("fork", "output"):
+            if len(outs) < 2 or graph.spec(graph.layers[name]).fans_out:
                 continue
-            fork = HwLayer(f"{name}.fork", "fork", attrs={"M": len(outs),
-                                                          "positions": outs[0].positions})
+            fork = Fork.make(name, len(outs), outs[0].positions)
             first = outs[0]
             trunk = Stream(src=name, dst=fork.name, port="s", T=first.T,
                            channels=first.channels, positions=first.positions, lo=first.lo,
@@ -58,29 +57,30 @@ class InsertForks(GraphPass):
         return graph
 
 
-def _walk(graph: HwGraph, stream: Stream, stop: str | None,
-          model: UnitModel) -> tuple[str, str, int, int, tuple, list[Stream]]:
+def _walk(graph: HwGraph, stream: Stream,
+          stop: str | None) -> tuple[str, str, int, int, tuple, list[Stream]]:
     """Follow single-output units from ``stream`` until the first join (or ``stop``).
 
     Returns (join layer, its port, absorbed tokens, phased units passed, unit
     signature, the streams walked). With ``stop`` set, joins other than ``stop`` are
     passed through (their capacity and frame buffers count). Existing FIFOs are what
-    this pass decides, so they count for nothing.
+    this pass decides, so they count for nothing; the walk ends at the graph's boundary.
     """
     absorbed, phased, sig, walked = 0, 0, [], []
     s = stream
     while True:
         walked.append(s)
         layer = graph.layers[s.dst]
+        spec = graph.spec(layer)
         is_join = len(graph.inputs_of(layer.name)) > 1
-        if layer.name == stop or (stop is None and is_join) or layer.kind == "output":
+        if layer.name == stop or (stop is None and is_join) or spec.boundary:
             return layer.name, s.port, absorbed, phased, tuple(sig), walked
-        if layer.kind != "fifo":
-            absorbed += model.capacity(layer)
-            if model.phased(layer):
+        if not spec.buffer:
+            absorbed += spec.capacity(layer)
+            if spec.phased(layer):
                 phased += 1
-                absorbed += model.hold(layer, s.port) + model.burst(layer)
-            sig.append((layer.kind, layer.attrs.get("K")))
+                absorbed += spec.hold(layer, s.port) + spec.burst(layer)
+            sig.append(spec.signature(layer))
         outs = graph.outputs_of(layer.name)
         if not outs:
             return layer.name, s.port, absorbed, phased, tuple(sig), walked
@@ -95,47 +95,48 @@ class SizeFifos(GraphPass):
     q FIFO holds q spikes, not residual words).
     """
 
-    def needs(self, graph: HwGraph, fork: HwLayer, model: UnitModel) -> list[int]:
+    def needs(self, graph: HwGraph, fork: HwLayer) -> list[int]:
         """``need(p)`` of every output ``p`` of ``fork`` (module docstring)."""
         outs = graph.outputs_of(fork.name)
         positions = fork.attrs["positions"]
         result = []
         for p in outs:
-            join, port, _, _, psig, _ = _walk(graph, p, None, model)
+            join, port, _, _, psig, _ = _walk(graph, p, None)
             jl = graph.layers[join]
+            js = graph.spec(jl)
             lag = 0
             for r in outs:
                 if r is p:
                     continue
-                rj, rport, absorbed, phased, rsig, _ = _walk(graph, r, join, model)
-                if rj != join or model.port_order(jl, rport) > model.port_order(jl, port):
+                rj, rport, absorbed, phased, rsig, _ = _walk(graph, r, join)
+                if rj != join or js.port_order(jl, rport) > js.port_order(jl, port):
                     continue
                 if rsig != psig:
                     lag = max(lag, min(absorbed, positions * (1 + phased)))
-            result.append(model.lead(jl, port) + model.hold(jl, port) + lag)
+            result.append(js.lead(jl, port) + js.hold(jl, port) + lag)
         return result
 
-    def apply(self, graph: HwGraph, model: UnitModel) -> HwGraph:
+    def apply(self, graph: HwGraph) -> HwGraph:
         plan = []
-        for fork in graph.of_kind("fork"):
-            for p, need in zip(graph.outputs_of(fork.name), self.needs(graph, fork, model)):
+        forks = [lay for lay in graph.layers.values() if graph.spec(lay).fans_out]
+        for fork in forks:
+            for p, need in zip(graph.outputs_of(fork.name), self.needs(graph, fork)):
                 if need <= 0:
                     continue
-                join, port, _, _, _, walked = _walk(graph, p, None, model)
+                join, port, _, _, _, walked = _walk(graph, p, None)
                 usable = [s for s in reversed(walked) if not s.ignored] or [p]
                 narrow = min(usable, key=lambda s: s.word_bits)
                 plan.append((narrow, max(MIN_FIFO_DEPTH, need), fork.name, f"{join}.{port}"))
         for lay in list(graph.layers.values()):
             outs = graph.outputs_of(lay.name)
-            if model.burst(lay) > 0 and not outs[0].ignored:   # ignored: only counted
+            burst = graph.spec(lay).burst(lay)
+            if burst > 0 and not outs[0].ignored:   # ignored: only counted
                 (out,) = outs
-                plan.append((out, max(MIN_FIFO_DEPTH, model.burst(lay)), lay.name,
-                             f"{out.dst}.{out.port}, a burst of {model.burst(lay)} tokens"))
+                plan.append((out, max(MIN_FIFO_DEPTH, burst), lay.name,
+                             f"{out.dst}.{out.port}, a burst of {burst} tokens"))
         for stream, depth, source, target in plan:
-            consumer = graph.layers[stream.dst].name
-            layer = HwLayer(f"{consumer}.{stream.port}_fifo", "fifo", attrs={
-                "DEPTH": depth, "positions": stream.positions,
-                "reason": f"{source} -> {target}"})
+            layer = Fifo.make(graph.layers[stream.dst].name, stream.port, depth,
+                              stream.positions, f"{source} -> {target}")
             layer.widths = {"WORD": stream.word_bits}
             graph.insert_after(stream, layer)
         return graph

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ..graph import HwGraph, HwLayer
-from ..units import Knobs, UnitModel
+from ..kinds import Knobs, LayerKind
 from .base import GraphPass
 
 
@@ -32,69 +32,77 @@ class ChooseParallelism(GraphPass):
         self.overrides = dict(overrides or {})
         self.row_parallel = row_parallel
 
-    def _candidates(self, layer: HwLayer, model: UnitModel) -> list[Knobs]:
-        return [k for k in model.candidates(layer) if self.row_parallel or k.get("PK", 1) == 1]
+    def _candidates(self, spec: LayerKind, layer: HwLayer) -> list[Knobs]:
+        return [k for k in spec.candidates(layer) if self.row_parallel or k.get("PK", 1) == 1]
 
-    def _best(self, layer: HwLayer, model: UnitModel, target: int) -> tuple[Knobs, bool]:
+    def _best(self, spec: LayerKind, layer: HwLayer, target: int) -> tuple[Knobs, bool]:
         """Cheapest knobs meeting ``target`` (or the fastest, flagged False)."""
-        cands = [(model.cost(layer, k), model.cycles(layer, k), k)
-                 for k in self._candidates(layer, model)]
+        cands = [(spec.cost(layer, k), spec.cycles(layer, k), k)
+                 for k in self._candidates(spec, layer)]
         ok = [c for c in cands if c[1] <= target]
         if ok:
             return min(ok, key=lambda c: (c[0], c[1]))[2], True
         return min(cands, key=lambda c: (c[1], c[0]))[2], False
 
-    def _plan(self, layers: list[HwLayer], model: UnitModel, target: int) -> dict[str, Knobs]:
-        return {lay.name: self._best(lay, model, target)[0] for lay in layers}
+    def _plan(self, graph: HwGraph, layers: list[HwLayer], target: int) -> dict[str, Knobs]:
+        return {lay.name: self._best(graph.spec(lay), lay, target)[0] for lay in layers}
 
-    def apply(self, graph: HwGraph, model: UnitModel) -> HwGraph:
+    def _pin(self, graph: HwGraph) -> None:
+        """Apply the overrides (validated; knobs they leave out: the fastest setting)."""
         for name in self.overrides:
             if name not in graph.layers:
                 raise ValueError(f"parallelism override names layer {name!r}, which does not "
                                  f"exist; layers: {', '.join(graph.layers)}")
-        free = [lay for lay in graph.layers.values()
-                if model.knobs(lay) and lay.name not in self.overrides]
         for name, knobs in self.overrides.items():
             lay = graph.layers[name]
-            model.validate(lay, knobs)
-            missing = set(model.knobs(lay)) - set(knobs)
-            base = self._best(lay, model, self.target_cycles or 1)[0] if missing else {}
+            spec = graph.spec(lay)
+            spec.validate(lay, knobs)
+            missing = set(spec.knobs(lay)) - set(knobs)
+            base = self._best(spec, lay, self.target_cycles or 1)[0] if missing else {}
             lay.parallel = {**base, **knobs}
             lay.notes.append(f"parallelism overridden: {knobs}")
-        fixed = [model.cycles(lay, lay.parallel if lay.name in self.overrides else {})
+
+    def apply(self, graph: HwGraph) -> HwGraph:
+        spec = graph.spec
+        free = [lay for lay in graph.layers.values()
+                if spec(lay).knobs(lay) and lay.name not in self.overrides]
+        self._pin(graph)
+        fixed = [spec(lay).cycles(lay, lay.parallel if lay.name in self.overrides else {})
                  for lay in graph.layers.values() if lay not in free]
-        fastest = [min(model.cycles(lay, k) for k in self._candidates(lay, model))
+        fastest = [min(spec(lay).cycles(lay, k) for k in self._candidates(spec(lay), lay))
                    for lay in free]
         floor = max([*fixed, *fastest], default=1)
         if self.target_cycles is not None:
             target, mode = self.target_cycles, "target"
         elif self.budget is not None:
-            target, mode = self._fit_budget(free, model, floor), "budget"
+            target, mode = self._fit_budget(graph, free, floor), "budget"
         else:
             target, mode = floor, "balanced"
         for lay in free:
-            lay.parallel, met = self._best(lay, model, target)
+            lay.parallel, met = self._best(spec(lay), lay, target)
             if not met:
                 lay.notes.append(f"cannot meet {target} cycles; fastest setting chosen")
         for lay in graph.layers.values():
-            if not model.knobs(lay):
+            if not spec(lay).knobs(lay):
                 lay.parallel = {}
         graph.info["parallelism"] = {"mode": mode, "target_cycles": target,
                                      "budget": self.budget,
-                                     "lanes": sum(model.cost(lay, lay.parallel)
+                                     "lanes": sum(spec(lay).cost(lay, lay.parallel)
                                                   for lay in graph.layers.values()
-                                                  if model.knobs(lay))}
+                                                  if spec(lay).knobs(lay)),
+                                     "overrides": {k: dict(v) for k, v in self.overrides.items()},
+                                     "row_parallel": self.row_parallel}
         return graph
 
-    def _fit_budget(self, layers: list[HwLayer], model: UnitModel, floor: int) -> int:
+    def _fit_budget(self, graph: HwGraph, layers: list[HwLayer], floor: int) -> int:
         """Smallest target (≥ the unavoidable floor) whose plan stays within the budget."""
-        targets = sorted({model.cycles(lay, k) for lay in layers
-                          for k in self._candidates(lay, model)} | {floor})
+        targets = sorted({graph.spec(lay).cycles(lay, k) for lay in layers
+                          for k in self._candidates(graph.spec(lay), lay)} | {floor})
         targets = [t for t in targets if t >= floor]
 
         def lanes(t: int) -> int:
-            return sum(model.cost(lay, k) for lay, k in
-                       zip(layers, self._plan(layers, model, t).values()))
+            return sum(graph.spec(lay).cost(lay, k) for lay, k in
+                       zip(layers, self._plan(graph, layers, t).values()))
 
         lo, hi = 0, len(targets) - 1
         if lanes(targets[hi]) > self.budget:  # type: ignore[operator]

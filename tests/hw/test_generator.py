@@ -21,10 +21,10 @@ from tiny_models import counts, make_ir
 from sdmf.hw.backends.base import GenOptions
 from sdmf.hw.flow import build_graph, generate
 from sdmf.hw.graph import HwGraph, from_ir
+from sdmf.hw.kinds import ceil_div
 from sdmf.hw.layout import beats_per_sample, pack_input, unpack_input
 from sdmf.hw.passes import InsertForks, SizeFifos, run_passes
 from sdmf.hw.passes.widths import AssignWidths
-from sdmf.hw.units import DEFAULT_MODEL, ceil_div
 from sdmf.hw.writer import write_project
 from sdmf.quant.ir import IntegerIR
 
@@ -148,7 +148,7 @@ def test_fifo_depths_are_derived_from_the_token_count(img, ir):
     N = (img // 16) ** 2
     fifos = _fifos(g)
     fc = g.layer("blocks.0.mlp.fc1"), g.layer("blocks.0.mlp.fc2")
-    mlp_skip = min(N, sum(DEFAULT_MODEL.capacity(lay) for lay in fc))
+    mlp_skip = min(N, sum(g.spec(lay).capacity(lay) for lay in fc))
     assert fifos == {
         "blocks.0.attn.attention.q_fifo": 2 * N,   # q waits for N k/v tokens + the next frame
         "blocks.0.attn.attention.k_fifo": N,       # the next frame, while q is consumed
@@ -212,8 +212,8 @@ def test_row_parallel_lifts_the_first_convolutions_ceiling(ir, graph):
 
 
 def test_cycle_model_is_monotone_in_parallelism(graph):
-    m = DEFAULT_MODEL
     for lay in graph.of_kind("conv_lif"):
+        m = graph.spec(lay)
         cands = list(m.candidates(lay))
         for a in cands:
             for b in cands:
@@ -223,6 +223,7 @@ def test_cycle_model_is_monotone_in_parallelism(graph):
         one = m.cycles(lay, {"PO": 1, "PI": 1})
         assert one == a["positions"] * (a["COUT"] * a["T"] * (a["K"] ** 2 * a["CIN"] + 1) + 1)
     att = graph.layer("blocks.0.attn.attention")
+    m = graph.spec(att)
     cyc = [m.cycles(att, k) for k in m.candidates(att)]
     assert cyc == sorted(cyc, reverse=True) and len(set(cyc)) == len(cyc)
     from sdmf.hw.backends.rtl import library  # the library's own formula agrees
@@ -235,14 +236,14 @@ def test_cycle_model_is_monotone_in_parallelism(graph):
 
 @pytest.mark.parametrize("row_parallel", [False, True])
 def test_weight_memory_image_decodes_to_the_ir_weights(ir, row_parallel):
-    from sdmf.hw.backends.rtl.mems import memory_images
+    from sdmf.hw.backends.rtl.kinds import rtl_kind
 
     graph = build_graph(ir, row_parallel=row_parallel)
     for name in ("sps.0", "sps.2", "blocks.0.attn.v"):
         lay = graph.layer(name)
         a, k, wb = lay.attrs, lay.parallel, lay.widths["W_BITS"]
         pk = k.get("PK", 1)
-        words, width = memory_images(lay)["weight"]
+        words, width = rtl_kind(lay).images(lay)["weight"]
         assert width == pk * k["PO"] * k["PI"] * wb
         w = ir.params[f"{name}.conv.weight"].astype(np.int64)
         w = w.reshape(w.shape[0], w.shape[1], -1)            # [COUT, CIN, K·K]
@@ -316,8 +317,8 @@ def test_unknown_backend_is_named(graph, tmp_path):
 
 
 def test_cli_hwgen_json_and_par_parsing(ir, tmp_path, capsys):
-    from sdmf.cli.plan import parse_overrides
     from sdmf.cli.main import main
+    from sdmf.cli.plan import parse_overrides
 
     path = ir.save(tmp_path / "m.sdmfir")
     assert main(["hwgen", "--ir", str(path), "--out", str(tmp_path / "p"), "--json",

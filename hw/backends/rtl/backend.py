@@ -1,4 +1,5 @@
-"""The RTL backend: unit library + support modules + generated ``sdmf_top`` + ROM images."""
+"""The RTL backend: unit library + support modules + generated ``sdmf_top`` + ROM images
++ build scripts (Vivado, Yosys)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ from pathlib import Path
 from ...graph import HwGraph
 from ...layout import beats_per_sample
 from ..base import Backend, BackendOutput, GenOptions, register_backend
-from . import library
-from .mems import write_memories
+from .kinds import RTL_KINDS, rtl_kind
+from .memories import plan_memories, write_memories
+from .scripts import write_scripts
 from .topgen import (
     TRACE_DIR,
     axil_addr_bits,
@@ -20,29 +22,54 @@ from .topgen import (
     trace_file,
     trace_streams,
 )
-from .units import UNIT_INSTANCES
 
 SUPPORT_DIR = Path(__file__).resolve().parent / "support"
-KIND_MODULES = {"conv_lif": "sdmf_conv_lif", "maxpool": "sdmf_maxpool_or",
-                "attention_lif": "sdmf_attention_lif", "residual_add": "sdmf_residual_add",
-                "head": "sdmf_head_argmax", "fork": "sdmf_fork", "fifo": "sdmf_fifo"}
-SUPPORT_MODULES = {"input": "sdmf_axis_unpack", "output": "sdmf_axis_logits"}
 CONTROL_MODULE = "sdmf_axilite_ctrl"
+TOP, IP_TOP = "sdmf_top", "sdmf_ip"
 
 
 def module_sources(graph: HwGraph) -> list[Path]:
-    """Library and support files the graph instantiates (library first, fixed order)."""
+    """Library and support files the graph instantiates (in :data:`RTL_KINDS` order:
+    library first), then the AXI4-Lite control."""
     kinds = {lay.kind for lay in graph.layers.values()}
-    lib = [library.source(KIND_MODULES[k]) for k in KIND_MODULES if k in kinds]
-    support = [SUPPORT_DIR / f"{SUPPORT_MODULES[k]}.sv" for k in SUPPORT_MODULES if k in kinds]
-    return [*lib, *support, SUPPORT_DIR / f"{CONTROL_MODULE}.sv"]
+    used = [rk.source for name, rk in RTL_KINDS.items() if name in kinds]
+    return [*used, SUPPORT_DIR / f"{CONTROL_MODULE}.sv"]
+
+
+def _trace_taps(graph: HwGraph) -> dict[str, dict[str, object]]:
+    """Every traced tap: its file under trace/, stream and word layout."""
+    taps = {}
+    for s in trace_streams(graph):
+        for tap in s.taps:
+            taps[tap] = {"file": trace_file(s), "stream": s.name, "T": s.T,
+                         "channels": s.channels, "elem_bits": s.elem_bits,
+                         "positions": s.positions}
+    return taps
+
+
+def _instances(graph: HwGraph, counters: list[str]) -> list[dict[str, object]]:
+    """Per layer: module, instance name, parameters as SystemVerilog text, and the outputs
+    the top leaves open (what per-unit synthesis needs)."""
+    out = []
+    for lay in graph.layers.values():
+        inst = rtl_kind(lay).instance(graph, lay)
+        out.append({"layer": lay.name, "module": inst.module, "instance": inst.name,
+                    "params": inst.sv_params(),
+                    # busy_cycles is read in synthesis only through the counters
+                    "unused_ports": [] if lay.name in counters or
+                    "busy_cycles" not in inst.ports else ["busy_cycles"]})
+    return out
 
 
 @register_backend
 class RtlBackend(Backend):
-    """SystemVerilog project: ``rtl/*.sv`` and ``mem/*.mem``."""
+    """SystemVerilog project: ``rtl/*.sv``, ``mem/*.mem``, ``filelist.f``, ``scripts/``."""
 
     name = "rtl"
+
+    def plan(self, graph: HwGraph) -> HwGraph:
+        """Memories in the layouts of the RTL units (:mod:`.memories`)."""
+        return plan_memories(graph)
 
     def write(self, graph: HwGraph, root: Path, options: GenOptions) -> BackendOutput:
         rtl, mem = root / "rtl", root / "mem"
@@ -52,32 +79,20 @@ class RtlBackend(Backend):
         for src in module_sources(graph):
             shutil.copyfile(src, rtl / src.name)
             sources.append(f"rtl/{src.name}")
-        (rtl / "sdmf_top.sv").write_text(generate_top(graph, options))
-        (rtl / "sdmf_ip.v").write_text(generate_wrapper(graph, options))
-        sources += ["rtl/sdmf_top.sv", "rtl/sdmf_ip.v"]
+        (rtl / f"{TOP}.sv").write_text(generate_top(graph, options))
+        (rtl / f"{IP_TOP}.v").write_text(generate_wrapper(graph, options))
+        sources += [f"rtl/{TOP}.sv", f"rtl/{IP_TOP}.v"]
         memories = []
         for lay in graph.layers.values():
             memories += [f"mem/{p.name}" for p in write_memories(lay, mem)]
         counters = busy_layers(graph) if options.counters else []
-        trace = {}
-        if options.trace:
-            for s in trace_streams(graph):
-                for tap in s.taps:
-                    trace[tap] = {"file": trace_file(s), "stream": s.name, "T": s.T,
-                                  "channels": s.channels, "elem_bits": s.elem_bits,
-                                  "positions": s.positions}
-        instances = []
-        for lay in graph.layers.values():
-            inst = UNIT_INSTANCES[lay.kind](graph, lay)
-            instances.append({"layer": lay.name, "module": inst.module, "instance": inst.name,
-                              "params": inst.sv_params(),
-                              # busy_cycles is read in synthesis only through the counters
-                              "unused_ports": [] if lay.name in counters or
-                              "busy_cycles" not in inst.ports else ["busy_cycles"]})
+        trace = _trace_taps(graph) if options.trace else {}
+        instances = _instances(graph, counters)
         T, C, H, W = graph.info["input_shape"]
         c0, c1 = config_words(graph)
-        return BackendOutput(top="sdmf_top", sources=sources, memories=memories, extra={
-            "ip_top": "sdmf_ip",
+        scripts = write_scripts(root, sources, memories, TOP, IP_TOP)
+        return BackendOutput(top=TOP, ip_top=IP_TOP, sources=sources, memories=memories,
+                             scripts=scripts, extra={
             "instances": instances,
             "interface": {
                 "axil_addr_bits": axil_addr_bits(len(counters)),

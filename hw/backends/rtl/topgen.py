@@ -12,10 +12,10 @@ the interrupt. With ``trace`` the top contains simulation-only monitors
 from __future__ import annotations
 
 from ...backends.base import GenOptions
-from ...graph import HwGraph, Stream, sanitize
+from ...graph import HwGraph, Stream
 from ...layout import beats_per_sample
+from .kinds import busy, fork_data, rtl_kind
 from .sv import clog2, instance
-from .units import COMPUTE, HAS_BUSY, UNIT_INSTANCES, busy
 
 ID_VALUE = 0x5D3F0001
 INFLIGHT = 8          # inferences in flight at most (a power of two: the queue wraps)
@@ -26,8 +26,8 @@ def trace_streams(graph: HwGraph) -> list[Stream]:
     """The streams the trace monitors record: every unit's own output (not forks/FIFOs)."""
     out, seen = [], set()
     for s in graph.streams:
-        src = graph.layers[s.src].kind
-        if src not in ("fork", "fifo") and s.dst != "output" and s.taps \
+        src = graph.spec(graph.layers[s.src])
+        if (src.compute or src.boundary) and s.dst != "output" and s.taps \
                 and s.taps[0] not in seen:
             out.append(s)
             seen.add(s.taps[0])
@@ -64,9 +64,9 @@ def config_words(graph: HwGraph) -> tuple[int, int]:
 
 def busy_layers(graph: HwGraph) -> list[str]:
     """Layers with a busy counter: compute units first, then forks and FIFOs."""
-    layers = list(graph.layers.values())
-    return ([lay.name for lay in layers if lay.kind in COMPUTE]
-            + [lay.name for lay in layers if lay.kind in HAS_BUSY and lay.kind not in COMPUTE])
+    specs = [(lay, graph.spec(lay)) for lay in graph.layers.values()]
+    return ([lay.name for lay, k in specs if k.compute]
+            + [lay.name for lay, k in specs if k.busy and not k.compute])
 
 
 def axil_addr_bits(n_counters: int) -> int:
@@ -220,19 +220,20 @@ def generate_top(graph: HwGraph, options: GenOptions) -> str:
         lines.append(f"  logic [{max(1, s.word_bits) - 1}:0] {s.name}_data;")
         if s.ignored:
             lines.append("  /* verilator lint_on UNUSEDSIGNAL */")
-    for lay in graph.of_kind("fork"):
-        lines.append(f"  logic [{lay.widths['WORD'] - 1}:0] {sanitize(lay.name)}_data;")
-        for s in graph.outputs_of(lay.name):
-            lines.append(f"  assign {s.name}_data = {sanitize(lay.name)}_data;")
+    for lay in graph.layers.values():
+        if graph.spec(lay).fans_out:
+            lines.append(f"  logic [{lay.widths['WORD'] - 1}:0] {fork_data(lay)};")
+            for s in graph.outputs_of(lay.name):
+                lines.append(f"  assign {s.name}_data = {fork_data(lay)};")
     lines.append("  /* verilator lint_off UNUSEDSIGNAL */  // read only by counters/trace")
     for lay in graph.layers.values():
-        if lay.kind in HAS_BUSY:
+        if graph.spec(lay).busy:
             lines.append(f"  logic [63:0] {busy(lay)};")
     lines.append("  /* verilator lint_on UNUSEDSIGNAL */")
     lines += ["", "  // ------------------------------------------------------------ units"]
     for lay in graph.layers.values():
         lines.append(f"  // {lay.name} ({lay.kind}{': ' + ', '.join(lay.ops) if lay.ops else ''})")
-        lines.append(UNIT_INSTANCES[lay.kind](graph, lay).text())
+        lines.append(rtl_kind(lay).instance(graph, lay).text())
     if options.trace:
         lines += _trace_block(graph)
     lines += ["endmodule", ""]

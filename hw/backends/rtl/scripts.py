@@ -1,4 +1,5 @@
-"""Build scripts of a project: Vivado block designs (PYNQ-Z2, KV260) and Yosys synthesis.
+"""The RTL backend's build scripts: Vivado block designs (one per board of
+:mod:`sdmf.hw.boards`) and Yosys synthesis.
 
 The Vivado scripts run in project mode (a block design instantiates the RTL top as a
 module reference): Zynq PS + AXI DMA (MM2S → ``s_axis``, ``m_axis`` → S2MM, 64-bit)
@@ -8,60 +9,13 @@ They write ``<board>/sdmf.bit`` and ``sdmf.hwh`` for PYNQ.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from pathlib import Path
 
+from sdmf.io import write_text
 
-@dataclass(frozen=True)
-class Board:
-    name: str
-    part: str
-    board_part_glob: str       # board files, used when installed
-    ps_vlnv: str
-    ps_config: str             # Tcl dict of PS properties
-    gp_master: str
-    hp_slave: str
-    clock: str
-    irq: str
-    ps_rule: str               # block-automation rule of the PS (board presets, DDR, MIO)
-    ps_rule_config: str
-    family: str                # Yosys synth_xilinx family of the part
-    capacity: dict[str, int]   # programmable-logic resources (data sheets), report units
+from ...boards import BOARDS, Board
 
-
-BOARDS = {
-    "pynq_z2": Board(
-        name="pynq_z2", part="xc7z020clg400-1", board_part_glob="*pynq-z2*",
-        ps_vlnv="xilinx.com:ip:processing_system7:*",
-        ps_config="CONFIG.PCW_USE_S_AXI_HP0 {1} CONFIG.PCW_S_AXI_HP0_DATA_WIDTH {64} "
-                  "CONFIG.PCW_FPGA0_PERIPHERAL_FREQMHZ {100} CONFIG.PCW_USE_FABRIC_INTERRUPT {1} "
-                  "CONFIG.PCW_IRQ_F2P_INTR {1} CONFIG.PCW_USE_M_AXI_GP0 {1}",
-        gp_master="/ps/M_AXI_GP0", hp_slave="/ps/S_AXI_HP0", clock="/ps/FCLK_CLK0",
-        irq="IRQ_F2P", ps_rule="xilinx.com:bd_rule:processing_system7",
-        ps_rule_config='make_external "FIXED_IO, DDR" apply_board_preset "1" '
-                       'Master "Disable" Slave "Disable"',
-        family="xc7",
-        # DS190 (Zynq-7000): 53,200 LUT, 106,400 FF, 140 BRAM36, 220 DSP48E1
-        capacity={"LUT": 53_200, "FF": 106_400, "BRAM18": 280, "DSP": 220}),
-    "kv260": Board(
-        name="kv260", part="xck26-sfvc784-2LV-c", board_part_glob="*kv260_som*",
-        ps_vlnv="xilinx.com:ip:zynq_ultra_ps_e:*",
-        ps_config="CONFIG.PSU__USE__M_AXI_GP0 {1} CONFIG.PSU__USE__M_AXI_GP1 {0} "
-                  "CONFIG.PSU__USE__M_AXI_GP2 {0} CONFIG.PSU__USE__S_AXI_GP2 {1} "
-                  "CONFIG.PSU__SAXIGP2__DATA_WIDTH {64} CONFIG.PSU__USE__IRQ0 {1} "
-                  "CONFIG.PSU__FPGA_PL0_ENABLE {1} "
-                  "CONFIG.PSU__CRL_APB__PL0_REF_CTRL__FREQMHZ {100}",
-        gp_master="/ps/M_AXI_HPM0_FPD", hp_slave="/ps/S_AXI_HP0_FPD", clock="/ps/pl_clk0",
-        irq="pl_ps_irq0", ps_rule="xilinx.com:bd_rule:zynq_ultra_ps_e",
-        ps_rule_config='apply_board_preset "1"',
-        family="xcup",
-        # DS987 (Kria K26 SOM): 117,120 LUT, 234,240 FF, 144 BRAM36, 64 URAM, 1,248 DSP
-        capacity={"LUT": 117_120, "FF": 234_240, "BRAM18": 288, "URAM": 64, "DSP": 1_248}),
-}
-
-
-def boards_of_family(family: str) -> list[Board]:
-    """The supported boards whose part belongs to a Yosys ``synth_xilinx`` family."""
-    return [b for b in BOARDS.values() if b.family == family]
+YOSYS_FAMILIES = ("xc7", "xcup")
 
 
 def vivado_tcl(board: Board, sources: list[str], memories: list[str], top: str) -> str:
@@ -178,3 +132,18 @@ def yosys_glue_script(unit_sources: list[str], other_sources: list[str], top: st
 synth_xilinx -family {family} -top {top} -flatten -noiopad
 tee -o ../{report} stat
 """
+
+
+def write_scripts(root: Path, sources: list[str], memories: list[str], top: str,
+                  ip_top: str) -> list[str]:
+    """Write ``filelist.f`` and every build script under ``root``; returns their paths."""
+    files = {"filelist.f": "".join(f"{s}\n" for s in sources)}
+    for board in BOARDS.values():
+        files[f"scripts/vivado_{board.name}.tcl"] = vivado_tcl(board, sources, memories, ip_top)
+    for fam in YOSYS_FAMILIES:
+        files[f"scripts/yosys_{fam}.ys"] = yosys_script(sources, top, fam,
+                                                        f"reports/yosys_{fam}.txt")
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        write_text(root / rel, text)
+    return list(files)

@@ -1,0 +1,27 @@
+"""RTL half of ``attention_lif``: ``sdmf_attention_lif`` (head groups as a packed parameter)."""
+
+from __future__ import annotations
+
+from ....graph import HwGraph, HwLayer
+from .. import library
+from ..sv import Instance, Literal
+from .base import CLK, RtlKind, busy, sink, source
+
+
+class RtlAttentionLif(RtlKind):
+    kind = "attention_lif"
+    module = "sdmf_attention_lif"
+
+    def instance(self, graph: HwGraph, layer: HwLayer) -> Instance:
+        a, w = layer.attrs, layer.widths
+        q, k, v = graph.inputs_of(layer.name)
+        (o,) = graph.outputs_of(layer.name)
+        groups = library.attention_params(layer.params["head_qk"], layer.params["head_v"],
+                                          layer.parallel["PO"])
+        params = {"N": a["N"], "T": a["T"], "CQK": a["CQK"], "CV": a["CV"],
+                  "NGRP": groups["NGRP"], "GROUPS": Literal(groups["GROUPS"]),
+                  "A_BITS": w["A_BITS"], "CUR_BITS": w["CUR_BITS"], "F": a["F"],
+                  "PO": layer.parallel["PO"]}
+        return Instance(self.module, layer.instance, params,
+                        {**CLK, **sink("q", q), **sink("k", k), **sink("v", v), **source(o),
+                         "busy_cycles": busy(layer)})

@@ -1,0 +1,76 @@
+"""The RTL half of a layer kind: the module it instantiates, its memory layouts and images.
+
+Each :class:`RtlKind` wires one layer to the stream signals of the generated top
+(``<stream>_valid/_ready/_data``) and its busy counter ``busy_<layer>``, decides the
+layout of the memories its module reads (:meth:`RtlKind.memories`: depth × width) and
+writes their words (:meth:`RtlKind.images`). Parameters and layouts follow
+docs/hardware.md ("Unit library").
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import ClassVar
+
+from ....graph import HwGraph, HwLayer, Memory, Stream, sanitize
+from .. import library
+from ..sv import Instance
+
+SUPPORT_DIR = Path(__file__).resolve().parent.parent / "support"
+CLK = {"clk": "ap_clk", "rst_n": "ap_rst_n"}
+Images = dict[str, tuple[list[int], int]]     # role -> (unsigned words, width)
+
+
+def sink(prefix: str, s: Stream) -> dict[str, str]:
+    """Ports of a unit's input ``prefix`` fed by stream ``s`` (bit 0 only if ``ignored``)."""
+    data = f"{s.name}_data[0]" if s.ignored else f"{s.name}_data"
+    return {f"{prefix}_valid": f"{s.name}_valid", f"{prefix}_ready": f"{s.name}_ready",
+            f"{prefix}_data": data}
+
+
+def source(s: Stream, prefix: str = "m") -> dict[str, str]:
+    return {f"{prefix}_valid": f"{s.name}_valid", f"{prefix}_ready": f"{s.name}_ready",
+            f"{prefix}_data": f"{s.name}_data"}
+
+
+def busy(layer: HwLayer) -> str:
+    return f"busy_{sanitize(layer.name)}"
+
+
+def mem_name(layer: HwLayer, role: str) -> str:
+    """File name (in the project's mem/ folder) of ``layer``'s memory ``role``."""
+    return f"{sanitize(layer.name)}_{role}.mem"
+
+
+def mem_file(layer: HwLayer, role: str) -> str:
+    """The planned file of memory ``role`` (its default name when none is planned)."""
+    for m in layer.memories:
+        if m.name == role:
+            return m.file
+    return mem_name(layer, role)
+
+
+class RtlKind:
+    """How the RTL backend implements one layer kind (one subclass per kind)."""
+
+    kind: ClassVar[str] = ""          # the LayerKind (hw/kinds/) it implements
+    module: ClassVar[str] = ""        # SystemVerilog module it instantiates
+    support: ClassVar[bool] = False   # module in support/ (True) or in the unit library
+
+    @property
+    def source(self) -> Path:
+        """The file that defines :attr:`module`."""
+        return SUPPORT_DIR / f"{self.module}.sv" if self.support else \
+            library.source(self.module)
+
+    def instance(self, graph: HwGraph, layer: HwLayer) -> Instance:
+        """The module instance of ``layer`` in ``sdmf_top``."""
+        raise NotImplementedError
+
+    def memories(self, layer: HwLayer) -> list[Memory]:
+        """The memories the module reads (depth × width, file), in its layouts."""
+        return []
+
+    def images(self, layer: HwLayer) -> Images:
+        """``{role: (words, width)}`` for every memory with contents (ROM images)."""
+        return {}

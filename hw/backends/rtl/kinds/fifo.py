@@ -1,0 +1,21 @@
+"""RTL half of ``fifo``: ``sdmf_fifo`` and its buffer (``DEPTH`` words of ``WORD`` bits)."""
+
+from __future__ import annotations
+
+from ....graph import HwGraph, HwLayer, Memory
+from ..sv import Instance
+from .base import CLK, RtlKind, busy, sink, source
+
+
+class RtlFifo(RtlKind):
+    kind = "fifo"
+    module = "sdmf_fifo"
+
+    def instance(self, graph: HwGraph, layer: HwLayer) -> Instance:
+        (i,), (o,) = graph.inputs_of(layer.name), graph.outputs_of(layer.name)
+        return Instance(self.module, layer.instance,
+                        {"WORD": layer.widths["WORD"], "DEPTH": layer.attrs["DEPTH"]},
+                        {**CLK, **sink("s", i), **source(o), "busy_cycles": busy(layer)})
+
+    def memories(self, layer: HwLayer) -> list[Memory]:
+        return [Memory("buffer", layer.attrs["DEPTH"], layer.widths["WORD"], "")]

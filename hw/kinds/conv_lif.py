@@ -1,0 +1,124 @@
+"""``conv_lif``: a K×K (K = 3) or pointwise (K = 1) convolution fused with its LIF.
+
+Built from ``conv2d``/``conv1d`` + the one ``lif`` it feeds. Knobs: ``PO`` output
+channels and ``PI`` input channels per step, and for K = 3 ``PK`` kernel rows per
+fan-in op (1 or 3). Busy cycles per inference:
+``positions · (⌈COUT/PO⌉ · T · (K²·CIN/(PI·PK) + 1) + 1)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from sdmf.quant.bounds import signed_bits
+
+from ..graph import HwGraph, HwLayer
+from .base import Knobs, LayerKind, MemoryNeed, ceil_div, divisors, param_range, strip_suffix
+
+if TYPE_CHECKING:
+    from sdmf.quant.program import Op
+
+    from ..graph import IrBuilder
+
+
+def conv_steps(attrs: dict, knobs: Knobs) -> int:
+    """Fan-in ops per (output group, time step): ``K·K·CIN/(PI·PK)``."""
+    return attrs["K"] * attrs["K"] * attrs["CIN"] // (knobs["PI"] * knobs.get("PK", 1))
+
+
+def conv_weight_lanes(knobs: Knobs) -> int:
+    """Weights used per fan-in op: ``PK·PO·PI``."""
+    return knobs.get("PK", 1) * knobs["PO"] * knobs["PI"]
+
+
+class ConvLif(LayerKind):
+    name = "conv_lif"
+    ops = ("conv2d", "conv1d")
+    fuses = ("lif",)
+    compute = True
+
+    def from_ir(self, op: Op, b: IrBuilder) -> None:
+        lif = b.fuse(op, "lif")
+        w = b.param(op, "weight")
+        bias, theta = b.param(lif, "bias"), b.param(lif, "theta")
+        xs = b.specs[op.inputs[0]].shape
+        K = 3 if op.type == "conv2d" else 1
+        H, W = (int(xs[2]), int(xs[3])) if K == 3 else (1, int(xs[2]))
+        name = strip_suffix(op.name, ".conv")
+        b.add(HwLayer(name, self.name, (op.name, lif.name), lif.name, attrs={
+            "K": K, "H": H, "W": W, "positions": H * W, "T": b.T, "CIN": int(w.shape[1]),
+            "COUT": int(w.shape[0]), "F": int(lif.attrs["frac_bits"]),
+            "bias_per_token": int(bias.ndim == 2)},
+            params={"weight": w.reshape(w.shape[0], w.shape[1], K * K), "bias": bias,
+                    "theta": theta},
+            bounds={"acc": b.bounds(op.name), "current": b.bounds(f"{lif.name}.current")},
+            kept=b.kept(name)), lif.name)
+        b.connect(op.inputs[0], name, "s")
+
+    def assign_widths(self, graph: HwGraph, layer: HwLayer) -> None:
+        (s,) = graph.inputs_of(layer.name)
+        wlo, whi = param_range(layer.params["weight"])
+        blo, bhi = param_range(layer.params["bias"])
+        tlo, thi = param_range(layer.params["theta"])
+        clo, chi = layer.bounds["current"]
+        layer.widths = {
+            "IN_BITS": s.elem_bits if layer.attrs["CIN"] else 1,
+            "W_BITS": max(2, signed_bits(wlo, whi)),
+            "ACC_BITS": signed_bits(*layer.bounds["acc"]),
+            # the membrane lies in [min(0, lo I), max(0, hi I)]; θ and B must be representable
+            "CUR_BITS": signed_bits(clo, chi, blo, bhi, tlo, thi),
+        }
+
+    def memory_needs(self, layer: HwLayer) -> list[MemoryNeed]:
+        p = layer.params
+        return [MemoryNeed(role, int(p[role].size), *param_range(p[role]))
+                for role in ("weight", "bias", "theta")]
+
+    def describe(self, layer: HwLayer) -> str:
+        a = layer.attrs
+        return f"{a['K']}×{a['K']} {a['CIN']}→{a['COUT']} @{a['positions']}"
+
+    def is_empty(self, layer: HwLayer) -> bool:
+        return layer.attrs["COUT"] == 0
+
+    def knobs(self, layer: HwLayer) -> tuple[str, ...]:
+        return ("PO", "PI", "PK") if layer.attrs["K"] == 3 else ("PO", "PI")
+
+    def candidates(self, layer: HwLayer) -> Iterator[Knobs]:
+        a = layer.attrs
+        pos = sorted({ceil_div(a["COUT"], g) for g in range(1, a["COUT"] + 1)})
+        pks = [1, 3] if a["K"] == 3 else [1]
+        for pk in pks:
+            for pi in divisors(a["CIN"]):
+                for po in pos:
+                    if pi <= self.pi_max and po <= self.po_max:
+                        knobs = {"PO": po, "PI": pi}
+                        yield knobs | {"PK": pk} if a["K"] == 3 else knobs
+
+    def check_knobs(self, layer: HwLayer, knobs: Knobs) -> None:
+        a = layer.attrs
+        if "PI" in knobs and a["CIN"] % knobs["PI"]:
+            raise ValueError(f"layer {layer.name!r}: PI={knobs['PI']} must divide "
+                             f"CIN={a['CIN']}")
+        if knobs.get("PO", 1) > a["COUT"]:
+            raise ValueError(f"layer {layer.name!r}: PO={knobs['PO']} exceeds "
+                             f"COUT={a['COUT']}")
+        if knobs.get("PK", 1) not in (1, a["K"]):
+            raise ValueError(f"layer {layer.name!r}: PK={knobs['PK']} must be 1 or "
+                             f"K={a['K']}")
+
+    def cost(self, layer: HwLayer, knobs: Knobs) -> int:
+        return conv_weight_lanes(knobs)
+
+    def cycles(self, layer: HwLayer, knobs: Knobs) -> int:
+        a = layer.attrs
+        per_t = conv_steps(a, knobs) + 1
+        return a["positions"] * (ceil_div(a["COUT"], knobs["PO"]) * a["T"] * per_t + 1)
+
+    def capacity(self, layer: HwLayer) -> int:
+        """docs/hardware.md, sdmf_conv_lif: 4 tokens (K = 1), the line buffer (K = 3)."""
+        return 4 if layer.attrs["K"] == 1 else 2 * layer.attrs["W"] + 1
+
+    def signature(self, layer: HwLayer) -> tuple:
+        return (self.name, layer.attrs["K"])

@@ -1,0 +1,62 @@
+"""``head``: global sum pooling, linear classifier and arg-max (ties to the lowest index).
+
+Built from ``head``; also adds the ``output`` layer that serialises its K logit words
+and the class word. No knobs; busy cycles per inference ``1 + N·D + K·D + 1 + (K + 1)``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sdmf.quant.bounds import bit_width, logit_bits, signed_bits
+
+from ..graph import HwGraph, HwLayer, Stream
+from .base import Knobs, LayerKind, MemoryNeed, param_range
+from .io import Output
+
+if TYPE_CHECKING:
+    from sdmf.quant.program import Op
+
+    from ..graph import IrBuilder
+
+
+class Head(LayerKind):
+    name = "head"
+    ops = ("head",)
+    compute = True
+
+    def from_ir(self, op: Op, b: IrBuilder) -> None:
+        w, bias = b.param(op, "weight"), b.param(op, "bias")
+        r = b.specs[op.inputs[0]]
+        N, T, K = int(r.shape[2]), b.T, int(w.shape[0])
+        b.add(HwLayer(op.name, self.name, (op.name,), op.name, attrs={
+            "N": N, "T": T, "D": int(w.shape[1]), "K": K,
+            "shift": int(op.attrs["shift"]), "positions": N},
+            params={"weight": w, "bias": bias},
+            bounds={"r": (r.lo, r.hi), "pool": (r.lo * T * N, r.hi * T * N),
+                    "logit": b.bounds(op.name)}), None)
+        b.connect(op.inputs[0], op.name, "s")
+        b.add(HwLayer("output", Output.name, (), None, attrs={"K": K}), None)
+        # K logit words, then the class word (m_last)
+        lo, hi = b.bounds(op.name)
+        b.streams.append(Stream(src=op.name, dst="output", port="s", T=1, channels=1,
+                                positions=K + 1, lo=lo, hi=hi, taps=(op.name,)))
+
+    def assign_widths(self, graph: HwGraph, layer: HwLayer) -> None:
+        wlo, whi = param_range(layer.params["weight"])
+        blo, bhi = param_range(layer.params["bias"])
+        layer.widths = {"R_BITS": bit_width(*layer.bounds["r"]),
+                        "W_BITS": max(2, signed_bits(wlo, whi)),
+                        "POOL_BITS": bit_width(*layer.bounds["pool"]),
+                        # the class index travels in a logit word too
+                        "LOGIT_BITS": logit_bits(*layer.bounds["logit"], blo, bhi,
+                                                 layer.attrs["K"])}
+
+    def memory_needs(self, layer: HwLayer) -> list[MemoryNeed]:
+        p = layer.params
+        return [MemoryNeed(role, int(p[role].size), *param_range(p[role]))
+                for role in ("weight", "bias")]
+
+    def cycles(self, layer: HwLayer, knobs: Knobs) -> int:
+        a = layer.attrs
+        return 1 + a["N"] * a["D"] + a["K"] * a["D"] + 1 + a["K"] + 1

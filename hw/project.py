@@ -1,0 +1,238 @@
+"""The project manifest ``project.json``: a generated project folder is the unit of work.
+
+``sdmf hwgen`` writes it next to the sources; ``sdmf sim --project``, ``sdmf synth`` and a
+host read it. It names the backend, the top modules, the sources in compilation order,
+the memory images, the build scripts, where the device interface is described, the IR
+the project was generated from (copied into the project as ``model.sdmfir``, so a
+project is self-contained for simulation) with its hash, the generation options, the
+parallelism plan, the cycle model and (with ``--trace``) the trace map. ``report.json``
+and ``report.md`` stay the detailed report.
+
+:meth:`Project.load` checks every field's type and names the file and field it refuses.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import types
+import typing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sdmf.io import write_json
+
+from .backends.base import BackendOutput, GenOptions
+from .graph import HwGraph
+
+PROJECT_FORMAT = "sdmf-project/1"
+PROJECT_FILE = "project.json"
+IR_FILE = "model.sdmfir"
+# the device interface (register values, counter addresses, beats): a JSON document of the
+# project, optionally with a JSON pointer
+INTERFACE_REF = "report.json#/interface"
+
+
+class ProjectError(ValueError):
+    """A project folder or its manifest is missing or malformed (names file and field)."""
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The parallelism plan the project was generated with (docs/generator.md)."""
+
+    mode: str                                  # balanced, target or budget
+    target_cycles: int
+    budget: int | None
+    overrides: dict[str, dict[str, int]]       # --par
+    row_parallel: bool
+    lanes: int                                 # Σ cost of the chosen knobs
+    knobs: dict[str, dict[str, int]]           # per layer with knobs
+
+
+@dataclass(frozen=True)
+class LayerCycles:
+    kind: str
+    busy: int                                  # busy cycles of one inference
+
+
+@dataclass(frozen=True)
+class CycleModel:
+    """The analytic cycle model: every compute layer's busy cycles, the interval."""
+
+    interval: int
+    bottleneck: str | None
+    sum: int
+    layers: dict[str, LayerCycles]
+
+
+@dataclass(frozen=True)
+class TraceTap:
+    file: str                                  # relative to the simulation's run folder
+    stream: str
+    T: int
+    channels: int
+    elem_bits: int
+    positions: int
+
+
+@dataclass(frozen=True)
+class Trace:
+    """The simulation-only monitors of a project generated with ``--trace``."""
+
+    dir: str
+    busy: str                                  # busy counters dumped at each done
+    taps: dict[str, TraceTap]
+    busy_layers: list[str]
+
+
+@dataclass(frozen=True)
+class Project:
+    """The typed content of ``project.json`` (paths relative to the project folder)."""
+
+    backend: str
+    top: str
+    ip_top: str | None
+    sources: list[str]                         # in compilation order
+    memories: list[str]
+    scripts: list[str]
+    interface: str                             # e.g. "report.json#/interface"
+    ir: str | None                             # the IR copy (None: generated from a graph)
+    ir_hash: str
+    options: GenOptions
+    plan: Plan
+    cycles: CycleModel
+    trace: Trace | None
+    removed_taps: list[str]                    # IR ops of units pruned away entirely
+    format: str = PROJECT_FORMAT
+
+    def to_json(self) -> dict[str, Any]:
+        return {"format": self.format, **{k: v for k, v in dataclasses.asdict(self).items()
+                                          if k != "format"}}
+
+    @classmethod
+    def from_json(cls, data: Any, source: str = PROJECT_FILE) -> Project:
+        """Check and convert; :class:`ProjectError` names ``source`` and the field."""
+        if not isinstance(data, dict):
+            raise ProjectError(f"{source}: expected a JSON object")
+        fmt = data.get("format")
+        if fmt != PROJECT_FORMAT:
+            raise ProjectError(f"{source}: field format is {fmt!r}, expected "
+                               f"{PROJECT_FORMAT!r}")
+        return _convert(data, cls, "", source)
+
+    def save(self, root: str | Path) -> Path:
+        """Write ``root/project.json`` atomically."""
+        return write_json(Path(root) / PROJECT_FILE, self.to_json())
+
+    @classmethod
+    def load(cls, root: str | Path) -> Project:
+        """Read and check ``root/project.json``; every listed file must exist."""
+        path = Path(root) / PROJECT_FILE
+        if not path.is_file():
+            raise ProjectError(f"{path} does not exist: is {root} a project written by "
+                               "`sdmf hwgen`?")
+        try:
+            data = json.loads(path.read_text())
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise ProjectError(f"{path}: not readable JSON ({exc})") from exc
+        project = cls.from_json(data, str(path))
+        files = [(f"sources[{i}]", s) for i, s in enumerate(project.sources)]
+        files += [(f"memories[{i}]", m) for i, m in enumerate(project.memories)]
+        files += [("interface", project.interface.partition("#")[0])]
+        files += [("ir", project.ir)] if project.ir else []
+        for name, rel in files:
+            if not (Path(root) / rel).is_file():
+                raise ProjectError(f"{path}: field {name} names {rel!r}, which does not exist")
+        return project
+
+    def read_interface(self, root: str | Path) -> dict[str, Any]:
+        """The device interface dict :attr:`interface` refers to."""
+        rel, _, pointer = self.interface.partition("#")
+        path = Path(root) / rel
+        value: Any = json.loads(path.read_text())
+        for key in filter(None, pointer.split("/")):
+            if not isinstance(value, dict) or key not in value:
+                raise ProjectError(f"{path}: no {pointer!r} (project.json field interface)")
+            value = value[key]
+        return value
+
+
+def _convert(value: Any, tp: Any, path: str, source: str) -> Any:
+    """``value`` as type ``tp`` (dataclasses, lists, str-keyed dicts, scalars, optionals)."""
+    def fail(what: str) -> ProjectError:
+        return ProjectError(f"{source}: field {path or '(top level)'} must be {what}, "
+                            f"got {json.dumps(value)[:60]}")
+
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        (inner,) = [a for a in args if a is not type(None)]
+        return _convert(value, inner, path, source)
+    if dataclasses.is_dataclass(tp):
+        if not isinstance(value, dict):
+            raise fail("an object")
+        hints = typing.get_type_hints(tp)
+        names = {f.name for f in dataclasses.fields(tp)}
+        unknown = sorted(set(value) - names)
+        if unknown:
+            raise ProjectError(f"{source}: unknown field {path + '.' if path else ''}"
+                               f"{unknown[0]}")
+        kwargs = {}
+        for f in dataclasses.fields(tp):
+            sub = f"{path}.{f.name}" if path else f.name
+            if f.name not in value:
+                if f.default is dataclasses.MISSING:
+                    raise ProjectError(f"{source}: missing field {sub}")
+                continue
+            kwargs[f.name] = _convert(value[f.name], hints[f.name], sub, source)
+        return tp(**kwargs)
+    if origin is list:
+        if not isinstance(value, list):
+            raise fail("a list")
+        return [_convert(v, args[0], f"{path}[{i}]", source) for i, v in enumerate(value)]
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise fail("an object")
+        return {k: _convert(v, args[1], f"{path}[{k!r}]", source) for k, v in value.items()}
+    if tp is bool:
+        if not isinstance(value, bool):
+            raise fail("true or false")
+        return value
+    if tp is int:
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise fail("an integer")
+        return value
+    if tp is str:
+        if not isinstance(value, str):
+            raise fail("a string")
+        return value
+    raise TypeError(f"unsupported manifest type {tp!r}")
+
+
+def manifest(graph: HwGraph, backend: str, out: BackendOutput, options: GenOptions,
+             ir_file: str | None) -> Project:
+    """The manifest of the project ``backend`` wrote (``out``) for ``graph``."""
+    par, cyc = graph.info["parallelism"], graph.info["cycles"]
+    plan = Plan(mode=par["mode"], target_cycles=par["target_cycles"], budget=par["budget"],
+                overrides=par.get("overrides", {}), row_parallel=par.get("row_parallel", False),
+                lanes=par["lanes"],
+                knobs={lay.name: dict(lay.parallel) for lay in graph.layers.values()
+                       if lay.parallel})
+    layers = {lay.name: LayerCycles(lay.kind, int(lay.cycles or 0))
+              for lay in graph.layers.values() if graph.spec(lay).compute}
+    cycles = CycleModel(interval=cyc["interval"], bottleneck=cyc["bottleneck"], sum=cyc["sum"],
+                        layers=layers)
+    trace = out.extra.get("trace")
+    return Project(
+        backend=backend, top=out.top, ip_top=out.ip_top, sources=list(out.sources),
+        memories=list(out.memories), scripts=list(out.scripts), interface=INTERFACE_REF,
+        ir=ir_file, ir_hash=graph.info["ir_hash"], options=options, plan=plan, cycles=cycles,
+        trace=_convert(trace, Trace, "trace", "backend output") if trace else None,
+        removed_taps=list(graph.info.get("removed_taps", [])))
+
+
+__all__ = ["IR_FILE", "PROJECT_FILE", "PROJECT_FORMAT", "CycleModel", "LayerCycles", "Plan",
+           "Project", "ProjectError", "Trace", "TraceTap", "manifest"]
