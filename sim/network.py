@@ -1,21 +1,23 @@
 """Whole-network RTL simulation against the golden model.
 
-:func:`simulate` generates the project of an IR with trace monitors, builds it with
-Verilator around ``sim/hdl/sdmf_tb_network.sv`` (through :mod:`sdmf.sim.runner`),
-runs the cocotb test :mod:`sdmf.sim.tests.tb_network` on N samples and compares,
-per sample, the predicted class, the logits and every stream tap with
-``GoldenModel(ir).run(x, taps=True)`` — exactly —, each layer's measured busy
-cycles with the analytic model of the generator — exactly, per sample — and the
-pipelined interval measured with samples overlapped with the analytic one — exactly.
+:func:`simulate_project` takes a project folder from ``sdmf hwgen --trace --counters``
+(its ``project.json`` and ``model.sdmfir``), builds it with Verilator around
+``sim/hdl/sdmf_tb_network.sv`` (through :mod:`sdmf.sim.runner`), runs the cocotb test
+:mod:`sdmf.sim.tests.tb_network` on N samples and compares, per sample, the predicted
+class, the logits and every stream tap with ``GoldenModel(ir).run(x, taps=True)`` —
+exactly —, each layer's measured busy cycles with the project's cycle model — exactly,
+per sample — and the pipelined interval measured with samples overlapped with the
+model's — exactly. :func:`simulate` generates the project of an IR first.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +28,7 @@ import torch
 from sdmf.hw.flow import generate
 from sdmf.hw.kinds import Knobs
 from sdmf.hw.layout import pack_input
+from sdmf.hw.project import PROJECT_FILE, Project, ProjectError, Trace
 from sdmf.quant.golden import GoldenModel
 from sdmf.quant.ir import IntegerIR
 
@@ -147,78 +150,132 @@ def _write_inputs(run: Path, x: np.ndarray, in_bits: int) -> None:
         (run / "inputs" / f"input_{i}.hex").write_text("".join(f"{b:016x}\n" for b in beats))
 
 
+def load_project(project: str | Path) -> tuple[Project, IntegerIR]:
+    """The manifest and IR of a project that can be simulated: an RTL project generated
+    with ``--trace --counters`` that holds its IR (:class:`ProjectError` otherwise)."""
+    root = Path(project)
+    manifest = Project.load(root)
+    if manifest.backend != "rtl":
+        raise ProjectError(f"{root}: backend {manifest.backend!r}; the network testbench "
+                           "simulates RTL projects")
+    missing = [flag for flag, on in (("--trace", manifest.options.trace),
+                                     ("--counters", manifest.options.counters)) if not on]
+    if missing or manifest.trace is None:
+        raise ProjectError(f"{root} was generated without {' and '.join(missing or ['--trace'])}"
+                           "; regenerate it with `sdmf hwgen --trace --counters` to simulate it")
+    if manifest.ir is None:
+        raise ProjectError(f"{root / PROJECT_FILE}: field ir is null (no copy of the IR to "
+                           "compare with); regenerate it with `sdmf hwgen`")
+    ir = IntegerIR.load(root / manifest.ir)
+    if ir.content_hash() != manifest.ir_hash:
+        raise ProjectError(f"{root / manifest.ir}: IR hash {ir.content_hash()[:12]}… differs "
+                           f"from field ir_hash {manifest.ir_hash[:12]}… of {PROJECT_FILE}")
+    return manifest, ir
+
+
+@contextlib.contextmanager
+def _workspace(work_dir: str | Path | None) -> Iterator[Path]:
+    """``work_dir`` (created), or a temporary folder removed afterwards."""
+    if work_dir is not None:
+        work = Path(work_dir).resolve()
+        work.mkdir(parents=True, exist_ok=True)
+        yield work
+        return
+    tmp = Path(tempfile.mkdtemp(prefix="sdmf-sim-"))
+    try:
+        yield tmp
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def simulate(ir: IntegerIR, x: torch.Tensor | np.ndarray, labels: list[int] | None = None,
              work_dir: str | Path | None = None, target_cycles: int | None = None,
              in_gap: int = 0, out_gap: int = 0, build_dir: str | Path | None = None,
              seed: int = 1, overlap: bool = True, row_parallel: bool = False,
              budget: int | None = None, overrides: Mapping[str, Knobs] | None = None,
              status: Callable[[str], None] | None = None) -> NetworkReport:
-    """Generate, build and run ``x[S, T, C, H, W]`` through the RTL; compare with golden.
+    """Generate the project of ``ir`` (trace monitors, counters) into ``work_dir/project``,
+    then :func:`simulate_project` it.
 
     ``work_dir`` keeps the project, run folder and traces (a temporary folder
-    otherwise, removed afterwards); ``build_dir`` pins the Verilator build (default:
-    a content-addressed cache under build/sim, reused when nothing changed).
+    otherwise, removed afterwards). ``target_cycles``, ``budget``, ``overrides`` and
+    ``row_parallel`` steer the parallelism planner as in ``sdmf hwgen``; the other
+    arguments are :func:`simulate_project`'s.
+    """
+    say = status or (lambda _msg: None)
+    with _workspace(work_dir) as work:
+        project = work / "project"
+        say(f"generating RTL with trace monitors in {project}")
+        generate(ir, project, trace=True, counters=True, target_cycles=target_cycles,
+                 budget=budget, overrides=overrides, row_parallel=row_parallel)
+        return _simulate(project, x, labels, work, in_gap, out_gap, build_dir, seed, overlap,
+                         say)
+
+
+def simulate_project(project: str | Path, x: torch.Tensor | np.ndarray,
+                     labels: list[int] | None = None, work_dir: str | Path | None = None,
+                     in_gap: int = 0, out_gap: int = 0, build_dir: str | Path | None = None,
+                     seed: int = 1, overlap: bool = True,
+                     status: Callable[[str], None] | None = None) -> NetworkReport:
+    """Build the project (from ``sdmf hwgen --trace --counters``), run ``x[S, T, C, H, W]``
+    through it and compare with the golden model of its ``model.sdmfir``.
+
+    The project folder is only read; ``work_dir`` keeps the run folder and traces (a
+    temporary folder otherwise); ``build_dir`` pins the Verilator build (default: a
+    content-addressed cache under build/sim, reused when nothing changed).
     ``in_gap``/``out_gap`` (0..255) insert random input bubbles / output back-pressure.
     With ``overlap`` the samples run a second time back to back (each started at the
     previous one's ap_ready), measuring the pipelined interval; both passes are compared.
-    ``target_cycles``, ``budget``, ``overrides`` and ``row_parallel`` steer the
-    parallelism planner as in ``sdmf hwgen``.
-    ``status`` receives one line per stage (generate, build, simulate, compare).
+    ``status`` receives one line per stage (build, simulate, compare).
     """
-    golden = GoldenModel(ir)
-    counts = golden.to_counts(x)
-    xs = counts.numpy()
-    tmp = None
-    if work_dir is None:
-        tmp = Path(tempfile.mkdtemp(prefix="sdmf-sim-"))
-        work = tmp
-    else:
-        work = Path(work_dir).resolve()
-        work.mkdir(parents=True, exist_ok=True)
-    try:
-        plan = {"target_cycles": target_cycles, "budget": budget, "overrides": overrides,
-                "row_parallel": row_parallel}
-        return _simulate(ir, golden, xs, labels, work, plan, in_gap, out_gap, build_dir, seed,
-                         overlap, status or (lambda _msg: None))
-    finally:
-        if tmp is not None:
-            shutil.rmtree(tmp, ignore_errors=True)
+    with _workspace(work_dir) as work:
+        return _simulate(Path(project).resolve(), x, labels, work, in_gap, out_gap, build_dir,
+                         seed, overlap, status or (lambda _msg: None))
 
 
-def _simulate(ir: IntegerIR, golden: GoldenModel, xs: np.ndarray, labels: list[int] | None,
-              work: Path, plan: dict[str, Any], in_gap: int, out_gap: int,
-              build_dir: str | Path | None, seed: int, overlap: bool,
-              status: Callable[[str], None]) -> NetworkReport:
-    project = work / "project"
-    status(f"generating RTL with trace monitors in {project}")
-    report = generate(ir, project, trace=True, counters=True, **plan)
-    iface, trace = report["interface"], report["trace"]
-    sources = [project / s for s in report["sources"]] + [TB_SOURCE]
-    status("building with Verilator (cached when nothing changed)")
-    t0 = time.perf_counter()
-    bdir, built = runner.build(sources, TB_TOP, {"BEATS": iface["beats_per_sample"],
-                                                 "ADDR_BITS": iface["axil_addr_bits"]},
-                               build_dir, build_args=BUILD_ARGS)
-    build_s = time.perf_counter() - t0
-
+def _run_folder(work: Path, root: Path, manifest: Project, trace: Trace,
+                iface: dict[str, Any], xs: np.ndarray, in_bits: int, gaps: tuple[int, int],
+                overlap: bool) -> Path:
+    """``work/run``: ROM images, input beats and the testbench's configuration."""
     run = work / "run"
     if run.exists():
         shutil.rmtree(run)
-    (run / trace["dir"]).mkdir(parents=True)
-    for mem in report["memories"]:
-        shutil.copyfile(project / mem, run / Path(mem).name)
-    _write_inputs(run, xs, ir.ops[0].attrs["bits"])
-    S = len(xs)
-    interval = report["info"]["cycles"]["interval"]
-    total = report["info"]["cycles"]["sum"]
-    cfg = {"samples": S, "in_gap": in_gap, "out_gap": out_gap, "overlap": overlap,
-           "timeout_cycles": 8 * (total + interval) + 50 * iface["beats_per_sample"] + 10_000,
+    (run / trace.dir).mkdir(parents=True)
+    for mem in manifest.memories:
+        shutil.copyfile(root / mem, run / Path(mem).name)
+    _write_inputs(run, xs, in_bits)
+    cyc = manifest.cycles
+    cfg = {"samples": len(xs), "in_gap": gaps[0], "out_gap": gaps[1], "overlap": overlap,
+           "timeout_cycles": 8 * (cyc.sum + cyc.interval) + 50 * iface["beats_per_sample"]
+           + 10_000,
            "expect_regs": iface["registers"], "counters": iface["counters"],
            "results": str(run / "tb_results.json")}
     (run / "config.json").write_text(json.dumps(cfg))
+    return run
+
+
+def _simulate(root: Path, x: torch.Tensor | np.ndarray, labels: list[int] | None, work: Path,
+              in_gap: int, out_gap: int, build_dir: str | Path | None, seed: int,
+              overlap: bool, status: Callable[[str], None]) -> NetworkReport:
+    manifest, ir = load_project(root)
+    golden = GoldenModel(ir)
+    xs = golden.to_counts(x).numpy()
+    iface, trace = manifest.read_interface(root), manifest.trace
+    if trace is None:                                        # load_project refuses these
+        raise ProjectError(f"{root}: no trace map")
+    status("building with Verilator (cached when nothing changed)")
+    t0 = time.perf_counter()
+    bdir, built = runner.build([root / s for s in manifest.sources] + [TB_SOURCE], TB_TOP,
+                               {"BEATS": iface["beats_per_sample"],
+                                "ADDR_BITS": iface["axil_addr_bits"]},
+                               build_dir, build_args=BUILD_ARGS)
+    build_s = time.perf_counter() - t0
+    run = _run_folder(work, root, manifest, trace, iface, xs, ir.ops[0].attrs["bits"],
+                      (in_gap, out_gap), overlap)
+    S, cyc = len(xs), manifest.cycles
     passes = "twice (alone, then back to back)" if overlap else "once"
-    estimate = S * (total + interval) * (2 if overlap else 1)
-    status(f"simulating {S} samples {passes}: about {estimate:,} cycles; "
+    status(f"simulating {S} samples {passes}: about "
+           f"{S * (cyc.sum + cyc.interval) * (2 if overlap else 1):,} cycles; "
            "the table follows when the run ends")
     t0 = time.perf_counter()
     res = runner.run_test(bdir, TB_TOP, TB_MODULE, run,
@@ -232,20 +289,20 @@ def _simulate(ir: IntegerIR, golden: GoldenModel, xs: np.ndarray, labels: list[i
     g = golden.run(torch.from_numpy(xs), taps=True)
     runs = 2 if overlap else 1
     samples = _compare(g, run, trace, tb, labels, S, runs)
-    layers = _cycles(report, run / trace["busy"], S, runs)
-    _check_counters(tb, run / trace["busy"])
-    compared = [*sorted(trace["taps"]), ir.ops[-1].name]
-    removed = list(report["info"].get("removed_taps", []))
+    layers = _cycles(manifest, run / trace.busy, S, runs)
+    _check_counters(tb, run / trace.busy)
+    compared = [*sorted(trace.taps), ir.ops[-1].name]
+    removed = list(manifest.removed_taps)
     internal = [op.name for op in ir.ops if op.name not in compared and op.name not in removed]
-    return NetworkReport(project=str(project), samples=samples, layers=layers,
+    return NetworkReport(project=str(root), samples=samples, layers=layers,
                          compared_taps=compared, internal_taps=internal, removed_taps=removed,
-                         analytic_interval=interval,
+                         analytic_interval=cyc.interval,
                          pipelined_interval=(tb.get("pipelined") or {}).get("interval"),
                          interval_checked=overlap and S >= 2 and in_gap == out_gap == 0,
                          build_seconds=build_s, sim_seconds=sim_s, built=built)
 
 
-def _compare(g: Any, run: Path, trace: dict[str, Any], tb: dict[str, Any],
+def _compare(g: Any, run: Path, trace: Trace, tb: dict[str, Any],
              labels: list[int] | None, S: int, runs: int) -> list[SampleReport]:
     """Per sample: class, logits and every tap, in each of the ``runs`` passes."""
     K = int(g.logits.shape[1])
@@ -254,16 +311,15 @@ def _compare(g: Any, run: Path, trace: dict[str, Any], tb: dict[str, Any],
         frame, data, last = line.split()
         beats.setdefault(int(frame), []).append((int(data, 16), int(last)))
     taps: dict[str, np.ndarray] = {}
-    for name, t in trace["taps"].items():
-        words = _read_hex(run / t["file"])
-        want = runs * S * t["positions"]
+    for name, t in trace.taps.items():
+        words = _read_hex(run / t.file)
+        want = runs * S * t.positions
         if len(words) != want:
             raise NetworkMismatchError(
-                f"tap {name}: {len(words)} words in {t['file']}, expected {want} "
-                f"({runs}×{S} inferences × {t['positions']} positions)")
-        arr = decode_words(words, t["T"], t["channels"], t["elem_bits"])
-        taps[name] = arr.reshape(runs * S, t["positions"], t["T"], t["channels"]) \
-            .transpose(0, 2, 3, 1)
+                f"tap {name}: {len(words)} words in {t.file}, expected {want} "
+                f"({runs}×{S} inferences × {t.positions} positions)")
+        arr = decode_words(words, t.T, t.channels, t.elem_bits)
+        taps[name] = arr.reshape(runs * S, t.positions, t.T, t.channels).transpose(0, 2, 3, 1)
     out = []
     for i in range(S):
         gl = [int(v) for v in g.logits[i]]
@@ -294,26 +350,23 @@ def _compare(g: Any, run: Path, trace: dict[str, Any], tb: dict[str, Any],
     return out
 
 
-def _cycles(report: dict[str, Any], busy_file: Path, S: int, runs: int) -> list[LayerCycles]:
-    """Busy cycles per layer: per sample in the sequential pass (one inference in flight,
-    counters dumped at each done), and the total of the overlapped pass (every unit is
-    idle again at its last done)."""
+def _cycles(manifest: Project, busy_file: Path, S: int, runs: int) -> list[LayerCycles]:
+    """Busy cycles of every layer of the cycle model: per sample in the sequential pass
+    (one inference in flight, counters dumped at each done), and the total of the
+    overlapped pass (every unit is idle again at its last done)."""
     cum: dict[str, list[int]] = {}
     for line in busy_file.read_text().splitlines():
         _, name, value = line.split()
         cum.setdefault(name, []).append(int(value))
     layers = []
-    for lay in report["layers"]:
-        if lay["name"] not in cum or lay["kind"] in ("fork", "fifo"):
-            continue
-        values = cum[lay["name"]]
+    for name, model in manifest.cycles.layers.items():
+        values = cum.get(name, [])
         if len(values) != runs * S:
-            raise NetworkMismatchError(f"busy counter of {lay['name']}: {len(values)} dumps, "
+            raise NetworkMismatchError(f"busy counter of {name}: {len(values)} dumps, "
                                        f"expected {runs * S} (one per inference)")
         per = [b - a for a, b in zip([0, *values[:S - 1]], values[:S])]
         overlapped = values[-1] - values[S - 1] if runs > 1 else None
-        layers.append(LayerCycles(lay["name"], lay["kind"], int(lay["cycles"] or 0), per,
-                                  overlapped))
+        layers.append(LayerCycles(name, model.kind, model.busy, per, overlapped))
     return layers
 
 

@@ -12,6 +12,7 @@ added by subclassing :class:`Backend` and decorating it with :func:`register_bac
 
 from __future__ import annotations
 
+import importlib
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,6 +60,7 @@ class Backend(ABC):
 
 
 _REGISTRY: dict[str, type[Backend]] = {}
+BUILTIN_BACKENDS = ("rtl",)      # subpackages of hw/backends/ that register themselves
 
 
 def register_backend(cls: type[Backend]) -> type[Backend]:
@@ -69,10 +71,14 @@ def register_backend(cls: type[Backend]) -> type[Backend]:
     return cls
 
 
+def _load_builtin() -> None:
+    for name in BUILTIN_BACKENDS:
+        importlib.import_module(f"{__package__}.{name}")
+
+
 def get_backend(name: str) -> Backend:
     """An instance of the backend called ``name`` (``rtl``, ...)."""
-    from . import rtl  # noqa: F401  (registers the built-in backend)
-
+    _load_builtin()
     try:
         return _REGISTRY[name]()
     except KeyError:
@@ -81,6 +87,5 @@ def get_backend(name: str) -> Backend:
 
 
 def backend_names() -> list[str]:
-    from . import rtl  # noqa: F401
-
+    _load_builtin()
     return sorted(_REGISTRY)

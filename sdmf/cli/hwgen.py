@@ -1,10 +1,11 @@
 """Generate hardware from an integer IR (hls4ml-style: IR → graph → passes → backend).
 
-Writes a project folder (rtl/, mem/, filelist.f, scripts/, report.json, report.md)
-atomically. Per-layer parallelism is balanced to the bottleneck by default; pin a
-cycle target with --target-cycles, a lane budget with --budget, or single layers
-with --par LAYER:PO=4,PI=2. Optionally synthesizes with Yosys
-(--synth xc7|xcup [--synth-mode units]).
+Writes a project folder atomically: project.json (the manifest), model.sdmfir (the IR),
+report.json, report.md and the backend's files (RTL: rtl/, mem/, filelist.f, scripts/).
+`sdmf sim --project DIR` simulates a project generated with --trace --counters.
+Per-layer parallelism is balanced to the bottleneck by default; pin a cycle target with
+--target-cycles, a lane budget with --budget, or single layers with --par
+LAYER:PO=4,PI=2. Optionally synthesizes with Yosys (--synth xc7|xcup [--synth-mode units]).
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", required=True, type=out_dir, help="project folder to write")
     parser.add_argument("--backend", default="rtl", help="code generator (default rtl)")
     parser.add_argument("--trace", action="store_true",
-                        help="add simulation-only stream monitors (`ifdef SDMF_TRACE)")
+                        help="add simulation-only stream monitors (`ifdef SDMF_TRACE); "
+                             "`sdmf sim --project` needs them and --counters")
     parser.add_argument("--counters", action="store_true",
                         help="per-layer busy counters readable over AXI4-Lite (0x40 + 8·i)")
     add_plan_args(parser)

@@ -32,6 +32,14 @@ def plan_from_args(args: argparse.Namespace) -> dict[str, Any]:
             "overrides": parse_overrides(args.par), "row_parallel": args.row_parallel}
 
 
+def plan_options_given(args: argparse.Namespace) -> list[str]:
+    """The planner options set on the command line (for commands that refuse them)."""
+    given = {"--target-cycles": args.target_cycles is not None,
+             "--budget": args.budget is not None, "--par": bool(args.par),
+             "--row-parallel": args.row_parallel}
+    return [name for name, on in given.items() if on]
+
+
 def parse_overrides(items: list[str]) -> dict[str, dict[str, int]]:
     """``["sps.0:PO=4,PI=2"]`` → ``{"sps.0": {"PO": 4, "PI": 2}}``."""
     out: dict[str, dict[str, int]] = {}

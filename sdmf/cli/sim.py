@@ -1,8 +1,10 @@
-"""Simulate the generated hardware of an IR (Verilator + cocotb) against the golden model.
+"""Simulate generated hardware (Verilator + cocotb) against the golden model.
 
-Generates the project with trace monitors, builds it, streams N test samples of the
-IR's dataset (or --random counts) through the RTL and compares, per sample, the
-class, the logits and every layer tap bit-exactly with the golden model, and every
+``--ir`` generates the IR's project with trace monitors and busy counters first;
+``--project`` simulates a project folder from ``sdmf hwgen --trace --counters`` as it
+is (its own ``model.sdmfir`` is the golden model). Builds it, streams N test samples
+of the IR's dataset (or --random counts) through the RTL and compares, per sample,
+the class, the logits and every layer tap bit-exactly with the golden model, and every
 layer's measured busy cycles with the analytic cycle model (exactly, per sample). A
 second pass runs the samples back to back (each started at its predecessor's
 ap_ready) and measures the pipelined interval, which must equal the model's exactly.
@@ -19,17 +21,21 @@ import torch
 
 from sdmf.quant.ir import IntegerIR, IRError
 
-from .argtypes import existing_file, int_range, nonneg_int, out_dir, positive_int
+from .argtypes import existing_dir, existing_file, int_range, nonneg_int, out_dir, positive_int
 from .common import CliError, emit, format_table
 from .datasets import add_data_args, dataset_for_ir
-from .plan import add_plan_args, plan_from_args
+from .plan import add_plan_args, plan_from_args, plan_options_given
 
 HELP = "bit-exact RTL simulation of an IR's generated hardware (Verilator + cocotb)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--ir", required=True, type=existing_file,
-                        help="IR file from `sdmf quantize`")
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--ir", type=existing_file,
+                        help="IR file from `sdmf quantize`: generate its project, simulate it")
+    source.add_argument("--project", type=existing_dir, metavar="DIR",
+                        help="project from `sdmf hwgen --trace --counters`: simulate it as "
+                             "generated (no planner options)")
     parser.add_argument("--samples", type=positive_int, default=4,
                         help="test samples to run (default 4)")
     add_data_args(parser)
@@ -44,7 +50,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-overlap", action="store_true",
                         help="skip the second, pipelined pass (samples back to back)")
     parser.add_argument("--keep-build", type=out_dir, default=None, metavar="DIR",
-                        help="keep project, Verilator build, run folder and traces in DIR")
+                        help="keep (generated project,) Verilator build, run folder and "
+                             "traces in DIR")
     parser.add_argument("--json", action="store_true", help="print machine-readable JSON")
 
 
@@ -62,30 +69,48 @@ def _inputs(args: argparse.Namespace, ir: IntegerIR) -> tuple[torch.Tensor, list
     return torch.stack([torch.as_tensor(v) for v in xs]), [int(y) for y in ys], info
 
 
-def run(args: argparse.Namespace) -> int:
-    from sdmf.hw.graph import GraphError
-    from sdmf.sim.network import simulate
-    from sdmf.sim.runner import SimFailure, SimToolError
+def _load(args: argparse.Namespace) -> tuple[IntegerIR, str]:
+    """The IR to compare with (``--ir``, or the project's copy) and its path."""
+    from sdmf.hw.project import ProjectError
+    from sdmf.sim.network import load_project
 
     try:
-        ir = IntegerIR.load(args.ir)
-    except (FileNotFoundError, IRError) as exc:
+        if args.project is None:
+            return IntegerIR.load(args.ir), str(args.ir)
+        given = plan_options_given(args)
+        if given:
+            raise CliError(f"{', '.join(given)}: --project simulates the project as generated; "
+                           "planner options apply to --ir")
+        manifest, ir = load_project(args.project)
+        return ir, str(args.project / manifest.ir)
+    except (FileNotFoundError, IRError, ProjectError) as exc:
         raise CliError(str(exc)) from exc
+
+
+def run(args: argparse.Namespace) -> int:
+    from sdmf.hw.graph import GraphError
+    from sdmf.sim.network import simulate, simulate_project
+    from sdmf.sim.runner import SimFailure, SimToolError
+
+    ir, ir_path = _load(args)
     x, labels, info = _inputs(args, ir)
     if not 0 <= min(args.gaps) <= max(args.gaps) <= 255:
         raise CliError("--gaps values must be in 0..255")
     build_dir = args.keep_build / "build" if args.keep_build else None
+    common = {"work_dir": args.keep_build, "in_gap": args.gaps[0], "out_gap": args.gaps[1],
+              "build_dir": build_dir, "seed": args.seed + 1, "overlap": not args.no_overlap,
+              "status": lambda msg: print(f"sdmf sim: {msg}", file=sys.stderr, flush=True)}
     try:
-        rep = simulate(ir, x, labels, work_dir=args.keep_build, in_gap=args.gaps[0],
-                       out_gap=args.gaps[1], build_dir=build_dir, seed=args.seed + 1,
-                       overlap=not args.no_overlap, **plan_from_args(args),
-                       status=lambda msg: print(f"sdmf sim: {msg}", file=sys.stderr, flush=True))
+        if args.project is None:
+            rep = simulate(ir, x, labels, **plan_from_args(args), **common)
+        else:
+            rep = simulate_project(args.project, x, labels, **common)
     except (SimToolError, GraphError, ValueError) as exc:
         raise CliError(str(exc)) from exc
     except SimFailure as exc:
         print(f"sdmf sim: testbench failure: {exc}")
         return 1
-    result = {"ir": str(args.ir), "dataset": info, **rep.to_dict()}
+    result = {"ir": ir_path, "dataset": info, **rep.to_dict()}
     emit(result, args.json, _text(rep))
     return 0 if rep.bit_exact and rep.cycles_ok else 1
 

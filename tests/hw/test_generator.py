@@ -268,7 +268,8 @@ def test_project_is_written_atomically_with_a_complete_report(ir, graph, tmp_pat
     out = tmp_path / "proj"
     report = write_project(graph, out, options=GenOptions(trace=True))
     files = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
-    assert {"filelist.f", "report.json", "report.md", "rtl/sdmf_top.sv",
+    assert {"filelist.f", "report.json", "report.md", "project.json", "model.sdmfir",
+            "rtl/sdmf_top.sv",
             "scripts/vivado_pynq_z2.tcl", "scripts/vivado_kv260.tcl",
             "scripts/yosys_xc7.ys", "scripts/yosys_xcup.ys"} <= files
     assert set(report["memories"]) <= files and set(report["sources"]) <= files
@@ -427,13 +428,25 @@ def test_cli_sim_reports_and_exits_zero(ir, tmp_path, capsys):
     from sdmf.cli.main import main
 
     path = ir.save(tmp_path / "m.sdmfir")
+    keep = tmp_path / "keep"
     rc = main(["sim", "--ir", str(path), "--samples", "2", "--random", "--json",
-               "--budget", "20"])
+               "--budget", "20", "--keep-build", str(keep)])
     res = json.loads(capsys.readouterr().out)
     assert rc == 0 and res["bit_exact"] and res["cycles_ok"]
     assert [s["bit_exact"] for s in res["samples"]] == [True, True]
     assert res["analytic_interval"] == build_graph(ir, budget=20).info["cycles"]["interval"]
     assert main(["sim", "--ir", str(path), "--budget", "20", "--target-cycles", "9"]) == 2
+    # the project it generated, simulated as it is (same sources: the build is reused)
+    project = keep / "project"
+    before = {p: p.read_bytes() for p in project.rglob("*") if p.is_file()}
+    rc = main(["sim", "--project", str(project), "--samples", "2", "--random", "--json",
+               "--seed", "3", "--keep-build", str(keep)])
+    again = json.loads(capsys.readouterr().out)
+    assert rc == 0 and again["bit_exact"] and again["cycles_ok"] and not again["built"]
+    assert again["ir"] == str(project / "model.sdmfir") and again["project"] == str(project)
+    assert again["analytic_interval"] == res["analytic_interval"]
+    assert again["samples"][0]["golden_logits"] != res["samples"][0]["golden_logits"]
+    assert {p: p.read_bytes() for p in project.rglob("*") if p.is_file()} == before
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,170 @@
+"""Layer kinds: every IR op has a kind with both halves, passes never branch on kind names,
+a backend can swap a kind's spec, and docs/generator.md's recipes match the code."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+from tiny_models import make_ir
+
+from sdmf.hw.backends.rtl.kinds import RTL_KINDS, RtlKind
+from sdmf.hw.flow import build_graph
+from sdmf.hw.graph import from_ir
+from sdmf.hw.kinds import KINDS, ConvLif, Fork, LayerKind
+from sdmf.hw.passes import default_passes, run_passes
+from sdmf.quant.program import OP_TYPES
+
+ROOT = Path(__file__).resolve().parents[2]
+PASSES = sorted((ROOT / "hw" / "passes").glob("*.py"))
+GENERATOR_DOC = ROOT / "docs" / "generator.md"
+
+
+@pytest.fixture(scope="module")
+def graph():
+    return build_graph(make_ir())
+
+
+def test_every_ir_op_type_maps_to_a_kind_with_a_spec_and_an_rtl_half():
+    for op_type in OP_TYPES:
+        owners = [k.name for k in KINDS if op_type in (*k.ops, *k.fuses)]
+        assert owners or op_type in KINDS.aliases, f"IR op {op_type!r} has no layer kind"
+        assert not (owners and op_type in KINDS.aliases), op_type
+        starts = [k.name for k in KINDS if op_type in k.ops]
+        assert len(starts) <= 1, (op_type, starts)
+    for kind in KINDS:
+        assert type(kind) is not LayerKind and kind.name, kind
+        rtl = RTL_KINDS.get(kind.name)
+        assert rtl is not None, f"kind {kind.name!r} has no RTL implementation"
+        assert type(rtl).instance is not RtlKind.instance and rtl.source.is_file(), kind.name
+        if kind.compute:                     # a compute unit needs its cycle formula
+            assert type(kind).cycles is not LayerKind.cycles, kind.name
+    assert set(RTL_KINDS) == set(KINDS.names)
+
+
+def test_every_kind_and_rtl_half_is_exercised_by_the_tiny_network(graph):
+    """Each RTL half instantiates its module on a real graph, with the layer's ports."""
+    assert {lay.kind for lay in graph.layers.values()} == set(KINDS.names)
+    for lay in graph.layers.values():
+        inst = RTL_KINDS[lay.kind].instance(graph, lay)
+        assert inst.module == RTL_KINDS[lay.kind].module and inst.name == lay.instance
+        spec = graph.spec(lay)
+        assert ("busy_cycles" in inst.ports) == spec.busy, lay.name
+        for port in spec.ports:
+            assert any(p.startswith(f"{port}_") for p in inst.ports), (lay.name, port)
+
+
+# ------------------------------------------------------------------ no kind names in passes
+
+def kind_branches(source: str) -> list[str]:
+    """Places where a pass would switch on a kind: kind-name or op-type strings, reading
+    ``.kind``, or ``getattr`` with a computed name."""
+    names = set(KINDS.names) | set(OP_TYPES)
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Constant) and node.value in names:
+            found.append(f"line {node.lineno}: string {node.value!r}")
+        elif isinstance(node, ast.Attribute) and node.attr == "kind":
+            found.append(f"line {node.lineno}: reads .kind")
+        elif isinstance(node, ast.Call) and getattr(node.func, "id", "") == "getattr" \
+                and len(node.args) > 1 and not isinstance(node.args[1], ast.Constant):
+            found.append(f"line {node.lineno}: getattr with a computed name")
+    return found
+
+
+def test_the_detector_finds_kind_branches():
+    planted = ('if layer.kind == "conv_lif":\n    pass\n'
+               'f = getattr(self, f"_{name}")\n'
+               'ok = x in ("fork", "fifo")\n')
+    assert len(kind_branches(planted)) == 5
+    assert kind_branches("spec = graph.spec(layer)\nname = f'{a}.fork'\n") == []
+
+
+@pytest.mark.parametrize("path", PASSES, ids=lambda p: p.name)
+def test_no_pass_branches_on_kind_names(path):
+    assert PASSES, "no pass modules found"
+    assert kind_branches(path.read_text()) == [], path
+
+
+# ------------------------------------------------------------------ backend-specific specs
+
+class SlowConv(ConvLif):
+    """A backend's conv with another cycle formula (twice the RTL unit's)."""
+
+    def cycles(self, layer, knobs):
+        return 2 * super().cycles(layer, knobs)
+
+
+def test_a_backend_can_replace_a_kinds_spec(graph):
+    kinds = KINDS.replace(SlowConv())
+    assert isinstance(kinds["conv_lif"], SlowConv) and kinds["maxpool"] is KINDS["maxpool"]
+    slow = run_passes(from_ir(graph.ir, kinds), default_passes())
+    for lay in slow.layers.values():
+        if lay.kind == "conv_lif":
+            assert lay.cycles == 2 * ConvLif().cycles(lay, lay.parallel), lay.name
+        elif lay.cycles:
+            assert lay.cycles == graph.layer(lay.name).cycles, lay.name
+    assert slow.info["cycles"]["interval"] > graph.info["cycles"]["interval"]
+
+    class TwoPortFork(Fork):
+        ports = ("a", "b")
+
+    with pytest.raises(ValueError, match="ports"):
+        KINDS.replace(TwoPortFork())
+
+
+def test_rtl_memories_must_cover_the_kinds_memory_needs(graph, monkeypatch):
+    """The backend's layouts are checked against what the kind says it stores."""
+    from sdmf.hw.backends.rtl.kinds.conv_lif import RtlConvLif
+    from sdmf.hw.backends.rtl.memories import plan_memories
+
+    fc2 = graph.layer("blocks.0.mlp.fc2")
+    need = {n.role: n for n in graph.spec(fc2).memory_needs(fc2)}
+    assert need["weight"].count == fc2.params["weight"].size > 0
+    mem = {m.name: m for m in fc2.memories}
+    assert mem["theta"].depth * fc2.parallel["PO"] >= need["theta"].count
+    real = RtlConvLif.memories
+    monkeypatch.setattr(RtlConvLif, "memories", lambda self, lay: real(self, lay)[:-1])
+    with pytest.raises(ValueError, match=r"'sps\.0' \(conv_lif\): RTL memories.*theta"):
+        plan_memories(build_graph(graph.ir))
+
+
+# ------------------------------------------------------------------ docs/generator.md
+
+def _section(title: str) -> str:
+    text = GENERATOR_DOC.read_text()
+    m = re.search(rf"^## {re.escape(title)}\n(.*?)(?=^## )", text, re.S | re.M)
+    assert m, f"docs/generator.md has no section '## {title}'"
+    return m.group(1)
+
+
+@pytest.mark.parametrize("title", ["Adding a layer kind", "Adding a backend"])
+def test_recipes_name_files_that_exist(title):
+    """Every file a recipe lists exists; a path with a placeholder (``<kind>``) names a
+    folder and naming scheme that existing files follow."""
+    paths = re.findall(r"`((?:hw|sim|sdmf|tests|docs|quant)/[^`\s]+)`", _section(title))
+    assert len(paths) >= 4, paths
+    for rel in paths:
+        if "<" in rel:
+            pattern = re.sub(r"<[^>]+>", "*", rel)
+            assert list(ROOT.glob(pattern)), f"{title}: nothing matches {rel}"
+        else:
+            assert (ROOT / rel).exists(), f"{title}: {rel} does not exist"
+
+
+def _file(obj: object) -> str:
+    """The repository path of the module that defines ``type(obj)``."""
+    return type(obj).__module__.removeprefix("sdmf.").replace(".", "/") + ".py"
+
+
+def test_the_kind_table_equals_the_registry():
+    """| kind | spec | RTL half | RTL module | IR ops (started + fused) |, in registry order."""
+    rows = re.findall(r"^\| `([a-z_]+)` \| `([^`]+)` \| `([^`]+)` \| `([a-z_]+)` \| ([^|]*) \|$",
+                      _section("Layer kinds"), re.M)
+    assert [r[0] for r in rows] == KINDS.names
+    for name, spec_file, rtl_file, rtl_module, ops in rows:
+        kind, rtl = KINDS[name], RTL_KINDS[name]
+        assert (spec_file, rtl_file, rtl_module) == (_file(kind), _file(rtl), rtl.module), name
+        assert re.findall(r"`([a-z0-9_]+)`", ops) == [*kind.ops, *kind.fuses], name
