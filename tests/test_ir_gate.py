@@ -25,7 +25,7 @@ from sdmf.hw.flow import build_graph
 from sdmf.hw.layout import beats_per_sample, pack_input, positions_per_beat
 from sdmf.quant.golden import GoldenModel
 from sdmf.quant.ir import IntegerIR, IRError
-from sdmf.quant.program import Op
+from sdmf.quant.opdefs import Op
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = ROOT / "models" / "digits-dvs" / "sdmformer-1-128-int8.sdmfir"

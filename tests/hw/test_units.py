@@ -20,7 +20,7 @@ import torch
 
 from sdmf.quant import ops
 from sdmf.quant.bounds import analyze, bit_width
-from sdmf.quant.program import Op
+from sdmf.quant.opdefs import Op
 
 pytestmark = pytest.mark.rtl
 
