@@ -89,7 +89,8 @@ def quantize(model: SpikingTransformer, train_set: Dataset, test_set: Dataset, s
                           progress=progress)
     meta: dict[str, Any] = {
         "source_checkpoint": source,
-        "masks_ignored": bool(ignore_masks),
+        # recorded only when set, so `make models` reproduces the shipped IR bit for bit
+        **({"masks_ignored": True} if ignore_masks else {}),
         "dataset": dict(dataset or {}),
         "qat": {"epochs": qat_epochs, "lr": lr, "losses": losses},
         "params_float": count_params(model),

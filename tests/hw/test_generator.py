@@ -316,8 +316,8 @@ def test_unknown_backend_is_named(graph, tmp_path):
 
 
 def test_cli_hwgen_json_and_par_parsing(ir, tmp_path, capsys):
-    from sdmf.cli.plan import parse_overrides
     from sdmf.cli.main import main
+    from sdmf.cli.plan import parse_overrides
 
     path = ir.save(tmp_path / "m.sdmfir")
     assert main(["hwgen", "--ir", str(path), "--out", str(tmp_path / "p"), "--json",
