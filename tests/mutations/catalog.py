@@ -49,13 +49,13 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation(
         "head-bound-one-bit-short", "the head's logit interval halved: one bit too narrow "
         "(quant/bounds.py)",
-        (Edit("quant/bounds.py", "iv = _Interval(lin.lo * scale + b, lin.hi * scale + b)",
-              "iv = _Interval((lin.lo * scale + b) // 2, (lin.hi * scale + b) // 2)"),),
+        (Edit("quant/bounds.py", "_Interval(lin.lo * scale + b, lin.hi * scale + b)",
+              "_Interval((lin.lo * scale + b) // 2, (lin.hi * scale + b) // 2)"),),
         ("tests/test_bounds.py",)),
     Mutation(
         "attention-bound-one-short", "the attention bound N·|q·k| − 1 (quant/bounds.py)",
-        (Edit("quant/bounds.py", "hi = np.array([N * per_head[int(h)] for h in hv], dtype=object)",
-              "hi = np.array([N * per_head[int(h)] - 1 for h in hv], dtype=object)"),),
+        (Edit("quant/bounds.py", "[q[2] * per_head[int(h)] for h in hv]",
+              "[q[2] * per_head[int(h)] - 1 for h in hv]"),),
         ("tests/test_bounds.py",)),
     Mutation(
         "qat-leak-diverges", "only the QAT (float) LIF path truncates: QAT ≠ golden "
