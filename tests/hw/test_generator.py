@@ -18,10 +18,10 @@ import numpy as np
 import pytest
 from tiny_models import counts, make_ir
 
+from sdmf.device.stream import beats_per_sample, pack_input, unpack_input
 from sdmf.hw.backends.base import GenOptions
 from sdmf.hw.flow import build_graph, generate
 from sdmf.hw.graph import HwGraph, from_ir
-from sdmf.hw.layout import beats_per_sample, pack_input, unpack_input
 from sdmf.hw.passes import InsertForks, SizeFifos, run_passes
 from sdmf.hw.passes.widths import AssignWidths
 from sdmf.hw.units import DEFAULT_MODEL, ceil_div
@@ -316,8 +316,8 @@ def test_unknown_backend_is_named(graph, tmp_path):
 
 
 def test_cli_hwgen_json_and_par_parsing(ir, tmp_path, capsys):
-    from sdmf.cli.plan import parse_overrides
     from sdmf.cli.main import main
+    from sdmf.cli.plan import parse_overrides
 
     path = ir.save(tmp_path / "m.sdmfir")
     assert main(["hwgen", "--ir", str(path), "--out", str(tmp_path / "p"), "--json",
