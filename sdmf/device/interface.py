@@ -166,6 +166,7 @@ class DeviceInterface:
 
     # ------------------------------------------------------------------ checks
     def _validate(self) -> None:
+        """Types and ranges of every field (:class:`InterfaceError` names the field)."""
         _int(self.interface_version, "interface_version", 0, 0xFFFF)
         if not isinstance(self.ir_hash, str) or not re.fullmatch(
                 f"[0-9a-f]{{{regmap.IR_HASH_DIGITS},}}", self.ir_hash):
@@ -190,6 +191,10 @@ class DeviceInterface:
                 reg.field(fname).insert(value)
             except ValueError as e:
                 raise InterfaceError(f"field {name}: {e} (register {reg.name})") from None
+        self._validate_optional()
+
+    def _validate_optional(self) -> None:
+        """Fields a design may leave unknown (None), the model name, the counter layers."""
         for name in ("interval_cycles", "max_in_flight"):
             if getattr(self, name) is not None:
                 _int(getattr(self, name), name, 1)
