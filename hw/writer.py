@@ -6,6 +6,7 @@ DIR/mem/            ROM images ($readmemh)
 DIR/filelist.f      sources in compilation order (relative to DIR)
 DIR/scripts/        vivado_pynq_z2.tcl, vivado_kv260.tcl, yosys_xc7.ys, yosys_xcup.ys
 DIR/report.json     machine-readable report (layers, widths, cycles, memories, streams)
+DIR/interface.json  the device interface a host reads (sdmf.device.DeviceInterface)
 DIR/report.md       the same for humans
 ```
 
@@ -24,6 +25,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from sdmf.device import INTERFACE_FILE, DeviceInterface
 from sdmf.io import write_json
 
 from .backends.base import GenOptions, get_backend
@@ -61,6 +63,8 @@ def write_project(graph: HwGraph, out: str | Path, backend: str = "rtl",
                                      f"reports/yosys_{fam}.txt"))
         report = report_dict(graph, backend, result, options)
         write_json(tmp / "report.json", report)
+        if result.extra.get("interface") is not None:   # read back as a host would
+            DeviceInterface.from_dict(result.extra["interface"]).write(tmp / INTERFACE_FILE)
         _write_text(tmp / "report.md", report_markdown(report))
         os.chmod(tmp, 0o755)
         for cache in out.glob(CARRIED_CACHES):

@@ -23,8 +23,10 @@ from typing import Any
 import numpy as np
 import torch
 
+from sdmf.device import INTERFACE_FILE, DeviceInterface, FramingError, decode_output, pack_input
+from sdmf.device.stream import BEAT_BITS
+from sdmf.device.words import hex_lines, parse_hex_lines, to_signed, unpack
 from sdmf.hw.flow import generate
-from sdmf.hw.layout import pack_input
 from sdmf.hw.units import Knobs
 from sdmf.quant.golden import GoldenModel
 from sdmf.quant.ir import IntegerIR
@@ -122,29 +124,24 @@ class NetworkMismatchError(AssertionError):
 
 def decode_words(words: list[int], T: int, C: int, bits: int) -> np.ndarray:
     """Position words → ``[positions, T, C]`` unsigned elements."""
-    mask = (1 << bits) - 1
-    n = T * C
-    out = np.empty((len(words), n), dtype=np.int64)
-    for p, w in enumerate(words):
-        out[p] = [(w >> (e * bits)) & mask for e in range(n)]
+    out = np.array([unpack(w, T * C, bits) for w in words], dtype=np.int64)
     return out.reshape(len(words), T, C)
 
 
 def _read_hex(path: Path) -> list[int]:
     if not path.exists():
         raise NetworkMismatchError(f"trace file {path} was not written")
-    return [int(line, 16) for line in path.read_text().split()]
-
-
-def _signed(v: int, bits: int = 64) -> int:
-    return v - (1 << bits) if v >> (bits - 1) else v
+    try:
+        return parse_hex_lines(path.read_text(), str(path))
+    except ValueError as e:
+        raise NetworkMismatchError(str(e)) from None
 
 
 def _write_inputs(run: Path, x: np.ndarray, in_bits: int) -> None:
     (run / "inputs").mkdir(parents=True, exist_ok=True)
     for i, sample in enumerate(x):
         beats = pack_input(sample, in_bits)
-        (run / "inputs" / f"input_{i}.hex").write_text("".join(f"{b:016x}\n" for b in beats))
+        (run / "inputs" / f"input_{i}.hex").write_text(hex_lines(beats, BEAT_BITS))
 
 
 def simulate(ir: IntegerIR, x: torch.Tensor | np.ndarray, labels: list[int] | None = None,
@@ -192,12 +189,12 @@ def _simulate(ir: IntegerIR, golden: GoldenModel, xs: np.ndarray, labels: list[i
     project = work / "project"
     status(f"generating RTL with trace monitors in {project}")
     report = generate(ir, project, trace=True, counters=True, **plan)
-    iface, trace = report["interface"], report["trace"]
+    iface, trace = DeviceInterface.read(project / INTERFACE_FILE), report["trace"]
     sources = [project / s for s in report["sources"]] + [TB_SOURCE]
     status("building with Verilator (cached when nothing changed)")
     t0 = time.perf_counter()
-    bdir, built = runner.build(sources, TB_TOP, {"BEATS": iface["beats_per_sample"],
-                                                 "ADDR_BITS": iface["axil_addr_bits"]},
+    bdir, built = runner.build(sources, TB_TOP, {"BEATS": iface.beats_per_sample,
+                                                 "ADDR_BITS": iface.axil_addr_bits},
                                build_dir, build_args=BUILD_ARGS)
     build_s = time.perf_counter() - t0
 
@@ -207,13 +204,13 @@ def _simulate(ir: IntegerIR, golden: GoldenModel, xs: np.ndarray, labels: list[i
     (run / trace["dir"]).mkdir(parents=True)
     for mem in report["memories"]:
         shutil.copyfile(project / mem, run / Path(mem).name)
-    _write_inputs(run, xs, ir.ops[0].attrs["bits"])
+    _write_inputs(run, xs, iface.in_bits)
     S = len(xs)
     interval = report["info"]["cycles"]["interval"]
     total = report["info"]["cycles"]["sum"]
     cfg = {"samples": S, "in_gap": in_gap, "out_gap": out_gap, "overlap": overlap,
-           "timeout_cycles": 8 * (total + interval) + 50 * iface["beats_per_sample"] + 10_000,
-           "expect_regs": iface["registers"], "counters": iface["counters"],
+           "timeout_cycles": 8 * (total + interval) + 50 * iface.beats_per_sample + 10_000,
+           "interface": str(project / INTERFACE_FILE),
            "results": str(run / "tb_results.json")}
     (run / "config.json").write_text(json.dumps(cfg))
     passes = "twice (alone, then back to back)" if overlap else "once"
@@ -272,11 +269,8 @@ def _compare(g: Any, run: Path, trace: dict[str, Any], tb: dict[str, Any],
         logits_ok, mism = True, []
         for r in range(runs):
             frame = r * S + i
-            b = beats.get(frame, [])
-            got = [_signed(v) for v, _ in b[:K]]
-            cls = b[K][0] if len(b) == K + 1 else None
-            framing = len(b) == K + 1 and all(last == (j == K) for j, (_, last) in enumerate(b))
-            logits_ok &= framing and got == gl
+            got, cls = _decode(beats.get(frame, []), K)
+            logits_ok &= cls is not None and got == gl
             if r == 0:
                 logits, rtl_class = got, cls
             elif cls != rtl_class:
@@ -292,6 +286,17 @@ def _compare(g: Any, run: Path, trace: dict[str, Any], tb: dict[str, Any],
             taps_equal=not mism, mismatched_taps=mism, cycles=int(tb["samples"][i]["cycles"]),
             golden_logits=gl, rtl_logits=logits))
     return out
+
+
+def _decode(beats: list[tuple[int, int]], K: int) -> tuple[list[int], int | None]:
+    """Logits and class of one output frame (``(data, last)`` beats); the class is None
+    when the frame is malformed (beat count, ``TLAST``, class value), the logits are then
+    those of the first K beats as far as present."""
+    try:
+        res = decode_output([d for d, _ in beats], K, [last for _, last in beats])
+        return list(res.logits), res.cls
+    except FramingError:
+        return [to_signed(d, BEAT_BITS) for d, _ in beats[:K]], None
 
 
 def _cycles(report: dict[str, Any], busy_file: Path, S: int, runs: int) -> list[LayerCycles]:

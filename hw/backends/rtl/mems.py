@@ -6,29 +6,10 @@ from pathlib import Path
 
 import numpy as np
 
+from sdmf.device.words import hex_lines, pack, to_unsigned
+
 from ...graph import HwLayer
 from ...units import ceil_div, conv_steps, conv_weight_lanes
-
-
-def to_unsigned(value: int, bits: int) -> int:
-    """Two's-complement encoding of ``value`` in ``bits`` bits; raises if it does not fit."""
-    lo, hi = -(1 << (bits - 1)), (1 << (bits - 1)) - 1
-    if not lo <= value <= hi:
-        raise ValueError(f"value {value} does not fit {bits}-bit two's complement")
-    return value & ((1 << bits) - 1)
-
-
-def hex_lines(words: list[int], width: int) -> str:
-    digits = max(1, ceil_div(width, 4))
-    return "".join(f"{w:0{digits}x}\n" for w in words)
-
-
-def pack(values: list[int], bits: int) -> int:
-    """Element ``i`` at bits ``[i·bits +: bits]``, two's complement."""
-    word = 0
-    for i, v in enumerate(values):
-        word |= to_unsigned(int(v), bits) << (i * bits)
-    return word
 
 
 def conv_weight_words(layer: HwLayer) -> list[int]:
@@ -52,7 +33,7 @@ def conv_weight_words(layer: HwLayer) -> list[int]:
                     lo = ky * row_fan + j * pi
                     row = fan[c, lo:lo + pi] if c < a["COUT"] else np.zeros(pi, np.int64)
                     vals += [int(v) for v in row]
-            words.append(pack(vals, bits))
+            words.append(pack(vals, bits, signed=True))
     return words
 
 
@@ -61,7 +42,7 @@ def lane_words(values: np.ndarray, po: int, bits: int) -> list[int]:
     words = []
     for og in range(ceil_div(len(values), po)):
         group = [int(v) for v in values[og * po:(og + 1) * po]]
-        words.append(pack(group + [0] * (po - len(group)), bits))
+        words.append(pack(group + [0] * (po - len(group)), bits, signed=True))
     return words
 
 
