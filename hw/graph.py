@@ -21,7 +21,7 @@ import numpy as np
 
 from sdmf.quant.bounds import TensorSpec
 from sdmf.quant.ir import IntegerIR
-from sdmf.quant.program import Op
+from sdmf.quant.opdefs import Op
 from sdmf.quant.validate import weight_bits
 
 if TYPE_CHECKING:

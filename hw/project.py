@@ -6,7 +6,8 @@ the memory images, the build scripts, where the device interface is described, t
 the project was generated from (copied into the project as ``model.sdmfir``, so a
 project is self-contained for simulation) with its hash, the generation options, the
 parallelism plan, the cycle model and (with ``--trace``) the trace map. ``report.json``
-and ``report.md`` stay the detailed report.
+and ``report.md`` stay the detailed report; ``interface.json`` (:mod:`sdmf.device`) is
+the device interface a host reads.
 
 :meth:`Project.load` checks every field's type and names the file and field it refuses.
 """
@@ -29,9 +30,6 @@ from .graph import HwGraph
 PROJECT_FORMAT = "sdmf-project/1"
 PROJECT_FILE = "project.json"
 IR_FILE = "model.sdmfir"
-# the device interface (register values, counter addresses, beats): a JSON document of the
-# project, optionally with a JSON pointer
-INTERFACE_REF = "report.json#/interface"
 
 
 class ProjectError(ValueError):
@@ -97,7 +95,7 @@ class Project:
     sources: list[str]                         # in compilation order
     memories: list[str]
     scripts: list[str]
-    interface: str                             # e.g. "report.json#/interface"
+    interface: str | None                      # the device interface file (interface.json)
     ir: str | None                             # the IR copy (None: generated from a graph)
     ir_hash: str
     options: GenOptions
@@ -140,23 +138,12 @@ class Project:
         project = cls.from_json(data, str(path))
         files = [(f"sources[{i}]", s) for i, s in enumerate(project.sources)]
         files += [(f"memories[{i}]", m) for i, m in enumerate(project.memories)]
-        files += [("interface", project.interface.partition("#")[0])]
+        files += [("interface", project.interface)] if project.interface else []
         files += [("ir", project.ir)] if project.ir else []
         for name, rel in files:
             if not (Path(root) / rel).is_file():
                 raise ProjectError(f"{path}: field {name} names {rel!r}, which does not exist")
         return project
-
-    def read_interface(self, root: str | Path) -> dict[str, Any]:
-        """The device interface dict :attr:`interface` refers to."""
-        rel, _, pointer = self.interface.partition("#")
-        path = Path(root) / rel
-        value: Any = json.loads(path.read_text())
-        for key in filter(None, pointer.split("/")):
-            if not isinstance(value, dict) or key not in value:
-                raise ProjectError(f"{path}: no {pointer!r} (project.json field interface)")
-            value = value[key]
-        return value
 
 
 def _convert(value: Any, tp: Any, path: str, source: str) -> Any:
@@ -213,8 +200,9 @@ def _convert(value: Any, tp: Any, path: str, source: str) -> Any:
 
 
 def manifest(graph: HwGraph, backend: str, out: BackendOutput, options: GenOptions,
-             ir_file: str | None) -> Project:
-    """The manifest of the project ``backend`` wrote (``out``) for ``graph``."""
+             ir_file: str | None, interface_file: str | None) -> Project:
+    """The manifest of the project ``backend`` wrote (``out``) for ``graph``, with the
+    IR copy and the device interface file the writer added (None: not written)."""
     par, cyc = graph.info["parallelism"], graph.info["cycles"]
     plan = Plan(mode=par["mode"], target_cycles=par["target_cycles"], budget=par["budget"],
                 overrides=par.get("overrides", {}), row_parallel=par.get("row_parallel", False),
@@ -228,7 +216,7 @@ def manifest(graph: HwGraph, backend: str, out: BackendOutput, options: GenOptio
     trace = out.extra.get("trace")
     return Project(
         backend=backend, top=out.top, ip_top=out.ip_top, sources=list(out.sources),
-        memories=list(out.memories), scripts=list(out.scripts), interface=INTERFACE_REF,
+        memories=list(out.memories), scripts=list(out.scripts), interface=interface_file,
         ir=ir_file, ir_hash=graph.info["ir_hash"], options=options, plan=plan, cycles=cycles,
         trace=_convert(trace, Trace, "trace", "backend output") if trace else None,
         removed_taps=list(graph.info.get("removed_taps", [])))

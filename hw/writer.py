@@ -4,6 +4,7 @@
 DIR/project.json    the manifest (sdmf-project/1): backend, tops, sources, memories,
                     scripts, interface, plan, cycle model, trace map (hw/project.py)
 DIR/model.sdmfir    the IR the project was generated from (simulation's golden model)
+DIR/interface.json  the device interface a host reads (sdmf.device.DeviceInterface)
 DIR/report.json     detailed machine-readable report (layers, widths, cycles, memories,
                     streams, instances, interface, trace map)
 DIR/report.md       the same for humans
@@ -25,6 +26,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from sdmf.device import INTERFACE_FILE, DeviceInterface
 from sdmf.io import write_json, write_text
 
 from .backends.base import GenOptions, get_backend
@@ -48,11 +50,14 @@ def write_project(graph: HwGraph, out: str | Path, backend: str = "rtl",
         result = gen.write(graph, tmp, options)
         report = report_dict(graph, backend, result, options)
         write_json(tmp / "report.json", report)
+        iface = result.extra.get("interface")
+        if iface is not None:                           # read back as a host would
+            DeviceInterface.from_dict(iface).write(tmp / INTERFACE_FILE)
         write_text(tmp / "report.md", report_markdown(report))
         if graph.ir is not None:
             graph.ir.save(tmp / IR_FILE)
-        manifest(graph, backend, result, options,
-                 IR_FILE if graph.ir is not None else None).save(tmp)
+        manifest(graph, backend, result, options, IR_FILE if graph.ir is not None else None,
+                 INTERFACE_FILE if iface is not None else None).save(tmp)
         os.chmod(tmp, 0o755)
         for cache in out.glob(CARRIED_CACHES):
             shutil.copytree(cache, tmp / cache.relative_to(out))

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .program import Op
+from .opdefs import Op
 
 EXACT_LIMIT = 1 << 52  # float64 holds every integer below 2^53 exactly
 

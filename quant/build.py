@@ -15,7 +15,7 @@ from sdmf.model.config import ModelConfig
 from sdmf.model.pruning import UnitPlan
 
 from .limits import FRAC_BITS, IN_BITS, WEIGHT_BITS
-from .program import Op
+from .opdefs import Op
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ import numpy as np
 from sdmf.io import atomic_write
 
 from .bounds import TensorSpec
-from .program import Op
+from .opdefs import Op
 from .validate import IRError, validate
 
 __all__ = ["IR_FORMAT", "IR_VERSION", "IRError", "IntegerIR"]

@@ -8,13 +8,14 @@ fields and unit parameters the limits come from.
 
 from __future__ import annotations
 
-# configuration register 0x20: T [7:0], classes [15:8], in_bits [20:16], weight bits [28:24]
-MAX_T = 255
-MAX_CLASSES = 255
-IN_BITS = (1, 16)          # input event counts (also hw/layout.py's beat packing)
+from sdmf.device.regmap import CONFIG0, CONFIG1
+from sdmf.device.stream import IN_BITS  # noqa: F401  (input event counts the stream carries)
+
+# the configuration registers (sdmf.device.regmap) report T, classes, H and W
+MAX_T = (1 << CONFIG0.field("T").width) - 1                  # 255
+MAX_CLASSES = (1 << CONFIG0.field("classes").width) - 1      # 255
 WEIGHT_BITS = (2, 16)      # two's-complement weights of conv2d, conv1d and head
-# configuration register 0x24: H [15:0], W [31:16]
-MAX_SIDE = 65535
+MAX_SIDE = (1 << min(CONFIG1.field("H").width, CONFIG1.field("W").width)) - 1  # 65535
 MAX_POSITIONS = (1 << 31) - 1   # H·W: SystemVerilog ``int`` unit parameters count positions
 # channel indices (residual CHANNELS) and attention group-table fields are 16 bits wide
 MAX_CHANNELS = 65535

@@ -30,8 +30,9 @@ from sdmf.model.transformer import SpikingTransformer
 
 from .build import QuantSpec, build_program
 from .fold import fold_and_prune
+from .opdefs import Op
 from .ops import round_ste
-from .program import Op, execute
+from .program import execute
 
 STREAM_OPS = ("flatten", "residual_add")
 

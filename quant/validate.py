@@ -29,7 +29,7 @@ from .limits import (
     MAX_T,
     WEIGHT_BITS,
 )
-from .program import INPUT_COUNT, OP_TYPES, PARAM_NAMES, REQUIRED_ATTRS, Op
+from .opdefs import INPUT_COUNT, OP_TYPES, PARAM_NAMES, REQUIRED_ATTRS, Op
 
 ATTR_RANGES: dict[str, tuple[int, int]] = {"bits": IN_BITS, "frac_bits": FRAC_BITS,
                                            "shift": (0, MAX_SHIFT)}

@@ -25,7 +25,8 @@ from sdmf.model.config import ModelConfig
 from sdmf.quant import ops
 from sdmf.quant.build import QuantSpec, build_program
 from sdmf.quant.ir import IntegerIR
-from sdmf.quant.program import Op, execute
+from sdmf.quant.opdefs import Op
+from sdmf.quant.program import execute
 
 BLOCK_UNITS = ("qk", "v", "proj", "fc1", "fc2")
 

@@ -25,9 +25,11 @@ from typing import Any
 import numpy as np
 import torch
 
+from sdmf.device import DeviceInterface, FramingError, decode_output, pack_input
+from sdmf.device.stream import BEAT_BITS
+from sdmf.device.words import hex_lines, parse_hex_lines, to_signed, unpack
 from sdmf.hw.flow import generate
 from sdmf.hw.kinds import Knobs
-from sdmf.hw.layout import pack_input
 from sdmf.hw.project import PROJECT_FILE, Project, ProjectError, Trace
 from sdmf.quant.golden import GoldenModel
 from sdmf.quant.ir import IntegerIR
@@ -125,29 +127,24 @@ class NetworkMismatchError(AssertionError):
 
 def decode_words(words: list[int], T: int, C: int, bits: int) -> np.ndarray:
     """Position words → ``[positions, T, C]`` unsigned elements."""
-    mask = (1 << bits) - 1
-    n = T * C
-    out = np.empty((len(words), n), dtype=np.int64)
-    for p, w in enumerate(words):
-        out[p] = [(w >> (e * bits)) & mask for e in range(n)]
+    out = np.array([unpack(w, T * C, bits) for w in words], dtype=np.int64)
     return out.reshape(len(words), T, C)
 
 
 def _read_hex(path: Path) -> list[int]:
     if not path.exists():
         raise NetworkMismatchError(f"trace file {path} was not written")
-    return [int(line, 16) for line in path.read_text().split()]
-
-
-def _signed(v: int, bits: int = 64) -> int:
-    return v - (1 << bits) if v >> (bits - 1) else v
+    try:
+        return parse_hex_lines(path.read_text(), str(path))
+    except ValueError as e:
+        raise NetworkMismatchError(str(e)) from None
 
 
 def _write_inputs(run: Path, x: np.ndarray, in_bits: int) -> None:
     (run / "inputs").mkdir(parents=True, exist_ok=True)
     for i, sample in enumerate(x):
         beats = pack_input(sample, in_bits)
-        (run / "inputs" / f"input_{i}.hex").write_text("".join(f"{b:016x}\n" for b in beats))
+        (run / "inputs" / f"input_{i}.hex").write_text(hex_lines(beats, BEAT_BITS))
 
 
 def load_project(project: str | Path) -> tuple[Project, IntegerIR]:
@@ -163,9 +160,11 @@ def load_project(project: str | Path) -> tuple[Project, IntegerIR]:
     if missing or manifest.trace is None:
         raise ProjectError(f"{root} was generated without {' and '.join(missing or ['--trace'])}"
                            "; regenerate it with `sdmf hwgen --trace --counters` to simulate it")
-    if manifest.ir is None:
-        raise ProjectError(f"{root / PROJECT_FILE}: field ir is null (no copy of the IR to "
-                           "compare with); regenerate it with `sdmf hwgen`")
+    for name, what in (("ir", "no copy of the IR to compare with"),
+                       ("interface", "no device interface")):
+        if getattr(manifest, name) is None:
+            raise ProjectError(f"{root / PROJECT_FILE}: field {name} is null ({what}); "
+                               "regenerate it with `sdmf hwgen`")
     ir = IntegerIR.load(root / manifest.ir)
     if ir.content_hash() != manifest.ir_hash:
         raise ProjectError(f"{root / manifest.ir}: IR hash {ir.content_hash()[:12]}… differs "
@@ -234,7 +233,7 @@ def simulate_project(project: str | Path, x: torch.Tensor | np.ndarray,
 
 
 def _run_folder(work: Path, root: Path, manifest: Project, trace: Trace,
-                iface: dict[str, Any], xs: np.ndarray, in_bits: int, gaps: tuple[int, int],
+                iface: DeviceInterface, xs: np.ndarray, gaps: tuple[int, int],
                 overlap: bool) -> Path:
     """``work/run``: ROM images, input beats and the testbench's configuration."""
     run = work / "run"
@@ -243,12 +242,12 @@ def _run_folder(work: Path, root: Path, manifest: Project, trace: Trace,
     (run / trace.dir).mkdir(parents=True)
     for mem in manifest.memories:
         shutil.copyfile(root / mem, run / Path(mem).name)
-    _write_inputs(run, xs, in_bits)
+    _write_inputs(run, xs, iface.in_bits)
     cyc = manifest.cycles
     cfg = {"samples": len(xs), "in_gap": gaps[0], "out_gap": gaps[1], "overlap": overlap,
-           "timeout_cycles": 8 * (cyc.sum + cyc.interval) + 50 * iface["beats_per_sample"]
+           "timeout_cycles": 8 * (cyc.sum + cyc.interval) + 50 * iface.beats_per_sample
            + 10_000,
-           "expect_regs": iface["registers"], "counters": iface["counters"],
+           "interface": str(root / manifest.interface),
            "results": str(run / "tb_results.json")}
     (run / "config.json").write_text(json.dumps(cfg))
     return run
@@ -260,18 +259,18 @@ def _simulate(root: Path, x: torch.Tensor | np.ndarray, labels: list[int] | None
     manifest, ir = load_project(root)
     golden = GoldenModel(ir)
     xs = golden.to_counts(x).numpy()
-    iface, trace = manifest.read_interface(root), manifest.trace
-    if trace is None:                                        # load_project refuses these
-        raise ProjectError(f"{root}: no trace map")
+    trace = manifest.trace
+    if trace is None or manifest.interface is None:          # load_project refuses these
+        raise ProjectError(f"{root}: no trace map or no device interface")
+    iface = DeviceInterface.read(root / manifest.interface)
     status("building with Verilator (cached when nothing changed)")
     t0 = time.perf_counter()
     bdir, built = runner.build([root / s for s in manifest.sources] + [TB_SOURCE], TB_TOP,
-                               {"BEATS": iface["beats_per_sample"],
-                                "ADDR_BITS": iface["axil_addr_bits"]},
+                               {"BEATS": iface.beats_per_sample,
+                                "ADDR_BITS": iface.axil_addr_bits},
                                build_dir, build_args=BUILD_ARGS)
     build_s = time.perf_counter() - t0
-    run = _run_folder(work, root, manifest, trace, iface, xs, ir.ops[0].attrs["bits"],
-                      (in_gap, out_gap), overlap)
+    run = _run_folder(work, root, manifest, trace, iface, xs, (in_gap, out_gap), overlap)
     S, cyc = len(xs), manifest.cycles
     passes = "twice (alone, then back to back)" if overlap else "once"
     status(f"simulating {S} samples {passes}: about "
@@ -328,11 +327,8 @@ def _compare(g: Any, run: Path, trace: Trace, tb: dict[str, Any],
         logits_ok, mism = True, []
         for r in range(runs):
             frame = r * S + i
-            b = beats.get(frame, [])
-            got = [_signed(v) for v, _ in b[:K]]
-            cls = b[K][0] if len(b) == K + 1 else None
-            framing = len(b) == K + 1 and all(last == (j == K) for j, (_, last) in enumerate(b))
-            logits_ok &= framing and got == gl
+            got, cls = _decode(beats.get(frame, []), K)
+            logits_ok &= cls is not None and got == gl
             if r == 0:
                 logits, rtl_class = got, cls
             elif cls != rtl_class:
@@ -348,6 +344,17 @@ def _compare(g: Any, run: Path, trace: Trace, tb: dict[str, Any],
             taps_equal=not mism, mismatched_taps=mism, cycles=int(tb["samples"][i]["cycles"]),
             golden_logits=gl, rtl_logits=logits))
     return out
+
+
+def _decode(beats: list[tuple[int, int]], K: int) -> tuple[list[int], int | None]:
+    """Logits and class of one output frame (``(data, last)`` beats); the class is None
+    when the frame is malformed (beat count, ``TLAST``, class value), the logits are then
+    those of the first K beats as far as present."""
+    try:
+        res = decode_output([d for d, _ in beats], K, [last for _, last in beats])
+        return list(res.logits), res.cls
+    except FramingError:
+        return [to_signed(d, BEAT_BITS) for d, _ in beats[:K]], None
 
 
 def _cycles(manifest: Project, busy_file: Path, S: int, runs: int) -> list[LayerCycles]:

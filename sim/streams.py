@@ -8,7 +8,8 @@ the handshake in the ``ReadOnly`` phase of the cycle *before* the edge, so a rea
 that depends combinationally on valid (joins) is seen correctly.
 
 Word layout (docs/hardware.md): element ``e`` of a word at bits ``[e·bits +: bits]``,
-e.g. ``e = t·C + c`` for position words. :func:`pack` / :func:`unpack` convert.
+e.g. ``e = t·C + c`` for position words; :func:`pack` and :func:`unpack` are
+:mod:`sdmf.device.words`' (negative values in two's complement).
 """
 
 from __future__ import annotations
@@ -18,32 +19,17 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
+from sdmf.device.words import pack as _pack
+from sdmf.device.words import unpack
+
+__all__ = ["StreamSink", "StreamSource", "pack", "position_words", "unpack", "words_to_tensor"]
+
 # ------------------------------------------------------------------ packing
 
 
 def pack(values: Iterable[int], bits: int) -> int:
     """Element ``i`` at bits ``[i·bits +: bits]`` (two's complement for negatives)."""
-    mask = (1 << bits) - 1
-    word = 0
-    for i, v in enumerate(values):
-        v = int(v)
-        lo, hi = -(1 << (bits - 1)), (1 << bits) - 1
-        if not lo <= v <= hi:
-            raise ValueError(f"value {v} does not fit {bits} bits")
-        word |= (v & mask) << (i * bits)
-    return word
-
-
-def unpack(word: int, count: int, bits: int, signed: bool = False) -> list[int]:
-    """Inverse of :func:`pack`: ``count`` elements of ``bits`` bits."""
-    mask = (1 << bits) - 1
-    out = []
-    for i in range(count):
-        v = (int(word) >> (i * bits)) & mask
-        if signed and v >> (bits - 1):
-            v -= 1 << bits
-        out.append(v)
-    return out
+    return _pack(values, bits, signed=None)
 
 
 def position_words(x, bits: int) -> list[int]:

@@ -22,8 +22,8 @@ import torch
 from regmap_doc import RegisterMap, config_value, parse
 from tiny_models import counts, make_ir
 
+from sdmf.device.stream import pack_input
 from sdmf.hw.flow import generate
-from sdmf.hw.layout import pack_input
 from sdmf.quant.golden import GoldenModel
 from sdmf.quant.ir import IntegerIR
 

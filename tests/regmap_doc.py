@@ -27,6 +27,10 @@ class RegisterMap:
     gie_bit: int = -1
     tlast_error_bit: int = -1
     id_value: int = -1
+    id_magic: int = -1                      # the ID's fixed part and its bits
+    id_magic_bits: tuple[int, int] = (-1, -1)
+    interface_version: int = -1             # the ID's version part and its bits
+    version_bits: tuple[int, int] = (-1, -1)
     hash_digits: int = 0
     config: list[tuple[int, dict[str, tuple[int, int]]]] = field(default_factory=list)
     counter_base: int = -1
@@ -68,6 +72,25 @@ def _fields(desc: str) -> dict[str, tuple[int, int]]:
     return out
 
 
+def _id_fields(regs: RegisterMap, desc: str) -> None:
+    """``[hi:lo] `0x…` marks …`` and ``[hi:lo] the interface version (n)`` of the ID row;
+    the two must compose the documented ID."""
+    magic = re.search(r"\[(\d+):(\d+)\] `(0x[0-9A-Fa-f]+)` marks", desc)
+    version = re.search(r"\[(\d+):(\d+)\] the interface version \((\d+)\)", desc)
+    if not magic or not version:
+        raise ValueError(f"{DOC}: the ID row must give the magic and the interface version "
+                         "fields (`[hi:lo] `0x…` marks …`, `[hi:lo] the interface version (n)`)")
+    regs.id_magic_bits = (int(magic.group(1)), int(magic.group(2)))
+    regs.id_magic = int(magic.group(3), 16)
+    regs.version_bits = (int(version.group(1)), int(version.group(2)))
+    regs.interface_version = int(version.group(3))
+    fields = {"magic": (*regs.id_magic_bits, regs.id_magic),
+              "version": (*regs.version_bits, regs.interface_version)}
+    if config_value({k: v[:2] for k, v in fields.items()},
+                    {k: v[2] for k, v in fields.items()}) != regs.id_value:
+        raise ValueError(f"{DOC}: ID {regs.id_value:#x} is not its magic and version fields")
+
+
 def _row(regs: RegisterMap, cell: str, desc: str, prev: str | None) -> str:
     """Record one row; returns its role."""
     offs = _hex(cell)
@@ -83,6 +106,7 @@ def _row(regs: RegisterMap, cell: str, desc: str, prev: str | None) -> str:
         role = "isr"
     elif m := re.match(r"ID: `(0x[0-9A-Fa-f]+)`", desc):
         regs.id_value, role = int(m.group(1), 16), "id"
+        _id_fields(regs, desc)
     elif m := re.match(r"IR hash: the first (\d+) hex digits of `IntegerIR\.content_hash\(\)`",
                        desc):
         regs.hash_digits, role = int(m.group(1)), "ir_hash"

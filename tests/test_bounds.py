@@ -23,7 +23,8 @@ import torch
 
 from sdmf.quant.golden import GoldenModel, WidthError
 from sdmf.quant.ir import IntegerIR
-from sdmf.quant.program import Op, execute
+from sdmf.quant.opdefs import Op
+from sdmf.quant.program import execute
 
 F = 2
 LIF = {"frac_bits": F}

@@ -11,7 +11,7 @@ import pytest
 from tiny_ir import member_data_span, parts, save_unchecked, tiny_ir
 
 from sdmf.cli.main import main
-from sdmf.quant.program import Op
+from sdmf.quant.opdefs import Op
 
 
 def one_line_error(capsys, argv: list[str]) -> str:

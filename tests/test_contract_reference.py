@@ -21,7 +21,8 @@ from int_reference import run_program
 from sdmf.quant import ops
 from sdmf.quant.golden import GoldenModel
 from sdmf.quant.ir import IntegerIR
-from sdmf.quant.program import Op, execute
+from sdmf.quant.opdefs import Op
+from sdmf.quant.program import execute
 
 DTYPES = (torch.int64, torch.float64)
 

@@ -20,12 +20,12 @@ import pytest
 import torch
 from tiny_ir import member_data_span, op_index, parts, save_unchecked, tiny_ir
 
+from sdmf.device.stream import beats_per_sample, pack_input, positions_per_beat
 from sdmf.hw.backends.rtl.topgen import config_words
 from sdmf.hw.flow import build_graph
-from sdmf.hw.layout import beats_per_sample, pack_input, positions_per_beat
 from sdmf.quant.golden import GoldenModel
 from sdmf.quant.ir import IntegerIR, IRError
-from sdmf.quant.program import Op
+from sdmf.quant.opdefs import Op
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = ROOT / "models" / "digits-dvs" / "sdmformer-1-128-int8.sdmfir"
@@ -97,7 +97,7 @@ def _narrow_k(p: dict) -> None:
 
 
 CASES: dict[str, tuple[Callable[[dict], None], str]] = {
-    # group 5: API-built IRs with T = 0 or input bits = 0 divided by zero in hw/layout.py
+    # group 5: API-built IRs with T = 0 or input bits = 0 divided by zero in the input packing
     "T=0": (_set_shape(0, 0), "input_shape[0]"),
     "T=256 (8-bit register field)": (_set_shape(0, 256), "input_shape[0]"),
     "T not an integer": (_set_shape(0, 2.0), "input_shape[0]"),

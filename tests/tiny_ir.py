@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from sdmf.quant.ir import IR_FORMAT, IR_VERSION, IntegerIR
-from sdmf.quant.program import Op
+from sdmf.quant.opdefs import Op
 
 T, C, H, W = 2, 2, 4, 4
 F = 4

@@ -20,7 +20,7 @@ from ..graph import GraphError, HwGraph, HwLayer
 from .base import Knobs, LayerKind, ceil_div, strip_suffix
 
 if TYPE_CHECKING:
-    from sdmf.quant.program import Op
+    from sdmf.quant.opdefs import Op
 
     from ..graph import IrBuilder
 

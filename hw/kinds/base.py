@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, ClassVar
 import numpy as np
 
 if TYPE_CHECKING:
-    from sdmf.quant.program import Op
+    from sdmf.quant.opdefs import Op
 
     from ..graph import HwGraph, HwLayer, IrBuilder, Stream
 

@@ -17,7 +17,7 @@ from ..graph import HwGraph, HwLayer
 from .base import Knobs, LayerKind, MemoryNeed, ceil_div, divisors, param_range, strip_suffix
 
 if TYPE_CHECKING:
-    from sdmf.quant.program import Op
+    from sdmf.quant.opdefs import Op
 
     from ..graph import IrBuilder
 

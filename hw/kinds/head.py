@@ -15,7 +15,7 @@ from .base import Knobs, LayerKind, MemoryNeed, param_range
 from .io import Output
 
 if TYPE_CHECKING:
-    from sdmf.quant.program import Op
+    from sdmf.quant.opdefs import Op
 
     from ..graph import IrBuilder
 

@@ -11,7 +11,7 @@ from ..graph import HwGraph, HwLayer
 from .base import Knobs, LayerKind
 
 if TYPE_CHECKING:
-    from sdmf.quant.program import Op
+    from sdmf.quant.opdefs import Op
 
     from ..graph import IrBuilder
 

@@ -1,11 +1,12 @@
 """Generate hardware from an integer IR (hls4ml-style: IR → graph → passes → backend).
 
 Writes a project folder atomically: project.json (the manifest), model.sdmfir (the IR),
-report.json, report.md and the backend's files (RTL: rtl/, mem/, filelist.f, scripts/).
-`sdmf sim --project DIR` simulates a project generated with --trace --counters.
-Per-layer parallelism is balanced to the bottleneck by default; pin a cycle target with
---target-cycles, a lane budget with --budget, or single layers with --par
-LAYER:PO=4,PI=2. Optionally synthesizes with Yosys (--synth xc7|xcup [--synth-mode units]).
+interface.json (the device interface), report.json, report.md and the backend's files
+(RTL: rtl/, mem/, filelist.f, scripts/). `sdmf sim --project DIR` simulates a project
+generated with --trace --counters. Per-layer parallelism is balanced to the bottleneck
+by default; pin a cycle target with --target-cycles, a lane budget with --budget, or
+single layers with --par LAYER:PO=4,PI=2. Optionally synthesizes with Yosys
+(--synth xc7|xcup [--synth-mode units]).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from sdmf.device.regmap import COUNTER_BASE, COUNTER_STRIDE
 from sdmf.quant.ir import IntegerIR, IRError
 
 from .argtypes import existing_file, out_dir, positive_float
@@ -34,7 +36,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="add simulation-only stream monitors (`ifdef SDMF_TRACE); "
                              "`sdmf sim --project` needs them and --counters")
     parser.add_argument("--counters", action="store_true",
-                        help="per-layer busy counters readable over AXI4-Lite (0x40 + 8·i)")
+                        help="per-layer busy counters readable over AXI4-Lite "
+                             f"({COUNTER_BASE:#x} + {COUNTER_STRIDE}·i)")
     add_plan_args(parser)
     parser.add_argument("--synth", choices=["xc7", "xcup"], action="append", default=[],
                         help="also run Yosys synth_xilinx for this family (repeatable)")

@@ -3,26 +3,21 @@
 BN is folded, the learned masks are applied as physical pruning, weights get
 per-output-channel symmetric Brevitas quantization at --bits, optional QAT
 fine-tunes with the exact integer forward, and the IR is written together with
-the float and quantized (golden-model) test accuracy measured now.
+the float and quantized (golden-model) test accuracy measured now. The recipe is
+:func:`sdmf.quant.recipe.quantize`; this command parses, loads, writes and prints.
 """
 
 from __future__ import annotations
 
 import argparse
 import time
-from typing import Any
+from pathlib import Path
 
-import torch
-from torch.utils.data import DataLoader, Subset
+from torch.utils.data import Subset
 
-from sdmf.model.pruning import count_params, count_params_pruned
 from sdmf.quant.build import QuantSpec
-from sdmf.quant.export import export_ir
-from sdmf.quant.finetune import accuracy, float_predict, qat_finetune, verify_against_golden
-from sdmf.quant.golden import GoldenModel
-from sdmf.quant.ir import IRError
 from sdmf.quant.limits import FRAC_BITS, IN_BITS, WEIGHT_BITS
-from sdmf.quant.qat import QuantizedModel
+from sdmf.quant.recipe import GoldenMismatchError, QuantizeError, QuantizeResult, quantize
 
 from .argtypes import (
     as_text,
@@ -68,74 +63,53 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     model, ckpt = model_from_args(args)
-    if args.ignore_masks:
-        with torch.no_grad():
-            for mask in model.masks().values():
-                mask.weight.fill_(1.0)
-    progress = not args.no_progress
     train_set, info = dataset_from_args(args, ckpt, "train", model.cfg)
     test_set, _ = dataset_from_args(args, ckpt, "test", model.cfg)
     if args.subset is not None:
         train_set = Subset(train_set, range(min(args.subset, len(train_set))))
         test_set = Subset(test_set, range(min(args.subset, len(test_set))))
-    T = info["T"]
     try:
         spec = QuantSpec(weight_bits=args.bits, in_bits=args.in_bits, frac_bits=args.frac_bits,
                          lpe_bits=args.lpe_bits)
     except ValueError as exc:
         raise CliError(str(exc)) from exc
-    torch.manual_seed(args.seed)
-    test_loader = DataLoader(test_set, batch_size=args.batch_size)
     t0 = time.time()
-    float_acc = accuracy(float_predict(model), test_loader, "float eval", progress)
-    qmodel = QuantizedModel(model, spec, time_steps=T)
-
-    def train_batches(epoch: int):
-        g = torch.Generator().manual_seed(args.seed + epoch)
-        return DataLoader(train_set, batch_size=args.batch_size, shuffle=True, generator=g)
-
-    losses = qat_finetune(qmodel, train_batches, args.qat_epochs, lr=args.lr, progress=progress)
-    meta: dict[str, Any] = {
-        "source_checkpoint": str(args.checkpoint),
-        "masks_ignored": bool(args.ignore_masks),
-        "dataset": info,
-        "qat": {"epochs": args.qat_epochs, "lr": args.lr, "losses": losses},
-        "params_float": count_params(model),
-        "params_pruned": count_params_pruned(model),
-    }
     try:
-        ir = export_ir(qmodel, meta)
-    except IRError as exc:
-        raise CliError(f"the quantized network is no valid IR: {exc}") from exc
-    golden = GoldenModel(ir)
-    check = verify_against_golden(qmodel, golden, test_loader, progress)
-    quant_acc = check["accuracy"]
-    ir.meta["accuracy"] = {"float": float_acc, "quantized": quant_acc,
-                           "split": "test", "samples": len(test_set)}
-    ir.meta["qat_vs_golden"] = {"samples": check["samples"], "bit_exact": check["bit_exact"]}
-    if check["bit_exact"] != check["samples"]:
-        bad = check["samples"] - check["bit_exact"]
-        raise CliError(f"QAT model and golden model differ on {bad} samples "
-                       f"(ops {', '.join(check['differing_ops'])}); IR not written")
+        result = quantize(model, train_set, test_set, spec, time_steps=info["T"],
+                          qat_epochs=args.qat_epochs, lr=args.lr, batch_size=args.batch_size,
+                          seed=args.seed, ignore_masks=args.ignore_masks,
+                          source=str(args.checkpoint), dataset=info,
+                          progress=not args.no_progress)
+    except GoldenMismatchError as exc:
+        raise CliError(f"{exc}; IR not written") from exc
+    except QuantizeError as exc:
+        raise CliError(str(exc)) from exc
     try:
-        path = ir.save(args.out)
+        path = result.ir.save(args.out)
     except OSError as exc:
         raise CliError(f"cannot write {args.out}: {exc}") from exc
-    summary = {
-        "ir": str(path), "hash": ir.content_hash(), "bits": spec.weight_bits,
-        "float_accuracy": float_acc, "quantized_accuracy": quant_acc,
-        "bit_exact_samples": check["bit_exact"], "samples": check["samples"],
-        "params_float": meta["params_float"], "params_pruned": meta["params_pruned"],
-        "params_deployed": ir.meta["params_deployed"], "seconds": round(time.time() - t0, 1),
-    }
-    text = (f"wrote {path} ({spec.weight_bits}-bit weights, T={T})\n"
-            f"  float accuracy      {100 * float_acc:6.2f} %\n"
-            f"  quantized accuracy  {100 * quant_acc:6.2f} %  (golden model, {len(test_set)} "
-            f"test samples)\n"
-            f"  QAT eval vs golden  {check['bit_exact']}/{check['samples']} samples bit-exact "
-            "on every op output and logit\n"
-            f"  parameters          {summary['params_float']:,} float → "
-            f"{summary['params_pruned']:,} pruned; {summary['params_deployed']:,} integer "
-            "values deployed")
-    emit(summary, args.json, text)
+    _report(result, path, info["T"], round(time.time() - t0, 1), args.json)
     return 0
+
+
+def _report(result: QuantizeResult, path: Path, T: int, seconds: float, as_json: bool) -> None:
+    """Print the summary (JSON or text) of a written IR."""
+    bits = result.ir.meta["quant_spec"]["weight_bits"]
+    summary = {
+        "ir": str(path), "hash": result.ir.content_hash(), "bits": bits,
+        "float_accuracy": result.float_accuracy, "quantized_accuracy": result.quantized_accuracy,
+        "bit_exact_samples": result.bit_exact_samples, "samples": result.samples,
+        "params_float": result.params_float, "params_pruned": result.params_pruned,
+        "params_deployed": result.params_deployed, "seconds": seconds,
+    }
+    test_samples = result.ir.meta["accuracy"]["samples"]
+    text = (f"wrote {path} ({bits}-bit weights, T={T})\n"
+            f"  float accuracy      {100 * result.float_accuracy:6.2f} %\n"
+            f"  quantized accuracy  {100 * result.quantized_accuracy:6.2f} %  (golden model, "
+            f"{test_samples} test samples)\n"
+            f"  QAT eval vs golden  {result.bit_exact_samples}/{result.samples} samples "
+            "bit-exact on every op output and logit\n"
+            f"  parameters          {result.params_float:,} float → "
+            f"{result.params_pruned:,} pruned; {result.params_deployed:,} integer "
+            "values deployed")
+    emit(summary, as_json, text)

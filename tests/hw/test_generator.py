@@ -18,11 +18,11 @@ import numpy as np
 import pytest
 from tiny_models import counts, make_ir
 
+from sdmf.device.stream import beats_per_sample, pack_input, unpack_input
 from sdmf.hw.backends.base import GenOptions
 from sdmf.hw.flow import build_graph, generate
 from sdmf.hw.graph import HwGraph, from_ir
 from sdmf.hw.kinds import ceil_div
-from sdmf.hw.layout import beats_per_sample, pack_input, unpack_input
 from sdmf.hw.passes import InsertForks, SizeFifos, run_passes
 from sdmf.hw.passes.widths import AssignWidths
 from sdmf.hw.writer import write_project

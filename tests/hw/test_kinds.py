@@ -15,7 +15,7 @@ from sdmf.hw.flow import build_graph
 from sdmf.hw.graph import from_ir
 from sdmf.hw.kinds import KINDS, ConvLif, Fork, LayerKind
 from sdmf.hw.passes import default_passes, run_passes
-from sdmf.quant.program import OP_TYPES
+from sdmf.quant.opdefs import OP_TYPES
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSES = sorted((ROOT / "hw" / "passes").glob("*.py"))

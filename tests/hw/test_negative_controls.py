@@ -29,8 +29,8 @@ import pytest
 import torch
 from tiny_models import counts, make_ir
 
+from sdmf.device.stream import unpack_input
 from sdmf.hw.flow import generate
-from sdmf.hw.layout import unpack_input
 from sdmf.quant.golden import GoldenModel
 from sdmf.quant.ir import IntegerIR
 

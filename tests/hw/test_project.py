@@ -8,6 +8,7 @@ import json
 import pytest
 from tiny_models import make_ir
 
+from sdmf.device import DeviceInterface
 from sdmf.hw.flow import generate
 from sdmf.hw.project import PROJECT_FORMAT, Project, ProjectError
 from sdmf.quant.ir import IntegerIR
@@ -37,7 +38,8 @@ def test_manifest_describes_the_project(ir, project):
     assert "scripts/vivado_pynq_z2.tcl" in m.scripts and "filelist.f" in m.scripts
     assert m.options.trace and m.options.counters
     assert m.ir_hash == ir.content_hash() == IntegerIR.load(out / m.ir).content_hash()
-    assert m.read_interface(out) == report["interface"]
+    assert m.interface == "interface.json"
+    assert DeviceInterface.read(out / m.interface).to_dict() == report["interface"]
     assert (m.plan.mode, m.plan.budget, m.plan.lanes) == ("budget", 30,
                                                          info["parallelism"]["lanes"])
     assert m.plan.overrides == {"sps.1": {"PO": 2, "PI": 4}} and not m.plan.row_parallel

@@ -20,7 +20,7 @@ import torch
 
 from sdmf.quant import ops
 from sdmf.quant.bounds import analyze, bit_width
-from sdmf.quant.program import Op
+from sdmf.quant.opdefs import Op
 
 pytestmark = pytest.mark.rtl
 
@@ -333,7 +333,7 @@ UNPACK_CONFIGS = {          # WORD, POSITIONS: samples smaller than one beat inc
 
 
 def unpack_beats(words: list[int], word: int) -> list[int]:
-    """docs/hardware.md, input stream layout, written out independently of hw/layout.py."""
+    """docs/hardware.md, input stream layout, written out independently of sdmf/device/stream.py."""
     if word > 64:
         nb = -(-word // 64)
         return [(w >> (64 * k)) & ((1 << 64) - 1) for w in words for k in range(nb)]

@@ -49,13 +49,13 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation(
         "head-bound-one-bit-short", "the head's logit interval halved: one bit too narrow "
         "(quant/bounds.py)",
-        (Edit("quant/bounds.py", "iv = _Interval(lin.lo * scale + b, lin.hi * scale + b)",
-              "iv = _Interval((lin.lo * scale + b) // 2, (lin.hi * scale + b) // 2)"),),
+        (Edit("quant/bounds.py", "_Interval(lin.lo * scale + b, lin.hi * scale + b)",
+              "_Interval((lin.lo * scale + b) // 2, (lin.hi * scale + b) // 2)"),),
         ("tests/test_bounds.py",)),
     Mutation(
         "attention-bound-one-short", "the attention bound N·|q·k| − 1 (quant/bounds.py)",
-        (Edit("quant/bounds.py", "hi = np.array([N * per_head[int(h)] for h in hv], dtype=object)",
-              "hi = np.array([N * per_head[int(h)] - 1 for h in hv], dtype=object)"),),
+        (Edit("quant/bounds.py", "[q[2] * per_head[int(h)] for h in hv]",
+              "[q[2] * per_head[int(h)] - 1 for h in hv]"),),
         ("tests/test_bounds.py",)),
     Mutation(
         "qat-leak-diverges", "only the QAT (float) LIF path truncates: QAT ≠ golden "
@@ -84,15 +84,28 @@ MUTATIONS: tuple[Mutation, ...] = (
               "== self.analytic_interval", "return True"),),
         ("tests/test_sim_checks.py",)),
     Mutation(
-        "config-field-moved", "register 0x20's classes field one bit higher than documented "
-        "(hw/backends/rtl/topgen.py)",
-        (Edit("hw/backends/rtl/topgen.py", '("classes", 8, 8)', '("classes", 9, 8)'),),
-        ("tests/test_interface_doc.py", "tests/test_ir_gate.py")),
+        "config-field-moved", "register 0x20's weight-bits field one bit higher than documented "
+        "(sdmf/device/regmap.py)",
+        (Edit("sdmf/device/regmap.py", 'Field("weight_bits", 24, 5)',
+              'Field("weight_bits", 25, 5)'),),
+        ("tests/test_interface_doc.py", "tests/test_ir_gate.py",
+         "tests/test_device_interface.py")),
     Mutation(
-        "id-changed", "the device ID differs from the documented one "
-        "(hw/backends/rtl/backend.py)",
-        (Edit("hw/backends/rtl/backend.py", '"id": 0x5D3F0001', '"id": 0x5D3F0002'),),
-        ("tests/test_interface_doc.py",)),
+        "id-changed", "the device ID's magic differs from the documented one "
+        "(sdmf/device/regmap.py)",
+        (Edit("sdmf/device/regmap.py", "ID_MAGIC = 0x5D3F", "ID_MAGIC = 0x5D3E"),),
+        ("tests/test_interface_doc.py", "tests/test_device_interface.py")),
+    Mutation(
+        "version-bumped-undocumented", "the interface version raised without the register "
+        "table (sdmf/device/regmap.py)",
+        (Edit("sdmf/device/regmap.py", "INTERFACE_VERSION = 1", "INTERFACE_VERSION = 2"),),
+        ("tests/test_device_interface.py", "tests/test_interface_doc.py")),
+    Mutation(
+        "output-logits-unsigned", "output decoding forgets to sign-extend the logits "
+        "(sdmf/device/stream.py)",
+        (Edit("sdmf/device/stream.py", "tuple(to_signed(v, BEAT_BITS) for v in raw[:classes])",
+              "tuple(raw[:classes])"),),
+        ("tests/test_device_interface.py",)),
     Mutation(
         "make-test-empty-success", "`make test` turns pytest's exit 5 (no tests collected) "
         "into success (Makefile)",

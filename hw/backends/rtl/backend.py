@@ -7,16 +7,15 @@ import shutil
 from pathlib import Path
 
 from ...graph import HwGraph
-from ...layout import beats_per_sample
 from ..base import Backend, BackendOutput, GenOptions, register_backend
 from .kinds import RTL_KINDS, rtl_kind
 from .memories import plan_memories, write_memories
+from .regpkg import PACKAGE_FILE, package_text
 from .scripts import write_scripts
 from .topgen import (
     TRACE_DIR,
-    axil_addr_bits,
     busy_layers,
-    config_words,
+    device_interface,
     generate_top,
     generate_wrapper,
     trace_file,
@@ -75,7 +74,8 @@ class RtlBackend(Backend):
         rtl, mem = root / "rtl", root / "mem"
         rtl.mkdir(parents=True, exist_ok=True)
         mem.mkdir(parents=True, exist_ok=True)
-        sources = []
+        (rtl / PACKAGE_FILE).write_text(package_text())
+        sources = [f"rtl/{PACKAGE_FILE}"]          # packages compile first
         for src in module_sources(graph):
             shutil.copyfile(src, rtl / src.name)
             sources.append(f"rtl/{src.name}")
@@ -85,23 +85,15 @@ class RtlBackend(Backend):
         memories = []
         for lay in graph.layers.values():
             memories += [f"mem/{p.name}" for p in write_memories(lay, mem)]
-        counters = busy_layers(graph) if options.counters else []
+        iface = device_interface(graph, options)
+        counters = list(iface.counter_layers)
         trace = _trace_taps(graph) if options.trace else {}
         instances = _instances(graph, counters)
-        T, C, H, W = graph.info["input_shape"]
-        c0, c1 = config_words(graph)
         scripts = write_scripts(root, sources, memories, TOP, IP_TOP)
         return BackendOutput(top=TOP, ip_top=IP_TOP, sources=sources, memories=memories,
                              scripts=scripts, extra={
             "instances": instances,
-            "interface": {
-                "axil_addr_bits": axil_addr_bits(len(counters)),
-                "beats_per_sample": beats_per_sample((T, C, H, W), graph.info["in_bits"]),
-                "output_beats": graph.info["classes"] + 1,
-                "registers": {"id": 0x5D3F0001, "hash": int(graph.info["ir_hash"][:8], 16),
-                              "config0": c0, "config1": c1},
-                "counters": {name: 0x40 + 8 * i for i, name in enumerate(counters)},
-            },
+            "interface": iface.to_dict(),
             "trace": {"dir": TRACE_DIR, "busy": f"{TRACE_DIR}/busy.txt", "taps": trace,
                       "busy_layers": busy_layers(graph)} if options.trace else None,
         })

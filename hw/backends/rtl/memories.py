@@ -1,14 +1,16 @@
 """The RTL backend's memory plan: every layer's memories in its module's layout, the
-block-RAM estimate, and the ``$readmemh`` images."""
+block-RAM estimate, and the ``$readmemh`` images (layouts and words per kind:
+:mod:`sdmf.hw.backends.rtl.kinds`; word packing: :mod:`sdmf.device.words`)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from sdmf.device.words import hex_lines
+
 from ...graph import HwGraph, HwLayer, Memory
 from ...kinds import ceil_div
 from .kinds import rtl_kind
-from .mems import hex_lines
 
 BRAM18_BITS = 18 * 1024
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from sdmf.device.words import pack
+
 
 class Literal(str):
     """SystemVerilog text passed through verbatim (e.g. ``64'h...``)."""
@@ -64,12 +66,7 @@ def instance(module: str, name: str, params: Mapping[str, object],
 
 def packed_list(values: list[int], bits: int) -> tuple[int, int]:
     """A packed parameter: element ``i`` at bits ``[i·bits +: bits]`` (unsigned)."""
-    word = 0
-    for i, v in enumerate(values):
-        if v < 0 or v >= 1 << bits:
-            raise ValueError(f"value {v} does not fit {bits} unsigned bits")
-        word |= int(v) << (i * bits)
-    return max(bits, len(values) * bits), word
+    return max(bits, len(values) * bits), pack(values, bits)
 
 
 def clog2(n: int) -> int:

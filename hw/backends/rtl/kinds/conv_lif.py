@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from sdmf.device.words import pack
+
 from ....graph import HwGraph, HwLayer, Memory
 from ....kinds import ceil_div, conv_steps, conv_weight_lanes
-from ..mems import pack
 from ..sv import Instance
 from .base import CLK, Images, RtlKind, busy, mem_file, mem_name, sink, source
 
@@ -38,7 +39,7 @@ def conv_weight_words(layer: HwLayer) -> list[int]:
                     lo = ky * row_fan + j * pi
                     row = fan[c, lo:lo + pi] if c < a["COUT"] else np.zeros(pi, np.int64)
                     vals += [int(v) for v in row]
-            words.append(pack(vals, bits))
+            words.append(pack(vals, bits, signed=True))
     return words
 
 
@@ -47,7 +48,7 @@ def lane_words(values: np.ndarray, po: int, bits: int) -> list[int]:
     words = []
     for og in range(ceil_div(len(values), po)):
         group = [int(v) for v in values[og * po:(og + 1) * po]]
-        words.append(pack(group + [0] * (po - len(group)), bits))
+        words.append(pack(group + [0] * (po - len(group)), bits, signed=True))
     return words
 
 

@@ -3,8 +3,9 @@ address ``k·D + d``) and bias ROM (``K`` words of ``LOGIT_BITS``)."""
 
 from __future__ import annotations
 
+from sdmf.device.words import to_unsigned
+
 from ....graph import HwGraph, HwLayer, Memory
-from ..mems import to_unsigned
 from ..sv import Instance
 from .base import CLK, Images, RtlKind, busy, mem_file, mem_name, sink, source
 

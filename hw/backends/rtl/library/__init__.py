@@ -10,8 +10,11 @@ from __future__ import annotations
 from itertools import pairwise
 from pathlib import Path
 
+from sdmf.device.words import pack
+
 LIBRARY_DIR = Path(__file__).resolve().parent
 
+GROUP_FIELD_BITS = 16       # one field of sdmf_attention_lif's GROUPS table
 UNITS = ("sdmf_conv_lif", "sdmf_maxpool_or", "sdmf_attention_lif", "sdmf_residual_add",
          "sdmf_head_argmax", "sdmf_fork", "sdmf_fifo")
 
@@ -68,12 +71,8 @@ def attention_groups(head_qk, head_v, po: int) -> list[tuple[int, int, int, int]
 def attention_params(head_qk, head_v, po: int) -> dict[str, object]:
     """``NGRP`` and ``GROUPS`` (exact-width literal) of ``sdmf_attention_lif``."""
     groups = attention_groups(head_qk, head_v, po)
-    word = 0
-    for g, (vlo, vn, qlo, qn) in enumerate(groups):
-        for k, v in enumerate((vlo, vn, qlo, qn)):
-            if not 0 <= v < 1 << 16:
-                raise ValueError(f"group field {v} exceeds 16 bits")
-            word |= v << (64 * g + 16 * k)
+    # group g, field k (vlo, vn, qlo, qn) at bits [64·g + 16·k +: 16]: element 4g + k
+    word = pack([v for group in groups for v in group], GROUP_FIELD_BITS)
     return {"NGRP": len(groups), "GROUPS": _literal(word, 64 * max(1, len(groups)))}
 
 

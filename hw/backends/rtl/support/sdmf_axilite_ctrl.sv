@@ -1,12 +1,13 @@
 // AXI4-Lite control slave with the register map of a Vitis HLS s_axi_control block
 // (docs/hardware.md, "Top level"), plus read-only ID, IR hash, cycle counters,
-// configuration, status and optional per-layer busy counters (0x40 + 8*i).
+// configuration, status and optional per-layer busy counters. Every offset, flag bit,
+// the ID and the counter addresses come from the generated package sdmf_regmap_pkg
+// (sdmf.device.regmap); compile it first.
 // Handshake with the core: `start` pulses when ap_start is set and the core can take
 // a new sample (`can_start`); `ready_evt` pulses when a sample's input is complete
 // (ap_ready), `done` when its output is complete (ap_done). Both are clear-on-read.
 module sdmf_axilite_ctrl #(
     parameter int          ADDR_BITS = 7,
-    parameter logic [31:0] ID = 32'h5D3F0001,
     parameter logic [31:0] IR_HASH = 32'h0,
     parameter logic [31:0] CONFIG0 = 32'h0,
     parameter logic [31:0] CONFIG1 = 32'h0,
@@ -44,8 +45,10 @@ module sdmf_axilite_ctrl #(
     input  logic [31:0]          status,
     input  logic [64*(NUM_COUNTERS > 0 ? NUM_COUNTERS : 1)-1:0] counters
 );
+  localparam int DB = sdmf_regmap_pkg::DECODE_BITS;
+  localparam int IRQ = sdmf_regmap_pkg::IRQ_BITS;
   logic ap_start, ap_done, ap_ready, auto_restart, gie;
-  logic [1:0] ier, isr;
+  logic [IRQ-1:0] ier, isr;
   logic [ADDR_BITS-1:0] aw_q;
   logic aw_full, w_full;
   /* verilator lint_off UNUSEDSIGNAL */  // registers use only some write-data bits
@@ -58,11 +61,11 @@ module sdmf_axilite_ctrl #(
   assign wready = !w_full;
   assign bresp = 2'b00;
   wire do_write = aw_full && w_full && !bvalid;
-  wire [11:0] waddr = 12'(aw_q);
+  wire [DB-1:0] waddr = DB'(aw_q);
 
   // ---------------------------------------------------------------- reads
   logic [31:0] rmux;
-  wire [11:0] raddr = 12'(araddr);
+  wire [DB-1:0] raddr = DB'(araddr);
   wire do_read = arvalid && arready;
   assign arready = !rvalid;
   assign rresp = 2'b00;
@@ -73,8 +76,15 @@ module sdmf_axilite_ctrl #(
   assign irq = gie && |(isr & ier);
   // ISR: a write toggles the bits it names, an enabled event sets its bit; both in one
   // cycle, so an event is never lost to a simultaneous write
-  wire [1:0] isr_toggle = (do_write && ws_q[0] && waddr == 12'h0C) ? w_q[1:0] : 2'b00;
-  wire [1:0] isr_set = ier & {ready_evt, done};
+  logic [IRQ-1:0] isr_evt;
+  always_comb begin
+    isr_evt = '0;
+    isr_evt[sdmf_regmap_pkg::IER_DONE] = done;
+    isr_evt[sdmf_regmap_pkg::IER_READY] = ready_evt;
+  end
+  wire [IRQ-1:0] isr_toggle = (do_write && ws_q[0] && waddr == sdmf_regmap_pkg::REG_ISR)
+                              ? w_q[IRQ-1:0] : '0;
+  wire [IRQ-1:0] isr_set = ier & isr_evt;
 
   always_ff @(posedge clk) begin
     if (!rst_n) begin
@@ -116,13 +126,15 @@ module sdmf_axilite_ctrl #(
         bvalid <= 1'b1;
         if (ws_q[0]) begin
           case (waddr)
-            12'h00: begin
-              if (w_q[0]) ap_start <= 1'b1;
-              auto_restart <= w_q[7];
-              if (!w_q[7] && !w_q[0] && auto_restart) ap_start <= 1'b0;
+            sdmf_regmap_pkg::REG_CONTROL: begin
+              if (w_q[sdmf_regmap_pkg::CONTROL_AP_START]) ap_start <= 1'b1;
+              auto_restart <= w_q[sdmf_regmap_pkg::CONTROL_AUTO_RESTART];
+              if (!w_q[sdmf_regmap_pkg::CONTROL_AUTO_RESTART]
+                  && !w_q[sdmf_regmap_pkg::CONTROL_AP_START] && auto_restart)
+                ap_start <= 1'b0;
             end
-            12'h04: gie <= w_q[0];
-            12'h08: ier <= w_q[1:0];
+            sdmf_regmap_pkg::REG_GIE: gie <= w_q[sdmf_regmap_pkg::GIE_ENABLE];
+            sdmf_regmap_pkg::REG_IER: ier <= w_q[IRQ-1:0];
             default: ;
           endcase
         end
@@ -130,8 +142,8 @@ module sdmf_axilite_ctrl #(
       if (do_read) begin
         rvalid <= 1'b1;
         rdata <= rmux;
-        if (raddr == 12'h00) begin  // clear on read (a simultaneous event survives)
-          ap_done <= done;
+        if (raddr == sdmf_regmap_pkg::REG_CONTROL) begin  // clear on read (a simultaneous
+          ap_done <= done;                                 // event survives)
           ap_ready <= ready_evt;
         end
       end
@@ -141,24 +153,33 @@ module sdmf_axilite_ctrl #(
   always_comb begin
     rmux = 32'h0;
     case (raddr)
-      12'h00: rmux = {24'h0, auto_restart, 3'b000, ap_ready, ap_idle, ap_done, ap_start};
-      12'h04: rmux = {31'h0, gie};
-      12'h08: rmux = {30'h0, ier};
-      12'h0C: rmux = {30'h0, isr};
-      12'h10: rmux = ID;
-      12'h14: rmux = IR_HASH;
-      12'h18: rmux = cycles[31:0];
-      12'h1C: rmux = cycles[63:32];
-      12'h20: rmux = CONFIG0;
-      12'h24: rmux = CONFIG1;
-      12'h28: rmux = status;
-      12'h2C: rmux = 32'(NUM_COUNTERS);
-      12'h30: rmux = interval[31:0];
-      12'h34: rmux = interval[63:32];
+      sdmf_regmap_pkg::REG_CONTROL: begin
+        rmux[sdmf_regmap_pkg::CONTROL_AP_START] = ap_start;
+        rmux[sdmf_regmap_pkg::CONTROL_AP_DONE] = ap_done;
+        rmux[sdmf_regmap_pkg::CONTROL_AP_IDLE] = ap_idle;
+        rmux[sdmf_regmap_pkg::CONTROL_AP_READY] = ap_ready;
+        rmux[sdmf_regmap_pkg::CONTROL_AUTO_RESTART] = auto_restart;
+      end
+      sdmf_regmap_pkg::REG_GIE: rmux[sdmf_regmap_pkg::GIE_ENABLE] = gie;
+      sdmf_regmap_pkg::REG_IER: rmux = 32'(ier);
+      sdmf_regmap_pkg::REG_ISR: rmux = 32'(isr);
+      sdmf_regmap_pkg::REG_ID: rmux = sdmf_regmap_pkg::ID_VALUE;
+      sdmf_regmap_pkg::REG_IR_HASH: rmux = IR_HASH;
+      sdmf_regmap_pkg::REG_LATENCY_LO: rmux = cycles[31:0];
+      sdmf_regmap_pkg::REG_LATENCY_HI: rmux = cycles[63:32];
+      sdmf_regmap_pkg::REG_CONFIG0: rmux = CONFIG0;
+      sdmf_regmap_pkg::REG_CONFIG1: rmux = CONFIG1;
+      sdmf_regmap_pkg::REG_STATUS: rmux = status;
+      sdmf_regmap_pkg::REG_COUNTERS: rmux = 32'(NUM_COUNTERS);
+      sdmf_regmap_pkg::REG_INTERVAL_LO: rmux = interval[31:0];
+      sdmf_regmap_pkg::REG_INTERVAL_HI: rmux = interval[63:32];
       default: begin
         for (int i = 0; i < NUM_COUNTERS; i++) begin
-          if (raddr == 12'(12'h40 + 8 * i)) rmux = counters[64*i+:32];
-          if (raddr == 12'(12'h44 + 8 * i)) rmux = counters[64*i+32+:32];
+          if (raddr == DB'(sdmf_regmap_pkg::COUNTER_BASE + sdmf_regmap_pkg::COUNTER_STRIDE * i))
+            rmux = counters[64*i+:32];
+          if (raddr == DB'(sdmf_regmap_pkg::COUNTER_BASE + sdmf_regmap_pkg::COUNTER_HI
+                           + sdmf_regmap_pkg::COUNTER_STRIDE * i))
+            rmux = counters[64*i+32+:32];
         end
       end
     endcase

@@ -1,5 +1,5 @@
 // Input adapter of the generated top: 64-bit AXI4-Stream beats -> position words.
-// Layout (hw/layout.py): WORD <= 64: 64/WORD whole positions per beat, lowest first;
+// Layout (sdmf/device/stream.py): WORD <= 64: 64/WORD whole positions per beat, lowest first;
 // WORD > 64: ceil(WORD/64) beats per position, least significant beat first.
 // The last beat of a sample may be partially filled (POSITIONS is known).
 module sdmf_axis_unpack #(
