@@ -4,6 +4,8 @@ and `sdmf sim --project` refusing what it cannot simulate (no Verilator needed).
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pytest
 from tiny_models import make_ir
@@ -107,3 +109,14 @@ def test_sim_project_refuses_what_it_cannot_simulate(ir, project, tmp_path, caps
     make_ir(seed=1).save(other / "model.sdmfir")            # not the IR it was made from
     with pytest.raises(ProjectError, match="differs from field ir_hash"):
         load_project(other)
+
+
+def test_a_host_reads_a_project_without_torch(project):
+    """project.json (and the generator behind it) need NumPy, not torch."""
+    code = ("import sys; from sdmf.hw.project import Project; import sdmf.hw.flow; "
+            "Project.load(sys.argv[1]); print(sorted(m for m in sys.modules "
+            "if m.split('.')[0] == 'torch'))")
+    proc = subprocess.run([sys.executable, "-c", code, str(project[0])], capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"
