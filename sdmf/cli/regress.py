@@ -17,41 +17,29 @@ from pathlib import Path
 
 from sdmf.quant.ir import IntegerIR, IRError
 
+from .argtypes import existing_file, nonneg_int, out_file, positive_int
 from .common import CliError, emit, format_table
 from .datasets import add_data_args, dataset_for_ir
 
 HELP = "RTL regression over >= 1,000 vectors (test split, random, saturated, adversarial)"
 
 
-def _count(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
-    return value
-
-
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
-    return value
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--ir", required=True, type=Path, help="IR file of the main design")
+    parser.add_argument("--ir", required=True, type=existing_file,
+                        help="IR file of the main design")
     add_data_args(parser)
     parser.add_argument("--no-test-split", action="store_true",
                         help="skip the IR's dataset test split")
-    parser.add_argument("--random", type=_count, default=250, metavar="N",
+    parser.add_argument("--random", type=nonneg_int, default=250, metavar="N",
                         help="random count frames on the main design (default 250)")
-    parser.add_argument("--saturated", type=_count, default=100, metavar="N",
+    parser.add_argument("--saturated", type=nonneg_int, default=100, metavar="N",
                         help="frames with half the counts above the input width (default 100)")
-    parser.add_argument("--adversarial", type=_count, default=24, metavar="N",
+    parser.add_argument("--adversarial", type=nonneg_int, default=24, metavar="N",
                         help="inputs per adversarial case (default 24; 0: no adversarial suite)")
-    parser.add_argument("--chunk", type=_positive, default=40,
+    parser.add_argument("--chunk", type=positive_int, default=40,
                         help="samples per simulation run (default 40)")
-    parser.add_argument("--jobs", type=_positive, default=2, help="parallel simulations")
-    parser.add_argument("--out", type=Path, default=Path("build/regress/summary.json"),
+    parser.add_argument("--jobs", type=positive_int, default=2, help="parallel simulations")
+    parser.add_argument("--out", type=out_file, default=Path("build/regress/summary.json"),
                         help="JSON summary (default build/regress/summary.json)")
     parser.add_argument("--no-progress", action="store_true")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
