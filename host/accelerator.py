@@ -93,15 +93,15 @@ class Accelerator:
                  *, platform: Platform | None = None, clock_mhz: float | None = None,
                  timeout_s: float = 10.0) -> None:
         self.bitfile = Path(bitfile)
-        self.interface, self.interface_source = _interface(interface, self.bitfile)
-        if not float(timeout_s) > 0:
-            raise HostError(f"timeout_s must be > 0, got {timeout_s}")
-        self.clock_mhz, self.timeout_s = clock_of(self.interface, clock_mhz), float(timeout_s)
-        if platform is None:
+        if platform is None:                 # first: without pynq nothing else matters
             from .platform import PynqPlatform
 
             platform = PynqPlatform()
         self.platform = platform
+        self.interface, self.interface_source = _interface(interface, self.bitfile)
+        if not float(timeout_s) > 0:
+            raise HostError(f"timeout_s must be > 0, got {timeout_s}")
+        self.clock_mhz, self.timeout_s = clock_of(self.interface, clock_mhz), float(timeout_s)
         self._buffers: tuple[Buffer, Buffer] | None = None
         self._broken: str | None = None
         overlay = platform.overlay(self.bitfile)
@@ -227,20 +227,23 @@ class Accelerator:
                 progress: Progress | None) -> None:
         """Samples ``0..n-1`` of the buffers through the device: per sample ``ap_start``
         and one MM2S transfer (``TLAST`` on its last beat) as soon as the previous one has
-        gone, and one S2MM transfer of ``K + 1`` beats per result, re-armed at once;
-        every outstanding transfer is watched against ``timeout_s``."""
+        gone, and one S2MM transfer of ``K + 1`` beats per result, re-armed at once.
+        An input must go within ``timeout_s`` of its transfer, a result arrive within
+        ``timeout_s`` of its input having gone (and of its receive being armed)."""
         want = int(outbuf[0].nbytes)
-        sent = received = 0
+        received = 0
+        gone: list[float] = []               # when each sample's input transfer finished
         send_at: float | None = None
         self.recv.transfer(outbuf[0])
         recv_at = self.platform.now()
         while received < n:
             if send_at is not None and self.send.idle:
-                self._complete(self.send, f"the input of sample {base + sent}")
-                sent, send_at = sent + 1, None
-            if send_at is None and sent < n:
+                self._complete(self.send, f"the input of sample {base + len(gone)}")
+                gone.append(self.platform.now())
+                send_at = None
+            if send_at is None and len(gone) < n:
                 self.mmio.write(regmap.CONTROL.offset, AP_START)
-                self.send.transfer(inbuf[sent])
+                self.send.transfer(inbuf[len(gone)])
                 send_at = self.platform.now()
             if self.recv.idle:
                 got = self._complete(self.recv, f"the result of sample {base + received}")
@@ -255,13 +258,15 @@ class Accelerator:
                     self.recv.transfer(outbuf[received])
                     recv_at = self.platform.now()
                 continue
-            self._watch(self.recv, recv_at, f"the result of sample {base + received}")
             if send_at is not None:
-                self._watch(self.send, send_at, f"the input of sample {base + sent}")
+                self._watch(self.send, send_at, f"the input of sample {base + len(gone)}")
+            if received < len(gone):
+                self._watch(self.recv, max(recv_at, gone[received]),
+                            f"the result of sample {base + received}")
         while send_at is not None and not self.send.idle:       # (gone before its result)
-            self._watch(self.send, send_at, f"the input of sample {base + sent}")
+            self._watch(self.send, send_at, f"the input of sample {base + len(gone)}")
         if send_at is not None:
-            self._complete(self.send, f"the input of sample {base + sent}")
+            self._complete(self.send, f"the input of sample {base + len(gone)}")
 
     def _complete(self, channel: Channel, what: str) -> int:
         """End a finished transfer (an error state raises); returns the bytes moved."""

@@ -252,7 +252,7 @@ def test_a_dma_that_never_completes_times_out_naming_the_channel(send, recv, cha
     with pytest.raises(DmaTimeoutError, match=rf"DMA {re.escape(channel)}.*within 0.05 s"):
         acc.run(_x(2))
     assert board.t < 1.0                                     # gave up at the deadline
-    with pytest.raises(HostError, match="unknown state.*load the overlay again"):
+    with pytest.raises(HostError, match=r"unknown state.*load the overlay again"):
         acc.run(_x(1))
 
 
@@ -267,7 +267,7 @@ def test_tlast_error_dma_error_and_short_results_are_reported():
         _open(board).run(_x(1))
     board = FakeBoard(results=_results(1))
     board.recv.moved = 16
-    with pytest.raises(HostError, match="16 bytes, expected 32.*TLAST early"):
+    with pytest.raises(HostError, match=r"16 bytes, expected 32.*TLAST early"):
         _open(board).run(_x(1))
     board = FakeBoard(results=[([1, 2, 3], 0)])
     board.finished = lambda ch: ch.pending.__setitem__(slice(None), [1, 2, 3, 7]) \
@@ -308,7 +308,7 @@ def test_id_version_configuration_and_counters_are_checked():
         _open(board)
     board = FakeBoard()
     board.regs[regmap.NUM_COUNTERS.offset] = 0
-    with pytest.raises(DeviceMismatchError, match="0 busy counters.*lists 2"):
+    with pytest.raises(DeviceMismatchError, match=r"0 busy counters.*lists 2"):
         _open(board)
 
 
