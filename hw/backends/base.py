@@ -64,8 +64,8 @@ class Backend(ABC):
 
     def carry_over(self, old: Path, new: Path) -> list[str]:
         """Copy into the freshly written project ``new`` the build outputs of the project
-        ``old`` it replaces that are still valid for it (a bitstream of the same design);
-        returns their paths relative to the project."""
+        ``old`` it replaces that are worth keeping (bitstreams, which record the design
+        they were built from); returns their paths relative to the project."""
         return []
 
 

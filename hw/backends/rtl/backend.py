@@ -101,5 +101,6 @@ class RtlBackend(Backend):
         })
 
     def carry_over(self, old: Path, new: Path) -> list[str]:
-        """Bitstreams (``vivado/<board>/``) built from the design ``new`` describes."""
+        """Complete bitstream builds (``vivado/<board>/``; valid if their design id is the
+        one ``new``'s script builds)."""
         return carry_bitstreams(old, new)

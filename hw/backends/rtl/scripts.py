@@ -192,13 +192,28 @@ def built_design(root: str | Path, board: str) -> str | None:
     return (out / BUILD_OUTPUTS[-1]).read_text().strip() or None
 
 
+def bitstream_status(root: str | Path, board: str) -> tuple[bool, str]:
+    """Whether the project ``root`` holds a bitstream for ``board`` built from the design
+    its ``scripts/vivado_<board>.tcl`` describes, and a sentence saying which."""
+    out = build_dir(root, board)
+    script = Path(root) / "scripts" / f"vivado_{board}.tcl"
+    want = design_id_of(script.read_text()) if script.is_file() else None
+    built = built_design(root, board)
+    if built is None:
+        return False, f"no bitstream in {out}"
+    if want is None or built != want:
+        return False, (f"the bitstream in {out} was built from design {built}, but "
+                       f"{script.name} builds design {want} (the design or its clock changed)")
+    return True, f"bitstream of design {built} in {out}"
+
+
 def carry_bitstreams(old: Path, new: Path) -> list[str]:
-    """Copy ``old``'s Vivado outputs whose design is the one ``new``'s scripts build."""
+    """Copy every complete Vivado build of ``old`` into ``new``: bitstream, ``.hwh``, clock
+    and design id (validity is the design id: :func:`bitstream_status`), so regenerating a
+    project, even at another clock, keeps each board's last bitstream."""
     copied = []
     for name in BOARDS:
-        script = new / "scripts" / f"vivado_{name}.tcl"
-        built = built_design(old, name)
-        if built is None or not script.is_file() or built != design_id_of(script.read_text()):
+        if built_design(old, name) is None:
             continue
         dst = build_dir(new, name)
         dst.mkdir(parents=True, exist_ok=True)
