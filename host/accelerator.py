@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from sdmf.device import INTERFACE_FILE, DeviceInterface, InterfaceError, regmap
-from sdmf.device.blockdesign import DMA_INSTANCE, IP_INSTANCE
+from sdmf.device.blockdesign import DEFAULT_CLOCK_MHZ, DMA_INSTANCE, IP_INSTANCE, check_clock_mhz
 from sdmf.device.stream import FramingError, decode_batch, pack_batch
 
 from .errors import DeviceMismatchError, DmaTimeoutError, HostError
@@ -27,7 +27,6 @@ from .inputs import as_batch, count_saturated
 from .platform import Buffer, Channel, Platform
 from .result import RunResult
 
-DEFAULT_CLOCK_MHZ = 100.0          # the PL clock of the generated Vivado designs
 BUFFER_BYTES = 16 << 20            # input DMA buffer of one chunk of a batch (at most)
 IP_TYPE = "sdmf_ip"                # VLNV name of the accelerator (module reference)
 DMA_TYPE = "axi_dma"
@@ -61,9 +60,10 @@ def clock_of(interface: DeviceInterface, clock_mhz: float | None = None) -> floa
     """The PL clock (MHz) for counter figures: ``clock_mhz`` if given, else the
     interface's ``clock_mhz`` if it records one, else :data:`DEFAULT_CLOCK_MHZ`."""
     clock = clock_mhz or getattr(interface, "clock_mhz", None) or DEFAULT_CLOCK_MHZ
-    if not float(clock) > 0:
-        raise HostError(f"clock_mhz must be > 0, got {clock}")
-    return float(clock)
+    try:
+        return check_clock_mhz(clock)
+    except ValueError as e:
+        raise HostError(str(e)) from None
 
 
 def _interface(interface: DeviceInterface | str | Path | None, bitfile: Path

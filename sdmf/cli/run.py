@@ -60,8 +60,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="event counts [N, T, C, H, W] to run instead (no labels)")
     parser.add_argument("--seed", type=nonneg_int, default=0, help="seed of --random")
     parser.add_argument("--clock-mhz", type=positive_float, default=None,
-                        help="PL clock for the counter figures (default: the interface's, "
-                             "else 100 MHz, the generated Vivado designs' clock)")
+                        help="PL clock for the counter figures (default: the one the interface "
+                             "records, which the project's Vivado scripts build for)")
     parser.add_argument("--timeout", type=positive_float, default=None, metavar="S",
                         help="DMA timeout in seconds (default: 10 on a board; on the "
                              "simulated board, a few inferences of simulated time)")
