@@ -3,6 +3,8 @@
 #   make sim    — the main job: generate the RTL of $(IR), simulate $(N) test samples in
 #                 Verilator and compare every layer tap, logit and class with the golden model
 #   make bitstream — generate the Vivado project for $(BOARD) and build it (needs Vivado)
+#   make deploy — generate the project for $(BOARD) and bundle it for the board
+#                 (build/deploy/$(BOARD)/ and build/deploy/sdmf-$(BOARD).tar.gz; docs/board.md)
 #   make lint   — ruff
 #   make mutants — inject the faults of tests/mutations/catalog.py one at a time and show that
 #                 the CPU tests catch each (exits non-zero if one survives)
@@ -15,7 +17,7 @@ STAMP := $(VENV)/.installed
 PIP_FLAGS ?= --disable-pip-version-check -q
 PYTEST_ARGS ?= -n 2
 
-.PHONY: venv test lint mutants sim bitstream synth help clean models regress
+.PHONY: venv test lint mutants sim bitstream deploy synth help clean models regress
 
 # ---------------------------------------------------------------- released models
 # The small digits-dvs models committed under models/ and the exact commands that
@@ -30,7 +32,8 @@ SDMF_IR := $(DIGITS)/sdmformer-1-128-int8.sdmfir
 QUANT_RECIPE := --bits 8 --qat-epochs 1 --lr 1e-4 --seed 0 --no-progress
 
 help:
-	@echo "make sim [IR=... N=...] | make test | make bitstream [BOARD=pynq_z2|kv260]"
+	@echo "make sim [IR=... N=...] | make test | make bitstream [BOARD=pynq_z2|kv260 CLOCK_MHZ=...]"
+	@echo "make deploy [BOARD=pynq_z2|kv260 CLOCK_MHZ=... SAMPLES=100] (bundle for the board)"
 	@echo "make regress [JOBS=2] (>= 1,000 RTL vectors, ~1 h on 2 cores) | make mutants"
 	@echo "make synth [IR=... FAMILY=xc7|xcup SYNTH_MODE=flat|units]"
 	@echo "make models (retrain + requantize the shipped digits-dvs models) | make lint | make clean"
@@ -72,8 +75,14 @@ BOARD ?= pynq_z2
 HW_OUT ?= build/hw
 FAMILY ?= xc7
 SYNTH_MODE ?= flat
-# planner options shared by sim, synth and bitstream, e.g. HW_ARGS="--row-parallel --budget 650"
+# planner options shared by sim, synth, bitstream and deploy, e.g. HW_ARGS="--row-parallel --budget 650"
 HW_ARGS ?=
+# the PL clock of the design (MHz); empty: the board's default (sdmf.device.blockdesign:
+# pynq_z2 100, kv260 250). The Vivado scripts set it; img/s figures are at it.
+CLOCK_MHZ ?=
+BOARD_ARGS = --board $(BOARD) $(if $(CLOCK_MHZ),--clock-mhz $(CLOCK_MHZ),)
+DEPLOY_OUT ?= build/deploy
+SAMPLES ?= 100
 
 sim: $(STAMP)
 	$(SDMF) sim --ir $(IR) --samples $(N) $(HW_ARGS)
@@ -89,7 +98,7 @@ synth: $(STAMP)
 	  $(HW_ARGS)
 
 bitstream: $(STAMP)
-	$(SDMF) hwgen --ir $(IR) --out $(HW_OUT)/project $(HW_ARGS)
+	$(SDMF) hwgen --ir $(IR) --out $(HW_OUT)/project $(BOARD_ARGS) $(HW_ARGS)
 	@if command -v vivado >/dev/null 2>&1; then \
 	  cd $(HW_OUT)/project && vivado -mode batch -source scripts/vivado_$(BOARD).tcl; \
 	else \
@@ -99,6 +108,12 @@ bitstream: $(STAMP)
 	  echo "  and run make bitstream again."; \
 	  exit 2; \
 	fi
+
+# the same project as `make bitstream` (a bitstream built for it is kept and bundled)
+deploy: $(STAMP)
+	$(SDMF) hwgen --ir $(IR) --out $(HW_OUT)/project $(BOARD_ARGS) $(HW_ARGS)
+	$(SDMF) deploy --board $(BOARD) --project $(HW_OUT)/project --out $(DEPLOY_OUT) \
+	  --samples $(SAMPLES) --no-progress
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

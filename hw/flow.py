@@ -30,9 +30,12 @@ def generate(ir: IntegerIR | str | Path, out: str | Path, backend: str = "rtl",
              trace: bool = False, counters: bool = False, target_cycles: int | None = None,
              budget: int | None = None,
              overrides: Mapping[str, Knobs] | None = None,
-             row_parallel: bool = False) -> dict[str, Any]:
-    """Write the project of ``ir`` to ``out``; returns its report (report.json)."""
+             row_parallel: bool = False, clock_mhz: float | None = None,
+             board: str | None = None) -> dict[str, Any]:
+    """Write the project of ``ir`` to ``out``; returns its report (report.json).
+    ``clock_mhz``: the PL clock (default: ``board``'s, :mod:`sdmf.device.blockdesign`)."""
     if not isinstance(ir, IntegerIR):
         ir = IntegerIR.load(ir)
     graph = build_graph(ir, backend, target_cycles, budget, overrides, row_parallel)
-    return write_project(graph, out, backend, GenOptions(trace=trace, counters=counters))
+    options = GenOptions(trace=trace, counters=counters, clock_mhz=clock_mhz, board=board)
+    return write_project(graph, out, backend, options)

@@ -4,7 +4,9 @@
 host read it. It names the backend, the top modules, the sources in compilation order,
 the memory images, the build scripts, where the device interface is described, the IR
 the project was generated from (copied into the project as ``model.sdmfir``, so a
-project is self-contained for simulation) with its hash, the generation options, the
+project is self-contained for simulation) with its hash, the generation options (with the
+PL clock its Vivado scripts ask for and its interface records, ``options.clock_mhz``; None
+in manifests written before the clock was a parameter), the
 parallelism plan, the cycle model and (with ``--trace``) the trace map. ``report.json``
 and ``report.md`` stay the detailed report; ``interface.json`` (:mod:`sdmf.device`) is
 the device interface a host reads.
@@ -196,6 +198,10 @@ def _convert(value: Any, tp: Any, path: str, source: str) -> Any:
         if not isinstance(value, str):
             raise fail("a string")
         return value
+    if tp is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise fail("a number")
+        return float(value)
     raise TypeError(f"unsupported manifest type {tp!r}")
 
 

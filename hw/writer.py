@@ -14,12 +14,18 @@ DIR/...             whatever the backend writes; RTL: rtl/, mem/, filelist.f, sc
 The folder is assembled under a temporary sibling and renamed into place; an
 existing project is replaced only after the new one is complete. The per-unit synthesis
 caches of the project it replaces (``reports/units_<family>/``, keyed by content) are
-carried over, so regenerating re-synthesizes only the units that changed.
+carried over, so regenerating re-synthesizes only the units that changed, and so are the
+build outputs the backend keeps (:meth:`Backend.carry_over`; RTL: each board's last
+bitstream with the id of the design it was built from, checked where it is used).
+
+The PL clock (``GenOptions.clock_mhz``) is resolved here when not given: the default of
+``GenOptions.board`` (:func:`sdmf.device.blockdesign.default_clock_mhz`), so every
+project records the clock its scripts and interface use.
 """
 
 from __future__ import annotations
 
-import contextlib
+import dataclasses
 import os
 import shutil
 import tempfile
@@ -27,7 +33,8 @@ from pathlib import Path
 from typing import Any
 
 from sdmf.device import INTERFACE_FILE, DeviceInterface
-from sdmf.io import write_json, write_text
+from sdmf.device.blockdesign import check_clock_mhz, default_clock_mhz
+from sdmf.io import replace_dir, write_json, write_text
 
 from .backends.base import GenOptions, get_backend
 from .graph import HwGraph
@@ -41,7 +48,7 @@ def write_project(graph: HwGraph, out: str | Path, backend: str = "rtl",
                   options: GenOptions | None = None) -> dict[str, Any]:
     """Write the project of ``graph`` (planned by ``backend``) to ``out``; returns the
     report dict."""
-    options = options or GenOptions()
+    options = resolve_clock(options or GenOptions())
     out = Path(out).resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     gen = get_backend(backend)
@@ -61,27 +68,17 @@ def write_project(graph: HwGraph, out: str | Path, backend: str = "rtl",
         os.chmod(tmp, 0o755)
         for cache in out.glob(CARRIED_CACHES):
             shutil.copytree(cache, tmp / cache.relative_to(out))
-        _replace_dir(tmp, out)
+        if out.is_dir():
+            gen.carry_over(out, tmp)
+        replace_dir(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return report
 
 
-def _replace_dir(new: Path, target: Path) -> None:
-    """Rename ``new`` to ``target``; an existing ``target`` is moved aside first."""
-    if not target.exists():
-        os.replace(new, target)
-        return
-    if not target.is_dir():
-        raise FileExistsError(f"{target} exists and is not a directory")
-    old = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".old", dir=target.parent))
-    os.rmdir(old)
-    os.replace(target, old)
-    try:
-        os.replace(new, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.replace(old, target)
-        raise
-    shutil.rmtree(old, ignore_errors=True)
+def resolve_clock(options: GenOptions) -> GenOptions:
+    """``options`` with ``clock_mhz`` set (the board's default when None) and checked."""
+    mhz = options.clock_mhz
+    mhz = default_clock_mhz(options.board) if mhz is None else check_clock_mhz(mhz)
+    return dataclasses.replace(options, clock_mhz=mhz)

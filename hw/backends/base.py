@@ -28,6 +28,10 @@ class GenOptions:
 
     trace: bool = False          # simulation-only stream monitors (`ifdef SDMF_TRACE)
     counters: bool = False       # per-layer busy counters readable over AXI4-Lite
+    # the PL clock the Vivado scripts ask the PS for and the interface records (MHz); None
+    # in GenOptions given to the writer: the default of ``board`` (sdmf.device.blockdesign)
+    clock_mhz: float | None = None
+    board: str | None = None     # the board the clock default was taken from, if named
 
 
 @dataclass
@@ -57,6 +61,12 @@ class Backend(ABC):
     @abstractmethod
     def write(self, graph: HwGraph, root: Path, options: GenOptions) -> BackendOutput:
         """Write sources, memory images and build scripts under ``root``."""
+
+    def carry_over(self, old: Path, new: Path) -> list[str]:
+        """Copy into the freshly written project ``new`` the build outputs of the project
+        ``old`` it replaces that are worth keeping (bitstreams, which record the design
+        they were built from); returns their paths relative to the project."""
+        return []
 
 
 _REGISTRY: dict[str, type[Backend]] = {}

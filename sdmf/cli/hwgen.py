@@ -7,6 +7,11 @@ generated with --trace --counters. Per-layer parallelism is balanced to the bott
 by default; pin a cycle target with --target-cycles, a lane budget with --budget, or
 single layers with --par LAYER:PO=4,PI=2. Optionally synthesizes with Yosys
 (--synth xc7|xcup [--synth-mode units]).
+
+--clock-mhz is the design's programmable-logic clock: the Vivado scripts ask the PS for
+it (and refuse a PS that cannot make it), interface.json and project.json record it, and
+the img/s printed here is at it. Default: the --board's (pynq_z2 100 MHz, kv260 250 MHz;
+sdmf.device.blockdesign), 250 MHz without --board.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from sdmf.device.blockdesign import DEFAULT_CLOCK_MHZ, PL_CLOCK_MHZ, default_clock_mhz
 from sdmf.device.regmap import COUNTER_BASE, COUNTER_STRIDE
 from sdmf.quant.ir import IntegerIR, IRError
 
@@ -44,8 +50,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--synth-mode", choices=["flat", "units"], default="flat",
                         help="with --synth: one flattened run, or per unit summed (see "
                              "`sdmf synth --help`)")
-    parser.add_argument("--clock-mhz", type=positive_float, default=250.0,
-                        help="clock for the img/s the interval implies (default 250)")
+    defaults = ", ".join(f"{b} {mhz:g}" for b, mhz in PL_CLOCK_MHZ.items())
+    parser.add_argument("--board", choices=list(PL_CLOCK_MHZ), default=None,
+                        help=f"the board the design is for: sets the default --clock-mhz "
+                             f"({defaults})")
+    parser.add_argument("--clock-mhz", type=positive_float, default=None,
+                        help="the PL clock of the design (MHz): the Vivado scripts set it, "
+                             "interface.json records it, img/s are at it (default: the "
+                             f"--board's, {DEFAULT_CLOCK_MHZ:g} without --board)")
     parser.add_argument("--json", action="store_true", help="print machine-readable JSON")
 
 
@@ -58,9 +70,11 @@ def run(args: argparse.Namespace) -> int:
         ir = IntegerIR.load(args.ir)
     except (FileNotFoundError, IRError) as exc:
         raise CliError(str(exc)) from exc
+    clock = args.clock_mhz if args.clock_mhz is not None else default_clock_mhz(args.board)
     try:
         report = generate(ir, args.out, backend=args.backend, trace=args.trace,
-                          counters=args.counters, **plan_from_args(args))
+                          counters=args.counters, clock_mhz=clock, board=args.board,
+                          **plan_from_args(args))
     except (GraphError, ValueError) as exc:
         raise CliError(str(exc)) from exc
     except OSError as exc:
@@ -74,9 +88,9 @@ def run(args: argparse.Namespace) -> int:
         except (SynthError, OSError) as exc:
             raise CliError(str(exc)) from exc
     interval = report["info"]["cycles"]["interval"]
-    rate = {"clock_mhz": args.clock_mhz,
-            "img_per_s": args.clock_mhz * 1e6 / interval if interval else None}
-    result = {"project": str(args.out), "throughput": rate, "report": report, "synth": synth}
+    rate = {"clock_mhz": clock, "img_per_s": clock * 1e6 / interval if interval else None}
+    result = {"project": str(args.out), "board": args.board, "throughput": rate,
+              "report": report, "synth": synth}
     emit(result, args.json, _text(args.out, report, synth, rate))
     return 0
 
@@ -93,7 +107,8 @@ def _text(out: Path, report: dict[str, Any], synth: dict[str, Any],
              format_table(["layer", "kind", "PO", "PI", "PK", "mem bits", "cycles"], rows),
              f"interval {info['cycles']['interval']:,} cycles (bottleneck "
              f"{info['cycles']['bottleneck']}): {rate['img_per_s'] or 0:,.1f} img/s at "
-             f"{rate['clock_mhz']:g} MHz with samples overlapped; "
+             f"{rate['clock_mhz']:g} MHz (the PL clock of the Vivado scripts) with samples "
+             "overlapped; "
              f"{info['parallelism']['lanes']} lanes, {info['memory_bits']:,} memory bits"]
     lines += [summary(out, r) for r in synth.values()]
     return "\n".join(lines)

@@ -7,6 +7,8 @@
   logits and class;
 * :mod:`~sdmf.device.interface` — :class:`DeviceInterface`, the ``interface.json``
   every generated project carries.
+* :mod:`~sdmf.device.blockdesign` — the block design around the IP (cell names, stream
+  width, DMA, interrupt wiring, PL clocks), shared by the Vivado scripts and the host.
 
 The RTL generator, the testbenches and the board host all use it; it imports
 neither torch nor the generator, so a host reads a project without them.

@@ -21,6 +21,7 @@ from typing import Any
 from sdmf.io import write_json
 
 from . import regmap
+from .blockdesign import check_clock_mhz
 from .stream import BEAT_BITS, IN_BITS, beats_per_sample
 
 INTERFACE_FILE = "interface.json"
@@ -54,6 +55,7 @@ class DeviceInterface:
     logit_scale: float | None = None              # float logit = integer logit × scale
     interval_cycles: int | None = None            # analytic cycles per result, overlapped
     max_in_flight: int | None = None              # inferences the top accepts at once
+    clock_mhz: float | None = None                # the PL clock of the design (MHz)
     interface_version: int = field(default=regmap.INTERFACE_VERSION)
 
     def __post_init__(self) -> None:
@@ -131,6 +133,7 @@ class DeviceInterface:
             "output_beats": self.output_beats,
             "max_in_flight": self.max_in_flight,
             "interval_cycles": self.interval_cycles,
+            "clock_mhz": self.clock_mhz,
             "axil_addr_bits": self.axil_addr_bits,
             "registers": self.registers,
             "counters": self.counters,
@@ -204,6 +207,11 @@ class DeviceInterface:
                 or not math.isfinite(self.logit_scale) or self.logit_scale <= 0):
             raise InterfaceError(f"field logit_scale: {self.logit_scale!r} is not a positive "
                                  "number")
+        if self.clock_mhz is not None:
+            try:
+                object.__setattr__(self, "clock_mhz", check_clock_mhz(self.clock_mhz))
+            except ValueError as e:
+                raise InterfaceError(f"field {e}") from None
         if self.model is not None and not isinstance(self.model, str):
             raise InterfaceError(f"field model: {self.model!r} is not a string")
         if not all(isinstance(n, str) and n for n in self.counter_layers) \
@@ -218,6 +226,7 @@ class DeviceInterface:
 
 _STORED = ("ir_hash", "input_shape", "in_bits", "weight_bits", "classes", "model",
            "logit_scale", "interval_cycles", "max_in_flight", "interface_version")
+_OPTIONAL = ("clock_mhz",)      # absent from files written before it existed: None
 _DERIVED = ("beat_bits", "beats_per_sample", "output_beats", "axil_addr_bits", "registers",
             "counters")
 
@@ -227,8 +236,8 @@ def _from_dict(cls: type[DeviceInterface], data: Any) -> DeviceInterface:
         raise InterfaceError(f"expected a JSON object, got {type(data).__name__}")
     if data.get("format") != FORMAT:
         raise InterfaceError(f"field format: {data.get('format')!r}, expected {FORMAT!r}")
-    known = {"format", *_STORED, *_DERIVED}
-    if missing := sorted(known - set(data)):
+    known = {"format", *_STORED, *_OPTIONAL, *_DERIVED}
+    if missing := sorted(known - set(data) - set(_OPTIONAL)):
         raise InterfaceError(f"field {missing[0]}: missing")
     if extra := sorted(set(data) - known):
         raise InterfaceError(f"field {extra[0]}: unknown to {FORMAT}")
@@ -243,6 +252,7 @@ def _from_dict(cls: type[DeviceInterface], data: Any) -> DeviceInterface:
     if not isinstance(shape, Sequence) or isinstance(shape, str):
         raise InterfaceError(f"field input_shape: expected [T, C, H, W], got {shape!r}")
     iface = cls(**{k: data[k] for k in _STORED if k != "input_shape"},
+                **{k: data[k] for k in _OPTIONAL if k in data},
                 input_shape=tuple(shape), counter_layers=tuple(counters))
     for name in _DERIVED:
         want = getattr(iface, name)

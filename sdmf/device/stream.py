@@ -128,6 +128,62 @@ def unpack_beats(beats: Sequence[int]) -> list[int]:
     return out
 
 
+def pack_batch(counts: np.ndarray, in_bits: int) -> np.ndarray:
+    """The input beats of a batch ``counts[N, T, C, H, W]`` as ``uint64 [N, beats]``,
+    vectorised (the same layout as :func:`pack_input`, sample by sample).
+
+    Counts must be non-negative integers (any integer or bool dtype, or floats with
+    integral values); they saturate at ``2^in_bits − 1`` as the IR's ``input`` op does.
+    """
+    a = np.asarray(counts)
+    if a.ndim != 5:
+        raise ValueError(f"counts must be [N, T, C, H, W], got shape {a.shape}")
+    N, T, C, H, W = a.shape
+    wb = word_bits(T, C, in_bits)
+    sat = saturate(a, in_bits)
+    elems = sat.transpose(0, 3, 4, 1, 2).reshape(N, H * W, T * C)   # [n, position, t·C + c]
+    limbs = -(-wb // BEAT_BITS)                  # 64-bit limbs of one position word
+    words = np.zeros((N, H * W, limbs), dtype=np.uint64)
+    for e in range(T * C):                       # element e at bits [e·in_bits +: in_bits]
+        v = elems[..., e]
+        limb, shift = divmod(e * in_bits, BEAT_BITS)
+        words[..., limb] |= v << np.uint64(shift)
+        if shift + in_bits > BEAT_BITS:          # straddles into the next limb
+            words[..., limb + 1] |= v >> np.uint64(BEAT_BITS - shift)
+    if limbs > 1:                                # WORD > 64: a position's limbs are its beats
+        return words.reshape(N, H * W * limbs)
+    per = positions_per_beat(T, C, in_bits)
+    beats = -(-H * W // per)
+    padded = np.zeros((N, beats * per), dtype=np.uint64)
+    padded[:, :H * W] = words[..., 0]
+    grouped = padded.reshape(N, beats, per)
+    out = np.zeros((N, beats), dtype=np.uint64)
+    for p in range(per):                         # position p of a beat at [p·WORD +: WORD]
+        out |= grouped[..., p] << np.uint64(p * wb)
+    return out
+
+
+def saturate(counts: np.ndarray, in_bits: int) -> np.ndarray:
+    """``min(count, 2^in_bits − 1)`` as ``uint64`` (``ValueError`` for a negative or
+    non-integer count, or a dtype that does not hold counts)."""
+    a = np.asarray(counts)
+    top = (1 << in_bits) - 1
+    if a.dtype == np.bool_:
+        return a.astype(np.uint64)
+    if np.issubdtype(a.dtype, np.integer):
+        if a.size and a.min() < 0:
+            raise ValueError(f"counts must be >= 0, found {a.min()}")
+        return np.minimum(a.astype(np.uint64), np.uint64(top))
+    if np.issubdtype(a.dtype, np.floating):
+        if a.size and not np.isfinite(a).all():
+            raise ValueError("counts must be finite")
+        if a.size and (a.min() < 0 or not np.array_equal(a, np.floor(a))):
+            raise ValueError("counts must be non-negative integers (a float array with "
+                             "fractional or negative values was given)")
+        return np.minimum(a, top).astype(np.uint64)
+    raise ValueError(f"counts must be integers, got dtype {a.dtype}")
+
+
 # ------------------------------------------------------------------ output stream
 
 
@@ -187,3 +243,23 @@ def split_output(beats: Sequence[int], lasts: Sequence[bool | int], classes: int
         raise FramingError(f"{len(beats) - start} beats after the last TLAST (an incomplete "
                            "result)")
     return out
+
+
+def decode_batch(beats: np.ndarray, classes: int) -> tuple[np.ndarray, np.ndarray]:
+    """Logits ``int64 [N, K]`` and classes ``int64 [N]`` of ``N`` results, each its
+    ``K + 1`` output beats (``beats[N, K + 1]``, unsigned 64-bit); vectorised
+    :func:`decode_output` without ``TLAST`` flags. A class beat ≥ K is a
+    :class:`FramingError` naming the result."""
+    b = np.asarray(beats)
+    if b.ndim != 2 or b.shape[1] != classes + 1:
+        raise FramingError(f"expected [N, {classes + 1}] output beats ({classes} logits and "
+                           f"the class), got shape {b.shape}")
+    raw = b.astype(np.uint64)
+    logits = raw[:, :classes].view(np.int64).copy()     # two's complement, 64-bit
+    cls = raw[:, classes]
+    bad = np.flatnonzero(cls >= np.uint64(classes))
+    if bad.size:
+        i = int(bad[0])
+        raise FramingError(f"result {i}: class beat {int(cls[i]):#x} is not one of the "
+                           f"{classes} classes")
+    return logits, cls.astype(np.int64)

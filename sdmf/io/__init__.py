@@ -1,5 +1,5 @@
 """Small I/O helpers shared by every stage."""
 
-from .atomic import atomic_write, write_json, write_text
+from .atomic import atomic_write, replace_dir, write_json, write_text
 
-__all__ = ["atomic_write", "write_json", "write_text"]
+__all__ = ["atomic_write", "replace_dir", "write_json", "write_text"]

@@ -11,7 +11,7 @@ from ..base import Backend, BackendOutput, GenOptions, register_backend
 from .kinds import RTL_KINDS, rtl_kind
 from .memories import plan_memories, write_memories
 from .regpkg import PACKAGE_FILE, package_text
-from .scripts import write_scripts
+from .scripts import carry_bitstreams, write_scripts
 from .topgen import (
     TRACE_DIR,
     busy_layers,
@@ -89,7 +89,9 @@ class RtlBackend(Backend):
         counters = list(iface.counter_layers)
         trace = _trace_taps(graph) if options.trace else {}
         instances = _instances(graph, counters)
-        scripts = write_scripts(root, sources, memories, TOP, IP_TOP)
+        if options.clock_mhz is None:
+            raise ValueError("GenOptions.clock_mhz: the RTL backend needs the PL clock")
+        scripts = write_scripts(root, sources, memories, TOP, IP_TOP, options.clock_mhz)
         return BackendOutput(top=TOP, ip_top=IP_TOP, sources=sources, memories=memories,
                              scripts=scripts, extra={
             "instances": instances,
@@ -97,3 +99,8 @@ class RtlBackend(Backend):
             "trace": {"dir": TRACE_DIR, "busy": f"{TRACE_DIR}/busy.txt", "taps": trace,
                       "busy_layers": busy_layers(graph)} if options.trace else None,
         })
+
+    def carry_over(self, old: Path, new: Path) -> list[str]:
+        """Complete bitstream builds (``vivado/<board>/``; valid if their design id is the
+        one ``new``'s script builds)."""
+        return carry_bitstreams(old, new)

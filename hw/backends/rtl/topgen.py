@@ -61,7 +61,8 @@ def device_interface(graph: HwGraph, options: GenOptions) -> DeviceInterface:
         weight_bits=i["weight_bits"], classes=i["classes"],
         counter_layers=tuple(busy_layers(graph)) if options.counters else (),
         model=i.get("model"), logit_scale=i.get("logit_scale"),
-        interval_cycles=(i.get("cycles") or {}).get("interval"), max_in_flight=INFLIGHT)
+        interval_cycles=(i.get("cycles") or {}).get("interval"), max_in_flight=INFLIGHT,
+        clock_mhz=options.clock_mhz)
 
 
 def top_ports(aw: int) -> list[tuple[str, int, str]]:
