@@ -2,6 +2,8 @@
 #   make test   — install (CPU torch pinned by constraints.txt) and run the test suite
 #   make sim    — the main job: generate the RTL of $(IR), simulate $(N) test samples in
 #                 Verilator and compare every layer tap, logit and class with the golden model
+#   make csim   — generate the HLS C++ of $(IR) and C-simulate it with g++ on the whole test
+#                 split (CSIM_ARGS="--samples 20" for fewer), every tap compared with the golden model
 #   make bitstream — generate the Vivado project for $(BOARD) and build it (needs Vivado)
 #   make lint   — ruff
 #   make mutants — inject the faults of tests/mutations/catalog.py one at a time and show that
@@ -15,7 +17,7 @@ STAMP := $(VENV)/.installed
 PIP_FLAGS ?= --disable-pip-version-check -q
 PYTEST_ARGS ?= -n 2
 
-.PHONY: venv test lint mutants sim bitstream synth help clean models regress
+.PHONY: venv test lint mutants sim csim hls bitstream synth help clean models regress
 
 # ---------------------------------------------------------------- released models
 # The small digits-dvs models committed under models/ and the exact commands that
@@ -30,7 +32,7 @@ SDMF_IR := $(DIGITS)/sdmformer-1-128-int8.sdmfir
 QUANT_RECIPE := --bits 8 --qat-epochs 1 --lr 1e-4 --seed 0 --no-progress
 
 help:
-	@echo "make sim [IR=... N=...] | make test | make bitstream [BOARD=pynq_z2|kv260]"
+	@echo "make sim [IR=... N=...] | make csim [IR=...] | make test | make bitstream [BOARD=pynq_z2|kv260]"
 	@echo "make regress [JOBS=2] (>= 1,000 RTL vectors, ~1 h on 2 cores) | make mutants"
 	@echo "make synth [IR=... FAMILY=xc7|xcup SYNTH_MODE=flat|units]"
 	@echo "make models (retrain + requantize the shipped digits-dvs models) | make lint | make clean"
@@ -77,6 +79,11 @@ HW_ARGS ?=
 
 sim: $(STAMP)
 	$(SDMF) sim --ir $(IR) --samples $(N) $(HW_ARGS)
+
+# the HLS backend: C simulation with g++ (whole test split by default)
+CSIM_ARGS ?=
+csim: $(STAMP)
+	$(SDMF) csim --ir $(IR) $(CSIM_ARGS)
 
 # >= 1,000 vectors through the RTL (docs/verification.md); JOBS parallel simulations
 JOBS ?= 2
