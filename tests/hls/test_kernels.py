@@ -100,7 +100,7 @@ def test_conv3_on_counts(tmp_path: Path) -> None:
 def test_conv1_on_spikes_per_token_bias(tmp_path: Path) -> None:
     N, T, CIN, COUT, B = 6, 3, 5, 3, 300
     binary = conv_binary(1, 1, N, T, CIN, COUT, 1, 1, T * CIN, 127, B)
-    for case in range(3):
+    for case in range(5):
         xs = [RNG.integers(0, 2, (T, CIN, N)) for _ in range(3)]
         if case == 2:
             xs = [np.ones((T, CIN, N), dtype=np.int64)] * 2
@@ -108,6 +108,11 @@ def test_conv1_on_spikes_per_token_bias(tmp_path: Path) -> None:
             np.full((COUT, CIN, 1, 1), 127)
         b = RNG.integers(-B, B + 1, (COUT, N))
         th = RNG.integers(1, 400, COUT)
+        if case >= 3:       # small currents near the threshold: the leak's rounding matters
+            xs = [RNG.integers(0, 2, (T, CIN, N)) for _ in range(8)]
+            w = RNG.integers(-1, 2, (COUT, CIN, 1, 1))
+            b = RNG.integers(-25, 26, (COUT, N))
+            th = RNG.integers(1, 9, COUT)
         conv_case(tmp_path / f"c{case}", binary, xs, w, b, th, 1, 1, N, 1)
 
 
