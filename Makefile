@@ -4,6 +4,8 @@
 #                 Verilator and compare every layer tap, logit and class with the golden model
 #   make csim   — generate the HLS C++ of $(IR) and C-simulate it with g++ on the whole test
 #                 split (CSIM_ARGS="--samples 20" for fewer), every tap compared with the golden model
+#   make hls    — generate the HLS project of $(IR) and run Vitis HLS on it (csim, csynth,
+#                 cosim, IP export; needs vitis_hls)
 #   make bitstream — generate the Vivado project for $(BOARD) and build it (needs Vivado)
 #   make lint   — ruff
 #   make mutants — inject the faults of tests/mutations/catalog.py one at a time and show that
@@ -32,7 +34,7 @@ SDMF_IR := $(DIGITS)/sdmformer-1-128-int8.sdmfir
 QUANT_RECIPE := --bits 8 --qat-epochs 1 --lr 1e-4 --seed 0 --no-progress
 
 help:
-	@echo "make sim [IR=... N=...] | make csim [IR=...] | make test | make bitstream [BOARD=pynq_z2|kv260]"
+	@echo "make sim [IR=... N=...] | make csim [IR=...] | make hls [BOARD=...] | make test | make bitstream [BOARD=pynq_z2|kv260]"
 	@echo "make regress [JOBS=2] (>= 1,000 RTL vectors, ~1 h on 2 cores) | make mutants"
 	@echo "make synth [IR=... FAMILY=xc7|xcup SYNTH_MODE=flat|units]"
 	@echo "make models (retrain + requantize the shipped digits-dvs models) | make lint | make clean"
@@ -84,6 +86,19 @@ sim: $(STAMP)
 CSIM_ARGS ?=
 csim: $(STAMP)
 	$(SDMF) csim --ir $(IR) $(CSIM_ARGS)
+
+HLS_OUT ?= build/hls/project
+hls: $(STAMP)
+	$(SDMF) hwgen --ir $(IR) --out $(HLS_OUT) --backend hls $(HW_ARGS)
+	@if command -v vitis_hls >/dev/null 2>&1; then \
+	  cd $(HLS_OUT) && vitis_hls -f scripts/vitis_hls_$(BOARD).tcl; \
+	else \
+	  echo "make hls: the Vitis HLS project (C++, testbench, golden vectors) is in $(HLS_OUT)"; \
+	  echo "  (scripts/vitis_hls_$(BOARD).tcl: csim, csynth, cosim, export as IP), but 'vitis_hls'"; \
+	  echo "  is not on PATH. Install Vitis HLS, source its settings64.sh and run make hls again"; \
+	  echo "  (the scripts are untested without it; make csim runs the C simulation with g++)."; \
+	  exit 2; \
+	fi
 
 # >= 1,000 vectors through the RTL (docs/verification.md); JOBS parallel simulations
 JOBS ?= 2

@@ -120,3 +120,40 @@ def test_missing_tools_are_errors_not_skips(tmp_path: Path, monkeypatch) -> None
     monkeypatch.setenv("SDMF_AP_TYPES", str(tmp_path))
     with pytest.raises(CsimToolError, match=r"lacks ap_int.h.*hls4ml==1.2.0"):
         csim_project(project, counts(ir, 2), build_root=tmp_path / "b")
+
+
+def test_vitis_vectors_are_checked_by_the_testbench(tmp_path: Path) -> None:
+    """tb/vectors (the cosimulation's stimuli) hold golden outputs: the C testbench accepts
+    them (exit 0) and rejects a changed expected beat (exit 1); scripts name each board."""
+    import shutil
+    import subprocess
+
+    from sdmf.device import DeviceInterface
+    from sdmf.hw.project import Project
+    from sdmf.sim.csim import build
+
+    ir = corner("t1_head_without_qk")
+    project = tmp_path / "project"
+    generate(ir, project, backend="hls", trace=True)
+    manifest = Project.load(project)
+    assert {"scripts/vitis_hls_pynq_z2.tcl", "scripts/vitis_hls_kv260.tcl"} <= \
+        set(manifest.scripts)
+    tcl = (project / "scripts" / "vitis_hls_pynq_z2.tcl").read_text()
+    for step in ("csim_design", "csynth_design", "cosim_design", "export_design -format "
+                 "ip_catalog", "xc7z020clg400-1"):
+        assert step in tcl
+    binary, _ = build(project, manifest)
+    iface = DeviceInterface.read(project / "interface.json")
+    run = tmp_path / "run"
+    shutil.copytree(project / "tb" / "vectors", run)
+    (run / "trace").mkdir()
+    args = [str(binary), str(run), "2", str(iface.beats_per_sample), str(iface.output_beats)]
+    assert subprocess.run(args, capture_output=True, timeout=60).returncode == 0
+    expected = run / "expected.txt"
+    lines = expected.read_text().splitlines()
+    sample, data, last = lines[0].split()
+    lines[0] = f"{sample} {int(data, 16) ^ 1:016x} {last}"
+    expected.write_text("\n".join(lines) + "\n")
+    shutil.rmtree(run / "trace")
+    (run / "trace").mkdir()
+    assert subprocess.run(args, capture_output=True, timeout=60).returncode == 1
