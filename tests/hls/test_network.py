@@ -157,3 +157,24 @@ def test_vitis_vectors_are_checked_by_the_testbench(tmp_path: Path) -> None:
     shutil.rmtree(run / "trace")
     (run / "trace").mkdir()
     assert subprocess.run(args, capture_output=True, timeout=60).returncode == 1
+
+
+def test_cli_csim_ir_and_project(tmp_path: Path, capsys) -> None:
+    """`sdmf csim --ir` (random counts) and `--project`: JSON says bit-exact, exit 0; an RTL
+    project is refused with exit 2 and a message naming the backend."""
+    import json
+
+    from sdmf.cli.main import main
+
+    ir = corner("conv_without_inputs")
+    path = ir.save(tmp_path / "m.sdmfir")
+    keep = tmp_path / "keep"
+    assert main(["csim", "--ir", str(path), "--random", "--samples", "3", "--keep-build",
+                 str(keep), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["bit_exact"] and len(out["samples"]) == 3 and out["compared_taps"]
+    assert main(["csim", "--project", str(keep / "project"), "--random", "--samples", "2"]) == 0
+    assert "2/2 samples bit-exact" in capsys.readouterr().out
+    generate(ir, tmp_path / "rtl", trace=True, counters=True)
+    assert main(["csim", "--project", str(tmp_path / "rtl"), "--random", "--samples", "1"]) == 2
+    assert "backend 'rtl'" in capsys.readouterr().err
