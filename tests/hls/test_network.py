@@ -178,3 +178,6 @@ def test_cli_csim_ir_and_project(tmp_path: Path, capsys) -> None:
     generate(ir, tmp_path / "rtl", trace=True, counters=True)
     assert main(["csim", "--project", str(tmp_path / "rtl"), "--random", "--samples", "1"]) == 2
     assert "backend 'rtl'" in capsys.readouterr().err
+    assert main(["hwgen", "--ir", str(path), "--out", str(tmp_path / "c"), "--backend", "hls",
+                 "--counters"]) == 2
+    assert "no busy counters" in capsys.readouterr().err

@@ -73,6 +73,9 @@ class HlsBackend(Backend):
         return plan_arrays(graph)
 
     def write(self, graph: HwGraph, root: Path, options: GenOptions) -> BackendOutput:
+        if options.counters:
+            raise ValueError("the hls backend has no busy counters (--counters is an RTL "
+                             "option; docs/hls.md)")
         src, tb = root / "hls", root / "tb"
         src.mkdir(parents=True, exist_ok=True)
         tb.mkdir(parents=True, exist_ok=True)
