@@ -109,11 +109,20 @@ def test_conv1_on_spikes_per_token_bias(tmp_path: Path) -> None:
         b = RNG.integers(-B, B + 1, (COUT, N))
         th = RNG.integers(1, 400, COUT)
         if case >= 3:       # small currents near the threshold: the leak's rounding matters
-            xs = [RNG.integers(0, 2, (T, CIN, N)) for _ in range(8)]
-            w = RNG.integers(-1, 2, (COUT, CIN, 1, 1))
-            b = RNG.integers(-25, 26, (COUT, N))
-            th = RNG.integers(1, 9, COUT)
+            g = np.random.default_rng(case)
+            xs = [g.integers(0, 2, (T, CIN, N)) for _ in range(8)]
+            w = g.integers(-1, 2, (COUT, CIN, 1, 1))
+            b = g.integers(-25, 26, (COUT, N))
+            th = g.integers(1, 9, COUT)
         conv_case(tmp_path / f"c{case}", binary, xs, w, b, th, 1, 1, N, 1)
+    # floor, not truncation: I = −3 then 16 − 3 gives V = −2, then 5 (< θ = 6: no spike);
+    # halving toward 0 would give −1, then 6 (a spike)
+    x = np.zeros((T, CIN, N), dtype=np.int64)
+    x[1, 0, :] = 1
+    w = np.zeros((COUT, CIN, 1, 1), dtype=np.int64)
+    w[:, 0] = 1
+    conv_case(tmp_path / "floor", binary, [x], w, np.full((COUT, N), -3), np.full(COUT, 6),
+              1, 1, N, 1)
 
 
 @pytest.mark.parametrize("T", [1, 3])
