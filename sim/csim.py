@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from sdmf.device import DeviceInterface
+from sdmf.device import DeviceInterface, regmap
 from sdmf.device.stream import BEAT_BITS, pack_input
 from sdmf.device.words import hex_lines
 from sdmf.hw.project import Project, ProjectError
@@ -39,7 +39,6 @@ CXX_FLAGS = ["-std=c++14", "-O2", "-DSDMF_TRACE", "-w"]
 DEFAULT_BUILD = Path("build") / "csim"
 RUN_TIMEOUT_S = 3600
 BUILD_TIMEOUT_S = 900
-REGISTER_NAMES = ("id", "hash", "config0", "config1", "status")
 
 
 class CsimToolError(RuntimeError):
@@ -134,11 +133,16 @@ def _run(binary: Path, run: Path, S: int, iface: DeviceInterface) -> None:
 
 def _registers(run: Path, iface: DeviceInterface) -> list[str]:
     """Messages for identification registers that differ from interface.json, and for a
-    status other than 0 (a TLAST error), per sample."""
+    status other than 0 (a TLAST error), per sample (the testbench writes the register
+    file, word ``i`` at offset ``REG_BASE + 4·i``)."""
+    from sdmf.hw.backends.hls.topgen import REG_BASE
+
+    names = {"id": regmap.ID, "hash": regmap.IR_HASH, "config0": regmap.CONFIG0,
+             "config1": regmap.CONFIG1, "status": regmap.STATUS}
     errors = []
     for line in (run / "registers.txt").read_text().splitlines():
-        sample, *vals = line.split()
-        read = dict(zip(REGISTER_NAMES, (int(v, 16) for v in vals)))
+        sample, *words = line.split()
+        read = {n: int(words[(r.offset - REG_BASE) // 4], 16) for n, r in names.items()}
         status = read.pop("status")
         errors += [f"sample {sample}: {m}" for m in iface.register_mismatches(read)]
         if status:

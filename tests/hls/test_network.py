@@ -109,6 +109,30 @@ def test_a_wrong_constant_is_caught(tmp_path: Path) -> None:
     assert all(s.taps_equal or s.mismatched_taps == ["head"] for s in rep.samples)
 
 
+def test_a_wrong_register_is_caught(tmp_path: Path) -> None:
+    """The register file's IR-hash word changed in the generated C++ → a register error
+    naming the hash, every tap still equal."""
+    from sdmf.device import regmap
+    from sdmf.hw.backends.hls.topgen import REG_BASE, register_values
+
+    ir = corner("add_without_branch")
+    project = tmp_path / "project"
+    generate(ir, project, backend="hls", trace=True)
+    params = project / "hls" / "sdmf_params.h"
+    good = register_values(build_graph(ir, "hls"))
+    index = (regmap.IR_HASH.offset - REG_BASE) // 4
+    bad = [*good[:index], good[index] ^ 1, *good[index + 1:]]
+    old = ", ".join(str(v) if v < 1 << 31 else f"{v}LL" for v in good)
+    text = params.read_text()
+    assert old in text
+    params.write_text(text.replace(old, ", ".join(str(v) if v < 1 << 31 else f"{v}LL"
+                                                  for v in bad)))
+    rep = csim_project(project, counts(ir, 2), work_dir=tmp_path / "run")
+    assert all(s.taps_equal and s.logits_equal for s in rep.samples)
+    assert not rep.bit_exact and len(rep.register_errors) == 2
+    assert all("register hash" in e for e in rep.register_errors)
+
+
 def test_missing_tools_are_errors_not_skips(tmp_path: Path, monkeypatch) -> None:
     ir = corner("add_without_branch")
     project = tmp_path / "project"

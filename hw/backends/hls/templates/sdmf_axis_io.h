@@ -7,6 +7,8 @@
 #ifndef SDMF_AXIS_IO_H
 #define SDMF_AXIS_IO_H
 
+#include <stdint.h>
+
 #include "sdmf_common.h"
 
 namespace sdmf {
@@ -48,20 +50,13 @@ void axis_logits(hls::stream<typename C::word_t> &in, hls::stream<beat_t> &out) 
     }
 }
 
-// The constant AXI4-Lite registers: ID, IR hash, configuration (values: sdmf.device.regmap).
+// The AXI4-Lite register file after the block control: the constant words (ID, IR hash,
+// configuration; values from sdmf.device.regmap) and the status word with the input's TLAST
+// error at its bit.
 template <class R>
-void device_registers(ap_uint<32> &id, ap_uint<32> &ir_hash, ap_uint<32> &config0,
-                      ap_uint<32> &config1) {
-    id = R::ID;
-    ir_hash = R::IR_HASH;
-    config0 = R::CONFIG0;
-    config1 = R::CONFIG1;
-}
-
-// The status register: the input's TLAST error at its bit.
-template <class R>
-void status_register(ap_uint<1> tlast_error, ap_uint<32> &status) {
-    status = ap_uint<32>(tlast_error) << R::TLAST_ERROR_BIT;
+void device_registers(ap_uint<1> tlast_error, const uint32_t *values, ap_uint<32> regs[R::WORDS]) {
+    for (int i = 0; i < R::WORDS; i++) regs[i] = values[i];
+    regs[R::STATUS] = ap_uint<32>(tlast_error) << R::TLAST_ERROR_BIT;
 }
 
 }  // namespace sdmf

@@ -5,7 +5,7 @@
 // Reads RUN_DIR/input.hex (SAMPLES * BEATS_PER_SAMPLE 64-bit beats, one hex word a line,
 // sdmf.device.stream.pack_input), runs sdmf_top once per sample with TLAST on each sample's
 // last beat, and writes RUN_DIR/output.txt ("sample data last" per output beat, data in hex)
-// and RUN_DIR/registers.txt ("sample id ir_hash config0 config1 status" in hex). With
+// and RUN_DIR/registers.txt (per sample "sample" then the register file's words in hex). With
 // -DSDMF_TRACE the taps append to RUN_DIR/trace/<tap>.hex. If RUN_DIR/expected.txt exists
 // (golden output beats in the output.txt format) the outputs are compared with it and the
 // exit status is 1 on any difference (the cosimulation check). Exit 2: bad arguments/files.
@@ -88,16 +88,17 @@ int main(int argc, char **argv) {
             beat.last = b == per - 1;
             in.write(beat);
         }
-        ap_uint<32> id, ir_hash, config0, config1, status;
-        sdmf_top(in, out, id, ir_hash, config0, config1, status);
+        ap_uint<32> regs[SDMF_REG_WORDS];
+        sdmf_top(in, out, regs);
         for (long b = 0; !out.empty(); b++) {
             sdmf::beat_t beat = out.read();
             std::fprintf(fo, "%ld %016" PRIx64 " %d\n", s, (uint64_t)beat.data.to_uint64(),
                          (int)beat.last);
             if (b >= outs) std::fprintf(stderr, "sdmf_tb: sample %ld: extra output beat\n", s);
         }
-        std::fprintf(fr, "%ld %08x %08x %08x %08x %08x\n", s, id.to_uint(), ir_hash.to_uint(),
-                     config0.to_uint(), config1.to_uint(), status.to_uint());
+        std::fprintf(fr, "%ld", s);
+        for (int i = 0; i < SDMF_REG_WORDS; i++) std::fprintf(fr, " %08x", regs[i].to_uint());
+        std::fprintf(fr, "\n");
         if (!in.empty()) std::fprintf(stderr, "sdmf_tb: sample %ld left input beats\n", s);
     }
     std::fclose(fo);
