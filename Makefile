@@ -2,6 +2,10 @@
 #   make test   — install (CPU torch pinned by constraints.txt) and run the test suite
 #   make sim    — the main job: generate the RTL of $(IR), simulate $(N) test samples in
 #                 Verilator and compare every layer tap, logit and class with the golden model
+#   make csim   — generate the HLS C++ of $(IR) and C-simulate it with g++ on the whole test
+#                 split (CSIM_ARGS="--samples 20" for fewer), every tap compared with the golden model
+#   make hls    — generate the HLS project of $(IR) and run Vitis HLS on it (csim, csynth,
+#                 cosim, IP export; needs vitis_hls)
 #   make bitstream — generate the Vivado project for $(BOARD) and build it (needs Vivado)
 #   make deploy — generate the project for $(BOARD) and bundle it for the board
 #                 (build/deploy/$(BOARD)/ and build/deploy/sdmf-$(BOARD).tar.gz; docs/board.md)
@@ -17,7 +21,7 @@ STAMP := $(VENV)/.installed
 PIP_FLAGS ?= --disable-pip-version-check -q
 PYTEST_ARGS ?= -n 2
 
-.PHONY: venv test lint mutants sim bitstream deploy synth help clean models regress
+.PHONY: venv test lint mutants sim csim hls bitstream deploy synth help clean models regress
 
 # ---------------------------------------------------------------- released models
 # The small digits-dvs models committed under models/ and the exact commands that
@@ -32,7 +36,7 @@ SDMF_IR := $(DIGITS)/sdmformer-1-128-int8.sdmfir
 QUANT_RECIPE := --bits 8 --qat-epochs 1 --lr 1e-4 --seed 0 --no-progress
 
 help:
-	@echo "make sim [IR=... N=...] | make test | make bitstream [BOARD=pynq_z2|kv260 CLOCK_MHZ=...]"
+	@echo "make sim [IR=... N=...] | make csim [IR=...] | make hls [BOARD=...] | make test | make bitstream [BOARD=pynq_z2|kv260 CLOCK_MHZ=...]"
 	@echo "make deploy [BOARD=pynq_z2|kv260 CLOCK_MHZ=... SAMPLES=100] (bundle for the board)"
 	@echo "make regress [JOBS=2] (>= 1,000 RTL vectors, ~1 h on 2 cores) | make mutants"
 	@echo "make synth [IR=... FAMILY=xc7|xcup SYNTH_MODE=flat|units]"
@@ -86,6 +90,24 @@ SAMPLES ?= 100
 
 sim: $(STAMP)
 	$(SDMF) sim --ir $(IR) --samples $(N) $(HW_ARGS)
+
+# the HLS backend: C simulation with g++ (whole test split by default)
+CSIM_ARGS ?=
+csim: $(STAMP)
+	$(SDMF) csim --ir $(IR) $(CSIM_ARGS)
+
+HLS_OUT ?= build/hls/project
+hls: $(STAMP)
+	$(SDMF) hwgen --ir $(IR) --out $(HLS_OUT) --backend hls $(HW_ARGS)
+	@if command -v vitis_hls >/dev/null 2>&1; then \
+	  cd $(HLS_OUT) && vitis_hls -f scripts/vitis_hls_$(BOARD).tcl; \
+	else \
+	  echo "make hls: the Vitis HLS project (C++, testbench, golden vectors) is in $(HLS_OUT)"; \
+	  echo "  (scripts/vitis_hls_$(BOARD).tcl: csim, csynth, cosim, export as IP), but 'vitis_hls'"; \
+	  echo "  is not on PATH. Install Vitis HLS, source its settings64.sh and run make hls again"; \
+	  echo "  (the scripts are untested without it; make csim runs the C simulation with g++)."; \
+	  exit 2; \
+	fi
 
 # >= 1,000 vectors through the RTL (docs/verification.md); JOBS parallel simulations
 JOBS ?= 2

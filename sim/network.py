@@ -287,7 +287,7 @@ def _simulate(root: Path, x: torch.Tensor | np.ndarray, labels: list[int] | None
     status(f"simulated in {sim_s:.0f} s; comparing every tap with the golden model")
     g = golden.run(torch.from_numpy(xs), taps=True)
     runs = 2 if overlap else 1
-    samples = _compare(g, run, trace, tb, labels, S, runs)
+    samples = compare_samples(g, run, trace, tb, labels, S, runs)
     layers = _cycles(manifest, run / trace.busy, S, runs)
     _check_counters(tb, run / trace.busy)
     compared = [*sorted(trace.taps), ir.ops[-1].name]
@@ -301,7 +301,7 @@ def _simulate(root: Path, x: torch.Tensor | np.ndarray, labels: list[int] | None
                          build_seconds=build_s, sim_seconds=sim_s, built=built)
 
 
-def _compare(g: Any, run: Path, trace: Trace, tb: dict[str, Any],
+def compare_samples(g: Any, run: Path, trace: Trace, tb: dict[str, Any],
              labels: list[int] | None, S: int, runs: int) -> list[SampleReport]:
     """Per sample: class, logits and every tap, in each of the ``runs`` passes."""
     K = int(g.logits.shape[1])

@@ -70,7 +70,7 @@ class Backend(ABC):
 
 
 _REGISTRY: dict[str, type[Backend]] = {}
-BUILTIN_BACKENDS = ("rtl",)      # subpackages of hw/backends/ that register themselves
+BUILTIN_BACKENDS = ("rtl", "hls")      # subpackages of hw/backends/ that register themselves
 
 
 def register_backend(cls: type[Backend]) -> type[Backend]:

@@ -18,7 +18,7 @@ from .common import CliError
 # Subcommand modules in sdmf/cli/, in the order they appear in --help. Each
 # module defines ``HELP`` (one line), ``add_arguments(parser)`` and ``run(args) -> int``.
 COMMANDS = ["params", "energy", "analyze", "bench", "train", "eval", "quantize", "golden",
-            "hwgen", "sim", "synth", "regress", "run", "deploy"]
+            "hwgen", "sim", "csim", "synth", "regress", "run", "deploy"]
 
 
 def one_line(message: str) -> str:

@@ -313,8 +313,8 @@ def test_failed_generation_leaves_the_old_project(graph, tmp_path, monkeypatch):
 
 
 def test_unknown_backend_is_named(graph, tmp_path):
-    with pytest.raises(ValueError, match="unknown backend 'hls'; available: rtl"):
-        write_project(graph, tmp_path / "p", backend="hls")
+    with pytest.raises(ValueError, match="unknown backend 'vhdl'; available: hls, rtl"):
+        write_project(graph, tmp_path / "p", backend="vhdl")
 
 
 def test_cli_hwgen_json_and_par_parsing(ir, tmp_path, capsys):

@@ -113,4 +113,29 @@ MUTATIONS: tuple[Mutation, ...] = (
               "\t@$(PY) -m pytest $(PYTEST_ARGS); rc=$$?; if [ $$rc -eq 5 ]; then rc=0; fi; "
               "exit $$rc\n"),),
         ("tests/test_sim_checks.py",)),
+Mutation(
+        "hls-lif-leak-truncates", "the HLS kernels' LIF leak rounds toward 0 "
+        "(hw/backends/hls/templates/sdmf_common.h)",
+        (Edit("hw/backends/hls/templates/sdmf_common.h", "v = ap_int<CUR_BITS>(total >> 1);",
+              "v = ap_int<CUR_BITS>(total / 2);"),),
+        ("tests/hls/test_kernels.py",)),
+    Mutation(
+        "hls-argmax-ties-highest", "the HLS head's arg-max keeps the last of equal logits "
+        "(hw/backends/hls/templates/sdmf_head_argmax.h)",
+        (Edit("hw/backends/hls/templates/sdmf_head_argmax.h", "if (k == 0 || logit > best) {",
+              "if (k == 0 || logit >= best) {"),),
+        ("tests/hls/test_kernels.py",)),
+    Mutation(
+        "hls-unpack-beats-reversed", "the HLS input unpacker takes a wide position's beats "
+        "most significant first (hw/backends/hls/templates/sdmf_axis_io.h)",
+        (Edit("hw/backends/hls/templates/sdmf_axis_io.h",
+              "acc.range((b % NB) * 64 + 63, (b % NB) * 64) = beat.data;",
+              "acc.range((NB - 1 - b % NB) * 64 + 63, (NB - 1 - b % NB) * 64) = beat.data;"),),
+        ("tests/hls/test_kernels.py",)),
+    Mutation(
+        "hls-residual-channel-map", "the HLS residual add's channel map adds every branch "
+        "channel into the first kept one (hw/backends/hls/kinds/residual_add.py)",
+        (Edit("hw/backends/hls/kinds/residual_add.py", "branch[int(d)] = j",
+              "branch[int(d)] = 0"),),
+        ("tests/hls/test_network.py",)),
 )

@@ -1,0 +1,26 @@
+"""HLS half of ``conv_lif``: templates/sdmf_conv_lif.h."""
+
+from __future__ import annotations
+
+from ....graph import HwGraph, HwLayer
+from .base import Arrays, HlsKind, in_type, out_type
+
+
+class HlsConvLif(HlsKind):
+    kind = "conv_lif"
+    header = "sdmf_conv_lif.h"
+    function = "conv_lif"
+
+    def ints(self, graph: HwGraph, layer: HwLayer) -> dict[str, int]:
+        a, w = layer.attrs, layer.widths
+        return {"K": a["K"], "H": a["H"], "W": a["W"], "T": a["T"], "CIN": a["CIN"],
+                "COUT": a["COUT"], "F": a["F"], "BIAS_PER_TOKEN": a["bias_per_token"],
+                "IN_BITS": w["IN_BITS"], "W_BITS": w["W_BITS"], "ACC_BITS": w["ACC_BITS"],
+                "CUR_BITS": w["CUR_BITS"]}
+
+    def types(self, graph: HwGraph, layer: HwLayer) -> dict[str, str]:
+        return {"in_t": in_type(graph, layer), "out_t": out_type(graph, layer)}
+
+    def arrays(self, layer: HwLayer) -> Arrays:
+        p = layer.params
+        return {"weight": p["weight"], "bias": p["bias"], "theta": p["theta"]}

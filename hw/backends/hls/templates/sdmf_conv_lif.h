@@ -1,0 +1,69 @@
+// conv_lif: a KxK (K = 3, stride 1, zero padding 1) or pointwise (K = 1) convolution fused
+// with its LIF (quant/ops.py: conv2d_acc / conv1d_acc, membrane_input, lif).
+//
+// In: H*W position words of T*CIN elements (IN_BITS), raster order; with CIN = 0 (every
+// input channel pruned) the words are only counted. Out: H*W words of T*COUT spikes.
+// Per output channel c and position p, over t: acc = sum W[c,i,ky,kx]*x[t,i,p'],
+// I = acc*2^F + B[c] (B[c,p] with a per-token bias), V <- floor((V + I)/2), spike V >= theta[c].
+// The frame is buffered whole (csim-first kernel; a line buffer is the synthesis refinement).
+#ifndef SDMF_CONV_LIF_H
+#define SDMF_CONV_LIF_H
+
+#include "sdmf_common.h"
+
+namespace sdmf {
+
+template <class C>
+void conv_lif_read(hls::stream<typename C::in_t> &in,
+                   ap_uint<C::IN_BITS> x[C::H * C::W][C::T][C::CIN ? C::CIN : 1]) {
+    for (int p = 0; p < C::H * C::W; p++) {
+        typename C::in_t word = in.read();
+        for (int t = 0; t < C::T; t++)
+            for (int i = 0; i < C::CIN; i++)
+                x[p][t][i] = get<C::IN_BITS>(word, t * C::CIN + i);
+    }
+}
+
+// acc[c, t] at position (y, xx) over the kernel window (zero padding).
+template <class C, typename WT>
+ap_int<C::ACC_BITS> conv_acc(const ap_uint<C::IN_BITS> x[C::H * C::W][C::T][C::CIN ? C::CIN : 1],
+                             const WT *weight, int c, int t, int y, int xx) {
+    const int KK = C::K * C::K, R = C::K / 2;
+    ap_int<C::ACC_BITS> acc = 0;
+    for (int i = 0; i < C::CIN; i++)
+        for (int ky = 0; ky < C::K; ky++)
+            for (int kx = 0; kx < C::K; kx++) {
+                int sy = y + ky - R, sx = xx + kx - R;
+                if (sy < 0 || sy >= C::H || sx < 0 || sx >= C::W) continue;
+                ap_uint<C::IN_BITS> v = x[sy * C::W + sx][t][i];
+                if (v != 0) acc += ap_int<C::W_BITS>(weight[(c * C::CIN + i) * KK + ky * C::K + kx]) * v;
+            }
+    return acc;
+}
+
+// weight[(c*CIN + i)*K*K + ky*K + kx], bias[c] (bias[c*H*W + p] per token), theta[c].
+template <class C, typename WT, typename BT, typename TT>
+void conv_lif(hls::stream<typename C::in_t> &in, hls::stream<typename C::out_t> &out,
+              const WT *weight, const BT *bias, const TT *theta) {
+    static ap_uint<C::IN_BITS> x[C::H * C::W][C::T][C::CIN ? C::CIN : 1];
+    conv_lif_read<C>(in, x);
+    for (int y = 0; y < C::H; y++)
+        for (int xx = 0; xx < C::W; xx++) {
+            const int p = y * C::W + xx;
+            typename C::out_t word = 0;
+            for (int c = 0; c < C::COUT; c++) {
+                ap_int<C::CUR_BITS> v = 0;
+                const ap_int<C::CUR_BITS> b = ap_int<C::CUR_BITS>(bias[C::BIAS_PER_TOKEN ? c * C::H * C::W + p : c]);
+                for (int t = 0; t < C::T; t++) {
+                    ap_int<C::CUR_BITS> cur = ap_int<C::CUR_BITS>(conv_acc<C>(x, weight, c, t, y, xx));
+                    cur = (cur << C::F) + b;
+                    word[t * C::COUT + c] = lif_step<C::CUR_BITS>(v, cur, ap_int<C::CUR_BITS>(theta[c]));
+                }
+            }
+            out.write(word);
+        }
+}
+
+}  // namespace sdmf
+
+#endif
