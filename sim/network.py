@@ -302,7 +302,7 @@ def _simulate(root: Path, x: torch.Tensor | np.ndarray, labels: list[int] | None
 
 
 def compare_samples(g: Any, run: Path, trace: Trace, tb: dict[str, Any],
-             labels: list[int] | None, S: int, runs: int) -> list[SampleReport]:
+                    labels: list[int] | None, S: int, runs: int) -> list[SampleReport]:
     """Per sample: class, logits and every tap, in each of the ``runs`` passes."""
     K = int(g.logits.shape[1])
     beats: dict[int, list[tuple[int, int]]] = {}
