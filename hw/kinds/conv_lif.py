@@ -4,12 +4,20 @@ Built from ``conv2d``/``conv1d`` + the one ``lif`` it feeds. Knobs: ``PO`` outpu
 channels and ``PI`` input channels per step, and for K = 3 ``PK`` kernel rows per
 fan-in op (1 or 3). Busy cycles per inference:
 ``positions · (⌈COUT/PO⌉ · T · (K²·CIN/(PI·PK) + 1) + 1)``.
+
+``EV = 1`` (K = 1 only; default 0) makes the unit event-driven: per (output group,
+time step) it visits only the non-zero PI-chunks of the token's time step, so its busy
+cycles depend on the input (:func:`event_ops`, :meth:`ConvLif.sample_cycles`);
+:meth:`ConvLif.cycles` stays the dense worst case (every chunk non-zero), which is the
+EV = 0 count.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
+
+import numpy as np
 
 from sdmf.quant.bounds import signed_bits
 
@@ -30,6 +38,31 @@ def conv_steps(attrs: dict, knobs: Knobs) -> int:
 def conv_weight_lanes(knobs: Knobs) -> int:
     """Weights used per fan-in op: ``PK·PO·PI``."""
     return knobs.get("PK", 1) * knobs["PO"] * knobs["PI"]
+
+
+def event_ops(attrs: dict, knobs: Knobs, x: np.ndarray) -> np.ndarray:
+    """Fan-in ops of an ``EV = 1`` unit per (time step, position) on one sample's input
+    ``x`` ``[T, CIN, positions]`` (any trailing shape with that many positions): the
+    number of PI-chunks ``x[t, c·PI : (c+1)·PI, n]`` holding a non-zero element."""
+    T, cin, n = attrs["T"], attrs["CIN"], attrs["positions"]
+    x = np.asarray(x)
+    if x.shape[:2] != (T, cin) or x.size != T * cin * n:
+        raise ValueError(f"event_ops: input of shape {x.shape}, expected [T={T}, "
+                         f"CIN={cin}, {n} positions]")
+    if cin == 0:
+        return np.zeros((T, n), dtype=np.int64)
+    pi = knobs["PI"]
+    chunks = x.reshape(T, cin // pi, pi, n)
+    return (chunks != 0).any(axis=2).sum(axis=1).astype(np.int64)
+
+
+def event_cycles(attrs: dict, knobs: Knobs, x: np.ndarray) -> int:
+    """Busy cycles of an ``EV = 1`` unit on one sample's input ``x``: per position n
+    ``G·Σ_t (nz(t, n) + 1) + 1`` (a LIF op per (og, t), an EMIT per position), i.e.
+    ``positions + G·(T·positions + Σ nz)``, nz = :func:`event_ops`, G = ⌈COUT/PO⌉."""
+    n = attrs["positions"]
+    nz = int(event_ops(attrs, knobs, x).sum())
+    return n + ceil_div(attrs["COUT"], knobs["PO"]) * (attrs["T"] * n + nz)
 
 
 class ConvLif(LayerKind):
@@ -83,7 +116,17 @@ class ConvLif(LayerKind):
         return layer.attrs["COUT"] == 0
 
     def knobs(self, layer: HwLayer) -> tuple[str, ...]:
-        return ("PO", "PI", "PK") if layer.attrs["K"] == 3 else ("PO", "PI")
+        return ("PO", "PI", "PK") if layer.attrs["K"] == 3 else ("PO", "PI", "EV")
+
+    def validate(self, layer: HwLayer, knobs: Knobs) -> None:
+        """As :meth:`LayerKind.validate`; ``EV`` is 0 (dense) or 1 (event-driven)."""
+        ev = knobs.get("EV", 0)
+        if ev not in (0, 1):
+            raise ValueError(f"layer {layer.name!r}: EV must be 0 or 1, got {ev!r}")
+        if ev and layer.attrs["K"] != 1:
+            raise ValueError(f"layer {layer.name!r}: EV=1 (event-driven) is implemented for "
+                             f"K = 1 only, this layer has K={layer.attrs['K']}")
+        super().validate(layer, {k: v for k, v in knobs.items() if k != "EV"})
 
     def candidates(self, layer: HwLayer) -> Iterator[Knobs]:
         a = layer.attrs
@@ -112,9 +155,20 @@ class ConvLif(LayerKind):
         return conv_weight_lanes(knobs)
 
     def cycles(self, layer: HwLayer, knobs: Knobs) -> int:
+        """Exact busy cycles with EV = 0; with EV = 1 the dense worst case (every input
+        chunk non-zero), an upper bound of :meth:`sample_cycles`."""
         a = layer.attrs
         per_t = conv_steps(a, knobs) + 1
         return a["positions"] * (ceil_div(a["COUT"], knobs["PO"]) * a["T"] * per_t + 1)
+
+    def data_dependent(self, layer: HwLayer, knobs: Knobs) -> bool:
+        return bool(knobs.get("EV", 0))
+
+    def sample_cycles(self, layer: HwLayer, knobs: Knobs, inputs: dict[str, np.ndarray]) -> int:
+        """EV = 1: :func:`event_cycles` of the sample's input ``inputs["s"]``."""
+        if not self.data_dependent(layer, knobs):
+            return self.cycles(layer, knobs)
+        return event_cycles(layer.attrs, knobs, inputs["s"])
 
     def capacity(self, layer: HwLayer) -> int:
         """docs/hardware.md, sdmf_conv_lif: 4 tokens (K = 1), the line buffer (K = 3)."""

@@ -7,13 +7,14 @@ import ast
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 from tiny_models import make_ir
 
 from sdmf.hw.backends.rtl.kinds import RTL_KINDS, RtlKind
 from sdmf.hw.flow import build_graph
-from sdmf.hw.graph import from_ir
-from sdmf.hw.kinds import KINDS, ConvLif, Fork, LayerKind
+from sdmf.hw.graph import HwLayer, from_ir
+from sdmf.hw.kinds import KINDS, ConvLif, Fork, LayerKind, event_cycles, event_ops
 from sdmf.hw.passes import default_passes, run_passes
 from sdmf.quant.opdefs import OP_TYPES
 
@@ -168,3 +169,67 @@ def test_the_kind_table_equals_the_registry():
         kind, rtl = KINDS[name], RTL_KINDS[name]
         assert (spec_file, rtl_file, rtl_module) == (_file(kind), _file(rtl), rtl.module), name
         assert re.findall(r"`([a-z0-9_]+)`", ops) == [*kind.ops, *kind.fuses], name
+
+
+# ------------------------------------------------------------------ event-driven conv_lif
+
+
+def _brute_event_cycles(attrs: dict, knobs: dict, x: np.ndarray) -> int:
+    """The EV = 1 schedule walked op by op (docs/hardware.md, sdmf_conv_lif, EV = 1)."""
+    T, cin, cout, n = attrs["T"], attrs["CIN"], attrs["COUT"], attrs["positions"]
+    po, pi = knobs["PO"], knobs["PI"]
+    xs = x.reshape(T, cin, n)
+    cycles = 0
+    for p in range(n):
+        for _og in range(-(-cout // po)):
+            for t in range(T):
+                for c in range(cin // pi if cin else 0):
+                    if any(xs[t, c * pi + u, p] != 0 for u in range(pi)):
+                        cycles += 1                           # FETCH of a non-zero chunk
+                cycles += 1                                   # LIF
+        cycles += 1                                           # EMIT
+    return cycles
+
+
+def _conv_layer(K: int, cin: int, cout: int, T: int, H: int, W: int) -> HwLayer:
+    return HwLayer("c", "conv_lif", attrs={"K": K, "H": H, "W": W, "positions": H * W, "T": T,
+                                           "CIN": cin, "COUT": cout})
+
+
+@pytest.mark.parametrize("shape", [(16, 5, 4, 2, 4, 2, 4), (6, 3, 3, 1, 6, 3, 2),
+                                   (5, 2, 2, 1, 5, 1, 1), (8, 4, 3, 1, 4, 4, 8),
+                                   (0, 3, 4, 1, 4, 2, 1)])
+def test_event_cycles_match_a_brute_force_walk(shape):
+    """The spec's exact EV = 1 cycles equal an op-by-op count at every density, the dense
+    worst case (every element non-zero) is ConvLif.cycles, and EV = 0 ignores the data."""
+    cin, cout, T, H, W, po, pi = shape
+    layer, spec = _conv_layer(1, cin, cout, T, H, W), ConvLif()
+    knobs = {"PO": po, "PI": pi, "EV": 1}
+    rng = np.random.default_rng(cin * 7 + cout)
+    for p in (0.0, 0.02, 0.08, 0.3, 0.7, 1.0):
+        x = np.where(rng.random((T, cin, H, W)) < p, rng.integers(1, 8, (T, cin, H, W)), 0)
+        want = _brute_event_cycles(layer.attrs, knobs, x)
+        assert event_cycles(layer.attrs, knobs, x) == want
+        assert spec.sample_cycles(layer, knobs, {"s": x}) == want
+        assert want <= spec.cycles(layer, knobs)
+        assert spec.sample_cycles(layer, {"PO": po, "PI": pi}, {"s": x}) == \
+            spec.cycles(layer, {"PO": po, "PI": pi})
+    ones = np.ones((T, cin, H * W), dtype=np.int64)
+    assert event_cycles(layer.attrs, knobs, ones) == spec.cycles(layer, knobs)
+    zeros = np.zeros((T, cin, H * W), dtype=np.int64)
+    assert event_cycles(layer.attrs, knobs, zeros) == H * W * (-(-cout // po) * T + 1)
+    assert spec.data_dependent(layer, knobs) and not spec.data_dependent(layer, {"PO": po})
+
+
+def test_event_knob_is_checked():
+    """EV is 0 or 1, only for K = 1; a wrongly shaped input names the expected shape."""
+    k1, k3 = _conv_layer(1, 8, 4, 2, 1, 4), _conv_layer(3, 8, 4, 2, 4, 4)
+    spec = ConvLif()
+    spec.validate(k1, {"PO": 2, "PI": 4, "EV": 0})
+    spec.validate(k1, {"PO": 2, "PI": 4, "EV": 1})
+    with pytest.raises(ValueError, match="EV must be 0 or 1"):
+        spec.validate(k1, {"PO": 2, "PI": 4, "EV": 2})
+    with pytest.raises(ValueError, match="K = 1 only"):
+        spec.validate(k3, {"PO": 2, "PI": 4, "EV": 1})
+    with pytest.raises(ValueError, match="expected"):
+        event_ops(k1.attrs, {"PI": 4}, np.zeros((2, 4, 4)))

@@ -14,6 +14,11 @@
 // the taps (0..2, kx) of PI channels.
 // The issue stage presents ROM / line-buffer addresses (synchronous reads);
 // stage A accumulates, runs the LIF and emits one cycle later.
+//
+// EV = 1 (event-driven, K = 1 only): per (og, t) only the non-zero PI-chunks of the
+// token's time step t are visited, lowest chunk first (a find-first-set over a mask of
+// non-zero chunks computed when the token arrives); J becomes nz(n, t) ∈ [0, CIN/PI]:
+//   busy_cycles per position n = G·Σ_t (nz(n, t) + 1) + 1   (EV = 0: nz = J).
 module sdmf_conv_lif #(
   parameter int K = 3,
   parameter int H = 4,
@@ -30,6 +35,7 @@ module sdmf_conv_lif #(
   parameter int PI = 1,
   parameter int PK = 1,
   parameter int BIAS_PER_TOKEN = 0,
+  parameter int EV = 0,
   parameter WEIGHT_FILE = "",
   parameter BIAS_FILE = "",
   parameter THETA_FILE = ""
@@ -70,6 +76,8 @@ module sdmf_conv_lif #(
   localparam int NSEL = (T * CPI > 0) ? T * CPI : 1;   // fan-in slices of a word
   localparam int EB = (NSEL > 1) ? $clog2(NSEL) : 1;
 
+  localparam int NZW = (T * CPI > 0) ? T * CPI : 1;   // EV: non-zero-chunk mask of a token
+
   localparam logic [1:0] OP_NOP = 2'd0, OP_FETCH = 2'd1, OP_LIF = 2'd2, OP_EMIT = 2'd3;
 
   // ------------------------------------------------------------ ROMs
@@ -97,13 +105,20 @@ module sdmf_conv_lif #(
   logic issue;
   logic [1:0] op;
   logic last_x, last_y;
+  // EV = 1: the next non-zero chunk of the token's time step t (see g_ev)
+  logic ev_any;                            // a chunk of (og, t) is still to be visited
+  logic [CB-1:0] ev_idx;                   // its index (the lowest one)
+  logic [CB-1:0] cg_sel;                   // chunk (= j when K = 1) the FETCH reads
+  logic [WA-1:0] j_sel;                    // fan-in op whose weights the FETCH reads
 
   assign last_x = (x_o == XB'(W - 1));
   assign last_y = (y_o == YB'(H - 1));
   assign issue = avail && !stall;
+  assign cg_sel = (EV != 0) ? ev_idx : cg;
+  assign j_sel = (EV != 0) ? WA'(ev_idx) : WA'(j);
   always_comb begin
     if (emit_ph) op = OP_EMIT;
-    else if (j == JB'(J)) op = OP_LIF;
+    else if ((EV != 0) ? !ev_any : (j == JB'(J))) op = OP_LIF;
     else op = OP_FETCH;
   end
 
@@ -244,6 +259,11 @@ module sdmf_conv_lif #(
     assign pad_col = (kx == 2'd0 && x_o == '0) || (kx == 2'd2 && last_x);
     assign pad_row = {last_y, 1'b0, y_o == '0};
     assign lb_rcol = pad_col ? '0 : XB'({1'b0, x_o} + (XB + 1)'(kx) - 1'b1);
+    if (EV != 0) begin : g_ev_k3
+      $error("sdmf_conv_lif: EV = 1 is implemented for K = 1 only");
+    end
+    assign ev_any = 1'b0;
+    assign ev_idx = '0;
   end else begin : g_k1
     // two-entry ping-pong buffer
     logic in_ptr, out_ptr;
@@ -264,6 +284,38 @@ module sdmf_conv_lif #(
     end
     assign lb_waddr = LBA'(in_ptr);
     assign lb_raddr = LBA'(out_ptr);
+
+    if (EV != 0 && CPI > 0) begin : g_ev
+      // non-zero mask of each (t, chunk) of the two buffered tokens, written with the token
+      logic [NZW-1:0] nz_in;
+      logic [NZW-1:0] nz_mem [0:1];
+      logic [CPI-1:0] vis, pend, low;
+      always_comb begin
+        nz_in = '0;
+        for (int e = 0; e < T * CPI; e++)
+          nz_in[e] = |s_data[e * PI * IN_BITS +: PI * IN_BITS];
+      end
+      always_ff @(posedge clk) begin
+        if (wr) nz_mem[in_ptr] <= nz_in;
+      end
+      // chunks of (og, t) not yet visited; the lowest one is visited next
+      assign pend = nz_mem[out_ptr][32'(t) * CPI +: CPI] & ~vis;
+      assign low = pend & (~pend + 1'b1);
+      assign ev_any = |pend;
+      always_comb begin
+        ev_idx = '0;
+        for (int c = 0; c < CPI; c++)
+          if (low[c]) ev_idx = ev_idx | CB'(c);
+      end
+      always_ff @(posedge clk) begin
+        if (!rst_n) vis <= '0;
+        else if (issue && op == OP_FETCH) vis <= vis | low;
+        else if (issue && op == OP_LIF) vis <= '0;
+      end
+    end else begin : g_dense
+      assign ev_any = 1'b0;
+      assign ev_idx = '0;
+    end
     assign pad = 1'b0;
     assign lb_wslot = '0;
     assign lb_oslot = '0;
@@ -296,7 +348,7 @@ module sdmf_conv_lif #(
     if (!stall) begin
       a_t <= t;
       a_sidx <= sidx;
-      a_sel <= EB'(32'(t) * CPI + 32'(cg));
+      a_sel <= EB'(32'(t) * CPI + 32'(cg_sel));
       a_pad <= pad;
       bias_q <= bias_rom[baddr];
       theta_q <= theta_rom[og];
@@ -316,7 +368,7 @@ module sdmf_conv_lif #(
     initial begin
       if (WEIGHT_FILE != "") $readmemh(WEIGHT_FILE, w_rom);
     end
-    assign waddr = wbase + WA'(j);
+    assign waddr = wbase + j_sel;
     always_ff @(posedge clk) begin
       if (wr) lb_mem[lb_waddr] <= s_data;
     end
@@ -363,7 +415,7 @@ module sdmf_conv_lif #(
     initial begin
       if (WEIGHT_FILE != "") $readmemh(WEIGHT_FILE, w_rom);
     end
-    assign waddr = wbase + WA'(j);
+    assign waddr = wbase + j_sel;
     always_ff @(posedge clk) begin
       if (wr && lb_wslot == 2'd0) row0[lb_wcol] <= s_data;
       if (wr && lb_wslot == 2'd1) row1[lb_wcol] <= s_data;
@@ -424,8 +476,8 @@ module sdmf_conv_lif #(
     /* verilator lint_off UNUSEDSIGNAL */
     // (the 1-bit placeholder words and the tap/address state carry no data here)
     logic unused;
-    assign unused = ^{s_data, lb_waddr, lb_raddr, a_sel, a_pad, wbase, j, cg, lb_wslot, lb_oslot,
-                      lb_wcol, lb_rcol, pad_row, pad_col};
+    assign unused = ^{s_data, lb_waddr, lb_raddr, a_sel, a_pad, wbase, j_sel, cg, lb_wslot,
+                      lb_oslot, lb_wcol, lb_rcol, pad_row, pad_col};
     /* verilator lint_on UNUSEDSIGNAL */
   end
 
