@@ -45,12 +45,12 @@ def event_ops(attrs: dict, knobs: Knobs, x: np.ndarray) -> np.ndarray:
     ``x`` ``[T, CIN, positions]`` (any trailing shape with that many positions): the
     number of PI-chunks ``x[t, c·PI : (c+1)·PI, n]`` holding a non-zero element."""
     T, cin, n = attrs["T"], attrs["CIN"], attrs["positions"]
+    if cin == 0:                      # every input pruned: no fan-in ops, whatever x is
+        return np.zeros((T, n), dtype=np.int64)
     x = np.asarray(x)
     if x.shape[:2] != (T, cin) or x.size != T * cin * n:
         raise ValueError(f"event_ops: input of shape {x.shape}, expected [T={T}, "
                          f"CIN={cin}, {n} positions]")
-    if cin == 0:
-        return np.zeros((T, n), dtype=np.int64)
     pi = knobs["PI"]
     chunks = x.reshape(T, cin // pi, pi, n)
     return (chunks != 0).any(axis=2).sum(axis=1).astype(np.int64)
