@@ -5,9 +5,9 @@ channels and ``PI`` input channels per step, and for K = 3 ``PK`` kernel rows pe
 fan-in op (1 or 3). Busy cycles per inference:
 ``positions · (⌈COUT/PO⌉ · T · (K²·CIN/(PI·PK) + 1) + 1)``.
 
-``EV = 1`` (K = 1 only; default 0) makes the unit event-driven: per (output group,
-time step) it visits only the non-zero PI-chunks of the token's time step, so its busy
-cycles depend on the input (:func:`event_ops`, :meth:`ConvLif.sample_cycles`);
+``EV = 1`` (default 0) makes the unit event-driven: per (output group, time step) it
+performs only the fan-in ops whose input chunk is non-zero, so its busy cycles depend on
+the input (:func:`event_ops`, :func:`event_cycles`, :meth:`ConvLif.sample_cycles`);
 :meth:`ConvLif.cycles` stays the dense worst case (every chunk non-zero), which is the
 EV = 0 count.
 """
@@ -41,9 +41,12 @@ def conv_weight_lanes(knobs: Knobs) -> int:
 
 
 def event_ops(attrs: dict, knobs: Knobs, x: np.ndarray) -> np.ndarray:
-    """Fan-in ops of an ``EV = 1`` unit per (time step, position) on one sample's input
-    ``x`` ``[T, CIN, positions]`` (any trailing shape with that many positions): the
-    number of PI-chunks ``x[t, c·PI : (c+1)·PI, n]`` holding a non-zero element."""
+    """Fan-in ops an ``EV = 1`` unit performs per (time step, position) — raster order —
+    on one sample's input ``x`` ``[T, CIN, H, W]`` (K = 1: any trailing shape with
+    ``positions`` elements). A chunk is ``x[t, c·PI : (c+1)·PI]`` at one pixel, non-zero
+    when any element is. K = 1: the non-zero chunks of the token. K = 3, PK = 1: the
+    non-zero chunks of the nine taps (a tap outside the frame is zero); PK = 3: the
+    (kx, c) whose chunk is non-zero in at least one of the three rows."""
     T, cin, n = attrs["T"], attrs["CIN"], attrs["positions"]
     if cin == 0:                      # every input pruned: no fan-in ops, whatever x is
         return np.zeros((T, n), dtype=np.int64)
@@ -52,8 +55,15 @@ def event_ops(attrs: dict, knobs: Knobs, x: np.ndarray) -> np.ndarray:
         raise ValueError(f"event_ops: input of shape {x.shape}, expected [T={T}, "
                          f"CIN={cin}, {n} positions]")
     pi = knobs["PI"]
-    chunks = x.reshape(T, cin // pi, pi, n)
-    return (chunks != 0).any(axis=2).sum(axis=1).astype(np.int64)
+    if attrs["K"] == 1:
+        return (x.reshape(T, cin // pi, pi, n) != 0).any(axis=2).sum(axis=1).astype(np.int64)
+    H, W = attrs["H"], attrs["W"]
+    nz = (x.reshape(T, cin // pi, pi, H, W) != 0).any(axis=2)          # [T, CIN/PI, H, W]
+    nz = np.pad(nz, ((0, 0), (0, 0), (1, 1), (1, 1)))
+    taps = np.stack([np.stack([nz[..., ky:ky + H, kx:kx + W] for kx in range(3)])
+                     for ky in range(3)])                              # [ky, kx, T, c, H, W]
+    ops = taps.any(axis=0) if knobs.get("PK", 1) == 3 else taps
+    return ops.reshape(-1, T, cin // pi, H * W).sum(axis=(0, 2)).astype(np.int64)
 
 
 def event_cycles(attrs: dict, knobs: Knobs, x: np.ndarray) -> int:
@@ -116,16 +126,13 @@ class ConvLif(LayerKind):
         return layer.attrs["COUT"] == 0
 
     def knobs(self, layer: HwLayer) -> tuple[str, ...]:
-        return ("PO", "PI", "PK") if layer.attrs["K"] == 3 else ("PO", "PI", "EV")
+        return ("PO", "PI", "PK", "EV") if layer.attrs["K"] == 3 else ("PO", "PI", "EV")
 
     def validate(self, layer: HwLayer, knobs: Knobs) -> None:
         """As :meth:`LayerKind.validate`; ``EV`` is 0 (dense) or 1 (event-driven)."""
         ev = knobs.get("EV", 0)
         if ev not in (0, 1):
             raise ValueError(f"layer {layer.name!r}: EV must be 0 or 1, got {ev!r}")
-        if ev and layer.attrs["K"] != 1:
-            raise ValueError(f"layer {layer.name!r}: EV=1 (event-driven) is implemented for "
-                             f"K = 1 only, this layer has K={layer.attrs['K']}")
         super().validate(layer, {k: v for k, v in knobs.items() if k != "EV"})
 
     def candidates(self, layer: HwLayer) -> Iterator[Knobs]:

@@ -10,7 +10,7 @@
 * ``row_parallel`` offers PK = 3 (the three kernel rows of a 3×3 convolution per fan-in
   op); without it every 3×3 convolution keeps PK = 1 unless an override pins PK;
 * ``event_driven`` sets ``EV = 1`` on every layer that has the knob (event-driven
-  pointwise convolutions) unless an override pins EV. Planning uses the dense worst case
+  convolutions) unless an override pins EV. Planning uses the dense worst case
   (``LayerKind.cycles``), so the plan's other knobs do not change.
 """
 

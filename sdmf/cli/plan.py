@@ -25,7 +25,7 @@ def add_plan_args(parser: argparse.ArgumentParser) -> None:
                             "rows per fan-in op): lifts the first convolution's throughput "
                             "ceiling, at more lanes")
     group.add_argument("--event-driven", action="store_true",
-                       help="EV=1 on every pointwise convolution: only non-zero input chunks "
+                       help="EV=1 on every convolution: only fan-in ops on non-zero inputs "
                             "are visited, busy cycles depend on the data (dense worst case "
                             "planned); docs/event-driven.md")
 

@@ -211,16 +211,15 @@ def test_row_parallel_lifts_the_first_convolutions_ceiling(ir, graph):
         build_graph(ir, overrides={"nope": {"PO": 1}})
 
 
-def test_event_driven_sets_ev_on_pointwise_convs_only(ir, graph, tmp_path):
-    """--event-driven: EV = 1 on every 1×1 conv (an override may pin EV = 0), the other
-    knobs and the worst-case cycles unchanged; the RTL top passes EV only to those units
-    and the manifest marks them data-dependent. Without it no unit gets an EV parameter."""
+def test_event_driven_sets_ev_on_every_conv(ir, graph, tmp_path):
+    """--event-driven: EV = 1 on every conv (an override may pin EV = 0), the other knobs
+    and the worst-case cycles unchanged; the RTL top passes EV only to those units and the
+    manifest marks them data-dependent. Without it no unit gets an EV parameter."""
     ev = build_graph(ir, event_driven=True, overrides={"blocks.0.mlp.fc2": {"EV": 0}})
     for lay in graph.of_kind("conv_lif"):
         got = ev.layer(lay.name).parallel
         pinned = lay.name == "blocks.0.mlp.fc2"
-        want = 1 if lay.attrs["K"] == 1 and not pinned else None
-        assert got.get("EV") == (0 if pinned else want), lay.name
+        assert got.get("EV") == (0 if pinned else 1), lay.name
         if not pinned:          # (an override's missing knobs: the fastest setting)
             assert {k: v for k, v in got.items() if k != "EV"} == lay.parallel
             assert ev.layer(lay.name).cycles == lay.cycles
@@ -228,13 +227,13 @@ def test_event_driven_sets_ev_on_pointwise_convs_only(ir, graph, tmp_path):
     generate(ir, tmp_path / "ev", event_driven=True)
     generate(ir, tmp_path / "dense")
     top = (tmp_path / "ev" / "rtl" / "sdmf_top.sv").read_text()
-    n_k1 = sum(lay.attrs["K"] == 1 for lay in graph.of_kind("conv_lif"))
-    assert top.count(".EV(1)") == n_k1 and n_k1 >= 4
+    convs = {lay.name for lay in graph.of_kind("conv_lif")}
+    assert top.count(".EV(1)") == len(convs) and len(convs) >= 6
     assert ".EV(" not in (tmp_path / "dense" / "rtl" / "sdmf_top.sv").read_text()
     manifest = json.loads((tmp_path / "ev" / "project.json").read_text())
     assert manifest["plan"]["event_driven"]
     dd = {n for n, c in manifest["cycles"]["layers"].items() if c["data_dependent"]}
-    assert dd == {lay.name for lay in graph.of_kind("conv_lif") if lay.attrs["K"] == 1}
+    assert dd == convs
 
 
 def test_cycle_model_is_monotone_in_parallelism(graph):
@@ -426,7 +425,7 @@ def test_overlapped_interval_equals_the_model(ir, tmp_path):
 
 @pytest.mark.rtl
 def test_event_driven_network_cycles_equal_the_spec_per_sample(ir, tmp_path):
-    """EV = 1 on every 1×1 conv: bit-exact, and each one's busy cycles of every sample equal
+    """EV = 1 on every conv: bit-exact, and each one's busy cycles of every sample equal
     its kind's function of that sample's golden input tensor — alone and overlapped —,
     below the dense count on sparse spikes."""
     _verilator()

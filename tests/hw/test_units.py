@@ -341,6 +341,16 @@ EV_CONFIGS = {
     # every input pruned: no fan-in ops at all, output = LIF of the bias
     "k1_pruned": dict(K=1, H=1, W=4, CIN=0, COUT=3, T=4, IN_BITS=1, W_BITS=4, PO=2, PI=1,
                       BIAS_PER_TOKEN=1),
+    # the first layer: 3×3 on counts, one channel per op (18 ops per (og, t))
+    "k3_counts": dict(K=3, H=5, W=6, CIN=2, COUT=5, T=4, IN_BITS=4, W_BITS=6, PO=3, PI=1),
+    # the first layer row-parallel: op (kx, c) covers three rows
+    "k3_rows_counts": dict(K=3, H=5, W=6, CIN=2, COUT=5, T=4, IN_BITS=4, W_BITS=6, PO=3,
+                           PI=2, PK=3),
+    # 3×3 on spikes, two channel groups per tap, odd frame
+    "k3_spikes": dict(K=3, H=4, W=5, CIN=4, COUT=3, T=2, IN_BITS=1, W_BITS=8, PO=1, PI=2),
+    # one-row frame, PK = 3: rows 0 and 2 are padding
+    "k3_rows_flat": dict(K=3, H=1, W=3, CIN=1, COUT=2, T=2, IN_BITS=1, W_BITS=4, PO=2,
+                         PI=1, PK=3),
 }
 EV_DENSITIES = (0.0, 0.08, 0.3, 1.0)
 
@@ -382,7 +392,8 @@ def ev_case(name: str, variant: str):
     frames = ev_frames(cfg, seed)
     params = dict(cfg, EV=1, ACC_BITS=acc_bits, CUR_BITS=cur_bits, F=F,
                   WEIGHT_FILE="weights.mem", BIAS_FILE="bias.mem", THETA_FILE="theta.mem")
-    mems = conv_images(1, weight, bias, theta, cfg["PO"], cfg["PI"], cfg["W_BITS"], cur_bits)
+    mems = conv_images(cfg["K"], weight, bias, theta, cfg["PO"], cfg["PI"], cfg["W_BITS"],
+                       cur_bits, cfg.get("PK", 1))
     in_words, want = conv_words(cfg, weight, bias, theta, frames, F)
     return cfg, params, mems, in_words, want, frames, seed
 
@@ -405,10 +416,12 @@ def test_conv_lif_event(tmp_path, name, variant, flow="sv"):
                  spike_decoder(cfg["T"], cfg["COUT"], H * W))
     attrs = dict(cfg, positions=H * W)
     per_frame = [event_cycles(attrs, cfg, x) for x in frames]
-    dense = conv_cycles(1, H, W, cfg["CIN"], cfg["COUT"], cfg["T"], cfg["PO"], cfg["PI"])
-    assert per_frame[EV_DENSITIES.index(1.0)] == dense      # every element set: dense count
-    assert max(per_frame) == dense
+    dense = conv_cycles(cfg["K"], H, W, cfg["CIN"], cfg["COUT"], cfg["T"], cfg["PO"], cfg["PI"],
+                        cfg.get("PK", 1))
     assert res["busy_cycles"] == sum(per_frame)
+    assert max(per_frame) <= dense
+    if cfg["K"] == 1:                     # every element set: the dense count
+        assert per_frame[EV_DENSITIES.index(1.0)] == dense
 
 
 def test_conv_lif_event_per_frame(tmp_path):
@@ -721,7 +734,7 @@ def test_attention_lif(tmp_path, name, flow="sv"):
 
 
 @pytest.mark.parametrize("unit", ["conv_k3", "conv_k3_rows", "conv_k1", "conv_k1_event",
-                                  "maxpool", "residual", "head", "attention"])
+                                  "conv_k3_event", "maxpool", "residual", "head", "attention"])
 def test_yosys_netlist(tmp_path, unit):
     """Simulate Yosys's elaboration of each unit on the same cases (same golden results)."""
     _tools()._yosys_exe()
@@ -733,6 +746,8 @@ def test_yosys_netlist(tmp_path, unit):
         test_conv_lif(tmp_path, "k1_tokens", "extreme", flow="yosys")
     elif unit == "conv_k1_event":
         test_conv_lif_event(tmp_path, "k1_spikes", "random", flow="yosys")
+    elif unit == "conv_k3_event":
+        test_conv_lif_event(tmp_path, "k3_rows_counts", "random", flow="yosys")
     elif unit == "maxpool":
         test_maxpool_or(tmp_path, "odd", flow="yosys")
     elif unit == "residual":
@@ -772,6 +787,14 @@ def _lint_sets():
         "conv_k1_ev_big": ("sdmf_conv_lif", dict(K=1, H=8, W=8, CIN=256, COUT=256, T=16,
                                                  PO=16, PI=8, ACC_BITS=16, CUR_BITS=22,
                                                  BIAS_PER_TOKEN=1, EV=1)),
+        "conv_k3_ev": ("sdmf_conv_lif", dict(EV_CONFIGS["k3_counts"], EV=1, ACC_BITS=13,
+                                             CUR_BITS=17)),
+        "conv_k3_ev_rows": ("sdmf_conv_lif", dict(EV_CONFIGS["k3_rows_counts"], EV=1,
+                                                  ACC_BITS=13, CUR_BITS=17)),
+        "conv_k3_ev_1x1": ("sdmf_conv_lif", dict(K=3, H=1, W=1, CIN=1, COUT=1, T=1, EV=1)),
+        "conv_k3_ev_big": ("sdmf_conv_lif", dict(K=3, H=128, W=128, CIN=2, COUT=32, T=16,
+                                                 IN_BITS=4, PO=32, PI=2, PK=3, ACC_BITS=14,
+                                                 CUR_BITS=20, EV=1)),
         "pool_small": ("sdmf_maxpool_or", dict(H=5, W=7, WORD=6)),
         "pool_1x1": ("sdmf_maxpool_or", dict(H=1, W=1, WORD=1)),
         "pool_big": ("sdmf_maxpool_or", dict(H=64, W=64, WORD=128)),
@@ -802,7 +825,8 @@ def _lint_sets():
 
 LINT_NAMES = ["conv_k3_counts", "conv_k1_pruned", "conv_k3_1x1", "conv_k3_big", "conv_k1_big",
               "conv_k3_rows", "conv_k3_rows_1x1", "conv_k3_rows_big", "conv_k1_ev",
-              "conv_k1_ev_pruned", "conv_k1_ev_one", "conv_k1_ev_big",
+              "conv_k1_ev_pruned", "conv_k1_ev_one", "conv_k1_ev_big", "conv_k3_ev",
+              "conv_k3_ev_rows", "conv_k3_ev_1x1", "conv_k3_ev_big",
               "pool_small", "pool_1x1", "pool_big", "att_small", "att_big", "res_partial",
               "res_none", "res_big", "head_small", "head_min", "head_big", "fork_1", "fork_4",
               "fifo_1", "fifo_64"]
