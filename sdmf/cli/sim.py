@@ -8,6 +8,9 @@ the class, the logits and every layer tap bit-exactly with the golden model, and
 layer's measured busy cycles with the analytic cycle model (exactly, per sample). A
 second pass runs the samples back to back (each started at its predecessor's
 ap_ready) and measures the pipelined interval, which must equal the model's exactly.
+With ``--event-driven`` the convolutions skip zero inputs: their busy cycles are compared
+per sample with the cycle model of that sample's golden tensors, and the interval is
+reported, not checked (docs/event-driven.md).
 Exits 1 on any mismatch.
 """
 
