@@ -6,10 +6,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from sdmf.quant.ir import IntegerIR
 
 from .backends.base import GenOptions, get_backend
-from .graph import HwGraph, from_ir
+from .graph import GraphError, HwGraph, from_ir
 from .kinds import Knobs
 from .passes import default_passes, run_passes
 from .writer import write_project
@@ -18,11 +20,11 @@ from .writer import write_project
 def build_graph(ir: IntegerIR, backend: str = "rtl", target_cycles: int | None = None,
                 budget: int | None = None,
                 overrides: Mapping[str, Knobs] | None = None,
-                row_parallel: bool = False) -> HwGraph:
+                row_parallel: bool = False, event_driven: bool = False) -> HwGraph:
     """The finished hardware graph of ``ir`` under ``backend``'s layer kinds, with the
     backend's plan (memories) applied."""
     gen = get_backend(backend)
-    passes = default_passes(target_cycles, budget, overrides, row_parallel)
+    passes = default_passes(target_cycles, budget, overrides, row_parallel, event_driven)
     return gen.plan(run_passes(from_ir(ir, gen.kinds), passes))
 
 
@@ -30,12 +32,32 @@ def generate(ir: IntegerIR | str | Path, out: str | Path, backend: str = "rtl",
              trace: bool = False, counters: bool = False, target_cycles: int | None = None,
              budget: int | None = None,
              overrides: Mapping[str, Knobs] | None = None,
-             row_parallel: bool = False, clock_mhz: float | None = None,
-             board: str | None = None) -> dict[str, Any]:
+             row_parallel: bool = False, event_driven: bool = False,
+             clock_mhz: float | None = None, board: str | None = None) -> dict[str, Any]:
     """Write the project of ``ir`` to ``out``; returns its report (report.json).
     ``clock_mhz``: the PL clock (default: ``board``'s, :mod:`sdmf.device.blockdesign`)."""
     if not isinstance(ir, IntegerIR):
         ir = IntegerIR.load(ir)
-    graph = build_graph(ir, backend, target_cycles, budget, overrides, row_parallel)
+    graph = build_graph(ir, backend, target_cycles, budget, overrides, row_parallel,
+                        event_driven)
     options = GenOptions(trace=trace, counters=counters, clock_mhz=clock_mhz, board=board)
     return write_project(graph, out, backend, options)
+
+
+def sample_busy(graph: HwGraph, taps: Mapping[str, np.ndarray]) -> dict[str, int]:
+    """Exact busy cycles of one inference of every data-dependent compute layer of
+    ``graph`` (``LayerKind.sample_cycles``), from the golden model's tensors of that
+    sample (``{IR op name: tensor}``, one sample, no batch axis)."""
+    out = {}
+    for lay in graph.layers.values():
+        spec = graph.spec(lay)
+        if not (spec.compute and spec.data_dependent(lay, lay.parallel)):
+            continue
+        inputs = {}
+        for s in graph.inputs_of(lay.name):
+            if not s.taps or s.taps[0] not in taps:
+                raise GraphError(f"layer {lay.name!r}: no golden tensor for its input stream "
+                                 f"{s.name} (taps {list(s.taps)})")
+            inputs[s.port] = np.asarray(taps[s.taps[0]])
+        out[lay.name] = spec.sample_cycles(lay, lay.parallel, inputs)
+    return out

@@ -49,12 +49,15 @@ class Plan:
     row_parallel: bool
     lanes: int                                 # Σ cost of the chosen knobs
     knobs: dict[str, dict[str, int]]           # per layer with knobs
+    event_driven: bool = False                 # --event-driven
 
 
 @dataclass(frozen=True)
 class LayerCycles:
     kind: str
-    busy: int                                  # busy cycles of one inference
+    busy: int                                  # busy cycles of one inference (data-
+    #                                            dependent: the worst case)
+    data_dependent: bool = False               # busy cycles depend on the sample (EV = 1)
 
 
 @dataclass(frozen=True)
@@ -212,10 +215,11 @@ def manifest(graph: HwGraph, backend: str, out: BackendOutput, options: GenOptio
     par, cyc = graph.info["parallelism"], graph.info["cycles"]
     plan = Plan(mode=par["mode"], target_cycles=par["target_cycles"], budget=par["budget"],
                 overrides=par.get("overrides", {}), row_parallel=par.get("row_parallel", False),
-                lanes=par["lanes"],
+                lanes=par["lanes"], event_driven=par.get("event_driven", False),
                 knobs={lay.name: dict(lay.parallel) for lay in graph.layers.values()
                        if lay.parallel})
-    layers = {lay.name: LayerCycles(lay.kind, int(lay.cycles or 0))
+    layers = {lay.name: LayerCycles(lay.kind, int(lay.cycles or 0),
+                                    graph.spec(lay).data_dependent(lay, lay.parallel))
               for lay in graph.layers.values() if graph.spec(lay).compute}
     cycles = CycleModel(interval=cyc["interval"], bottleneck=cyc["bottleneck"], sum=cyc["sum"],
                         layers=layers)

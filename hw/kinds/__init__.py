@@ -8,7 +8,7 @@ or is an alias.
 
 from .attention_lif import AttentionLif, attention_heads
 from .base import KindSet, Knobs, LayerKind, MemoryNeed, ceil_div, divisors
-from .conv_lif import ConvLif, conv_steps, conv_weight_lanes
+from .conv_lif import ConvLif, conv_steps, conv_weight_lanes, event_cycles, event_ops
 from .fifo import Fifo
 from .fork import Fork
 from .head import Head
@@ -22,4 +22,5 @@ KINDS = KindSet([Input(), ConvLif(), Maxpool(), AttentionLif(), ResidualAdd(), H
 
 __all__ = ["ALIAS_OPS", "KINDS", "AttentionLif", "ConvLif", "Fifo", "Fork", "Head", "Input",
            "KindSet", "Knobs", "LayerKind", "Maxpool", "MemoryNeed", "Output", "ResidualAdd",
-           "attention_heads", "ceil_div", "conv_steps", "conv_weight_lanes", "divisors"]
+           "attention_heads", "ceil_div", "conv_steps", "conv_weight_lanes", "divisors",
+           "event_cycles", "event_ops"]

@@ -127,8 +127,18 @@ class LayerKind:
 
     # ------------------------------------------------------------ cycles
     def cycles(self, layer: HwLayer, knobs: Knobs) -> int:
-        """Exact busy cycles of one inference under ``knobs`` (0: no cycle model)."""
+        """Exact busy cycles of one inference under ``knobs`` (0: no cycle model); for a
+        data-dependent unit the worst case over all inputs."""
         return 0
+
+    def data_dependent(self, layer: HwLayer, knobs: Knobs) -> bool:
+        """Whether the busy cycles under ``knobs`` depend on the input data."""
+        return False
+
+    def sample_cycles(self, layer: HwLayer, knobs: Knobs, inputs: dict[str, np.ndarray]) -> int:
+        """Exact busy cycles of one inference on one sample's input tensors (``{port:
+        tensor}``, the golden model's values); :meth:`cycles` unless data-dependent."""
+        return self.cycles(layer, knobs)
 
     # ------------------------------------------------------------ stream facts (FIFO sizing)
     def capacity(self, layer: HwLayer) -> int:

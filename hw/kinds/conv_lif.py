@@ -4,12 +4,20 @@ Built from ``conv2d``/``conv1d`` + the one ``lif`` it feeds. Knobs: ``PO`` outpu
 channels and ``PI`` input channels per step, and for K = 3 ``PK`` kernel rows per
 fan-in op (1 or 3). Busy cycles per inference:
 ``positions · (⌈COUT/PO⌉ · T · (K²·CIN/(PI·PK) + 1) + 1)``.
+
+``EV = 1`` (default 0) makes the unit event-driven: per (output group, time step) it
+performs only the fan-in ops whose input chunk is non-zero, so its busy cycles depend on
+the input (:func:`event_ops`, :func:`event_cycles`, :meth:`ConvLif.sample_cycles`);
+:meth:`ConvLif.cycles` stays the dense worst case (every chunk non-zero), which is the
+EV = 0 count.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
+
+import numpy as np
 
 from sdmf.quant.bounds import signed_bits
 
@@ -30,6 +38,41 @@ def conv_steps(attrs: dict, knobs: Knobs) -> int:
 def conv_weight_lanes(knobs: Knobs) -> int:
     """Weights used per fan-in op: ``PK·PO·PI``."""
     return knobs.get("PK", 1) * knobs["PO"] * knobs["PI"]
+
+
+def event_ops(attrs: dict, knobs: Knobs, x: np.ndarray) -> np.ndarray:
+    """Fan-in ops an ``EV = 1`` unit performs per (time step, position) — raster order —
+    on one sample's input ``x`` ``[T, CIN, H, W]`` (K = 1: any trailing shape with
+    ``positions`` elements). A chunk is ``x[t, c·PI : (c+1)·PI]`` at one pixel, non-zero
+    when any element is. K = 1: the non-zero chunks of the token. K = 3, PK = 1: the
+    non-zero chunks of the nine taps (a tap outside the frame is zero); PK = 3: the
+    (kx, c) whose chunk is non-zero in at least one of the three rows."""
+    T, cin, n = attrs["T"], attrs["CIN"], attrs["positions"]
+    if cin == 0:                      # every input pruned: no fan-in ops, whatever x is
+        return np.zeros((T, n), dtype=np.int64)
+    x = np.asarray(x)
+    if x.shape[:2] != (T, cin) or x.size != T * cin * n:
+        raise ValueError(f"event_ops: input of shape {x.shape}, expected [T={T}, "
+                         f"CIN={cin}, {n} positions]")
+    pi = knobs["PI"]
+    if attrs["K"] == 1:
+        return (x.reshape(T, cin // pi, pi, n) != 0).any(axis=2).sum(axis=1).astype(np.int64)
+    H, W = attrs["H"], attrs["W"]
+    nz = (x.reshape(T, cin // pi, pi, H, W) != 0).any(axis=2)          # [T, CIN/PI, H, W]
+    nz = np.pad(nz, ((0, 0), (0, 0), (1, 1), (1, 1)))
+    taps = np.stack([np.stack([nz[..., ky:ky + H, kx:kx + W] for kx in range(3)])
+                     for ky in range(3)])                              # [ky, kx, T, c, H, W]
+    ops = taps.any(axis=0) if knobs.get("PK", 1) == 3 else taps
+    return ops.reshape(-1, T, cin // pi, H * W).sum(axis=(0, 2)).astype(np.int64)
+
+
+def event_cycles(attrs: dict, knobs: Knobs, x: np.ndarray) -> int:
+    """Busy cycles of an ``EV = 1`` unit on one sample's input ``x``: per position n
+    ``G·Σ_t (nz(t, n) + 1) + 1`` (a LIF op per (og, t), an EMIT per position), i.e.
+    ``positions + G·(T·positions + Σ nz)``, nz = :func:`event_ops`, G = ⌈COUT/PO⌉."""
+    n = attrs["positions"]
+    nz = int(event_ops(attrs, knobs, x).sum())
+    return n + ceil_div(attrs["COUT"], knobs["PO"]) * (attrs["T"] * n + nz)
 
 
 class ConvLif(LayerKind):
@@ -83,7 +126,14 @@ class ConvLif(LayerKind):
         return layer.attrs["COUT"] == 0
 
     def knobs(self, layer: HwLayer) -> tuple[str, ...]:
-        return ("PO", "PI", "PK") if layer.attrs["K"] == 3 else ("PO", "PI")
+        return ("PO", "PI", "PK", "EV") if layer.attrs["K"] == 3 else ("PO", "PI", "EV")
+
+    def validate(self, layer: HwLayer, knobs: Knobs) -> None:
+        """As :meth:`LayerKind.validate`; ``EV`` is 0 (dense) or 1 (event-driven)."""
+        ev = knobs.get("EV", 0)
+        if ev not in (0, 1):
+            raise ValueError(f"layer {layer.name!r}: EV must be 0 or 1, got {ev!r}")
+        super().validate(layer, {k: v for k, v in knobs.items() if k != "EV"})
 
     def candidates(self, layer: HwLayer) -> Iterator[Knobs]:
         a = layer.attrs
@@ -112,9 +162,20 @@ class ConvLif(LayerKind):
         return conv_weight_lanes(knobs)
 
     def cycles(self, layer: HwLayer, knobs: Knobs) -> int:
+        """Exact busy cycles with EV = 0; with EV = 1 the dense worst case (every input
+        chunk non-zero), an upper bound of :meth:`sample_cycles`."""
         a = layer.attrs
         per_t = conv_steps(a, knobs) + 1
         return a["positions"] * (ceil_div(a["COUT"], knobs["PO"]) * a["T"] * per_t + 1)
+
+    def data_dependent(self, layer: HwLayer, knobs: Knobs) -> bool:
+        return bool(knobs.get("EV", 0))
+
+    def sample_cycles(self, layer: HwLayer, knobs: Knobs, inputs: dict[str, np.ndarray]) -> int:
+        """EV = 1: :func:`event_cycles` of the sample's input ``inputs["s"]``."""
+        if not self.data_dependent(layer, knobs):
+            return self.cycles(layer, knobs)
+        return event_cycles(layer.attrs, knobs, inputs["s"])
 
     def capacity(self, layer: HwLayer) -> int:
         """docs/hardware.md, sdmf_conv_lif: 4 tokens (K = 1), the line buffer (K = 3)."""

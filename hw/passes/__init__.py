@@ -22,7 +22,8 @@ __all__ = ["AssignWidths", "ChooseParallelism", "EstimateCycles", "GraphPass", "
 
 def default_passes(target_cycles: int | None = None, budget: int | None = None,
                    overrides: Mapping[str, Knobs] | None = None,
-                   row_parallel: bool = False) -> list[GraphPass]:
+                   row_parallel: bool = False, event_driven: bool = False) -> list[GraphPass]:
     """The standard pipeline: empty units, widths, forks, FIFOs, parallelism, cycles."""
     return [RemoveEmpty(), AssignWidths(), InsertForks(), SizeFifos(),
-            ChooseParallelism(target_cycles, budget, overrides, row_parallel), EstimateCycles()]
+            ChooseParallelism(target_cycles, budget, overrides, row_parallel, event_driven),
+            EstimateCycles()]

@@ -8,7 +8,10 @@
 * ``overrides`` ``{layer: {"PO": .., "PI": .., "PK": ..}}`` pin knobs of single layers
   (checked: PI must divide CIN, PO ≤ COUT, PK ∈ {1, K});
 * ``row_parallel`` offers PK = 3 (the three kernel rows of a 3×3 convolution per fan-in
-  op); without it every 3×3 convolution keeps PK = 1 unless an override pins PK.
+  op); without it every 3×3 convolution keeps PK = 1 unless an override pins PK;
+* ``event_driven`` sets ``EV = 1`` on every layer that has the knob (event-driven
+  convolutions) unless an override pins EV. Planning uses the dense worst case
+  (``LayerKind.cycles``), so the plan's other knobs do not change.
 """
 
 from __future__ import annotations
@@ -22,7 +25,8 @@ from .base import GraphPass
 
 class ChooseParallelism(GraphPass):
     def __init__(self, target_cycles: int | None = None, budget: int | None = None,
-                 overrides: Mapping[str, Knobs] | None = None, row_parallel: bool = False) -> None:
+                 overrides: Mapping[str, Knobs] | None = None, row_parallel: bool = False,
+                 event_driven: bool = False) -> None:
         if target_cycles is not None and target_cycles < 1:
             raise ValueError(f"target_cycles must be >= 1, got {target_cycles}")
         if budget is not None and budget < 1:
@@ -31,6 +35,7 @@ class ChooseParallelism(GraphPass):
         self.budget = budget
         self.overrides = dict(overrides or {})
         self.row_parallel = row_parallel
+        self.event_driven = event_driven
 
     def _candidates(self, spec: LayerKind, layer: HwLayer) -> list[Knobs]:
         return [k for k in spec.candidates(layer) if self.row_parallel or k.get("PK", 1) == 1]
@@ -85,13 +90,17 @@ class ChooseParallelism(GraphPass):
         for lay in graph.layers.values():
             if not spec(lay).knobs(lay):
                 lay.parallel = {}
+            elif self.event_driven and "EV" in spec(lay).knobs(lay) \
+                    and "EV" not in self.overrides.get(lay.name, {}):
+                lay.parallel = {**lay.parallel, "EV": 1}
         graph.info["parallelism"] = {"mode": mode, "target_cycles": target,
                                      "budget": self.budget,
                                      "lanes": sum(spec(lay).cost(lay, lay.parallel)
                                                   for lay in graph.layers.values()
                                                   if spec(lay).knobs(lay)),
                                      "overrides": {k: dict(v) for k, v in self.overrides.items()},
-                                     "row_parallel": self.row_parallel}
+                                     "row_parallel": self.row_parallel,
+                                     "event_driven": self.event_driven}
         return graph
 
     def _fit_budget(self, graph: HwGraph, layers: list[HwLayer], floor: int) -> int:

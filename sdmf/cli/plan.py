@@ -24,19 +24,24 @@ def add_plan_args(parser: argparse.ArgumentParser) -> None:
                        help="let the planner give 3×3 convolutions PK=3 (all three kernel "
                             "rows per fan-in op): lifts the first convolution's throughput "
                             "ceiling, at more lanes")
+    group.add_argument("--event-driven", action="store_true",
+                       help="EV=1 on every convolution: only fan-in ops on non-zero inputs "
+                            "are visited, busy cycles depend on the data (dense worst case "
+                            "planned); docs/event-driven.md")
 
 
 def plan_from_args(args: argparse.Namespace) -> dict[str, Any]:
     """Keyword arguments of :func:`sdmf.hw.flow.generate` / ``simulate`` for the plan."""
     return {"target_cycles": args.target_cycles, "budget": args.budget,
-            "overrides": parse_overrides(args.par), "row_parallel": args.row_parallel}
+            "overrides": parse_overrides(args.par), "row_parallel": args.row_parallel,
+            "event_driven": args.event_driven}
 
 
 def plan_options_given(args: argparse.Namespace) -> list[str]:
     """The planner options set on the command line (for commands that refuse them)."""
     given = {"--target-cycles": args.target_cycles is not None,
              "--budget": args.budget is not None, "--par": bool(args.par),
-             "--row-parallel": args.row_parallel}
+             "--row-parallel": args.row_parallel, "--event-driven": args.event_driven}
     return [name for name, on in given.items() if on]
 
 

@@ -211,6 +211,31 @@ def test_row_parallel_lifts_the_first_convolutions_ceiling(ir, graph):
         build_graph(ir, overrides={"nope": {"PO": 1}})
 
 
+def test_event_driven_sets_ev_on_every_conv(ir, graph, tmp_path):
+    """--event-driven: EV = 1 on every conv (an override may pin EV = 0), the other knobs
+    and the worst-case cycles unchanged; the RTL top passes EV only to those units and the
+    manifest marks them data-dependent. Without it no unit gets an EV parameter."""
+    ev = build_graph(ir, event_driven=True, overrides={"blocks.0.mlp.fc2": {"EV": 0}})
+    for lay in graph.of_kind("conv_lif"):
+        got = ev.layer(lay.name).parallel
+        pinned = lay.name == "blocks.0.mlp.fc2"
+        assert got.get("EV") == (0 if pinned else 1), lay.name
+        if not pinned:          # (an override's missing knobs: the fastest setting)
+            assert {k: v for k, v in got.items() if k != "EV"} == lay.parallel
+            assert ev.layer(lay.name).cycles == lay.cycles
+    assert ev.info["parallelism"]["event_driven"]
+    generate(ir, tmp_path / "ev", event_driven=True)
+    generate(ir, tmp_path / "dense")
+    top = (tmp_path / "ev" / "rtl" / "sdmf_top.sv").read_text()
+    convs = {lay.name for lay in graph.of_kind("conv_lif")}
+    assert top.count(".EV(1)") == len(convs) and len(convs) >= 6
+    assert ".EV(" not in (tmp_path / "dense" / "rtl" / "sdmf_top.sv").read_text()
+    manifest = json.loads((tmp_path / "ev" / "project.json").read_text())
+    assert manifest["plan"]["event_driven"]
+    dd = {n for n, c in manifest["cycles"]["layers"].items() if c["data_dependent"]}
+    assert dd == convs
+
+
 def test_cycle_model_is_monotone_in_parallelism(graph):
     for lay in graph.of_kind("conv_lif"):
         m = graph.spec(lay)
@@ -396,6 +421,26 @@ def test_overlapped_interval_equals_the_model(ir, tmp_path):
     rep = simulate(ir, counts(3, seed=9), work_dir=tmp_path)
     check(rep)
     assert rep.interval_checked and rep.pipelined_interval == rep.analytic_interval
+
+
+@pytest.mark.rtl
+def test_event_driven_network_cycles_equal_the_spec_per_sample(ir, tmp_path):
+    """EV = 1 on every conv: bit-exact, and each one's busy cycles of every sample equal
+    its kind's function of that sample's golden input tensor — alone and overlapped —,
+    below the dense count on sparse spikes."""
+    _verilator()
+    from sdmf.sim.network import check, simulate
+
+    rep = simulate(ir, counts(3, seed=4), work_dir=tmp_path, event_driven=True)
+    check(rep)
+    assert rep.bit_exact and rep.cycles_ok
+    ev = [lay for lay in rep.layers if lay.expected is not None]
+    assert ev and sorted(lay.name for lay in ev) == rep.data_dependent
+    for lay in ev:
+        assert lay.measured == lay.expected and lay.overlapped == sum(lay.expected)
+        assert max(lay.expected) < lay.analytic, lay
+    assert len({tuple(lay.expected) for lay in ev}) > 1        # the data matters
+    assert not rep.interval_checked and rep.pipelined_interval
 
 
 @pytest.mark.rtl

@@ -7,13 +7,14 @@ import ast
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 from tiny_models import make_ir
 
 from sdmf.hw.backends.rtl.kinds import RTL_KINDS, RtlKind
 from sdmf.hw.flow import build_graph
-from sdmf.hw.graph import from_ir
-from sdmf.hw.kinds import KINDS, ConvLif, Fork, LayerKind
+from sdmf.hw.graph import HwLayer, from_ir
+from sdmf.hw.kinds import KINDS, ConvLif, Fork, LayerKind, event_cycles, event_ops
 from sdmf.hw.passes import default_passes, run_passes
 from sdmf.quant.opdefs import OP_TYPES
 
@@ -168,3 +169,87 @@ def test_the_kind_table_equals_the_registry():
         kind, rtl = KINDS[name], RTL_KINDS[name]
         assert (spec_file, rtl_file, rtl_module) == (_file(kind), _file(rtl), rtl.module), name
         assert re.findall(r"`([a-z0-9_]+)`", ops) == [*kind.ops, *kind.fuses], name
+
+
+# ------------------------------------------------------------------ event-driven conv_lif
+
+
+def _brute_event_cycles(attrs: dict, knobs: dict, x: np.ndarray) -> int:
+    """The EV = 1 schedule walked op by op (docs/hardware.md, sdmf_conv_lif, EV = 1)."""
+    K, T, cin, cout = attrs["K"], attrs["T"], attrs["CIN"], attrs["COUT"]
+    H, W = attrs["H"], attrs["W"]
+    po, pi, pk = knobs["PO"], knobs["PI"], knobs.get("PK", 1)
+    xs = x.reshape(T, cin, H, W)
+
+    def elem(t: int, i: int, y: int, xx: int) -> int:
+        return int(xs[t, i, y, xx]) if 0 <= y < H and 0 <= xx < W else 0
+
+    def op_nonzero(t: int, j: int, y: int, xx: int) -> bool:
+        """Fan-in op j of output (y, xx) at step t reads a non-zero input (dense order)."""
+        groups = cin // pi
+        tap, c = divmod(j, groups)
+        rows = range(3) if pk == 3 else [tap // K]
+        kx = tap if pk == 3 else tap % K
+        off = (K - 1) // 2
+        return any(elem(t, c * pi + u, y + ky - off, xx + kx - off) != 0
+                   for ky in rows for u in range(pi))
+
+    cycles = 0
+    for y in range(H):
+        for xx in range(W):
+            for _og in range(-(-cout // po)):
+                for t in range(T):
+                    for j in range(K * K * cin // (pi * pk) if cin else 0):
+                        cycles += op_nonzero(t, j, y, xx)    # FETCH of a non-zero op
+                    cycles += 1                              # LIF
+            cycles += 1                                      # EMIT
+    return cycles
+
+
+def _conv_layer(K: int, cin: int, cout: int, T: int, H: int, W: int) -> HwLayer:
+    return HwLayer("c", "conv_lif", attrs={"K": K, "H": H, "W": W, "positions": H * W, "T": T,
+                                           "CIN": cin, "COUT": cout})
+
+
+@pytest.mark.parametrize("shape", [(1, 16, 5, 4, 2, 4, 2, 4, 1), (1, 6, 3, 3, 1, 6, 3, 2, 1),
+                                   (1, 5, 2, 2, 1, 5, 1, 1, 1), (1, 8, 4, 3, 1, 4, 4, 8, 1),
+                                   (1, 0, 3, 4, 1, 4, 2, 1, 1), (3, 2, 5, 4, 5, 6, 3, 1, 1),
+                                   (3, 2, 5, 4, 5, 6, 3, 2, 3), (3, 4, 3, 2, 4, 5, 1, 2, 1),
+                                   (3, 1, 2, 2, 1, 3, 2, 1, 3), (3, 1, 1, 1, 1, 1, 1, 1, 1)])
+def test_event_cycles_match_a_brute_force_walk(shape):
+    """The spec's exact EV = 1 cycles equal an op-by-op count at every density, the dense
+    worst case (every element non-zero; K = 3: padding aside) bounds them and equals
+    ConvLif.cycles for K = 1, and EV = 0 ignores the data."""
+    K, cin, cout, T, H, W, po, pi, pk = shape
+    layer, spec = _conv_layer(K, cin, cout, T, H, W), ConvLif()
+    knobs = {"PO": po, "PI": pi, "EV": 1} | ({"PK": pk} if K == 3 else {})
+    rng = np.random.default_rng(cin * 7 + cout)
+    for p in (0.0, 0.02, 0.08, 0.3, 0.7, 1.0):
+        x = np.where(rng.random((T, cin, H, W)) < p, rng.integers(1, 8, (T, cin, H, W)), 0)
+        want = _brute_event_cycles(layer.attrs, knobs, x)
+        assert event_cycles(layer.attrs, knobs, x) == want
+        assert spec.sample_cycles(layer, knobs, {"s": x}) == want
+        assert want <= spec.cycles(layer, knobs)
+        dense = {k: v for k, v in knobs.items() if k != "EV"}
+        assert spec.sample_cycles(layer, dense, {"s": x}) == spec.cycles(layer, dense)
+    ones = np.ones((T, cin, H, W), dtype=np.int64)
+    assert event_cycles(layer.attrs, knobs, ones) == _brute_event_cycles(layer.attrs, knobs,
+                                                                         ones)
+    if K == 1:
+        assert event_cycles(layer.attrs, knobs, ones) == spec.cycles(layer, knobs)
+    zeros = np.zeros((T, cin, H, W), dtype=np.int64)
+    assert event_cycles(layer.attrs, knobs, zeros) == H * W * (-(-cout // po) * T + 1)
+    assert spec.data_dependent(layer, knobs) and not spec.data_dependent(layer, {"PO": po})
+
+
+def test_event_knob_is_checked():
+    """EV is 0 or 1; a wrongly shaped input names the expected shape."""
+    k1, k3 = _conv_layer(1, 8, 4, 2, 1, 4), _conv_layer(3, 8, 4, 2, 4, 4)
+    spec = ConvLif()
+    spec.validate(k1, {"PO": 2, "PI": 4, "EV": 0})
+    spec.validate(k1, {"PO": 2, "PI": 4, "EV": 1})
+    spec.validate(k3, {"PO": 2, "PI": 4, "PK": 3, "EV": 1})
+    with pytest.raises(ValueError, match="EV must be 0 or 1"):
+        spec.validate(k1, {"PO": 2, "PI": 4, "EV": 2})
+    with pytest.raises(ValueError, match="expected"):
+        event_ops(k1.attrs, {"PI": 4}, np.zeros((2, 4, 4)))

@@ -268,11 +268,18 @@ def conv_case(name: str, variant: str):
     acc_bits, cur_bits = max(acc_bits, o[4]), max(cur_bits, o[5])
     if variant == "extreme" and name != "k1_lif":
         theta[1::2] = (1 << (cur_bits - 1)) - 1
-    K, CIN, COUT, T, H, W = (cfg[k] for k in ("K", "CIN", "COUT", "T", "H", "W"))
+    K = cfg["K"]
     params = dict(cfg, ACC_BITS=acc_bits, CUR_BITS=cur_bits, F=F,
                   WEIGHT_FILE="weights.mem", BIAS_FILE="bias.mem", THETA_FILE="theta.mem")
     mems = conv_images(K, weight, bias, theta, cfg["PO"], cfg["PI"], cfg["W_BITS"], cur_bits,
                        cfg.get("PK", 1))
+    in_words, want = conv_words(cfg, weight, bias, theta, frames, F)
+    return cfg, params, mems, in_words, want, len(frames), seed
+
+
+def conv_words(cfg: dict, weight, bias, theta, frames, F: int) -> tuple[list[int], list[int]]:
+    """Input words of ``frames`` ``[T, CIN, H, W]`` and the golden ops' output words."""
+    K, CIN, COUT, T, H, W = (cfg[k] for k in ("K", "CIN", "COUT", "T", "H", "W"))
     in_words, want = [], []
     for x in frames:
         xb = x[None]                                            # [1, T, CIN, H, W]
@@ -284,7 +291,7 @@ def conv_case(name: str, variant: str):
         spikes = ops.lif(ops.membrane_input(acc, b, F), theta)[0]
         in_words += position_words(x, cfg["IN_BITS"]) if CIN else [0] * (H * W)
         want += position_words(spikes, 1)
-    return cfg, params, mems, in_words, want, len(frames), seed
+    return in_words, want
 
 
 @pytest.mark.parametrize("variant", ["random", "extreme"])
@@ -317,6 +324,119 @@ def test_conv_lif_capacity(tmp_path, name):
                    [{"prefix": "m", "count": len(want)}], mems, hold=hold, tag=f"cap-{name}")
     assert res["absorbed"]["s"] == min(H * W, conv_capacity(K, W))
     assert_words(res["outputs"]["m"]["words"], want, f"conv_lif {name} after hold")
+
+
+# ------------------------------------------------------------------ sdmf_conv_lif, EV = 1
+
+EV_CONFIGS = {
+    # spikes, four chunks of PI = 4 per time step, partial last output group
+    "k1_spikes": dict(K=1, H=2, W=4, CIN=16, COUT=5, T=4, IN_BITS=1, W_BITS=6, PO=2, PI=4),
+    # counts (a residual-width stream), per-token bias, three chunks of PI = 2
+    "k1_counts": dict(K=1, H=1, W=6, CIN=6, COUT=3, T=3, IN_BITS=3, W_BITS=5, PO=3, PI=2,
+                      BIAS_PER_TOKEN=1),
+    # PI = 1: CIN/PI = 5 chunks (not a power of two), one output channel per group
+    "k1_pi1": dict(K=1, H=1, W=5, CIN=5, COUT=2, T=2, IN_BITS=1, W_BITS=4, PO=1, PI=1),
+    # PI = CIN: one chunk per time step (visited or skipped whole)
+    "k1_one_chunk": dict(K=1, H=1, W=4, CIN=8, COUT=4, T=3, IN_BITS=1, W_BITS=5, PO=4, PI=8),
+    # every input pruned: no fan-in ops at all, output = LIF of the bias
+    "k1_pruned": dict(K=1, H=1, W=4, CIN=0, COUT=3, T=4, IN_BITS=1, W_BITS=4, PO=2, PI=1,
+                      BIAS_PER_TOKEN=1),
+    # the first layer: 3×3 on counts, one channel per op (18 ops per (og, t))
+    "k3_counts": dict(K=3, H=5, W=6, CIN=2, COUT=5, T=4, IN_BITS=4, W_BITS=6, PO=3, PI=1),
+    # the first layer row-parallel: op (kx, c) covers three rows
+    "k3_rows_counts": dict(K=3, H=5, W=6, CIN=2, COUT=5, T=4, IN_BITS=4, W_BITS=6, PO=3,
+                           PI=2, PK=3),
+    # 3×3 on spikes, two channel groups per tap, odd frame
+    "k3_spikes": dict(K=3, H=4, W=5, CIN=4, COUT=3, T=2, IN_BITS=1, W_BITS=8, PO=1, PI=2),
+    # one-row frame, PK = 3: rows 0 and 2 are padding
+    "k3_rows_flat": dict(K=3, H=1, W=3, CIN=1, COUT=2, T=2, IN_BITS=1, W_BITS=4, PO=2,
+                         PI=1, PK=3),
+}
+EV_DENSITIES = (0.0, 0.08, 0.3, 1.0)
+
+
+def ev_frames(cfg: dict, seed: int) -> list[torch.Tensor]:
+    """Frames ``[T, CIN, H, W]`` at every density of EV_DENSITIES (0: no events, 1: every
+    element at its maximum), random values of the non-zero elements, and two corners: only
+    the last chunk of the last time step set, and one element per time step alternating
+    between the first and last chunk."""
+    g = torch.Generator().manual_seed(seed)
+    T, CIN, H, W = (cfg[k] for k in ("T", "CIN", "H", "W"))
+    xmax = (1 << cfg["IN_BITS"]) - 1
+    frames = []
+    for p in EV_DENSITIES:
+        mask = torch.rand(T, CIN, H, W, generator=g) < p
+        vals = torch.randint(1, xmax + 1, (T, CIN, H, W), generator=g) if p < 1 \
+            else torch.full((T, CIN, H, W), xmax, dtype=torch.int64)
+        frames.append(torch.where(mask, vals, 0).long())
+    last = torch.zeros(T, CIN, H, W, dtype=torch.int64)
+    alt = torch.zeros(T, CIN, H, W, dtype=torch.int64)
+    if CIN:
+        last[T - 1, CIN - 1] = xmax
+        for t in range(T):
+            alt[t, 0 if t % 2 == 0 else CIN - 1, :, t % W] = 1
+    return [*frames, last, alt]
+
+
+def ev_case(name: str, variant: str):
+    """An EV = 1 case: the dense case's weights, biases and thresholds, sparse frames."""
+    cfg = dict(EV_CONFIGS[name])
+    seed = 3000 + list(EV_CONFIGS).index(name) * 10 + (variant == "extreme")
+    weight, bias, theta, _, acc_bits, cur_bits, F = _conv_data(name, cfg, variant, seed)
+    # both variants share one build, as in conv_case
+    o = _conv_data(name, cfg, "random" if variant == "extreme" else "extreme",
+                   seed + (1 if variant == "random" else -1))
+    acc_bits, cur_bits = max(acc_bits, o[4]), max(cur_bits, o[5])
+    if variant == "extreme":
+        theta[1::2] = (1 << (cur_bits - 1)) - 1
+    frames = ev_frames(cfg, seed)
+    params = dict(cfg, EV=1, ACC_BITS=acc_bits, CUR_BITS=cur_bits, F=F,
+                  WEIGHT_FILE="weights.mem", BIAS_FILE="bias.mem", THETA_FILE="theta.mem")
+    mems = conv_images(cfg["K"], weight, bias, theta, cfg["PO"], cfg["PI"], cfg["W_BITS"],
+                       cur_bits, cfg.get("PK", 1))
+    in_words, want = conv_words(cfg, weight, bias, theta, frames, F)
+    return cfg, params, mems, in_words, want, frames, seed
+
+
+@pytest.mark.parametrize("variant", ["random", "extreme"])
+@pytest.mark.parametrize("name", list(EV_CONFIGS))
+def test_conv_lif_event(tmp_path, name, variant, flow="sv"):
+    """EV = 1: outputs bit-exact with the golden ops at every density, and busy cycles
+    equal to the kind spec's function of the input (hw/kinds/conv_lif.py), frame by
+    frame — never more than the dense count."""
+    from sdmf.hw.kinds import event_cycles
+
+    cfg, params, mems, in_words, want, frames, seed = ev_case(name, variant)
+    H, W = cfg["H"], cfg["W"]
+    res = run_unit(tmp_path, "sdmf_conv_lif", params,
+                   [{"prefix": "s", "words": in_words, "idle": 0.2}],
+                   [{"prefix": "m", "count": len(want), "stall": 0.3}],
+                   mems, seed=seed, tag=f"ev-{name}-{variant}", flow=flow)
+    assert_words(res["outputs"]["m"]["words"], want, f"conv_lif EV {name}/{variant}",
+                 spike_decoder(cfg["T"], cfg["COUT"], H * W))
+    attrs = dict(cfg, positions=H * W)
+    per_frame = [event_cycles(attrs, cfg, x) for x in frames]
+    dense = conv_cycles(cfg["K"], H, W, cfg["CIN"], cfg["COUT"], cfg["T"], cfg["PO"], cfg["PI"],
+                        cfg.get("PK", 1))
+    assert res["busy_cycles"] == sum(per_frame)
+    assert max(per_frame) <= dense
+    if cfg["K"] == 1:                     # every element set: the dense count
+        assert per_frame[EV_DENSITIES.index(1.0)] == dense
+
+
+def test_conv_lif_event_per_frame(tmp_path):
+    """Busy cycles after each single frame (one run per frame) equal the spec's value."""
+    from sdmf.hw.kinds import event_cycles
+
+    cfg, params, mems, _, _, frames, seed = ev_case("k1_spikes", "random")
+    attrs = dict(cfg, positions=cfg["H"] * cfg["W"])
+    weight, bias, theta, _, _, _, F = _conv_data("k1_spikes", cfg, "random", seed)
+    for i, x in enumerate(frames[:3]):
+        in_words, want = conv_words(cfg, weight, bias, theta, [x], F)
+        res = run_unit(tmp_path, "sdmf_conv_lif", params, [{"prefix": "s", "words": in_words}],
+                       [{"prefix": "m", "count": len(want)}], mems, seed=i, tag=f"evf{i}")
+        assert_words(res["outputs"]["m"]["words"], want, f"conv_lif EV frame {i}")
+        assert res["busy_cycles"] == event_cycles(attrs, cfg, x)
 
 
 # ------------------------------------------------------------------ sdmf_axis_unpack
@@ -613,8 +733,8 @@ def test_attention_lif(tmp_path, name, flow="sv"):
 # ------------------------------------------------------------------ Yosys reads the same design
 
 
-@pytest.mark.parametrize("unit", ["conv_k3", "conv_k3_rows", "conv_k1", "maxpool", "residual",
-                                  "head", "attention"])
+@pytest.mark.parametrize("unit", ["conv_k3", "conv_k3_rows", "conv_k1", "conv_k1_event",
+                                  "conv_k3_event", "maxpool", "residual", "head", "attention"])
 def test_yosys_netlist(tmp_path, unit):
     """Simulate Yosys's elaboration of each unit on the same cases (same golden results)."""
     _tools()._yosys_exe()
@@ -624,6 +744,10 @@ def test_yosys_netlist(tmp_path, unit):
         test_conv_lif(tmp_path, "k3_rows_spikes", "random", flow="yosys")
     elif unit == "conv_k1":
         test_conv_lif(tmp_path, "k1_tokens", "extreme", flow="yosys")
+    elif unit == "conv_k1_event":
+        test_conv_lif_event(tmp_path, "k1_spikes", "random", flow="yosys")
+    elif unit == "conv_k3_event":
+        test_conv_lif_event(tmp_path, "k3_rows_counts", "random", flow="yosys")
     elif unit == "maxpool":
         test_maxpool_or(tmp_path, "odd", flow="yosys")
     elif unit == "residual":
@@ -656,6 +780,21 @@ def _lint_sets():
         "conv_k1_big": ("sdmf_conv_lif", dict(K=1, H=8, W=8, CIN=256, COUT=256, T=4,
                                               IN_BITS=3, PO=16, PI=16, ACC_BITS=16,
                                               CUR_BITS=22, BIAS_PER_TOKEN=1)),
+        "conv_k1_ev": ("sdmf_conv_lif", dict(EV_CONFIGS["k1_counts"], EV=1, ACC_BITS=10,
+                                             CUR_BITS=15)),
+        "conv_k1_ev_pruned": ("sdmf_conv_lif", dict(EV_CONFIGS["k1_pruned"], EV=1)),
+        "conv_k1_ev_one": ("sdmf_conv_lif", dict(EV_CONFIGS["k1_one_chunk"], EV=1)),
+        "conv_k1_ev_big": ("sdmf_conv_lif", dict(K=1, H=8, W=8, CIN=256, COUT=256, T=16,
+                                                 PO=16, PI=8, ACC_BITS=16, CUR_BITS=22,
+                                                 BIAS_PER_TOKEN=1, EV=1)),
+        "conv_k3_ev": ("sdmf_conv_lif", dict(EV_CONFIGS["k3_counts"], EV=1, ACC_BITS=13,
+                                             CUR_BITS=17)),
+        "conv_k3_ev_rows": ("sdmf_conv_lif", dict(EV_CONFIGS["k3_rows_counts"], EV=1,
+                                                  ACC_BITS=13, CUR_BITS=17)),
+        "conv_k3_ev_1x1": ("sdmf_conv_lif", dict(K=3, H=1, W=1, CIN=1, COUT=1, T=1, EV=1)),
+        "conv_k3_ev_big": ("sdmf_conv_lif", dict(K=3, H=128, W=128, CIN=2, COUT=32, T=16,
+                                                 IN_BITS=4, PO=32, PI=2, PK=3, ACC_BITS=14,
+                                                 CUR_BITS=20, EV=1)),
         "pool_small": ("sdmf_maxpool_or", dict(H=5, W=7, WORD=6)),
         "pool_1x1": ("sdmf_maxpool_or", dict(H=1, W=1, WORD=1)),
         "pool_big": ("sdmf_maxpool_or", dict(H=64, W=64, WORD=128)),
@@ -685,7 +824,9 @@ def _lint_sets():
 
 
 LINT_NAMES = ["conv_k3_counts", "conv_k1_pruned", "conv_k3_1x1", "conv_k3_big", "conv_k1_big",
-              "conv_k3_rows", "conv_k3_rows_1x1", "conv_k3_rows_big",
+              "conv_k3_rows", "conv_k3_rows_1x1", "conv_k3_rows_big", "conv_k1_ev",
+              "conv_k1_ev_pruned", "conv_k1_ev_one", "conv_k1_ev_big", "conv_k3_ev",
+              "conv_k3_ev_rows", "conv_k3_ev_1x1", "conv_k3_ev_big",
               "pool_small", "pool_1x1", "pool_big", "att_small", "att_big", "res_partial",
               "res_none", "res_big", "head_small", "head_min", "head_big", "fork_1", "fork_4",
               "fifo_1", "fifo_64"]

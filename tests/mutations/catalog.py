@@ -113,7 +113,7 @@ MUTATIONS: tuple[Mutation, ...] = (
               "\t@$(PY) -m pytest $(PYTEST_ARGS); rc=$$?; if [ $$rc -eq 5 ]; then rc=0; fi; "
               "exit $$rc\n"),),
         ("tests/test_sim_checks.py",)),
-Mutation(
+    Mutation(
         "hls-lif-leak-truncates", "the HLS kernels' LIF leak rounds toward 0 "
         "(hw/backends/hls/templates/sdmf_common.h)",
         (Edit("hw/backends/hls/templates/sdmf_common.h", "v = ap_int<CUR_BITS>(total >> 1);",
@@ -138,4 +138,18 @@ Mutation(
         (Edit("hw/backends/hls/kinds/residual_add.py", "branch[int(d)] = j",
               "branch[int(d)] = 0"),),
         ("tests/hls/test_network.py",)),
+    Mutation(
+        "event-rows-counted", "event-driven PK = 3 counts each non-zero row as an op instead "
+        "of one op per column (hw/kinds/conv_lif.py)",
+        (Edit("hw/kinds/conv_lif.py",
+              'ops = taps.any(axis=0) if knobs.get("PK", 1) == 3 else taps',
+              "ops = taps"),),
+        ("tests/hw/test_kinds.py",)),
+    Mutation(
+        "event-lif-op-dropped", "the event-driven cycle count forgets the LIF op of each "
+        "(og, t) (hw/kinds/conv_lif.py)",
+        (Edit("hw/kinds/conv_lif.py",
+              'return n + ceil_div(attrs["COUT"], knobs["PO"]) * (attrs["T"] * n + nz)',
+              'return n + ceil_div(attrs["COUT"], knobs["PO"]) * nz'),),
+        ("tests/hw/test_kinds.py",)),
 )

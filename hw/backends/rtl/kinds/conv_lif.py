@@ -66,6 +66,8 @@ class RtlConvLif(RtlKind):
                   "BIAS_PER_TOKEN": a["bias_per_token"],
                   "WEIGHT_FILE": mem_file(layer, "weight"), "BIAS_FILE": mem_file(layer, "bias"),
                   "THETA_FILE": mem_file(layer, "theta")}
+        if k.get("EV", 0):                 # event-driven (EV = 0 designs stay as they were)
+            params["EV"] = 1
         return Instance(self.module, layer.instance, params,
                         {**CLK, **sink("s", i), **source(o), "busy_cycles": busy(layer)})
 

@@ -14,6 +14,13 @@
 // the taps (0..2, kx) of PI channels.
 // The issue stage presents ROM / line-buffer addresses (synchronous reads);
 // stage A accumulates, runs the LIF and emits one cycle later.
+//
+// EV = 1 (event-driven): per (og, t) only the fan-in ops j whose input chunk is non-zero
+// are issued, lowest j first (a find-first-set over a mask of non-zero ops). Every word
+// gets a T·CIN/PI-bit non-zero mask when it arrives (one bit per PI-chunk), kept beside
+// it (K = 1: the ping-pong buffer; K = 3: a mask line buffer read at the nine taps, a
+// padded tap is zero; PK = 3: op (kx, cg) is non-zero when any of its three rows is).
+//   busy_cycles per position = G·Σ_t (nz(t) + 1) + 1,  nz(t) ∈ [0, J] (EV = 0: nz = J).
 module sdmf_conv_lif #(
   parameter int K = 3,
   parameter int H = 4,
@@ -30,6 +37,7 @@ module sdmf_conv_lif #(
   parameter int PI = 1,
   parameter int PK = 1,
   parameter int BIAS_PER_TOKEN = 0,
+  parameter int EV = 0,
   parameter WEIGHT_FILE = "",
   parameter BIAS_FILE = "",
   parameter THETA_FILE = ""
@@ -70,6 +78,9 @@ module sdmf_conv_lif #(
   localparam int NSEL = (T * CPI > 0) ? T * CPI : 1;   // fan-in slices of a word
   localparam int EB = (NSEL > 1) ? $clog2(NSEL) : 1;
 
+  localparam int NZW = (T * CPI > 0) ? T * CPI : 1;   // EV: non-zero-chunk mask of a word
+  localparam int JW = (J > 0) ? J : 1;
+
   localparam logic [1:0] OP_NOP = 2'd0, OP_FETCH = 2'd1, OP_LIF = 2'd2, OP_EMIT = 2'd3;
 
   // ------------------------------------------------------------ ROMs
@@ -97,13 +108,27 @@ module sdmf_conv_lif #(
   logic issue;
   logic [1:0] op;
   logic last_x, last_y;
+  // EV = 1: the fan-in ops of (og, t) with a non-zero input (ev_mask, from the input
+  // side), visited lowest first (g_ev)
+  logic [JW-1:0] ev_mask;                  // bit j: op j reads a non-zero chunk
+  logic ev_any;                            // a non-zero op of (og, t) is still to be visited
+  logic [WA-1:0] ev_j;                     // the lowest such op,
+  logic [1:0] ev_ky, ev_kx;                // its tap
+  logic [CB-1:0] ev_cg;                    // and channel group
+  logic [1:0] ky_s, kx_s;                  // tap, channel group and op the FETCH reads
+  logic [CB-1:0] cg_sel;
+  logic [WA-1:0] j_sel;
 
   assign last_x = (x_o == XB'(W - 1));
   assign last_y = (y_o == YB'(H - 1));
   assign issue = avail && !stall;
+  assign ky_s = (EV != 0) ? ev_ky : ky;
+  assign kx_s = (EV != 0) ? ev_kx : kx;
+  assign cg_sel = (EV != 0) ? ev_cg : cg;
+  assign j_sel = (EV != 0) ? ev_j : WA'(j);
   always_comb begin
     if (emit_ph) op = OP_EMIT;
-    else if (j == JB'(J)) op = OP_LIF;
+    else if ((EV != 0) ? !ev_any : (j == JB'(J))) op = OP_LIF;
     else op = OP_FETCH;
   end
 
@@ -232,18 +257,62 @@ module sdmf_conv_lif #(
     // tap (ky, kx) of position (y_o, x_o): row slot (out_slot + ky − 1) mod 3
     logic [2:0] rs;
     logic [1:0] rslot;
-    assign rs = {1'b0, out_slot} + {1'b0, ky} + 3'd2;
+    assign rs = {1'b0, out_slot} + {1'b0, ky_s} + 3'd2;
     assign rslot = (rs >= 3'd6) ? 2'(rs - 3'd6) : (rs >= 3'd3) ? 2'(rs - 3'd3) : rs[1:0];
-    assign pad = (ky == 2'd0 && y_o == '0) || (ky == 2'd2 && last_y)
-               || (kx == 2'd0 && x_o == '0) || (kx == 2'd2 && last_x);
+    assign pad = (ky_s == 2'd0 && y_o == '0) || (ky_s == 2'd2 && last_y)
+               || (kx_s == 2'd0 && x_o == '0) || (kx_s == 2'd2 && last_x);
     // (column x_o + kx − 1 never underflows when the tap is not padded)
-    assign lb_raddr = pad ? '0 : LBA'(rslot) * LBA'(W) + LBA'(x_o) + LBA'(kx) - LBA'(1);
+    assign lb_raddr = pad ? '0 : LBA'(rslot) * LBA'(W) + LBA'(x_o) + LBA'(kx_s) - LBA'(1);
     assign lb_wslot = in_slot;
     assign lb_oslot = out_slot;
     assign lb_wcol = c_in;
-    assign pad_col = (kx == 2'd0 && x_o == '0) || (kx == 2'd2 && last_x);
+    assign pad_col = (kx_s == 2'd0 && x_o == '0) || (kx_s == 2'd2 && last_x);
     assign pad_row = {last_y, 1'b0, y_o == '0};
-    assign lb_rcol = pad_col ? '0 : XB'({1'b0, x_o} + (XB + 1)'(kx) - 1'b1);
+    assign lb_rcol = pad_col ? '0 : XB'({1'b0, x_o} + (XB + 1)'(kx_s) - 1'b1);
+
+    if (EV != 0 && J > 0) begin : g_ev3
+      // non-zero mask of every buffered word, addressed like the line buffer
+      logic [NZW-1:0] nz_in;
+      logic [NZW-1:0] nz_lb [0:LB_DEPTH-1];
+      always_comb begin
+        for (int e = 0; e < T * CPI; e++)
+          nz_in[e] = |s_data[e * PI * IN_BITS +: PI * IN_BITS];
+      end
+      always_ff @(posedge clk) begin
+        if (wr) nz_lb[lb_waddr] <= nz_in;
+      end
+      // chunks (t, ·) of the nine taps of position (y_o, x_o); a padded tap is zero
+      logic [9*CPI-1:0] tap_nz;               // tap k = ky·3 + kx at [k·CPI +: CPI]
+      for (genvar ty = 0; ty < 3; ty++) begin : g_ty
+        for (genvar tx = 0; tx < 3; tx++) begin : g_tx
+          logic [2:0] ts;
+          logic [1:0] tslot;
+          logic tpad;
+          logic [LBA-1:0] taddr;
+          assign ts = {1'b0, out_slot} + 3'(ty) + 3'd2;
+          assign tslot = (ts >= 3'd6) ? 2'(ts - 3'd6) : (ts >= 3'd3) ? 2'(ts - 3'd3) : ts[1:0];
+          assign tpad = (ty == 0 && y_o == '0) || (ty == 2 && last_y)
+                      || (tx == 0 && x_o == '0) || (tx == 2 && last_x);
+          assign taddr = tpad ? '0 : LBA'(tslot) * LBA'(W) + LBA'(x_o) + LBA'(tx) - LBA'(1);
+          assign tap_nz[(ty * 3 + tx) * CPI +: CPI] = tpad ? '0
+                                                 : nz_lb[taddr][32'(t) * CPI +: CPI];
+        end
+      end
+      if (PK == 3) begin : g_ev_rows
+        // op kx·CPI + cg covers rows 0..2 of column kx
+        for (genvar tx = 0; tx < 3; tx++) begin : g_col
+          assign ev_mask[tx * CPI +: CPI] = tap_nz[tx * CPI +: CPI]
+            | tap_nz[(3 + tx) * CPI +: CPI] | tap_nz[(6 + tx) * CPI +: CPI];
+        end
+      end else begin : g_ev_taps
+        // op (ky·3 + kx)·CPI + cg
+        for (genvar k = 0; k < 9; k++) begin : g_tap
+          assign ev_mask[k * CPI +: CPI] = tap_nz[k * CPI +: CPI];
+        end
+      end
+    end else begin : g_noev3
+      assign ev_mask = '0;
+    end
   end else begin : g_k1
     // two-entry ping-pong buffer
     logic in_ptr, out_ptr;
@@ -264,6 +333,22 @@ module sdmf_conv_lif #(
     end
     assign lb_waddr = LBA'(in_ptr);
     assign lb_raddr = LBA'(out_ptr);
+
+    if (EV != 0 && J > 0) begin : g_ev1
+      // non-zero mask of each (t, chunk) of the two buffered tokens, written with the token
+      logic [NZW-1:0] nz_in;
+      logic [NZW-1:0] nz_mem [0:1];
+      always_comb begin
+        for (int e = 0; e < T * CPI; e++)
+          nz_in[e] = |s_data[e * PI * IN_BITS +: PI * IN_BITS];
+      end
+      always_ff @(posedge clk) begin
+        if (wr) nz_mem[in_ptr] <= nz_in;
+      end
+      assign ev_mask = nz_mem[out_ptr][32'(t) * CPI +: CPI];      // op j = chunk j
+    end else begin : g_noev1
+      assign ev_mask = '0;
+    end
     assign pad = 1'b0;
     assign lb_wslot = '0;
     assign lb_oslot = '0;
@@ -271,6 +356,48 @@ module sdmf_conv_lif #(
     assign lb_rcol = '0;
     assign pad_row = '0;
     assign pad_col = 1'b0;
+    /* verilator lint_off UNUSEDSIGNAL */
+    logic unused_taps;                    // one tap: the tap selection serves K = 3
+    assign unused_taps = ^{ky_s, kx_s};
+    /* verilator lint_on UNUSEDSIGNAL */
+  end
+
+  // ------------------------------------------------------------ EV: next non-zero op
+  if (EV != 0 && J > 0) begin : g_ev
+    logic [J-1:0] vis, pend, low;          // ops of (og, t) visited / still to visit / next
+    assign pend = ev_mask & ~vis;
+    assign low = pend & (~pend + 1'b1);
+    assign ev_any = |pend;
+    // op j = (ky·K + kx)·CPI + cg (PK = 1) or kx·CPI + cg (PK = 3), as the dense counters
+    always_comb begin
+      ev_j = '0;
+      ev_ky = '0;
+      ev_kx = '0;
+      ev_cg = '0;
+      for (int jj = 0; jj < J; jj++) begin
+        if (low[jj]) begin
+          ev_j = ev_j | WA'(jj);
+          ev_cg = ev_cg | CB'(jj % CPI);
+          ev_kx = ev_kx | 2'((PK == 3) ? jj / CPI : (jj / CPI) % K);
+          ev_ky = ev_ky | 2'((PK == 3) ? 0 : (jj / CPI) / K);
+        end
+      end
+    end
+    always_ff @(posedge clk) begin
+      if (!rst_n) vis <= '0;
+      else if (issue && op == OP_FETCH) vis <= vis | low;
+      else if (issue && op == OP_LIF) vis <= '0;
+    end
+  end else begin : g_noev
+    assign ev_any = 1'b0;
+    assign ev_j = '0;
+    assign ev_ky = '0;
+    assign ev_kx = '0;
+    assign ev_cg = '0;
+    /* verilator lint_off UNUSEDSIGNAL */
+    logic unused_ev;                       // (constant 0 without EV)
+    assign unused_ev = ^ev_mask;
+    /* verilator lint_on UNUSEDSIGNAL */
   end
 
   // ------------------------------------------------------------ stage A registers
@@ -296,7 +423,7 @@ module sdmf_conv_lif #(
     if (!stall) begin
       a_t <= t;
       a_sidx <= sidx;
-      a_sel <= EB'(32'(t) * CPI + 32'(cg));
+      a_sel <= EB'(32'(t) * CPI + 32'(cg_sel));
       a_pad <= pad;
       bias_q <= bias_rom[baddr];
       theta_q <= theta_rom[og];
@@ -316,7 +443,7 @@ module sdmf_conv_lif #(
     initial begin
       if (WEIGHT_FILE != "") $readmemh(WEIGHT_FILE, w_rom);
     end
-    assign waddr = wbase + WA'(j);
+    assign waddr = wbase + j_sel;
     always_ff @(posedge clk) begin
       if (wr) lb_mem[lb_waddr] <= s_data;
     end
@@ -363,7 +490,7 @@ module sdmf_conv_lif #(
     initial begin
       if (WEIGHT_FILE != "") $readmemh(WEIGHT_FILE, w_rom);
     end
-    assign waddr = wbase + WA'(j);
+    assign waddr = wbase + j_sel;
     always_ff @(posedge clk) begin
       if (wr && lb_wslot == 2'd0) row0[lb_wcol] <= s_data;
       if (wr && lb_wslot == 2'd1) row1[lb_wcol] <= s_data;
@@ -424,8 +551,8 @@ module sdmf_conv_lif #(
     /* verilator lint_off UNUSEDSIGNAL */
     // (the 1-bit placeholder words and the tap/address state carry no data here)
     logic unused;
-    assign unused = ^{s_data, lb_waddr, lb_raddr, a_sel, a_pad, wbase, j, cg, lb_wslot, lb_oslot,
-                      lb_wcol, lb_rcol, pad_row, pad_col};
+    assign unused = ^{s_data, lb_waddr, lb_raddr, a_sel, a_pad, wbase, j_sel, cg, lb_wslot,
+                      lb_oslot, lb_wcol, lb_rcol, pad_row, pad_col};
     /* verilator lint_on UNUSEDSIGNAL */
   end
 
