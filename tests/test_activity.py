@@ -99,7 +99,7 @@ def test_mask_choice_is_seeded_and_independent_of_the_global_rng() -> None:
 def test_bad_mask_fractions_are_refused() -> None:
     model = create_model("sdmformer-1-64", img_size=SIZE)
     fractions = mask_fractions(model)
-    with pytest.raises(ValueError, match="blocks.0.attn.q"):
+    with pytest.raises(ValueError, match=r"blocks\.0\.attn\.q"):
         set_mask_fractions(model, {**fractions, "blocks.0.attn.q": 1.0}, 0)
     with pytest.raises(ValueError, match="exactly the masks"):
         set_mask_fractions(model, {"blocks.0.attn.q": 0.3}, 0)

@@ -43,8 +43,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=nonneg_int, default=0,
                         help="weights, masks and data order (default 0)")
     parser.add_argument("--classes", type=positive_int, default=10, help="head size (default 10)")
-    parser.add_argument("--calib-samples", type=positive_int, default=64,
-                        help="train samples for BN re-estimation (default 64)")
+    parser.add_argument("--calib-samples", type=positive_int, default=32,
+                        help="train samples for BN re-estimation (default 32)")
     parser.add_argument("--rate-samples", type=nonneg_int, default=8,
                         help="of those, the samples for the rate calibration (default 8; "
                         "0: plain BN re-estimation)")

@@ -18,6 +18,7 @@ from typing import Any
 from torch.utils.data import DataLoader, Subset
 
 import sdmf
+from sdmf.io import write_json
 from sdmf.quant.firing import PAPER_FIG6_NOTE, LayerRate, compare_rates, lif_rates
 from sdmf.quant.ir import IntegerIR, IRError
 
@@ -43,6 +44,8 @@ def add_report_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--reference-samples", type=positive_int, default=364,
                         help="test samples of the reference (default 364: all of digits-dvs)")
     parser.add_argument("--plot", type=out_file, help="also draw the rates into this PNG")
+    parser.add_argument("--report-json", type=out_file,
+                        help="also write the JSON report to this file")
     parser.add_argument("--batch-size", type=positive_int, default=4)
     add_data_args(parser)
     parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
@@ -108,6 +111,8 @@ def report(ir: IntegerIR, args: argparse.Namespace, extra: dict[str, Any] | None
             series["trained digits-dvs"] = [r["reference"] for r in rows]
         result["plot"] = str(plot_rate_comparison([r["component"] for r in rows], series,
                                                   args.plot, "firing rate per layer"))
+    if args.report_json:
+        write_json(args.report_json, result)
     emit(result, args.json, header + rate_table(rows, ref_info))
     return result
 
