@@ -206,3 +206,29 @@ def test_cli_bad_arguments_are_one_line(capsys, tmp_path: Path, argv, words) -> 
 def test_cli_out_is_a_directory(capsys, tmp_path: Path) -> None:
     assert main(["activity-ir", "--out", str(tmp_path)]) == 2
     assert "is a directory" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- the committed paper-size IR
+
+ROOT = Path(__file__).resolve().parents[1]
+PAPER_IR = ROOT / "models" / "activity" / "sdmformer-2-256-128-t16-int8.sdmfir"
+
+
+def test_committed_paper_configuration_ir_is_the_documented_one() -> None:
+    """models/activity holds what `make activity-ir` rebuilds: its hash is the Makefile's
+    ACTIVITY_HASH (which the target checks), its masks are the table's, it has no accuracy."""
+    ir = IntegerIR.load(PAPER_IR)
+    recorded = next(line.split(":=")[1].strip() for line in
+                    (ROOT / "Makefile").read_text().splitlines()
+                    if line.startswith("ACTIVITY_HASH :="))
+    assert ir.content_hash() == recorded
+    assert recorded in (ROOT / "docs" / "activity.md").read_text()
+    assert list(ir.input_shape) == [16, 2, 128, 128]
+    assert ir.meta["model_config"]["dim"] == 256 and ir.meta["model_config"]["depth"] == 2
+    assert "accuracy" not in ir.meta and ir.meta["activity"]["seed"] == 0
+    for block in (0, 1):
+        rows = ir.params[f"blocks.{block}.mlp.fc2.conv.weight"].shape[0]
+        assert rows == 256 - round(FIG5_MASKED["MLP2"][block] * 256)
+    table = mask_fractions(create_model("sdmformer-2-256", img_size=128))
+    assert ir.meta["activity"]["masked_fraction"] == {
+        unit: round(f * 256) / 256 for unit, f in table.items()}
