@@ -52,7 +52,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="test samples on which QAT ≡ golden is verified (default 2)")
     parser.add_argument("--threads", type=int_range(1, 64), default=2,
                         help="torch CPU threads (default 2; the same count gives the same IR)")
-    add_report_args(parser)
+    add_report_args(parser, data=False)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -32,8 +32,9 @@ DEFAULT_REFERENCE = (Path(sdmf.__file__).resolve().parents[1] / "models" / "digi
                      / "sdmformer-1-128-int8.sdmfir")
 
 
-def add_report_args(parser: argparse.ArgumentParser) -> None:
-    """Options shared with ``sdmf activity-ir``: samples, reference, plot, output."""
+def add_report_args(parser: argparse.ArgumentParser, data: bool = True) -> None:
+    """Options shared with ``sdmf activity-ir``: samples, reference, plot, output; with
+    ``data`` the dataset options (else only ``--cache-dir``: the data is digits-dvs)."""
     parser.add_argument("--samples", type=positive_int, default=16,
                         help="held-out (test split) samples the rates are measured on "
                         "(default 16)")
@@ -47,7 +48,12 @@ def add_report_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--report-json", type=out_file,
                         help="also write the JSON report to this file")
     parser.add_argument("--batch-size", type=positive_int, default=4)
-    add_data_args(parser)
+    if data:
+        add_data_args(parser)
+    else:
+        parser.add_argument("--cache-dir", help="frame cache (default $SDMF_CACHE or "
+                            "~/.cache/sdmf)")
+        parser.set_defaults(dataset=None, data_dir=None)
     parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
     parser.add_argument("--json", action="store_true", help="print machine-readable JSON")
 
@@ -90,7 +96,8 @@ def reference_rates(args: argparse.Namespace) -> tuple[dict[str, LayerRate] | No
     if not path.is_file():
         raise CliError(f"reference IR {path} not found; pass --reference FILE or --no-reference")
     ref = load_ir(path)
-    rates, data = measure(ref, args, args.reference_samples, str(path))
+    own_data = argparse.Namespace(**{**vars(args), "dataset": None, "data_dir": None})
+    rates, data = measure(ref, own_data, args.reference_samples, str(path))
     return rates, {"ir": str(path), "hash": ref.content_hash(), "data": data}
 
 
