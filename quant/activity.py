@@ -42,6 +42,7 @@ from .recipe import quantize
 
 __all__ = ["ActivityIRResult", "activity_ir"]
 
+
 @dataclass
 class ActivityIRResult:
     """The IR and what was done to make it."""

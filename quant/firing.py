@@ -14,6 +14,8 @@ from dataclasses import dataclass
 import torch
 from tqdm import tqdm
 
+from sdmf.model.analysis.activity import UNIT_COMPONENT
+
 from .golden import GoldenModel
 from .ir import IntegerIR
 
@@ -33,8 +35,7 @@ PAPER_FIG6_NOTE = ("the paper's Fig. 6 (SDMFormer-1-512, DVS128) shows Q/K/V/MLP
                    "as bars; its text gives no value, only that SDMFormer fires more than "
                    "Spikformer at these layers")
 
-_UNITS = {"attn.q": "Q", "attn.k": "K", "attn.v": "V", "attn.attn_lif": "attention",
-          "attn.proj": "Proj", "mlp.fc1": "MLP1", "mlp.fc2": "MLP2"}
+_UNITS = {**UNIT_COMPONENT, "attn.attn_lif": "attention"}
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 import torch
 
 from ..transformer import SpikingTransformer
+from .figures import COMPONENTS
 
 __all__ = ["FIG5_MASKED", "TARGET_RATES", "UNIT_COMPONENT", "mask_fractions",
            "masked_fraction", "set_mask_fractions"]
@@ -32,8 +33,7 @@ FIG5_MASKED: dict[str, tuple[float, float]] = {
 }
 
 # conv-unit name inside a block -> Fig. 5 component
-UNIT_COMPONENT = {"attn.q": "Q", "attn.k": "K", "attn.v": "V", "attn.proj": "Proj",
-                  "mlp.fc1": "MLP1", "mlp.fc2": "MLP2"}
+UNIT_COMPONENT = {unit: comp for comp, unit in COMPONENTS.items()}
 
 
 def masked_fraction(component: str, block: int, depth: int,
