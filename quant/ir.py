@@ -109,14 +109,15 @@ class IntegerIR:
 
     # ------------------------------------------------------------------ file I/O
     def save(self, path: str | Path) -> Path:
-        """Write atomically; returns the path."""
+        """Write atomically; returns the path. The same content gives the same bytes (every
+        archive member carries one fixed timestamp)."""
         header = {**self.header(), "hash": self.content_hash()}
         with atomic_write(path, "wb") as fh, zipfile.ZipFile(fh, "w", zipfile.ZIP_DEFLATED) as z:
-            z.writestr("ir.json", json.dumps(header, indent=1))
+            _write_member(z, "ir.json", json.dumps(header, indent=1).encode())
             for name, a in self.params.items():
                 buf = io.BytesIO()
                 np.save(buf, a, allow_pickle=False)
-                z.writestr(f"params/{name}.npy", buf.getvalue())
+                _write_member(z, f"params/{name}.npy", buf.getvalue())
         return Path(path)
 
     @classmethod
@@ -160,6 +161,13 @@ class IntegerIR:
             raise IRError(f"{source}: field 'hash' does not match the content "
                           f"(stored {header.get('hash')!r}, computed {ir.content_hash()!r})")
         return ir
+
+
+def _write_member(z: zipfile.ZipFile, name: str, data: bytes) -> None:
+    """Store ``data`` as ``name`` with a fixed timestamp (reproducible archives)."""
+    info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+    info.external_attr = 0o644 << 16
+    z.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED)
 
 
 def _read_archive(path: Path) -> tuple[Any, dict[str, np.ndarray]]:

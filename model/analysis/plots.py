@@ -154,3 +154,16 @@ def plot_layer_rates(rates: dict[str, dict[str, float]], path: Path, title: str)
     ax.set_title(title)
     ax.legend(fontsize="small")
     return _save(fig, path)
+
+
+def plot_rate_comparison(layers: list[str], series: dict[str, list[float | None]], path: Path,
+                         title: str) -> Path:
+    """Per-layer firing rates of several networks as grouped bars (None: no such layer)."""
+    fig, ax = plt.subplots(figsize=(max(6.0, 0.5 * len(layers)), 4))
+    clean = {k: [np.nan if v is None else v for v in vs] for k, vs in series.items()}
+    _grouped_bars(ax, layers, clean)
+    ax.set_ylabel("firing rate")
+    ax.set_title(title)
+    ax.tick_params(axis="x", rotation=60)
+    ax.legend()
+    return _save(fig, Path(path))

@@ -17,8 +17,10 @@ from .common import CliError
 
 # Subcommand modules in sdmf/cli/, in the order they appear in --help. Each
 # module defines ``HELP`` (one line), ``add_arguments(parser)`` and ``run(args) -> int``.
+# A command's module is its name with "-" spelled "_".
 COMMANDS = ["params", "energy", "analyze", "bench", "train", "eval", "quantize", "golden",
-            "hwgen", "sim", "csim", "synth", "regress", "run", "deploy"]
+            "activity-ir", "firing-rates", "hwgen", "sim", "csim", "synth", "regress", "run",
+            "deploy"]
 
 
 def one_line(message: str) -> str:
@@ -41,7 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMANDS:
-        module = importlib.import_module(f"sdmf.cli.{name}")
+        module = importlib.import_module(f"sdmf.cli.{name.replace('-', '_')}")
         cmd = sub.add_parser(name, help=module.HELP, description=module.__doc__,
                              formatter_class=argparse.RawDescriptionHelpFormatter)
         module.add_arguments(cmd)
