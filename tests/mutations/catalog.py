@@ -71,11 +71,10 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation(
         "sim-cycle-tolerance", "busy cycles accepted within ±10 % of the model, as `sdmf sim` "
         "once did (sim/network.py)",
-        (Edit("sim/network.py", "ok = all(m == self.analytic for m in self.measured)",
-              "ok = all(abs(m - self.analytic) <= 0.1 * self.analytic for m in self.measured)"),
-         Edit("sim/network.py", "ok &= self.overlapped == len(self.measured) * self.analytic",
-              "ok &= abs(self.overlapped - len(self.measured) * self.analytic) <= "
-              "0.1 * len(self.measured) * self.analytic")),
+        (Edit("sim/network.py", "ok = self.measured == self.model",
+              "ok = all(abs(m - e) <= 0.1 * e for m, e in zip(self.measured, self.model))"),
+         Edit("sim/network.py", "ok &= self.overlapped == sum(self.model)",
+              "ok &= abs(self.overlapped - sum(self.model)) <= 0.1 * sum(self.model)")),
         ("tests/test_sim_checks.py",)),
     Mutation(
         "sim-interval-unchecked", "`sdmf sim` passes whatever interval it measured "
