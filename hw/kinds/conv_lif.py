@@ -66,13 +66,46 @@ def event_ops(attrs: dict, knobs: Knobs, x: np.ndarray) -> np.ndarray:
     return ops.reshape(-1, T, cin // pi, H * W).sum(axis=(0, 2)).astype(np.int64)
 
 
+def position_cycles(attrs: dict, knobs: Knobs, x: np.ndarray | None = None) -> np.ndarray:
+    """Issue cycles of each output position (raster order) of one sample: ``G·Σ_t (nz(t, n)
+    + 1) + 1`` (a LIF op per (og, t), an EMIT per position), G = ⌈COUT/PO⌉; nz =
+    :func:`event_ops` of ``x`` with ``EV = 1``, else (or ``x`` None) the dense J. The ops of
+    one position issue in consecutive cycles (docs/event-driven.md, "Token timing")."""
+    n, T, G = attrs["positions"], attrs["T"], ceil_div(attrs["COUT"], knobs["PO"])
+    if knobs.get("EV", 0) and x is not None:
+        nz = event_ops(attrs, knobs, x).sum(axis=0)
+    else:
+        nz = np.full(n, T * conv_steps(attrs, knobs), dtype=np.int64)
+    return G * (T + nz) + 1
+
+
 def event_cycles(attrs: dict, knobs: Knobs, x: np.ndarray) -> int:
-    """Busy cycles of an ``EV = 1`` unit on one sample's input ``x``: per position n
-    ``G·Σ_t (nz(t, n) + 1) + 1`` (a LIF op per (og, t), an EMIT per position), i.e.
-    ``positions + G·(T·positions + Σ nz)``, nz = :func:`event_ops`, G = ⌈COUT/PO⌉."""
-    n = attrs["positions"]
-    nz = int(event_ops(attrs, knobs, x).sum())
-    return n + ceil_div(attrs["COUT"], knobs["PO"]) * (attrs["T"] * n + nz)
+    """Busy cycles of an ``EV = 1`` unit on one sample's input ``x``: the sum of
+    :func:`position_cycles`, i.e. ``positions + G·(T·positions + Σ nz)``."""
+    return int(position_cycles(dict(attrs), {**knobs, "EV": 1}, x).sum())
+
+
+def window_need(attrs: dict, p: int) -> int:
+    """Input words (of the run, all samples in order) written before output position ``p``
+    (global index) can issue: K = 1 its own word; K = 3 its window up to row ``min(y + 1,
+    H − 1)``, column ``min(x + 1, W − 1)`` (the RTL's ``avail``)."""
+    if attrs["K"] == 1:
+        return p + 1
+    H, W = attrs["H"], attrs["W"]
+    base, q = divmod(p, H * W)
+    y, x = divmod(q, W)
+    return base * H * W + min(y + 1, H - 1) * W + min(x + 1, W - 1) + 1
+
+
+def slot_need(attrs: dict, q: int) -> int:
+    """EMITs issued before input word ``q`` (global index) can be written (the RTL's
+    ``s_ready``): K = 1 a two-word ping-pong, ``q − 1``; K = 3 the three-row line buffer,
+    ``(R − 2)·W + min(c + 1, W − 1) + 1`` for word (row R of the run, column c)."""
+    if attrs["K"] == 1:
+        return q - 1
+    W = attrs["W"]
+    R, c = divmod(q, W)
+    return (R - 2) * W + min(c + 1, W - 1) + 1
 
 
 class ConvLif(LayerKind):

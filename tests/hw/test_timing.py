@@ -1,0 +1,130 @@
+"""The token-level timing recurrence (sdmf.hw.timing) against a cycle-by-cycle walk of the
+RTL's handshake registers, written out here independently (sdmf_conv_lif.sv: ``cnt`` /
+``d``, ``c_in``, ``x_o``, ``y_o``, the stage-A EMIT stall, the output register)."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+
+from sdmf.hw.kinds import ConvLif, event_cycles
+from sdmf.hw.kinds.conv_lif import position_cycles
+from sdmf.hw.timing import ConvUnit, Network, Recurrence, Sink, Source, TimingError
+
+
+def walk_conv(K: int, H: int, W: int, service: list[int], bubbles: list[int],
+              ready: list[bool], limit: int = 200_000) -> tuple[list[int], list[int]]:
+    """Cycle-stepped sdmf_conv_lif handshake: input and output transfer cycles."""
+    n = len(service)
+    cnt = d = c_in = x_o = y_o = 0           # K = 1: cnt; K = 3: d, c_in, x_o, y_o
+    p, left = 0, service[0]
+    a_emit = m_valid = False
+    q, offer = 0, bubbles[0]
+    w_x, o_x = [], []
+    for c in range(limit):
+        m_ready = ready[c] if c < len(ready) else True
+        last_x, last_y = x_o == W - 1, y_o == H - 1
+        if K == 1:
+            s_ready, avail = cnt != 2, cnt != 0
+        else:
+            lim_in = c_in if c_in == W - 1 else c_in + 1
+            lim_o = x_o if last_x else x_o + 1
+            s_ready = d < 2 or (d == 2 and x_o > lim_in)
+            avail = (d > 1 or (d == 1 and c_in > lim_o)) if not last_y \
+                else (d > 0 or (d == 0 and c_in > lim_o))
+        wr = q < n and c >= offer and s_ready
+        stall = a_emit and m_valid and not m_ready
+        issue = avail and not stall and p < n
+        emit = issue and left == 1
+        if m_valid and m_ready:
+            o_x.append(c)
+        if wr:
+            w_x.append(c)
+            q += 1
+            if q < n:
+                offer = c + 1 + bubbles[q]
+        # registers
+        if K == 1:
+            cnt += int(wr) - int(emit)
+        else:
+            in_row = wr and c_in == W - 1
+            out_row = emit and last_x
+            if wr:
+                c_in = 0 if c_in == W - 1 else c_in + 1
+            d += int(in_row) - int(out_row)
+            if emit:
+                x_o = 0 if last_x else x_o + 1
+                if last_x:
+                    y_o = 0 if last_y else y_o + 1
+        if a_emit and not stall:
+            m_valid = True
+        elif m_ready:
+            m_valid = False
+        if not stall:
+            a_emit = emit
+        if issue:
+            left -= 1
+            if emit:
+                p += 1
+                left = service[p] if p < n else 0
+        if len(o_x) == n:
+            return w_x, o_x
+    raise AssertionError("walk did not finish")
+
+
+def model(K: int, H: int, W: int, service, bubbles, ready) -> tuple[list[int], list[int]]:
+    attrs = {"K": K, "H": H, "W": W}
+    net = Network([Source("src", bubbles, "a"), ConvUnit("conv", attrs, service, "a", "b"),
+                   Sink("snk", ready, "b")])
+    n = len(service)
+    return net.transfers("a", n), net.transfers("b", n)
+
+
+def test_dense_chain_emits_one_token_per_service_time():
+    """Hand-computed: constant service s, no bubbles, ready sink: the first output leaves
+    at s + 2 (write, s ops, commit, register), then one every s cycles."""
+    s, n = 7, 6
+    w, o = model(1, 1, n, [s] * n, [0] * n, [])
+    assert o == [s + 2 + k * s for k in range(n)]
+    assert w[:2] == [0, 1] and w[2] == s + 1        # the ping-pong waits for EMIT 0
+
+
+@pytest.mark.parametrize("K,H,W", [(1, 1, 9), (1, 3, 4), (3, 4, 5), (3, 1, 3), (3, 5, 2),
+                                   (3, 2, 1)])
+@pytest.mark.parametrize("seed", range(4))
+def test_recurrence_equals_the_cycle_walk(K, H, W, seed):
+    """Three frames, random per-position service (1 … 12), bubbles and sink stalls: every
+    input and output transfer cycle equals the cycle-stepped walk."""
+    rng = random.Random(seed * 100 + K * 10 + H)
+    n = 3 * H * W
+    service = [rng.randint(1, 12) for _ in range(n)]
+    idle = [0.0, 0.3, 0.0, 0.6][seed]
+    stall = [0.0, 0.0, 0.4, 0.7][seed]
+    bubbles = [0] * n
+    for k in range(n):
+        while idle and rng.random() < idle:
+            bubbles[k] += 1
+    ready = [rng.random() >= stall for _ in range(20 * n * 12)]
+    assert model(K, H, W, service, bubbles, ready) == walk_conv(K, H, W, service, bubbles,
+                                                                ready)
+
+
+def test_position_cycles_sum_to_the_busy_counts():
+    rng = np.random.default_rng(3)
+    attrs = {"K": 3, "H": 4, "W": 5, "positions": 20, "T": 3, "CIN": 4, "COUT": 5}
+    knobs = {"PO": 2, "PI": 2, "PK": 1}
+    x = (rng.random((3, 4, 4, 5)) < 0.2).astype(np.int64)
+    per = position_cycles(attrs, knobs | {"EV": 1}, x)
+    assert per.shape == (20,) and int(per.sum()) == event_cycles(attrs, knobs, x)
+    dense = position_cycles(attrs, knobs, x)              # EV = 0: the data is ignored
+    lay = type("L", (), {"attrs": attrs})()
+    assert int(dense.sum()) == ConvLif().cycles(lay, knobs) and len(set(dense)) == 1
+
+
+def test_a_cyclic_rule_is_a_clear_error():
+    rules = {("x", "a", 0): [("x", "b", 0)], ("x", "b", 0): [("x", "a", 0)]}
+    ev = Recurrence(lambda k: (rules[k], lambda v: v[0]))
+    with pytest.raises(TimingError, match="depends on itself"):
+        ev(("x", "a", 0))
