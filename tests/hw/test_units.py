@@ -11,6 +11,7 @@ compares every output bit with the golden ops evaluated on int64 tensors, and
 from __future__ import annotations
 
 import json
+import random
 import shutil
 from pathlib import Path
 
@@ -398,12 +399,43 @@ def ev_case(name: str, variant: str):
     return cfg, params, mems, in_words, want, frames, seed
 
 
+def tb_stream_pattern(seed: int, idle: float, stall: float, n: int,
+                      cycles: int) -> tuple[list[int], list[bool]]:
+    """The bubbles before each of the ``n`` input words and the sink's ready in each cycle
+    that sdmf.sim.tests.tb_stream draws for one input and one output stream (its seeded
+    generators: one draw per bubble plus one per word; one draw per sink cycle)."""
+    src, snk = random.Random(seed * 7), random.Random(seed * 11 + 100)
+    bubbles = [0] * n
+    for k in range(n):
+        while idle and src.random() < idle:
+            bubbles[k] += 1
+    return bubbles, [not (stall and snk.random() < stall) for _ in range(cycles)]
+
+
+def conv_output_cycles(cfg: dict, frames: list[torch.Tensor], seed: int, idle: float,
+                       stall: float) -> list[int]:
+    """Output transfer cycles of a conv unit in tb_stream per the token-level recurrence
+    (sdmf.hw.timing) on each position's service time (conv_lif.position_cycles)."""
+    from sdmf.hw.kinds.conv_lif import position_cycles
+    from sdmf.hw.timing import ConvUnit, Network, Sink, Source
+
+    attrs = dict(cfg, positions=cfg["H"] * cfg["W"])
+    service = [int(c) for x in frames for c in position_cycles(attrs, {**cfg, "EV": 1}, x.numpy())]
+    n = len(service)
+    bubbles, ready = tb_stream_pattern(seed, idle, stall, n, 4 * sum(service) + 100 * n)
+    net = Network([Source("src", bubbles, "s"), ConvUnit("conv", attrs, service, "s", "m"),
+                   Sink("snk", ready, "m")])
+    return net.transfers("m", n)
+
+
 @pytest.mark.parametrize("variant", ["random", "extreme"])
 @pytest.mark.parametrize("name", list(EV_CONFIGS))
 def test_conv_lif_event(tmp_path, name, variant, flow="sv"):
-    """EV = 1: outputs bit-exact with the golden ops at every density, and busy cycles
+    """EV = 1: outputs bit-exact with the golden ops at every density, busy cycles
     equal to the kind spec's function of the input (hw/kinds/conv_lif.py), frame by
-    frame — never more than the dense count."""
+    frame — never more than the dense count —, and every output word leaves in the cycle
+    the token-level recurrence (sdmf.hw.timing) gives for the testbench's bubbles and
+    stalls."""
     from sdmf.hw.kinds import event_cycles
 
     cfg, params, mems, in_words, want, frames, seed = ev_case(name, variant)
@@ -419,6 +451,7 @@ def test_conv_lif_event(tmp_path, name, variant, flow="sv"):
     dense = conv_cycles(cfg["K"], H, W, cfg["CIN"], cfg["COUT"], cfg["T"], cfg["PO"], cfg["PI"],
                         cfg.get("PK", 1))
     assert res["busy_cycles"] == sum(per_frame)
+    assert res["outputs"]["m"]["cycles"] == conv_output_cycles(cfg, frames, seed, 0.2, 0.3)
     assert max(per_frame) <= dense
     if cfg["K"] == 1:                     # every element set: the dense count
         assert per_frame[EV_DENSITIES.index(1.0)] == dense
