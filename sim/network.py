@@ -34,9 +34,12 @@ import torch
 from sdmf.device import DeviceInterface, FramingError, decode_output, pack_input
 from sdmf.device.stream import BEAT_BITS
 from sdmf.device.words import hex_lines, parse_hex_lines, to_signed, unpack
+from sdmf.hw.backends.rtl.topgen import EVENTS_FILE
 from sdmf.hw.flow import build_graph, generate, sample_busy
+from sdmf.hw.graph import HwGraph
 from sdmf.hw.kinds import Knobs
 from sdmf.hw.project import PROJECT_FILE, Project, ProjectError, Trace
+from sdmf.hw.timing import done_cycles
 from sdmf.quant.golden import GoldenModel
 from sdmf.quant.ir import IntegerIR
 
@@ -102,12 +105,19 @@ class NetworkReport:
     removed_taps: list[str]           # ops of units removed because all their channels were pruned
     analytic_interval: int
     pipelined_interval: int | None    # measured: cycles between the last two outputs, overlapped
-    interval_checked: bool            # overlapped pass of >= 2 samples, no random gaps,
-    #                                   no data-dependent layer
+    interval_checked: bool            # overlapped pass of >= 2 samples, no random gaps
     build_seconds: float
     sim_seconds: float
     built: bool
     data_dependent: list[str] = field(default_factory=list)  # layers modelled per sample
+    done_measured: list[int] = field(default_factory=list)   # overlapped pass: done cycles
+    done_model: list[int] = field(default_factory=list)      # ... per the token recurrence
+
+    @property
+    def model_interval(self) -> int | None:
+        """The recurrence's interval: its last two done cycles apart (None: not run)."""
+        d = self.done_model
+        return d[-1] - d[-2] if len(d) >= 2 else None
 
     @property
     def bit_exact(self) -> bool:
@@ -115,9 +125,15 @@ class NetworkReport:
 
     @property
     def interval_ok(self) -> bool:
-        """The measured pipelined interval equals the model's (True when not checked: no
-        overlapped pass, or random gaps that legitimately stretch it)."""
-        return not self.interval_checked or self.pipelined_interval == self.analytic_interval
+        """Every done cycle of the overlapped pass equals the token recurrence's, hence the
+        measured interval its interval; without data-dependent layers it also equals the
+        analytic one (True when not checked: no overlapped pass, or random gaps)."""
+        if not self.interval_checked:
+            return True
+        ok = self.done_measured == self.done_model and \
+            self.pipelined_interval == self.model_interval
+        return ok and (bool(self.data_dependent)
+                       or self.pipelined_interval == self.analytic_interval)
 
     @property
     def cycles_ok(self) -> bool:
@@ -305,9 +321,13 @@ def _simulate(root: Path, x: torch.Tensor | np.ndarray, labels: list[int] | None
     g = golden.run(torch.from_numpy(xs), taps=True)
     runs = 2 if overlap else 1
     samples = compare_samples(g, run, trace, tb, labels, S, runs)
-    expected = _sample_cycles(manifest, ir, g, S)
+    graph = _project_graph(manifest, ir)
+    per = [{k: v[i].numpy() for k, v in g.taps.items()} for i in range(S)]
+    expected = _sample_cycles(manifest, graph, per)
     layers = _cycles(manifest, run / trace.busy, S, runs, expected)
     _check_counters(tb, run / trace.busy)
+    checked = overlap and S >= 2 and in_gap == out_gap == 0
+    dones = _interval_model(graph, per, run / trace.dir / EVENTS_FILE) if checked else None
     compared = [*sorted(trace.taps), ir.ops[-1].name]
     removed = list(manifest.removed_taps)
     internal = [op.name for op in ir.ops if op.name not in compared and op.name not in removed]
@@ -315,10 +335,11 @@ def _simulate(root: Path, x: torch.Tensor | np.ndarray, labels: list[int] | None
                          compared_taps=compared, internal_taps=internal, removed_taps=removed,
                          analytic_interval=cyc.interval,
                          pipelined_interval=(tb.get("pipelined") or {}).get("interval"),
-                         interval_checked=overlap and S >= 2 and in_gap == out_gap == 0
-                         and not expected,
+                         interval_checked=checked,
                          build_seconds=build_s, sim_seconds=sim_s, built=built,
-                         data_dependent=sorted(expected))
+                         data_dependent=sorted(expected),
+                         done_measured=dones[0] if dones else [],
+                         done_model=dones[1] if dones else [])
 
 
 def compare_samples(g: Any, run: Path, trace: Trace, tb: dict[str, Any],
@@ -377,12 +398,8 @@ def _decode(beats: list[tuple[int, int]], K: int) -> tuple[list[int], int | None
         return [to_signed(d, BEAT_BITS) for d, _ in beats[:K]], None
 
 
-def _sample_cycles(manifest: Project, ir: IntegerIR, g: Any, S: int) -> dict[str, list[int]]:
-    """Per data-dependent layer, its model's busy cycles of each sample, from the golden
-    tensors of that sample (the graph is rebuilt with the project's knobs)."""
-    names = [n for n, m in manifest.cycles.layers.items() if m.data_dependent]
-    if not names:
-        return {}
+def _project_graph(manifest: Project, ir: IntegerIR) -> HwGraph:
+    """The project's hardware graph, rebuilt from its IR with its knobs (checked)."""
     plan = manifest.plan
     graph = build_graph(ir, manifest.backend, overrides=plan.knobs,
                         row_parallel=plan.row_parallel)
@@ -390,8 +407,35 @@ def _sample_cycles(manifest: Project, ir: IntegerIR, g: Any, S: int) -> dict[str
         if graph.layers[name].parallel != knobs:
             raise ProjectError(f"layer {name}: rebuilt with knobs {graph.layers[name].parallel}"
                                f", the project has {knobs}")
-    per = [sample_busy(graph, {k: v[i].numpy() for k, v in g.taps.items()}) for i in range(S)]
-    return {n: [p[n] for p in per] for n in names}
+    return graph
+
+
+def _sample_cycles(manifest: Project, graph: HwGraph,
+                   per: list[dict[str, np.ndarray]]) -> dict[str, list[int]]:
+    """Per data-dependent layer, its model's busy cycles of each sample, from the golden
+    tensors of that sample (``per[i]``)."""
+    names = [n for n, m in manifest.cycles.layers.items() if m.data_dependent]
+    if not names:
+        return {}
+    busy = [sample_busy(graph, taps) for taps in per]
+    return {n: [b[n] for b in busy] for n in names}
+
+
+def _interval_model(graph: HwGraph, per: list[dict[str, np.ndarray]],
+                    events: Path) -> tuple[list[int], list[int]]:
+    """The overlapped pass's ``done`` cycles: measured (the trace's event log) and the
+    token-level recurrence's (:func:`sdmf.hw.timing.done_cycles`) from the golden tensors
+    and the host's start cycles of that pass."""
+    log: dict[str, list[int]] = {"start": [], "valid": [], "done": []}
+    for line in events.read_text().splitlines() if events.exists() else []:
+        what, cycle = line.split()
+        log.setdefault(what, []).append(int(cycle))
+    S = len(per)
+    if any(len(v) != 2 * S for v in log.values()):
+        raise NetworkMismatchError(f"{events}: {({k: len(v) for k, v in log.items()})} "
+                                   f"events, expected {2 * S} of each (two passes)")
+    model = done_cycles(graph, per, log["start"][S:], log["valid"][S:])
+    return log["done"][S:], model
 
 
 def _cycles(manifest: Project, busy_file: Path, S: int, runs: int,
@@ -446,5 +490,7 @@ def check(report: NetworkReport) -> None:
             f"{lay.model} per inference" for lay in bad))
     if not report.interval_ok:
         raise NetworkMismatchError(
-            f"pipelined interval measured {report.pipelined_interval} cycles, the model says "
-            f"{report.analytic_interval}")
+            f"pipelined interval measured {report.pipelined_interval} cycles, the token "
+            f"recurrence says {report.model_interval}, the analytic model "
+            f"{report.analytic_interval}; done cycles measured {report.done_measured}, "
+            f"modelled {report.done_model}")

@@ -105,13 +105,20 @@ class AttentionLif(LayerKind):
     def cost(self, layer: HwLayer, knobs: Knobs) -> int:
         return knobs["PO"]
 
-    def cycles(self, layer: HwLayer, knobs: Knobs) -> int:
-        n, t = layer.attrs["N"], layer.attrs["T"]
+    def token_ops(self, layer: HwLayer, knobs: Knobs) -> tuple[int, int]:
+        """Ops per token after its load: phase 1 (UPD, per k/v token) and phase 2 (q·k
+        FETCH and LIF, per q token, before its EMIT), over the v-channel groups of PO."""
+        t = layer.attrs["T"]
         phase1 = phase2 = 0
         for qn, vn in attention_heads(layer).values():
             groups = ceil_div(vn, knobs["PO"])
             phase1 += groups * (t * qn if qn else 1)
             phase2 += groups * t * (qn + 1)
+        return phase1, phase2
+
+    def cycles(self, layer: HwLayer, knobs: Knobs) -> int:
+        phase1, phase2 = self.token_ops(layer, knobs)
+        n = layer.attrs["N"]
         return n * (1 + phase1) + n * (2 + phase2)
 
     def capacity(self, layer: HwLayer) -> int:

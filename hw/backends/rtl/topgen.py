@@ -21,6 +21,7 @@ from .sv import clog2, instance
 
 INFLIGHT = 8          # inferences in flight at most (a power of two: the queue wraps)
 TRACE_DIR = "trace"
+EVENTS_FILE = "events.txt"     # start / first valid beat / done cycles (sdmf.hw.timing)
 
 
 def trace_streams(graph: HwGraph) -> list[Stream]:
@@ -243,7 +244,16 @@ def _trace_block(graph: HwGraph) -> list[str]:
     for i, s in enumerate(streams):
         out.append(f"    trace_fd[{i}] = $fopen(\"{trace_file(s)}\", \"w\");")
     out.append(f"    trace_fd[{len(streams)}] = $fopen(\"{TRACE_DIR}/busy.txt\", \"w\");")
-    out += ["  end", "  always @(posedge ap_clk) begin", "    if (ap_rst_n) begin"]
+    out.append(f"    events_fd = $fopen(\"{TRACE_DIR}/{EVENTS_FILE}\", \"w\");")
+    out += ["  end", "  // the host's side of the interval: starts, first valid beats, dones",
+            "  logic tvalid_q;", "  integer events_fd;",
+            "  always @(posedge ap_clk) tvalid_q <= ap_rst_n && s_axis_tvalid;",
+            "  always @(posedge ap_clk) begin", "    if (ap_rst_n) begin",
+            "      if (start) $fwrite(events_fd, \"start %0d\\n\", now);",
+            "      if (s_axis_tvalid && !tvalid_q) $fwrite(events_fd, \"valid %0d\\n\", now);",
+            "      if (done) begin", "        $fwrite(events_fd, \"done %0d\\n\", now);",
+            "        $fflush(events_fd);", "      end", "    end", "  end",
+            "  always @(posedge ap_clk) begin", "    if (ap_rst_n) begin"]
     for i, s in enumerate(streams):
         out.append(f"      if ({s.name}_valid && {s.name}_ready) "
                    f"$fwrite(trace_fd[{i}], \"%h\\n\", {s.name}_data);")
@@ -255,5 +265,6 @@ def _trace_block(graph: HwGraph) -> list[str]:
     out += ["        inference <= inference + 1;", "      end", "    end", "  end",
             "  final begin",
             f"    for (int i = 0; i <= {len(streams)}; i++) $fclose(trace_fd[i]);",
+            "    $fclose(events_fd);",
             "  end", "`endif"]
     return out

@@ -1,0 +1,16 @@
+"""Token-level timing: the max-plus recurrence of stream transfers (docs/event-driven.md,
+"The overlapped interval").
+
+:mod:`.recurrence` evaluates it, :mod:`.units` states every library unit's handshake
+timing over its per-token service times (owned by the kind specs), :mod:`.network`
+assembles a generated network and gives each sample's ``done`` cycle.
+"""
+
+from .network import done_cycles, network_timing
+from .recurrence import Network, Recurrence, Sink, Source, TimingError
+from .units import (AttentionUnit, ConvUnit, FifoUnit, ForkUnit, HeadUnit, HostSource,
+                    JoinUnit, MaxpoolUnit, UnpackUnit)
+
+__all__ = ["AttentionUnit", "ConvUnit", "FifoUnit", "ForkUnit", "HeadUnit", "HostSource",
+           "JoinUnit", "MaxpoolUnit", "Network", "Recurrence", "Sink", "Source",
+           "TimingError", "UnpackUnit", "done_cycles", "network_timing"]

@@ -1,0 +1,311 @@
+"""Token timing of every unit of the RTL library (hw/backends/rtl/library, support/).
+
+Each class states, for one unit, when it presents output token k (``offer``) and from
+which cycle it takes input token k (``accept``), as max-plus rules over transfers
+``("x", stream, k)`` and its own keys; indices run over the whole run (all samples in
+order). The per-token service times are the kind specs' (``position_cycles``,
+``AttentionLif.token_ops``, ``Head`` constants); the handshake equations follow the SV
+registers named in each docstring.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ..kinds.conv_lif import slot_need, window_need
+from .recurrence import Key, Rule, TimingError, after, const, latest
+
+
+def _x(stream: str, k: int, plus: int = 0) -> Rule:
+    return after(("x", stream, k), plus)
+
+
+@dataclass
+class ConvUnit:
+    """``sdmf_conv_lif``: the ops of output position p issue in consecutive cycles from
+    ``f(p) = max(A(p − 1), x_in(window_need(p) − 1) + 1)``; its EMIT issues at ``e(p) =
+    f(p) + service(p) − 1``; stage A commits it at ``A(p) = max(e(p) + 1, x_out(p − 1))``
+    (the EMIT stall while the output register still holds p − 1); the output is valid
+    from ``A(p) + 1``. Input word q is taken from ``e(slot_need(q) − 1) + 1``."""
+
+    name: str
+    attrs: dict
+    service: Sequence[int]          # issue cycles of each output position of the run
+    inp: str
+    out: str
+
+    def streams(self) -> tuple[list[str], list[str]]:
+        return [self.inp], [self.out]
+
+    def rule(self, key: Key) -> Rule:
+        what, _, p = key
+        if not 0 <= p < len(self.service):
+            raise TimingError(f"unit {self.name}: position {p} outside the run "
+                              f"(0..{len(self.service) - 1})")
+        if what == "e":
+            start = latest(_x(self.inp, window_need(self.attrs, p) - 1, 1),
+                           *([after(("A", self.name, p - 1))] if p else []))
+            return after_rule(start, int(self.service[p]) - 1)
+        if what == "A":
+            return latest(after(("e", self.name, p), 1), *([_x(self.out, p - 1)] if p else []))
+        raise TimingError(f"unit {self.name}: no timing key {what!r}")
+
+    def offer(self, stream: str, k: int) -> Rule:
+        return after(("A", self.name, k), 1)
+
+    def accept(self, stream: str, q: int) -> Rule:
+        need = slot_need(self.attrs, q)
+        return const(0) if need <= 0 else after(("e", self.name, need - 1), 1)
+
+
+def after_rule(rule: Rule, plus: int) -> Rule:
+    deps, fn = rule
+    return deps, lambda v: fn(v) + plus
+
+
+@dataclass
+class FifoUnit:
+    """``sdmf_fifo``: token k moves into the output register at ``r(k) = max(x_in(k) + 1,
+    x_out(k − 1))`` (``rd``), valid from ``r(k) + 1``; input k is taken once the memory
+    has room, from ``r(k − DEPTH) + 1``."""
+
+    name: str
+    depth: int
+    inp: str
+    out: str
+
+    def streams(self) -> tuple[list[str], list[str]]:
+        return [self.inp], [self.out]
+
+    def rule(self, key: Key) -> Rule:
+        k = key[2]
+        return latest(_x(self.inp, k, 1), *([_x(self.out, k - 1)] if k else []))
+
+    def offer(self, stream: str, k: int) -> Rule:
+        return after(("r", self.name, k), 1)
+
+    def accept(self, stream: str, k: int) -> Rule:
+        return const(0) if k < self.depth else after(("r", self.name, k - self.depth), 1)
+
+
+@dataclass
+class ForkUnit:
+    """``sdmf_fork``: token k is presented on every output from ``x_in(k) + 1``; the next
+    one is taken in the cycle its last output transfers (``&taken``)."""
+
+    name: str
+    inp: str
+    outs: Sequence[str]
+
+    def streams(self) -> tuple[list[str], list[str]]:
+        return [self.inp], list(self.outs)
+
+    def rule(self, key: Key) -> Rule:
+        raise TimingError(f"unit {self.name}: no timing key {key[0]!r}")
+
+    def offer(self, stream: str, k: int) -> Rule:
+        return _x(self.inp, k, 1)
+
+    def accept(self, stream: str, k: int) -> Rule:
+        return const(0) if k == 0 else latest(*(_x(o, k - 1) for o in self.outs))
+
+
+@dataclass
+class MaxpoolUnit:
+    """``sdmf_maxpool_or``: input (y, x) emits when it closes a 2×2 window (x odd or last,
+    y odd or last), valid from its transfer + 1; every input waits while the output
+    register holds a word (``s_ready = !m_valid || m_ready``)."""
+
+    name: str
+    H: int
+    W: int
+    inp: str
+    out: str
+
+    def __post_init__(self) -> None:
+        emits = [(x % 2 == 1 or x == self.W - 1) and (y % 2 == 1 or y == self.H - 1)
+                 for y in range(self.H) for x in range(self.W)]
+        self.gen = [q for q, e in enumerate(emits) if e]           # input of output j
+        self.before = [sum(emits[:q]) for q in range(len(emits))]  # outputs of inputs < q
+
+    def streams(self) -> tuple[list[str], list[str]]:
+        return [self.inp], [self.out]
+
+    def rule(self, key: Key) -> Rule:
+        raise TimingError(f"unit {self.name}: no timing key {key[0]!r}")
+
+    def offer(self, stream: str, j: int) -> Rule:
+        i, jl = divmod(j, len(self.gen))
+        return _x(self.inp, i * self.H * self.W + self.gen[jl], 1)
+
+    def accept(self, stream: str, q: int) -> Rule:
+        i, ql = divmod(q, self.H * self.W)
+        prev = i * len(self.gen) + self.before[ql] - 1
+        return const(0) if prev < 0 else _x(self.out, prev)
+
+
+@dataclass
+class JoinUnit:
+    """``sdmf_residual_add``: both inputs transfer together once both are valid and the
+    output register has room (``x_out(k − 1)``); the sum is valid from the next cycle."""
+
+    name: str
+    ins: Sequence[str]
+    out: str
+
+    def streams(self) -> tuple[list[str], list[str]]:
+        return list(self.ins), [self.out]
+
+    def rule(self, key: Key) -> Rule:
+        raise TimingError(f"unit {self.name}: no timing key {key[0]!r}")
+
+    def offer(self, stream: str, k: int) -> Rule:
+        return _x(self.ins[0], k, 1)
+
+    def accept(self, stream: str, k: int) -> Rule:
+        others = [after(("o", s, k)) for s in self.ins if s != stream]
+        return latest(*others, *([_x(self.out, k - 1)] if k else [const(0)]))
+
+
+@dataclass
+class AttentionUnit:
+    """``sdmf_attention_lif``, per frame of N tokens: k/v token m loads (both ports in
+    one cycle) from ``P(m)`` (state LD1, not stalled), then ``upd`` UPD ops; after the
+    last, q token m loads from ``R(m)`` (LD2), then ``att`` ATT ops and the EMIT, which
+    commits as in the conv unit (``A(m)``). ``P(0)`` of the next frame = ``A`` of the
+    last q token."""
+
+    name: str
+    N: int
+    upd: int                        # phase-1 ops per k/v token (after its load)
+    att: int                        # phase-2 ops per q token (between its load and EMIT)
+    q: str
+    k: str
+    v: str
+    out: str
+
+    def streams(self) -> tuple[list[str], list[str]]:
+        return [self.q, self.k, self.v], [self.out]
+
+    def rule(self, key: Key) -> Rule:
+        what, _, g = key
+        m = g % self.N
+        if what == "P":
+            if m == 0:
+                return const(0) if g == 0 else after(("A", self.name, g - 1))
+            return _x(self.k, g - 1, 1 + self.upd)
+        if what == "R":
+            return _x(self.k, g + self.N - 1, self.upd + 1) if m == 0 \
+                else after(("A", self.name, g - 1))
+        if what == "A":
+            return latest(_x(self.q, g, self.att + 2), *([_x(self.out, g - 1)] if g else []))
+        raise TimingError(f"unit {self.name}: no timing key {what!r}")
+
+    def offer(self, stream: str, g: int) -> Rule:
+        return after(("A", self.name, g), 1)
+
+    def accept(self, stream: str, g: int) -> Rule:
+        if stream == self.q:
+            return after(("R", self.name, g))
+        other = self.v if stream == self.k else self.k
+        return latest(after(("P", self.name, g)), after(("o", other, g)))
+
+
+@dataclass
+class HeadUnit:
+    """``sdmf_head_argmax``: token n is taken in state IN or in the last ACC cycle of
+    token n − 1 (``x_in(n − 1) + D``); after the frame's last token, D ACC, K·D LIN
+    and one DRAIN cycle, the K + 1 output words (logits, class) leave one per ready
+    cycle; the next frame's first token is taken after the last word."""
+
+    name: str
+    N: int
+    D: int
+    K: int
+    inp: str
+    out: str
+
+    def streams(self) -> tuple[list[str], list[str]]:
+        return [self.inp], [self.out]
+
+    def rule(self, key: Key) -> Rule:
+        raise TimingError(f"unit {self.name}: no timing key {key[0]!r}")
+
+    def offer(self, stream: str, w: int) -> Rule:
+        i, e = divmod(w, self.K + 1)
+        if e:
+            return _x(self.out, w - 1, 1)
+        return _x(self.inp, i * self.N + self.N - 1, self.D + self.K * self.D + 2)
+
+    def accept(self, stream: str, g: int) -> Rule:
+        i, n = divmod(g, self.N)
+        if n:
+            return _x(self.inp, g - 1, self.D)
+        return const(0) if i == 0 else _x(self.out, i * (self.K + 1) - 1, 1)
+
+
+@dataclass
+class UnpackUnit:
+    """``sdmf_axis_unpack``: WORD ≤ 64 — a beat carries ``per`` words of one sample,
+    presented one per cycle from its transfer + 1; the next beat is taken after the last
+    word left. WORD > 64 — ``nb`` beats fill one word, presented from the last beat's
+    transfer + 1; the next word's first beat waits for it to leave."""
+
+    name: str
+    positions: int
+    per: int                        # words per beat (0: wide words)
+    nb: int                         # beats per word (wide words)
+    inp: str
+    out: str
+
+    def streams(self) -> tuple[list[str], list[str]]:
+        return [self.inp], [self.out]
+
+    @property
+    def beats(self) -> int:
+        """Beats per sample."""
+        return -(-self.positions // self.per) if self.per else self.positions * self.nb
+
+    def rule(self, key: Key) -> Rule:
+        raise TimingError(f"unit {self.name}: no timing key {key[0]!r}")
+
+    def offer(self, stream: str, j: int) -> Rule:
+        if not self.per:
+            return _x(self.inp, j * self.nb + self.nb - 1, 1)
+        i, jl = divmod(j, self.positions)
+        b, m = divmod(jl, self.per)
+        return _x(self.out, j - 1, 1) if m else _x(self.inp, i * self.beats + b, 1)
+
+    def accept(self, stream: str, bg: int) -> Rule:
+        if not self.per:
+            j, m = divmod(bg, self.nb)
+            return _x(self.out, j - 1, 1) if m == 0 and j else const(0)
+        i, b = divmod(bg, self.beats)
+        last = i * self.positions + b * self.per - 1
+        return const(0) if bg == 0 else _x(self.out, last, 1)
+
+
+@dataclass
+class HostSource:
+    """The input beats of ``sdmf_top``: sample i's input opens the cycle after its
+    ``start`` (``in_open``) and its beats are valid from ``valid[i]`` on, back to back
+    (no gaps); beat 0 is presented from ``max(start + 1, valid)``."""
+
+    name: str
+    starts: Sequence[int]
+    valid: Sequence[int]
+    beats: int
+    out: str
+
+    def streams(self) -> tuple[list[str], list[str]]:
+        return [], [self.out]
+
+    def rule(self, key: Key) -> Rule:
+        raise TimingError(f"unit {self.name}: no timing key {key[0]!r}")
+
+    def offer(self, stream: str, bg: int) -> Rule:
+        i, b = divmod(bg, self.beats)
+        if b:
+            return _x(self.out, bg - 1, 1)
+        return const(max(int(self.starts[i]) + 1, int(self.valid[i])))
