@@ -128,7 +128,8 @@ def _run_chunk(suite: Suite, start: int, stop: int) -> dict[str, Any]:
         fails.append(f"samples {start}..{stop - 1}: overlapped busy cycles differ")
     if not rep.interval_ok:
         fails.append(f"samples {start}..{stop - 1}: interval {rep.pipelined_interval} "
-                     f"measured, {rep.analytic_interval} modelled")
+                     f"measured, {rep.model_interval} by the token recurrence, "
+                     f"{rep.analytic_interval} analytic")
     correct = None
     if labels is not None:
         correct = sum(s.golden_class == s.label for s in rep.samples if s.bit_exact)

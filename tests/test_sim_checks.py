@@ -16,13 +16,16 @@ from sdmf.sim.network import LayerCycles, NetworkMismatchError, NetworkReport, c
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _report(measured: list[int], overlapped: int, interval: int) -> NetworkReport:
+def _report(measured: list[int], overlapped: int, interval: int,
+            done_model: tuple[int, int] = (5000, 6000)) -> NetworkReport:
+    """Two samples; the overlapped pass's dones measured at 5000 and 5000 + interval."""
     layer = LayerCycles("sps.0", "conv_lif", analytic=1000, measured=measured,
                         overlapped=overlapped)
     return NetworkReport(project="p", samples=[], layers=[layer], compared_taps=[],
                          internal_taps=[], removed_taps=[], analytic_interval=1000,
                          pipelined_interval=interval, interval_checked=True,
-                         build_seconds=0.0, sim_seconds=0.0, built=False)
+                         build_seconds=0.0, sim_seconds=0.0, built=False,
+                         done_measured=[5000, 5000 + interval], done_model=list(done_model))
 
 
 def test_exact_cycles_pass():
@@ -41,6 +44,30 @@ def test_one_cycle_off_fails(measured, overlapped, interval, what):
     assert not rep.cycles_ok
     with pytest.raises(NetworkMismatchError, match=what):
         check(rep)
+
+
+def test_every_done_cycle_must_equal_the_recurrence():
+    """The same interval but the first done one cycle later than the token recurrence's:
+    the overlapped pass is not what the model says."""
+    rep = _report([1000, 1000], 2000, 1000, done_model=(5001, 6001))
+    assert rep.model_interval == 1000 and not rep.interval_ok
+    with pytest.raises(NetworkMismatchError, match="token recurrence"):
+        check(rep)
+
+
+@pytest.mark.parametrize(("interval", "ok"), [(800, True), (801, False), (1000, False)])
+def test_data_dependent_interval_follows_the_recurrence(interval, ok):
+    """With a data-dependent layer the interval is the recurrence's (here 800), not the
+    analytic worst case (1000)."""
+    layer = LayerCycles("sps.0", "conv_lif", analytic=1000, measured=[700, 800],
+                        overlapped=1500, expected=[700, 800])
+    rep = NetworkReport(project="p", samples=[], layers=[layer], compared_taps=[],
+                        internal_taps=[], removed_taps=[], analytic_interval=1000,
+                        pipelined_interval=interval, interval_checked=True,
+                        build_seconds=0.0, sim_seconds=0.0, built=False,
+                        data_dependent=["sps.0"], done_measured=[5000, 5000 + interval],
+                        done_model=[5000, 5800])
+    assert rep.interval_ok is ok and rep.cycles_ok is ok
 
 
 def test_unchecked_interval_is_said_so():

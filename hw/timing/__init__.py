@@ -8,8 +8,17 @@ assembles a generated network and gives each sample's ``done`` cycle.
 
 from .network import done_cycles, network_timing
 from .recurrence import Network, Recurrence, Sink, Source, TimingError
-from .units import (AttentionUnit, ConvUnit, FifoUnit, ForkUnit, HeadUnit, HostSource,
-                    JoinUnit, MaxpoolUnit, UnpackUnit)
+from .units import (
+                    AttentionUnit,
+                    ConvUnit,
+                    FifoUnit,
+                    ForkUnit,
+                    HeadUnit,
+                    HostSource,
+                    JoinUnit,
+                    MaxpoolUnit,
+                    UnpackUnit,
+)
 
 __all__ = ["AttentionUnit", "ConvUnit", "FifoUnit", "ForkUnit", "HeadUnit", "HostSource",
            "JoinUnit", "MaxpoolUnit", "Network", "Recurrence", "Sink", "Source",

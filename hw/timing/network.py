@@ -10,8 +10,17 @@ import numpy as np
 from ..graph import GraphError, HwGraph, HwLayer
 from ..kinds.conv_lif import position_cycles
 from .recurrence import Network, Sink, TimingError
-from .units import (AttentionUnit, ConvUnit, FifoUnit, ForkUnit, HeadUnit, HostSource,
-                    JoinUnit, MaxpoolUnit, UnpackUnit)
+from .units import (
+    AttentionUnit,
+    ConvUnit,
+    FifoUnit,
+    ForkUnit,
+    HeadUnit,
+    HostSource,
+    JoinUnit,
+    MaxpoolUnit,
+    UnpackUnit,
+)
 
 BEATS = "host.beats"            # the top's s_axis beats
 

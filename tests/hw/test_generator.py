@@ -421,17 +421,22 @@ def test_overlapped_interval_equals_the_model(ir, tmp_path):
     rep = simulate(ir, counts(3, seed=9), work_dir=tmp_path)
     check(rep)
     assert rep.interval_checked and rep.pipelined_interval == rep.analytic_interval
+    # the token recurrence gives the same interval, and every done cycle of the pass
+    assert rep.model_interval == rep.pipelined_interval and len(rep.done_model) == 3
+    assert rep.done_model == rep.done_measured
 
 
 @pytest.mark.rtl
-def test_event_driven_network_cycles_equal_the_spec_per_sample(ir, tmp_path):
+@pytest.mark.parametrize("n,seed", [(3, 4), (4, 11)])
+def test_event_driven_network_cycles_equal_the_spec_per_sample(ir, tmp_path, n, seed):
     """EV = 1 on every conv: bit-exact, and each one's busy cycles of every sample equal
     its kind's function of that sample's golden input tensor — alone and overlapped —,
-    below the dense count on sparse spikes."""
+    below the dense count on sparse spikes; every done cycle of the overlapped pass, and
+    so the interval, equals the token recurrence's on the samples' golden tensors."""
     _verilator()
     from sdmf.sim.network import check, simulate
 
-    rep = simulate(ir, counts(3, seed=4), work_dir=tmp_path, event_driven=True)
+    rep = simulate(ir, counts(n, seed=seed), work_dir=tmp_path, event_driven=True)
     check(rep)
     assert rep.bit_exact and rep.cycles_ok
     ev = [lay for lay in rep.layers if lay.expected is not None]
@@ -440,7 +445,9 @@ def test_event_driven_network_cycles_equal_the_spec_per_sample(ir, tmp_path):
         assert lay.measured == lay.expected and lay.overlapped == sum(lay.expected)
         assert max(lay.expected) < lay.analytic, lay
     assert len({tuple(lay.expected) for lay in ev}) > 1        # the data matters
-    assert not rep.interval_checked and rep.pipelined_interval
+    assert rep.interval_checked and rep.interval_ok and len(rep.done_model) == n
+    assert rep.done_model == rep.done_measured
+    assert rep.pipelined_interval == rep.model_interval < rep.analytic_interval
 
 
 @pytest.mark.rtl

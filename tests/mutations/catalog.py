@@ -79,8 +79,7 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation(
         "sim-interval-unchecked", "`sdmf sim` passes whatever interval it measured "
         "(sim/network.py)",
-        (Edit("sim/network.py", "return not self.interval_checked or self.pipelined_interval "
-              "== self.analytic_interval", "return True"),),
+        (Edit("sim/network.py", "if not self.interval_checked:", "if True:"),),
         ("tests/test_sim_checks.py",)),
     Mutation(
         "config-field-moved", "register 0x20's weight-bits field one bit higher than documented "
