@@ -71,10 +71,8 @@ def network_timing(graph: HwGraph, taps: Sequence[Mapping[str, np.ndarray]],
     """The recurrence of ``graph`` over one run of samples: ``taps[i]`` the golden
     tensors of sample i (``{IR op name: tensor}``, no batch axis), ``starts[i]`` the
     cycle the top accepted its ``ap_start``, ``valid[i]`` the cycle its first input
-    beat became valid (the output is always ready)."""
-    if not len(taps) == len(starts) == len(valid):
-        raise TimingError(f"{len(taps)} samples, {len(starts)} starts, {len(valid)} "
-                          "valid cycles: one of each per sample")
+    beat became valid (the output is always ready; both lists may grow while the
+    recurrence is evaluated, as in :func:`host_pass`)."""
     units = [_unit(graph, lay, taps) for lay in graph.layers.values()]
     inp = next(u for u in units if isinstance(u, UnpackUnit))
     units.append(HostSource("host", starts, valid, inp.beats, BEATS))
@@ -85,7 +83,28 @@ def done_cycles(graph: HwGraph, taps: Sequence[Mapping[str, np.ndarray]],
                 starts: Sequence[int], valid: Sequence[int]) -> list[int]:
     """The cycle of each sample's ``done`` (its last output beat, ``TLAST``), as the
     recurrence gives it; the INTERVAL register reads the difference of the last two."""
+    if not len(taps) == len(starts) == len(valid):
+        raise TimingError(f"{len(taps)} samples, {len(starts)} starts, {len(valid)} "
+                          "valid cycles: one of each per sample")
     net = network_timing(graph, taps, starts, valid)
     (out,) = graph.inputs_of("output")
     words = out.positions
     return [net.eval(("x", out.name, (i + 1) * words - 1)) for i in range(len(taps))]
+
+
+def host_pass(graph: HwGraph, taps: Sequence[Mapping[str, np.ndarray]],
+              delay: int) -> tuple[list[int], list[int]]:
+    """An overlapped pass with a host that starts sample 0 in cycle 0 and each next sample
+    ``delay`` cycles after its predecessor's last input beat (``ap_ready``), its beats
+    valid from then on: the start and ``done`` cycles of every sample (planning, and
+    CPU tests of the recurrence)."""
+    starts: list[int] = [0]
+    net = network_timing(graph, taps, starts, starts)
+    host = net.by_name["host"]
+    for i in range(1, len(taps)):
+        ready = net.eval(("x", BEATS, i * host.beats - 1))
+        starts.append(ready + delay)
+    (out,) = graph.inputs_of("output")
+    words = out.positions
+    return list(starts), [net.eval(("x", out.name, (i + 1) * words - 1))
+                          for i in range(len(taps))]

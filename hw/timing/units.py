@@ -308,4 +308,6 @@ class HostSource:
         i, b = divmod(bg, self.beats)
         if b:
             return _x(self.out, bg - 1, 1)
+        if i >= min(len(self.starts), len(self.valid)):
+            raise TimingError(f"{self.name}: no start cycle of sample {i}")
         return const(max(int(self.starts[i]) + 1, int(self.valid[i])))

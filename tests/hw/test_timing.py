@@ -128,3 +128,55 @@ def test_a_cyclic_rule_is_a_clear_error():
     ev = Recurrence(lambda k: (rules[k], lambda v: v[0]))
     with pytest.raises(TimingError, match="depends on itself"):
         ev(("x", "a", 0))
+
+
+# ------------------------------------------------------------------ whole networks (CPU)
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    """The tiny SDMFormer and the golden tensors of four samples."""
+    import torch
+    from tiny_models import counts, make_ir
+
+    from sdmf.quant.golden import GoldenModel
+
+    ir = make_ir()
+    g = GoldenModel(ir).run(torch.as_tensor(counts(4, seed=2)), taps=True)
+    return ir, [{k: v[i].numpy() for k, v in g.taps.items()} for i in range(4)]
+
+
+def test_dense_network_interval_is_the_analytic_bottleneck(tiny):
+    """Dense: one result per bottleneck busy count once the pipeline is full, whatever the
+    host's reaction time (FIFOs sized by SizeFifos)."""
+    from sdmf.hw.flow import build_graph
+    from sdmf.hw.timing import host_pass
+
+    ir, taps = tiny
+    graph = build_graph(ir)
+    for delay in (0, 17):
+        _, done = host_pass(graph, taps, delay)
+        assert done[-1] - done[-2] == graph.info["cycles"]["interval"], delay
+
+
+def test_event_driven_network_is_never_later_than_dense(tiny):
+    """Max-plus monotonicity: EV service times are at most the dense ones, so with the
+    same host starts no done is later; on sparse spikes the pass ends earlier."""
+    from sdmf.hw.flow import build_graph
+    from sdmf.hw.timing import done_cycles, host_pass
+
+    ir, taps = tiny
+    dense, ev = build_graph(ir), build_graph(ir, event_driven=True)
+    starts, done = host_pass(dense, taps, 9)
+    ev_done = done_cycles(ev, taps, starts, starts)
+    assert all(e <= d for e, d in zip(ev_done, done)) and ev_done[-1] < done[-1]
+    assert done_cycles(dense, taps, starts, starts) == done
+
+
+def test_missing_start_is_a_clear_error(tiny):
+    from sdmf.hw.flow import build_graph
+    from sdmf.hw.timing import done_cycles
+
+    ir, taps = tiny
+    with pytest.raises(TimingError, match="one of each per sample"):
+        done_cycles(build_graph(ir), taps, [0], [0])
