@@ -145,6 +145,7 @@ class NetworkReport:
         d["bit_exact"] = self.bit_exact
         d["cycles_ok"] = self.cycles_ok
         d["interval_ok"] = self.interval_ok
+        d["model_interval"] = self.model_interval
         for lay, ld in zip(self.layers, d["layers"]):
             ld["exact"] = lay.exact
         for s, sd in zip(self.samples, d["samples"]):

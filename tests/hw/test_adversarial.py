@@ -55,3 +55,23 @@ def test_case_is_bit_and_cycle_exact(spec, silent, tmp_path):
     check(rep)          # taps, logits, class; busy cycles per sample; interval
     assert rep.bit_exact and rep.cycles_ok and rep.interval_checked
     assert rep.pipelined_interval == rep.analytic_interval
+
+
+EV_CASES = ("sample_below_one_beat", "pruning_corners", "wide_in16_w16_f8")
+
+
+@pytest.mark.rtl
+@pytest.mark.parametrize(("spec", "silent"), [c for c in CASES if c[0].name in EV_CASES],
+                         ids=list(EV_CASES))
+def test_case_event_driven_interval_equals_the_recurrence(spec, silent, tmp_path):
+    """Every conv event-driven: bit-exact, busy cycles per sample, and every done cycle of
+    the overlapped pass (so the interval) equal to the token recurrence on the samples'
+    golden tensors (sub-beat samples, pruned convs with CIN = 0, inputs wider than a beat)."""
+    from sdmf.sim.network import check, simulate
+
+    ir, x = _active_case(spec, silent)
+    rep = simulate(ir, x, work_dir=tmp_path, event_driven=True, **spec.plan)
+    check(rep)
+    assert rep.bit_exact and rep.cycles_ok and rep.interval_checked and rep.data_dependent
+    assert rep.done_measured == rep.done_model and len(rep.done_model) == len(x)
+    assert rep.pipelined_interval == rep.model_interval
