@@ -21,6 +21,12 @@ def _x(stream: str, k: int, plus: int = 0) -> Rule:
     return after(("x", stream, k), plus)
 
 
+def after_rule(rule: Rule, plus: int) -> Rule:
+    """``rule`` + ``plus``."""
+    deps, fn = rule
+    return deps, lambda v: fn(v) + plus
+
+
 @dataclass
 class ConvUnit:
     """``sdmf_conv_lif``: the ops of output position p issue in consecutive cycles from
@@ -57,11 +63,6 @@ class ConvUnit:
     def accept(self, stream: str, q: int) -> Rule:
         need = slot_need(self.attrs, q)
         return const(0) if need <= 0 else after(("e", self.name, need - 1), 1)
-
-
-def after_rule(rule: Rule, plus: int) -> Rule:
-    deps, fn = rule
-    return deps, lambda v: fn(v) + plus
 
 
 @dataclass
