@@ -147,7 +147,6 @@ MUTATIONS: tuple[Mutation, ...] = (
         "event-lif-op-dropped", "the event-driven cycle count forgets the LIF op of each "
         "(og, t) (hw/kinds/conv_lif.py)",
         (Edit("hw/kinds/conv_lif.py",
-              'return n + ceil_div(attrs["COUT"], knobs["PO"]) * (attrs["T"] * n + nz)',
-              'return n + ceil_div(attrs["COUT"], knobs["PO"]) * nz'),),
+              "return G * (T + nz) + 1", "return G * nz + 1"),),
         ("tests/hw/test_kinds.py",)),
 )
