@@ -149,4 +149,11 @@ MUTATIONS: tuple[Mutation, ...] = (
         (Edit("hw/kinds/conv_lif.py",
               "return G * (T + nz) + 1", "return G * nz + 1"),),
         ("tests/hw/test_kinds.py",)),
+    Mutation(
+        "timing-emit-stall-dropped", "the token recurrence forgets that a conv's EMIT waits "
+        "for its output register (hw/timing/units.py)",
+        (Edit("hw/timing/units.py",
+              'return latest(after(("e", self.name, p), 1), *([_x(self.out, p - 1)] if p else []))',
+              'return after(("e", self.name, p), 1)'),),
+        ("tests/hw/test_timing.py",)),
 )
