@@ -238,6 +238,8 @@ def _trace_block(graph: HwGraph) -> list[str]:
     out = ["", "`ifdef SDMF_TRACE",
            "  // simulation only: every unit's output transfers, busy counters at each done",
            f"  integer trace_fd [0:{len(streams)}];", "  integer inference;",
+           "  integer events_fd;  // the host's side of the interval: starts, valid beats, dones",
+           "  logic tvalid_q;",
            "  logic trace_done;  // one cycle after done: the counters include the last beat",
            "  always @(posedge ap_clk) trace_done <= ap_rst_n && done;",
            "  initial begin", "    inference = 0;"]
@@ -245,8 +247,7 @@ def _trace_block(graph: HwGraph) -> list[str]:
         out.append(f"    trace_fd[{i}] = $fopen(\"{trace_file(s)}\", \"w\");")
     out.append(f"    trace_fd[{len(streams)}] = $fopen(\"{TRACE_DIR}/busy.txt\", \"w\");")
     out.append(f"    events_fd = $fopen(\"{TRACE_DIR}/{EVENTS_FILE}\", \"w\");")
-    out += ["  end", "  // the host's side of the interval: starts, first valid beats, dones",
-            "  logic tvalid_q;", "  integer events_fd;",
+    out += ["  end",
             "  always @(posedge ap_clk) tvalid_q <= ap_rst_n && s_axis_tvalid;",
             "  always @(posedge ap_clk) begin", "    if (ap_rst_n) begin",
             "      if (start) $fwrite(events_fd, \"start %0d\\n\", now);",
