@@ -11,9 +11,11 @@ model's — exactly. :func:`simulate` generates the project of an IR first.
 
 Layers whose busy cycles depend on the data (event-driven ``EV = 1`` convolutions) are
 compared, per sample, with their kind's ``sample_cycles`` of that sample's golden
-tensors (:func:`sdmf.hw.flow.sample_busy`); the overlapped interval of such a design is
-measured and reported but has no exact model yet (docs/event-driven.md), so it is not
-checked.
+tensors (:func:`sdmf.hw.flow.sample_busy`). The overlapped pass of every design is
+compared ``done`` by ``done`` with the token-level recurrence
+(:func:`sdmf.hw.timing.done_cycles`) on the samples' golden tensors and the host's start
+cycles from the trace's event log — the interval of a data-dependent design is the
+recurrence's (docs/event-driven.md).
 """
 
 from __future__ import annotations
