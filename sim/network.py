@@ -429,8 +429,12 @@ def _interval_model(graph: HwGraph, per: list[dict[str, np.ndarray]],
     """The overlapped pass's ``done`` cycles: measured (the trace's event log) and the
     token-level recurrence's (:func:`sdmf.hw.timing.done_cycles`) from the golden tensors
     and the host's start cycles of that pass."""
+    if not events.exists():
+        raise NetworkMismatchError(f"{events} was not written: the project predates the "
+                                   "trace's event log; regenerate it with `sdmf hwgen --trace "
+                                   "--counters`")
     log: dict[str, list[int]] = {"start": [], "valid": [], "done": []}
-    for line in events.read_text().splitlines() if events.exists() else []:
+    for line in events.read_text().splitlines():
         what, cycle = line.split()
         log.setdefault(what, []).append(int(cycle))
     S = len(per)
