@@ -308,6 +308,7 @@ def test_conv_lif(tmp_path, name, variant, flow="sv"):
                  spike_decoder(T, COUT, H * W))
     expect = frames * conv_cycles(K, H, W, CIN, COUT, T, cfg["PO"], cfg["PI"], cfg.get("PK", 1))
     assert res["busy_cycles"] == expect
+    assert res["outputs"]["m"]["cycles"] == conv_output_cycles(cfg, frames, seed, 0.2, 0.3)
 
 
 def conv_capacity(K: int, W: int) -> int:
@@ -412,15 +413,20 @@ def tb_stream_pattern(seed: int, idle: float, stall: float, n: int,
     return bubbles, [not (stall and snk.random() < stall) for _ in range(cycles)]
 
 
-def conv_output_cycles(cfg: dict, frames: list[torch.Tensor], seed: int, idle: float,
+def conv_output_cycles(cfg: dict, frames: list[torch.Tensor] | int, seed: int, idle: float,
                        stall: float) -> list[int]:
     """Output transfer cycles of a conv unit in tb_stream per the token-level recurrence
-    (sdmf.hw.timing) on each position's service time (conv_lif.position_cycles)."""
+    (sdmf.hw.timing) on each position's service time (conv_lif.position_cycles): EV = 1 of
+    each of the ``frames``, or dense for ``frames`` frames."""
     from sdmf.hw.kinds.conv_lif import position_cycles
     from sdmf.hw.timing import ConvUnit, Network, Sink, Source
 
     attrs = dict(cfg, positions=cfg["H"] * cfg["W"])
-    service = [int(c) for x in frames for c in position_cycles(attrs, {**cfg, "EV": 1}, x.numpy())]
+    if isinstance(frames, int):
+        service = [int(c) for c in position_cycles(attrs, cfg)] * frames
+    else:
+        service = [int(c) for x in frames
+                   for c in position_cycles(attrs, {**cfg, "EV": 1}, x.numpy())]
     n = len(service)
     bubbles, ready = tb_stream_pattern(seed, idle, stall, n, 4 * sum(service) + 100 * n)
     net = Network([Source("src", bubbles, "s"), ConvUnit("conv", attrs, service, "s", "m"),
