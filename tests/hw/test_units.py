@@ -400,17 +400,34 @@ def ev_case(name: str, variant: str):
     return cfg, params, mems, in_words, want, frames, seed
 
 
-def tb_stream_pattern(seed: int, idle: float, stall: float, n: int,
-                      cycles: int) -> tuple[list[int], list[bool]]:
-    """The bubbles before each of the ``n`` input words and the sink's ready in each cycle
-    that sdmf.sim.tests.tb_stream draws for one input and one output stream (its seeded
-    generators: one draw per bubble plus one per word; one draw per sink cycle)."""
-    src, snk = random.Random(seed * 7), random.Random(seed * 11 + 100)
+def tb_stream_pattern(seed: int, idle: float, stalls: list[float], n: int,
+                      cycles: int) -> tuple[list[int], list[list[bool]]]:
+    """The bubbles before each of the ``n`` words of input stream 0 and each sink's ready in
+    every cycle that sdmf.sim.tests.tb_stream draws (its seeded generators: one draw per
+    bubble plus one per word; one draw per sink cycle when the sink stalls at all)."""
+    src = random.Random(seed * 7)
     bubbles = [0] * n
     for k in range(n):
         while idle and src.random() < idle:
             bubbles[k] += 1
-    return bubbles, [not (stall and snk.random() < stall) for _ in range(cycles)]
+    ready = []
+    for i, stall in enumerate(stalls):
+        snk = random.Random(seed * 11 + i + 100)
+        ready.append([not (stall and snk.random() < stall) for _ in range(cycles)])
+    return bubbles, ready
+
+
+def tb_transfers(unit, inp: str, outs: dict[str, float], n: int, count: int, seed: int,
+                 idle: float, cycles: int) -> dict[str, list[int]]:
+    """Transfer cycles of the first ``count`` words of each output of ``unit`` (a
+    sdmf.hw.timing unit model) in tb_stream, fed ``n`` words with the bubbles of ``idle``,
+    each output's sink stalling with its probability."""
+    from sdmf.hw.timing import Network, Sink, Source
+
+    bubbles, ready = tb_stream_pattern(seed, idle, list(outs.values()), n, cycles)
+    net = Network([Source("src", bubbles, inp), unit,
+                   *(Sink(f"snk{i}", r, o) for i, (o, r) in enumerate(zip(outs, ready)))])
+    return {o: net.transfers(o, count) for o in outs}
 
 
 def conv_output_cycles(cfg: dict, frames: list[torch.Tensor] | int, seed: int, idle: float,
@@ -419,7 +436,7 @@ def conv_output_cycles(cfg: dict, frames: list[torch.Tensor] | int, seed: int, i
     (sdmf.hw.timing) on each position's service time (conv_lif.position_cycles): EV = 1 of
     each of the ``frames``, or dense for ``frames`` frames."""
     from sdmf.hw.kinds.conv_lif import position_cycles
-    from sdmf.hw.timing import ConvUnit, Network, Sink, Source
+    from sdmf.hw.timing import ConvUnit
 
     attrs = dict(cfg, positions=cfg["H"] * cfg["W"])
     if isinstance(frames, int):
@@ -428,10 +445,9 @@ def conv_output_cycles(cfg: dict, frames: list[torch.Tensor] | int, seed: int, i
         service = [int(c) for x in frames
                    for c in position_cycles(attrs, {**cfg, "EV": 1}, x.numpy())]
     n = len(service)
-    bubbles, ready = tb_stream_pattern(seed, idle, stall, n, 4 * sum(service) + 100 * n)
-    net = Network([Source("src", bubbles, "s"), ConvUnit("conv", attrs, service, "s", "m"),
-                   Sink("snk", ready, "m")])
-    return net.transfers("m", n)
+    unit = ConvUnit("conv", attrs, service, "s", "m")
+    return tb_transfers(unit, "s", {"m": stall}, n, n, seed, idle,
+                        4 * sum(service) + 100 * n)["m"]
 
 
 @pytest.mark.parametrize("variant", ["random", "extreme"])
@@ -551,6 +567,10 @@ def test_maxpool_or(tmp_path, name, flow="sv"):
     assert_words(res["outputs"]["m"]["words"], want, f"maxpool {name}",
                  spike_decoder(T, C, ho * wo))
     assert res["busy_cycles"] == len(frames) * H * W
+    from sdmf.hw.timing import MaxpoolUnit  # every word in the recurrence's cycle
+    assert res["outputs"]["m"]["cycles"] == tb_transfers(
+        MaxpoolUnit("pool", H, W, "s", "m"), "s", {"m": 0.4}, len(in_words), len(want), 0,
+        0.3, 50 * len(in_words))["m"]
 
 
 # ------------------------------------------------------------------ sdmf_fifo / sdmf_fork
@@ -565,6 +585,9 @@ def test_fifo(tmp_path, depth):
                    [{"prefix": "m", "count": len(words), "stall": 0.5}], tag=f"d{depth}")
     assert_words(res["outputs"]["m"]["words"], words, "fifo")
     assert res["busy_cycles"] == len(words)
+    from sdmf.hw.timing import FifoUnit  # every word in the recurrence's cycle
+    assert res["outputs"]["m"]["cycles"] == tb_transfers(
+        FifoUnit("fifo", depth, "s", "m"), "s", {"m": 0.5}, 40, 40, 0, 0.3, 4000)["m"]
     # capacity: DEPTH words in the memory + the output register
     res = run_unit(tmp_path, "sdmf_fifo", {"WORD": 9, "DEPTH": depth},
                    [{"prefix": "s", "words": words}], [{"prefix": "m", "count": len(words)}],
@@ -584,6 +607,10 @@ def test_fork(tmp_path):
     for i in range(M):
         assert_words(res["outputs"][f"m[{i}]"]["words"], words, f"fork lane {i}")
     assert res["busy_cycles"] == len(words)
+    from sdmf.hw.timing import ForkUnit  # every word in the recurrence's cycle
+    lanes = {f"m[{i}]": o["stall"] for i, o in enumerate(outs)}
+    want = tb_transfers(ForkUnit("fork", "s", list(lanes)), "s", lanes, 40, 40, 0, 0.2, 4000)
+    assert {k: v["cycles"] for k, v in res["outputs"].items()} == want
 
 
 # ------------------------------------------------------------------ sdmf_residual_add
