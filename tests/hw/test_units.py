@@ -400,16 +400,19 @@ def ev_case(name: str, variant: str):
     return cfg, params, mems, in_words, want, frames, seed
 
 
-def tb_stream_pattern(seed: int, idle: float, stalls: list[float], n: int,
-                      cycles: int) -> tuple[list[int], list[list[bool]]]:
-    """The bubbles before each of the ``n`` words of input stream 0 and each sink's ready in
-    every cycle that sdmf.sim.tests.tb_stream draws (its seeded generators: one draw per
-    bubble plus one per word; one draw per sink cycle when the sink stalls at all)."""
-    src = random.Random(seed * 7)
-    bubbles = [0] * n
-    for k in range(n):
-        while idle and src.random() < idle:
-            bubbles[k] += 1
+def tb_stream_pattern(seed: int, ins: list[tuple[int, float]], stalls: list[float],
+                      cycles: int) -> tuple[list[list[int]], list[list[bool]]]:
+    """What sdmf.sim.tests.tb_stream draws with its seeded generators: for each input
+    stream i (``(words, idle)``) the bubbles before each word (one draw per bubble plus one
+    per word), for each sink its ready in every cycle (one draw per cycle if it stalls)."""
+    bubbles = []
+    for i, (n, idle) in enumerate(ins):
+        src = random.Random(seed * 7 + i)
+        b = [0] * n
+        for k in range(n):
+            while idle and src.random() < idle:
+                b[k] += 1
+        bubbles.append(b)
     ready = []
     for i, stall in enumerate(stalls):
         snk = random.Random(seed * 11 + i + 100)
@@ -417,16 +420,16 @@ def tb_stream_pattern(seed: int, idle: float, stalls: list[float], n: int,
     return bubbles, ready
 
 
-def tb_transfers(unit, inp: str, outs: dict[str, float], n: int, count: int, seed: int,
-                 idle: float, cycles: int) -> dict[str, list[int]]:
+def tb_transfers(unit, ins: dict[str, tuple[int, float]], outs: dict[str, float],
+                 count: int, seed: int, cycles: int) -> dict[str, list[int]]:
     """Transfer cycles of the first ``count`` words of each output of ``unit`` (a
-    sdmf.hw.timing unit model) in tb_stream, fed ``n`` words with the bubbles of ``idle``,
-    each output's sink stalling with its probability."""
+    sdmf.hw.timing unit model) in tb_stream: inputs ``{stream: (words, idle)}`` in the
+    testbench's order, outputs ``{stream: stall}``."""
     from sdmf.hw.timing import Network, Sink, Source
 
-    bubbles, ready = tb_stream_pattern(seed, idle, list(outs.values()), n, cycles)
-    net = Network([Source("src", bubbles, inp), unit,
-                   *(Sink(f"snk{i}", r, o) for i, (o, r) in enumerate(zip(outs, ready)))])
+    bubbles, ready = tb_stream_pattern(seed, list(ins.values()), list(outs.values()), cycles)
+    net = Network([*(Source(f"src{i}", b, s) for i, (s, b) in enumerate(zip(ins, bubbles))),
+                   unit, *(Sink(f"snk{i}", r, o) for i, (o, r) in enumerate(zip(outs, ready)))])
     return {o: net.transfers(o, count) for o in outs}
 
 
@@ -446,7 +449,7 @@ def conv_output_cycles(cfg: dict, frames: list[torch.Tensor] | int, seed: int, i
                    for c in position_cycles(attrs, {**cfg, "EV": 1}, x.numpy())]
     n = len(service)
     unit = ConvUnit("conv", attrs, service, "s", "m")
-    return tb_transfers(unit, "s", {"m": stall}, n, n, seed, idle,
+    return tb_transfers(unit, {"s": (n, idle)}, {"m": stall}, n, seed,
                         4 * sum(service) + 100 * n)["m"]
 
 
@@ -569,8 +572,8 @@ def test_maxpool_or(tmp_path, name, flow="sv"):
     assert res["busy_cycles"] == len(frames) * H * W
     from sdmf.hw.timing import MaxpoolUnit  # every word in the recurrence's cycle
     assert res["outputs"]["m"]["cycles"] == tb_transfers(
-        MaxpoolUnit("pool", H, W, "s", "m"), "s", {"m": 0.4}, len(in_words), len(want), 0,
-        0.3, 50 * len(in_words))["m"]
+        MaxpoolUnit("pool", H, W, "s", "m"), {"s": (len(in_words), 0.3)}, {"m": 0.4},
+        len(want), 0, 50 * len(in_words))["m"]
 
 
 # ------------------------------------------------------------------ sdmf_fifo / sdmf_fork
@@ -587,7 +590,7 @@ def test_fifo(tmp_path, depth):
     assert res["busy_cycles"] == len(words)
     from sdmf.hw.timing import FifoUnit  # every word in the recurrence's cycle
     assert res["outputs"]["m"]["cycles"] == tb_transfers(
-        FifoUnit("fifo", depth, "s", "m"), "s", {"m": 0.5}, 40, 40, 0, 0.3, 4000)["m"]
+        FifoUnit("fifo", depth, "s", "m"), {"s": (40, 0.3)}, {"m": 0.5}, 40, 0, 4000)["m"]
     # capacity: DEPTH words in the memory + the output register
     res = run_unit(tmp_path, "sdmf_fifo", {"WORD": 9, "DEPTH": depth},
                    [{"prefix": "s", "words": words}], [{"prefix": "m", "count": len(words)}],
@@ -609,7 +612,8 @@ def test_fork(tmp_path):
     assert res["busy_cycles"] == len(words)
     from sdmf.hw.timing import ForkUnit  # every word in the recurrence's cycle
     lanes = {f"m[{i}]": o["stall"] for i, o in enumerate(outs)}
-    want = tb_transfers(ForkUnit("fork", "s", list(lanes)), "s", lanes, 40, 40, 0, 0.2, 4000)
+    want = tb_transfers(ForkUnit("fork", "s", list(lanes)), {"s": (40, 0.2)}, lanes, 40, 0,
+                        4000)
     assert {k: v["cycles"] for k, v in res["outputs"].items()} == want
 
 
@@ -648,6 +652,10 @@ def test_residual_add(tmp_path, name, flow="sv"):
                    [{"prefix": "m", "count": len(want), "stall": 0.3}], tag=name, flow=flow)
     assert_words(res["outputs"]["m"]["words"], want, f"residual_add {name}")
     assert res["busy_cycles"] == len(want)
+    from sdmf.hw.timing import JoinUnit  # every word in the recurrence's cycle
+    assert res["outputs"]["m"]["cycles"] == tb_transfers(
+        JoinUnit("add", ["r", "s"], "m"), {"r": (len(r_words), 0.3), "s": (len(s_words), 0.3)},
+        {"m": 0.3}, len(want), 0, 50 * len(want))["m"]
 
 
 # ------------------------------------------------------------------ sdmf_head_argmax
@@ -705,6 +713,10 @@ def test_head_argmax(tmp_path, name, flow="sv"):
     assert_words(out["words"], want, f"head {name}")
     assert [e["last"] for e in out["extras"]] == last
     assert res["busy_cycles"] == len(frames) * head_cycles(N, T, D, K)
+    from sdmf.hw.timing import HeadUnit  # every word in the recurrence's cycle
+    assert out["cycles"] == tb_transfers(
+        HeadUnit("head", N, D, K, "s", "m"), {"s": (len(in_words), 0.3)}, {"m": 0.3},
+        len(want), 0, 20 * len(frames) * head_cycles(N, T, D, K))["m"]
 
 
 # ------------------------------------------------------------------ sdmf_attention_lif
@@ -786,6 +798,14 @@ def test_attention_lif(tmp_path, name, flow="sv"):
     expect = attention_cycles(N, T, cfg["head_qk"], cfg["head_v"], PO)
     assert lib_cycles(N, T, hq, hv, PO) == expect
     assert res["busy_cycles"] == len(frames) * expect
+    from sdmf.hw.timing import AttentionUnit  # every word in the recurrence's cycle
+    qn = attention_groups(cfg["head_qk"], cfg["head_v"], PO)
+    upd, att = sum(T * q if q else 1 for q in qn), sum(T * (q + 1) for q in qn)
+    n = len(q_words)
+    assert res["outputs"]["m"]["cycles"] == tb_transfers(
+        AttentionUnit("att", N, upd, att, "q", "k", "v", "m"),
+        {"q": (n, 0.3), "k": (n, 0.3), "v": (n, 0.3)}, {"m": 0.3}, len(want), 0,
+        20 * len(frames) * expect)["m"]
     if name == "heads" and flow == "sv":
         # capacity: all N k/v tokens, then 2 q tokens while the output is stalled
         res = run_unit(tmp_path, "sdmf_attention_lif", params,
