@@ -110,6 +110,14 @@ NUM_COUNTERS = Register("counters", 0x2C, "ro")
 INTERVAL_LO = Register("interval_lo", 0x30, "ro")
 INTERVAL_HI = Register("interval_hi", 0x34, "ro")
 
+# Runtime-loaded parameters (docs/params.md): interface version 2, not yet in REGISTERS
+# (the control block implements them in the next step, with the version bump).
+PARAM = Register("param", 0x38, "rw", (
+    Field("load", 0), Field("valid", 1), Field("error", 2), Field("refused", 3),
+    Field("loadable", 4)))
+PARAM_CRC = Register("param_crc", 0x3C, "write-expected/read-computed")
+PARAM_REGISTERS: tuple[Register, ...] = (PARAM, PARAM_CRC)
+
 REGISTERS: tuple[Register, ...] = (
     CONTROL, GIE, IER, ISR, ID, IR_HASH, LATENCY_LO, LATENCY_HI, CONFIG0, CONFIG1, STATUS,
     NUM_COUNTERS, INTERVAL_LO, INTERVAL_HI)
