@@ -73,8 +73,8 @@ def test_loads_writes_every_word_and_flags_every_bad_load(tmp_path):
     corrupted[7] ^= 1 << 40                               # a bit of memory 1's second word
     chunked = (chunk_beats(MEMS[0], 0, images[0]) + chunk_beats(MEMS[2], 3, images[2][3:])
                + chunk_beats(MEMS[1], 0, images[1]) + chunk_beats(MEMS[2], 0, images[2][:3]))
-    bad_id = [header(3, 0, 1), 0] + good
-    too_far = [header(2, 4, 2), 1, 2] + good
+    bad_id = [header(3, 0, 1), 0, *good]
+    too_far = [header(2, 4, 2), 1, 2, *good]
     loads = [
         {"beats": good, "expect": crc},                   # 0: the canonical image
         {"beats": skipped, "expect": crc},                # 1: a beat skipped
