@@ -77,8 +77,14 @@ def run_unit(tmp_path: Path, module: str, params: dict, inputs: list[dict],
     ``flow="yosys"`` simulates Yosys's elaboration of the unit instead of the source
     (``read_verilog -sv; chparam; hierarchy; proc; opt; memory``, written back as
     Verilog), checking that both tools give the source the same meaning.
+    ``flow="loaded"`` builds the unit with ``LOADED = 1`` and no ROM files and writes the
+    same images through its ``prm_*`` ports first (runtime-loaded parameters).
     """
     runner = _tools()
+    writes: list[dict] = []
+    if flow == "loaded":
+        params, writes = loaded_params(params, mems or {})
+        mems, flow = {}, "sv"
     run_dir = tmp_path / tag
     if run_dir.exists():
         shutil.rmtree(run_dir)
@@ -86,7 +92,7 @@ def run_unit(tmp_path: Path, module: str, params: dict, inputs: list[dict],
     for name, text in (mems or {}).items():
         (run_dir / name).write_text(text)
     case = {"inputs": inputs, "outputs": outputs, "seed": seed, "timeout": timeout,
-            "hold": hold}
+            "hold": hold, "writes": writes}
     (run_dir / "case.json").write_text(json.dumps(case))
     env = {"SDMF_TB_CASE": str(run_dir / "case.json"),
            "SDMF_TB_RESULT": str(run_dir / "result.json")}
@@ -101,6 +107,24 @@ def run_unit(tmp_path: Path, module: str, params: dict, inputs: list[dict],
     res = json.loads((run_dir / "result.json").read_text())
     assert not res["unsent"], f"inputs not fully consumed: {res['unsent']}"
     return res
+
+
+PRM_ROLES = {"WEIGHT_FILE": 0, "BIAS_FILE": 1, "THETA_FILE": 2}   # prm_we bit per memory
+
+
+def loaded_params(params: dict, mems: dict[str, str]) -> tuple[dict, list[dict]]:
+    """``params`` with ``LOADED = 1`` and no ROM files, and the writes of every word of
+    their images (``prm_we`` bit, address, word) in address order."""
+    out, writes, widest = dict(params, LOADED=1), [], 1
+    for key, role in PRM_ROLES.items():
+        name = out.pop(key, None)
+        if not name or name not in mems:
+            continue
+        words = [int(t, 16) for t in mems[name].split()]
+        widest = max(widest, *(w.bit_length() for w in words))
+        writes += [{"role": role, "addr": a, "data": w} for a, w in enumerate(words)]
+    out["PRM_BITS"] = 64 * -(-widest // 64)
+    return out, writes
 
 
 def assert_words(got: list[int], want: list[int], what: str, decode=None) -> None:
@@ -756,6 +780,25 @@ def test_yosys_netlist(tmp_path, unit):
         test_head_argmax(tmp_path, "ties", flow="yosys")
     else:
         test_attention_lif(tmp_path, "heads", flow="yosys")
+
+
+@pytest.mark.parametrize("unit", ["conv_k3", "conv_k3_rows", "conv_k1_tokens", "conv_k1_pruned",
+                                  "conv_k1_event", "head"])
+def test_loaded_parameters(tmp_path, unit):
+    """LOADED = 1, no ROM files: the images written through the prm_* ports give the same
+    words and busy cycles as the ROM units (runtime-loaded parameters, docs/params.md)."""
+    if unit == "conv_k3":
+        test_conv_lif(tmp_path, "k3_counts", "random", flow="loaded")
+    elif unit == "conv_k3_rows":
+        test_conv_lif(tmp_path, "k3_rows_spikes", "extreme", flow="loaded")
+    elif unit == "conv_k1_tokens":
+        test_conv_lif(tmp_path, "k1_tokens", "random", flow="loaded")
+    elif unit == "conv_k1_pruned":
+        test_conv_lif(tmp_path, "k1_pruned", "random", flow="loaded")
+    elif unit == "conv_k1_event":
+        test_conv_lif_event(tmp_path, "k1_spikes", "random", flow="loaded")
+    else:
+        test_head_argmax(tmp_path, "ties", flow="loaded")
 
 
 # ------------------------------------------------------------------ lint: Verilator -Wall, Yosys
