@@ -64,7 +64,8 @@ def masked(writes: list[list[int]]) -> list[list[int]]:
     return [[i, a, d & ((1 << MEMS[i].width) - 1)] for i, a, d in writes]
 
 
-def test_loads_writes_every_word_and_flags_every_bad_load(tmp_path):
+@pytest.mark.parametrize("idle", [0.0, 0.3])   # back-to-back beats, random gaps
+def test_loads_writes_every_word_and_flags_every_bad_load(tmp_path, idle):
     images = random_images(1)
     good = [int(b) for b in image_beats(MEMS, images)]
     crc = crc32_bitwise(good)
@@ -86,7 +87,7 @@ def test_loads_writes_every_word_and_flags_every_bad_load(tmp_path):
         {"beats": good[:-3], "expect": crc32_bitwise(good[:-3])},  # 7: half loaded
         {"beats": good, "expect": crc ^ 1},               # 8: another expected CRC
     ]
-    res = run_loads(tmp_path, loads)
+    res = run_loads(tmp_path, loads, idle)
     want = expected_writes(images)
     assert masked(res[0]["writes"]) == want
     assert (res[0]["crc"], res[0]["valid"], res[0]["error"]) == (crc, 1, 0)

@@ -5,7 +5,9 @@
 // word offset [39:16], word count [63:40] ≥ 1) then count·B data beats, B = BEATS of
 // the memory, word offset + i in beats i·B … i·B + B − 1, least significant first. The
 // last beat of a word writes it: prm_we pulses one cycle later with prm_id, prm_addr and
-// prm_data. A malformed header (id ≥ NMEM, count 0, offset + count > depth) sets
+// prm_data, the word register itself (the write happens at the edge that may already
+// take the next word's first beat, so the unit stores the complete word; bits above the
+// memory's width may be stale and are not stored). A malformed header (id ≥ NMEM, count 0, offset + count > depth) sets
 // `error`; later beats are dropped. Every beat updates a CRC-32 (reflected polynomial
 // 0xEDB88320, init all ones, bits least significant first; `crc` is its complement, the
 // value zlib.crc32 gives for the little-endian bytes). When `load` falls, `valid` ←
@@ -55,6 +57,7 @@ module sdmf_param_loader #(
   logic [64*MAXB-1:0] wbuf;
 
   assign s_ready = load && load_q;
+  assign prm_data = wbuf;
   assign crc = ~state;
   wire take = s_valid && s_ready;
 
@@ -134,6 +137,5 @@ module sdmf_param_loader #(
 
   always_ff @(posedge clk) begin
     if (take && in_chunk) wbuf <= word_next;
-    if (take && in_chunk && sub == last_sub) prm_data <= word_next;
   end
 endmodule
