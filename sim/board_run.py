@@ -33,15 +33,24 @@ POLL_CYCLES = 4096
 
 
 @dataclass
-class Session:
-    """One :class:`~sdmf.host.Accelerator` on the board: ``runs`` (frames each) back to
-    back; ``interface`` (default the project's), board ``faults``
-    (:data:`sdmf.sim.board.FAULTS`), instances ``omit``\\ ted from the overlay."""
+class LoadParams:
+    """A session step: ``Accelerator.load_params(image)`` (None: the interface's image)."""
 
-    runs: Sequence[np.ndarray]
+    image: np.ndarray | None = None
+
+
+@dataclass
+class Session:
+    """One :class:`~sdmf.host.Accelerator` on the board: ``runs`` (frames each, or a
+    :class:`LoadParams` step) back to back; ``interface`` (default the project's), board
+    ``faults`` (:data:`sdmf.sim.board.FAULTS`), instances ``omit``\\ ted from the
+    overlay; ``autoload``: the Accelerator's (load runtime-loaded parameters at open)."""
+
+    runs: Sequence[np.ndarray | LoadParams]
     interface: str | Path | None = None
     faults: tuple[str, ...] = ()
     omit: tuple[str, ...] = ()
+    autoload: bool = True
 
 
 @dataclass
@@ -98,7 +107,9 @@ def run_board(project: str | Path, sessions: Sequence[Session], work: str | Path
     bdir, built = build_ip(root, manifest, build_dir)
     build_s = time.perf_counter() - t0
     run = _run_folder(Path(work), root, manifest, iface, sessions, clock_mhz, timeout)
-    say(f"simulating the board: {sum(len(r) for s in sessions for r in s.runs)} samples "
+    say(f"simulating the board: "
+        f"{sum(len(r) for s in sessions for r in s.runs if not isinstance(r, LoadParams))} "
+        "samples "
         f"through sdmf.host at {clock_mhz:g} MHz")
     t0 = time.perf_counter()
     with _Follow(run / "progress.txt", progress):
@@ -126,11 +137,17 @@ def _run_folder(work: Path, root: Path, manifest: Project, iface: DeviceInterfac
         files = []
         for j, frames in enumerate(s.runs):
             path = run / "frames" / f"s{i}_r{j}.npy"
+            if isinstance(frames, LoadParams):
+                if frames.image is not None:
+                    np.save(path, np.asarray(frames.image, dtype=np.uint64))
+                files.append({"load_params": None if frames.image is None else str(path)})
+                continue
             np.save(path, np.asarray(frames))
             files.append(str(path))
         plan.append({"interface": str(Path(s.interface or root / str(manifest.interface))
                                       .resolve()),
-                     "faults": list(s.faults), "omit": list(s.omit), "runs": files})
+                     "faults": list(s.faults), "omit": list(s.omit), "runs": files,
+                     "autoload": s.autoload})
     cycles = max(16, min(POLL_CYCLES, int(timeout * clock_mhz * 1e6) // 16))
     cfg = {"period_ns": 1000.0 / clock_mhz, "poll_cycles": cycles,
            "bitfile": str(root / BITFILE), "clock_mhz": clock_mhz, "timeout_s": timeout,
@@ -175,4 +192,5 @@ class _Follow:
             self.report(self._count())
 
 
-__all__ = ["BoardReport", "Session", "build_ip", "load", "run_board", "sim_timeout_s"]
+__all__ = ["BoardReport", "LoadParams", "Session", "build_ip", "load", "run_board",
+           "sim_timeout_s"]

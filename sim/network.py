@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from sdmf.device import DeviceInterface, FramingError, decode_output, pack_input
+from sdmf.device import DeviceInterface, FramingError, decode_output, pack_input, regmap
 from sdmf.device.stream import BEAT_BITS
 from sdmf.device.words import hex_lines, parse_hex_lines, to_signed, unpack
 from sdmf.hw.flow import build_graph, generate, sample_busy
@@ -140,6 +140,18 @@ class NetworkMismatchError(AssertionError):
     """The RTL disagreed with the golden model (message names sample and tap)."""
 
 
+class ParamLoadError(AssertionError):
+    """The design's runtime-loaded parameters did not load (``valid`` = 0 after the load);
+    ``record`` holds what the testbench read (parameter register, CRC, the refusal)."""
+
+    def __init__(self, message: str, record: dict[str, Any]) -> None:
+        super().__init__(message)
+        self.record = record
+
+
+PARAMS_SLACK = 16      # load-image beats the testbench holds beyond the project's image
+
+
 def decode_words(words: list[int], T: int, C: int, bits: int) -> np.ndarray:
     """Position words → ``[positions, T, C]`` unsigned elements."""
     out = np.array([unpack(w, T * C, bits) for w in words], dtype=np.int64)
@@ -208,14 +220,15 @@ def simulate(ir: IntegerIR, x: torch.Tensor | np.ndarray, labels: list[int] | No
              seed: int = 1, overlap: bool = True, row_parallel: bool = False,
              budget: int | None = None, overrides: Mapping[str, Knobs] | None = None,
              status: Callable[[str], None] | None = None,
-             event_driven: bool = False) -> NetworkReport:
+             event_driven: bool = False, params: str = "rom") -> NetworkReport:
     """Generate the project of ``ir`` (trace monitors, counters) into ``work_dir/project``,
     then :func:`simulate_project` it.
 
     ``work_dir`` keeps the project, run folder and traces (a temporary folder
     otherwise, removed afterwards). ``target_cycles``, ``budget``, ``overrides``,
-    ``row_parallel`` and ``event_driven`` steer the parallelism planner as in ``sdmf hwgen``;
-    the other arguments are :func:`simulate_project`'s.
+    ``row_parallel`` and ``event_driven`` steer the parallelism planner as in ``sdmf hwgen``,
+    ``params`` chooses ROM or runtime-loaded parameters (docs/params.md); the other
+    arguments are :func:`simulate_project`'s.
     """
     say = status or (lambda _msg: None)
     with _workspace(work_dir) as work:
@@ -223,7 +236,7 @@ def simulate(ir: IntegerIR, x: torch.Tensor | np.ndarray, labels: list[int] | No
         say(f"generating RTL with trace monitors in {project}")
         generate(ir, project, trace=True, counters=True, target_cycles=target_cycles,
                  budget=budget, overrides=overrides, row_parallel=row_parallel,
-                 event_driven=event_driven)
+                 event_driven=event_driven, params=params)
         return _simulate(project, x, labels, work, in_gap, out_gap, build_dir, seed, overlap,
                          say)
 
@@ -232,7 +245,8 @@ def simulate_project(project: str | Path, x: torch.Tensor | np.ndarray,
                      labels: list[int] | None = None, work_dir: str | Path | None = None,
                      in_gap: int = 0, out_gap: int = 0, build_dir: str | Path | None = None,
                      seed: int = 1, overlap: bool = True,
-                     status: Callable[[str], None] | None = None) -> NetworkReport:
+                     status: Callable[[str], None] | None = None,
+                     params_image: np.ndarray | None = None) -> NetworkReport:
     """Build the project (from ``sdmf hwgen --trace --counters``), run ``x[S, T, C, H, W]``
     through it and compare with the golden model of its ``model.sdmfir``.
 
@@ -243,16 +257,21 @@ def simulate_project(project: str | Path, x: torch.Tensor | np.ndarray,
     With ``overlap`` the samples run a second time back to back (each started at the
     previous one's ap_ready), measuring the pipelined interval; both passes are compared.
     ``status`` receives one line per stage (build, simulate, compare).
+    A project with runtime-loaded parameters is loaded first through the input stream
+    (its ``params.bin``, or ``params_image``: up to ``PARAMS_SLACK`` more beats, for
+    negative controls); :class:`ParamLoadError` if the device does not accept them.
     """
     with _workspace(work_dir) as work:
         return _simulate(Path(project).resolve(), x, labels, work, in_gap, out_gap, build_dir,
-                         seed, overlap, status or (lambda _msg: None))
+                         seed, overlap, status or (lambda _msg: None), params_image)
 
 
 def _run_folder(work: Path, root: Path, manifest: Project, trace: Trace,
                 iface: DeviceInterface, xs: np.ndarray, gaps: tuple[int, int],
-                overlap: bool) -> Path:
-    """``work/run``: ROM images, input beats and the testbench's configuration."""
+                overlap: bool, params_image: np.ndarray | None = None) -> Path:
+    """``work/run``: ROM images, input beats, the parameter load image (the project's,
+    checked against its interface, or ``params_image``) and the testbench's
+    configuration."""
     run = work / "run"
     if run.exists():
         shutil.rmtree(run)
@@ -266,13 +285,18 @@ def _run_folder(work: Path, root: Path, manifest: Project, trace: Trace,
            + 10_000,
            "interface": str(root / manifest.interface),
            "results": str(run / "tb_results.json")}
+    if iface.params is not None:
+        beats = iface.params.read_image(root) if params_image is None else params_image
+        (run / "inputs" / "params.hex").write_text(hex_lines([int(b) for b in beats], 64))
+        cfg["params"] = {"expect": iface.params.crc32, "beats": len(beats)}
     (run / "config.json").write_text(json.dumps(cfg))
     return run
 
 
 def _simulate(root: Path, x: torch.Tensor | np.ndarray, labels: list[int] | None, work: Path,
               in_gap: int, out_gap: int, build_dir: str | Path | None, seed: int,
-              overlap: bool, status: Callable[[str], None]) -> NetworkReport:
+              overlap: bool, status: Callable[[str], None],
+              params_image: np.ndarray | None = None) -> NetworkReport:
     manifest, ir = load_project(root)
     golden = GoldenModel(ir)
     xs = golden.to_counts(x).numpy()
@@ -284,10 +308,13 @@ def _simulate(root: Path, x: torch.Tensor | np.ndarray, labels: list[int] | None
     t0 = time.perf_counter()
     bdir, built = runner.build([root / s for s in manifest.sources] + [TB_SOURCE], TB_TOP,
                                {"BEATS": iface.beats_per_sample,
-                                "ADDR_BITS": iface.axil_addr_bits},
+                                "ADDR_BITS": iface.axil_addr_bits,
+                                **({"PBEATS": iface.params.beats + PARAMS_SLACK}
+                                   if iface.params else {})},
                                build_dir, build_args=BUILD_ARGS)
     build_s = time.perf_counter() - t0
-    run = _run_folder(work, root, manifest, trace, iface, xs, (in_gap, out_gap), overlap)
+    run = _run_folder(work, root, manifest, trace, iface, xs, (in_gap, out_gap), overlap,
+                      params_image)
     S, cyc = len(xs), manifest.cycles
     passes = "twice (alone, then back to back)" if overlap else "once"
     status(f"simulating {S} samples {passes}: about "
@@ -301,6 +328,7 @@ def _simulate(root: Path, x: torch.Tensor | np.ndarray, labels: list[int] | None
         raise runner.SimFailure("network testbench failed:\n" + "\n".join(res.failures)
                                 + f"\n(log: {res.log})")
     tb = json.loads((run / "tb_results.json").read_text())
+    _check_params(tb, iface)
     status(f"simulated in {sim_s:.0f} s; comparing every tap with the golden model")
     g = golden.run(torch.from_numpy(xs), taps=True)
     runs = 2 if overlap else 1
@@ -319,6 +347,18 @@ def _simulate(root: Path, x: torch.Tensor | np.ndarray, labels: list[int] | None
                          and not expected,
                          build_seconds=build_s, sim_seconds=sim_s, built=built,
                          data_dependent=sorted(expected))
+
+
+def _check_params(tb: dict[str, Any], iface: DeviceInterface) -> None:
+    """:class:`ParamLoadError` unless the parameter load (if any) left ``valid`` set."""
+    rec = tb.get("params")
+    if iface.params is None or rec is None:
+        return
+    got = regmap.PARAM.unpack(rec["status"])
+    if not got["valid"]:
+        raise ParamLoadError(
+            f"parameters not accepted: register {rec['status']:#x} ({got}), device CRC-32 "
+            f"{rec['crc']:#010x}, expected {iface.params.crc32:#010x}", rec)
 
 
 def compare_samples(g: Any, run: Path, trace: Trace, tb: dict[str, Any],

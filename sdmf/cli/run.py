@@ -68,6 +68,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--work", type=out_dir, default=None, metavar="DIR",
                         help="sim: keep the generated project and the run folder in DIR")
     add_plan_args(parser)
+    parser.add_argument("--params", choices=["rom", "loaded"], default="rom",
+                        help="sim with --ir: ROM parameters (default) or runtime-loaded ones, "
+                             "which the host loads at open (docs/params.md)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument("--json", action="store_true", help="print machine-readable JSON")
 
@@ -81,8 +84,9 @@ def _ir(args: argparse.Namespace) -> tuple[IntegerIR, str]:
     try:
         if args.project is None:
             return IntegerIR.load(args.ir), str(args.ir)
-        if plan_options_given(args):
-            raise CliError(f"{', '.join(plan_options_given(args))}: --project runs the "
+        given = plan_options_given(args) + (["--params"] if args.params != "rom" else [])
+        if given:
+            raise CliError(f"{', '.join(given)}: --project runs the "
                            "project as generated; planner options apply to --ir")
         manifest = Project.load(args.project)
         if manifest.ir is None:
@@ -173,7 +177,7 @@ def _run_sim(args: argparse.Namespace, ir: IntegerIR, frames: np.ndarray, bar: _
             if root is None:
                 root = work / "project"
                 say(f"generating the RTL project (with busy counters) in {root}")
-                generate(ir, root, counters=True, **plan_from_args(args))
+                generate(ir, root, counters=True, params=args.params, **plan_from_args(args))
             _, manifest, iface = load(root)
             clock = clock_of(iface, args.clock_mhz)
             rep = run_board(root, [Session(runs=[frames])], work, clock_mhz=clock,

@@ -205,3 +205,6 @@ def test_cli_csim_ir_and_project(tmp_path: Path, capsys) -> None:
     assert main(["hwgen", "--ir", str(path), "--out", str(tmp_path / "c"), "--backend", "hls",
                  "--counters"]) == 2
     assert "no busy counters" in capsys.readouterr().err
+    assert main(["hwgen", "--ir", str(path), "--out", str(tmp_path / "c"), "--backend", "hls",
+                 "--params", "loaded"]) == 2
+    assert "--params loaded is an RTL option" in capsys.readouterr().err

@@ -76,6 +76,9 @@ class HlsBackend(Backend):
         if options.counters:
             raise ValueError("the hls backend has no busy counters (--counters is an RTL "
                              "option; docs/hls.md)")
+        if options.params != "rom":
+            raise ValueError("the hls backend keeps its parameters in ROMs (--params loaded "
+                             "is an RTL option; docs/params.md)")
         src, tb = root / "hls", root / "tb"
         src.mkdir(parents=True, exist_ok=True)
         tb.mkdir(parents=True, exist_ok=True)

@@ -73,12 +73,14 @@ def params_header(graph: HwGraph) -> str:
 
 def register_values(graph: HwGraph) -> list[int]:
     """The constant words of the register file (``regs[i]`` at ``REG_BASE + 4·i``): ID,
-    IR hash and configuration from :mod:`sdmf.device.regmap`; the status word is set at
-    run time; latency, interval and the counter count are not implemented (0)."""
+    IR hash and configuration from :mod:`sdmf.device.regmap`, the parameter register's
+    ``valid`` (parameters are ROMs); the status word is set at run time; latency,
+    interval and the counter count are not implemented (0)."""
     c0, c1 = config_words(graph)
     values = {regmap.ID.offset: regmap.ID_VALUE,
               regmap.IR_HASH.offset: regmap.hash_word(graph.info["ir_hash"]),
-              regmap.CONFIG0.offset: c0, regmap.CONFIG1.offset: c1}
+              regmap.CONFIG0.offset: c0, regmap.CONFIG1.offset: c1,
+              regmap.PARAM.offset: regmap.PARAM.bit("valid")}      # ROM parameters only
     return [values.get(REG_BASE + 4 * i, 0) for i in range(REG_WORDS)]
 
 
