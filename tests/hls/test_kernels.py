@@ -51,7 +51,7 @@ def conv_binary(K: int, H: int, W: int, T: int, CIN: int, COUT: int, in_bits: in
     cfg = config_struct("cfg", {
         "K": K, "H": H, "W": W, "T": T, "CIN": CIN, "COUT": COUT, "F": F,
         "BIAS_PER_TOKEN": per_token, "IN_BITS": in_bits, "W_BITS": signed_bits(-wmax, wmax),
-        "ACC_BITS": signed_bits(-acc, acc), "CUR_BITS": cur},
+        "ACC_BITS": signed_bits(-acc, acc), "CUR_BITS": cur, "PO": 1, "PI": 1, "PK": 1},
         {"in_t": f"ap_uint<{in_word}>", "out_t": f"ap_uint<{T * COUT}>"})
     consts = f"#define IN_WORD {in_word}\n#define OUT_WORD {T * COUT}\n"
     name = f"conv{K}_{CIN}x{COUT}_T{T}"

@@ -212,3 +212,51 @@ def test_cli_csim_ir_and_project(tmp_path: Path, capsys) -> None:
     assert main(["hwgen", "--ir", str(path), "--out", str(tmp_path / "c"), "--backend", "hls",
                  "--counters"]) == 2
     assert "no busy counters" in capsys.readouterr().err
+
+
+def _struct_ints(header: str, name: str) -> dict[str, int]:
+    body = re.search(rf"struct {name} {{(.*?)}};", header, re.S)
+    assert body is not None, name
+    return {m[1]: int(m[2]) for m in re.finditer(r"static const int (\w+) = (-?\d+);", body[1])}
+
+
+def _pragma_after(text: str, anchor: str) -> str:
+    """The line after the one line of ``text`` that contains ``anchor``."""
+    lines = text.splitlines()
+    hits = [i for i, line in enumerate(lines) if anchor in line]
+    assert len(hits) == 1, (anchor, hits)
+    return lines[hits[0] + 1].strip()
+
+
+def test_parallelism_knobs_become_the_conv_pragmas(tmp_path: Path) -> None:
+    """The planner's PO/PI/PK of every conv (defaults and overrides) are the factors of its
+    configuration struct, which the template's UNROLL / ARRAY_PARTITION pragmas name on
+    the c, i and ky loops and the frame buffer; the C simulation stays bit-exact."""
+    from sdmf.hw.backends.hls.backend import TEMPLATES
+
+    ir = corner("t1_head_without_qk")
+    overrides = {"sps.0": {"PO": 3, "PI": 1, "PK": 3}, f"{A}.q": {"PO": 2, "PI": 4}}
+    project = tmp_path / "project"
+    generate(ir, project, backend="hls", trace=True, overrides=overrides)
+    header = (project / "hls" / "sdmf_params.h").read_text()
+    g = build_graph(ir, "hls", overrides=overrides)
+    convs = [lay for lay in g.layers.values() if lay.kind == "conv_lif"]
+    assert len(convs) >= 4
+    for lay in convs:
+        got = _struct_ints(header, f"cfg_{lay.name.replace('.', '_')}")
+        want = {"PO": lay.parallel["PO"], "PI": lay.parallel["PI"],
+                "PK": lay.parallel.get("PK", 1)}
+        assert {k: got[k] for k in want} == want, lay.name
+    assert _struct_ints(header, "cfg_sps_0")["PK"] == 3
+    assert _struct_ints(header, f"cfg_{A.replace('.', '_')}_q")["PI"] == 4
+    tpl = (TEMPLATES / "sdmf_conv_lif.h").read_text()
+    assert _pragma_after(tpl, "for (int c = 0; c < C::COUT; c++)") == \
+        "#pragma HLS UNROLL factor=C::PO"
+    assert _pragma_after(tpl, "for (int i = 0; i < C::CIN; i++) {") == \
+        "#pragma HLS UNROLL factor=C::PI"
+    assert _pragma_after(tpl, "for (int ky = 0; ky < C::K; ky++)") == \
+        "#pragma HLS UNROLL factor=C::PK"
+    assert _pragma_after(tpl, "static ap_uint<C::IN_BITS> x[") == \
+        "#pragma HLS ARRAY_PARTITION variable=x cyclic factor=C::PI dim=3"
+    rep = csim_project(project, counts(ir, 4), work_dir=tmp_path / "run")
+    assert rep.bit_exact, [(s.index, s.mismatched_taps) for s in rep.samples]
