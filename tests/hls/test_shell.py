@@ -91,7 +91,7 @@ def ip_sources(project: Path, report: dict, folder: Path) -> list[Path]:
 def test_the_hls_project_carries_the_shell(tmp_path: Path) -> None:
     """The core is data-driven with two AXI4-Streams and no AXI4-Lite; the project's IP
     top is the shell's wrapper; interface.json: no busy counters, the shell's in-flight
-    limit, no analytic interval."""
+    limit, no analytic interval, no PL clock."""
     ir = make_ir(img=IMG)
     report = generate(ir, tmp_path / "p", backend="hls")
     top = (tmp_path / "p" / "hls" / "sdmf_top.cpp").read_text()
@@ -105,7 +105,7 @@ def test_the_hls_project_carries_the_shell(tmp_path: Path) -> None:
     assert "sdmf_top u_core" in shell and "sdmf_axilite_ctrl" in shell
     iface = DeviceInterface.read(tmp_path / "p" / "interface.json")
     assert iface.counter_layers == () and iface.interval_cycles is None
-    assert iface.max_in_flight == 8
+    assert iface.max_in_flight == 8 and iface.clock_mhz is None
 
 
 @pytest.mark.rtl

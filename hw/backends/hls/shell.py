@@ -38,8 +38,10 @@ CORE_PORTS = (
 
 def hls_interface(graph: HwGraph, options: GenOptions) -> DeviceInterface:
     """The HLS IP's interface: the shell's registers and in-flight limit, no busy counters,
-    no analytic interval (the RTL units' cycle model does not describe the C++)."""
-    base = device_interface(graph, dataclasses.replace(options, counters=False))
+    no analytic interval (the RTL units' cycle model does not describe the C++), no PL
+    clock (no block-design script sets one for an HLS project yet)."""
+    base = device_interface(graph, dataclasses.replace(options, counters=False,
+                                                         clock_mhz=None))
     return dataclasses.replace(base, interval_cycles=None)
 
 
