@@ -39,7 +39,9 @@ CONV_BODY = """
     hls::stream<cfg::in_t> in;
     hls::stream<cfg::out_t> out;
     read_words<cfg::in_t, IN_WORD>("in.hex", in);
-    for (int f = 0; f < frames; f++) sdmf::conv_lif<cfg>(in, out, w.data(), b.data(), th.data());
+    auto w3 = reinterpret_cast<const long long (*)[cfg::CIN ? cfg::CIN : 1][cfg::K * cfg::K]>(
+        w.data());                                   // [COUT][CIN][K*K], row-major
+    for (int f = 0; f < frames; f++) sdmf::conv_lif<cfg>(in, out, w3, b.data(), th.data());
     write_words<OUT_WORD>("out.hex", out);"""
 
 

@@ -67,8 +67,13 @@ def test_pruned_corners_are_bit_exact(kind: str, tmp_path: Path) -> None:
         assert g.layer(f"{A}.add").attrs["CB"] == 0 and f"{A}.proj" not in g.layers
 
 
+def _array_dims(header: str) -> dict[str, list[int]]:
+    return {m[1]: [int(d) for d in re.findall(r"\[(\d+)\]", m[2])]
+            for m in re.finditer(r"static const \w+ (\w+)((?:\[\d+\])+)", header)}
+
+
 def _array_sizes(header: str) -> dict[str, int]:
-    return {m[1]: int(m[2]) for m in re.finditer(r"static const \w+ (\w+)\[(\d+)\]", header)}
+    return {name: int(np.prod(dims)) for name, dims in _array_dims(header).items()}
 
 
 def test_only_kept_channels_are_emitted(tmp_path: Path) -> None:
@@ -231,7 +236,8 @@ def _pragma_after(text: str, anchor: str) -> str:
 def test_parallelism_knobs_become_the_conv_pragmas(tmp_path: Path) -> None:
     """The planner's PO/PI/PK of every conv (defaults and overrides) are the factors of its
     configuration struct, which the template's UNROLL / ARRAY_PARTITION pragmas name on
-    the c, i and ky loops and the frame buffer; the C simulation stays bit-exact."""
+    the c, i and ky loops, the frame buffer and the [COUT][CIN][K·K] weight ROM; the C
+    simulation stays bit-exact."""
     from sdmf.hw.backends.hls.backend import TEMPLATES
 
     ir = corner("t1_head_without_qk")
@@ -248,6 +254,11 @@ def test_parallelism_knobs_become_the_conv_pragmas(tmp_path: Path) -> None:
                 "PK": lay.parallel.get("PK", 1)}
         assert {k: got[k] for k in want} == want, lay.name
     assert _struct_ints(header, "cfg_sps_0")["PK"] == 3
+    dims = _array_dims(header)
+    for lay in convs:
+        a = lay.attrs
+        assert dims[f"{lay.name.replace('.', '_')}_weight"] == \
+            [a["COUT"], max(1, a["CIN"]), a["K"] ** 2], lay.name
     assert _struct_ints(header, f"cfg_{A.replace('.', '_')}_q")["PI"] == 4
     tpl = (TEMPLATES / "sdmf_conv_lif.h").read_text()
     assert _pragma_after(tpl, "for (int c = 0; c < C::COUT; c++)") == \
@@ -258,5 +269,8 @@ def test_parallelism_knobs_become_the_conv_pragmas(tmp_path: Path) -> None:
         "#pragma HLS UNROLL factor=C::PK"
     assert _pragma_after(tpl, "static ap_uint<C::IN_BITS> x[") == \
         "#pragma HLS ARRAY_PARTITION variable=x cyclic factor=C::PI dim=3"
+    for dim, how in ((1, "cyclic factor=C::PO"), (2, "cyclic factor=C::PI"),
+                     (3, "block factor=C::PK")):
+        assert f"#pragma HLS ARRAY_PARTITION variable=weight {how} dim={dim}" in tpl
     rep = csim_project(project, counts(ir, 4), work_dir=tmp_path / "run")
     assert rep.bit_exact, [(s.index, s.mismatched_taps) for s in rep.samples]

@@ -56,9 +56,10 @@ def params_header(graph: HwGraph) -> str:
         hk = hls_kind(lay)
         out.append(f"// {lay.name} ({lay.kind})")
         out.append(config_struct(cfg_name(lay), hk.ints(graph, lay), hk.types(graph, lay)))
-        ctypes = hk.array_types(lay)
+        ctypes, dims = hk.array_types(lay), hk.array_dims(lay)
         for role, values in hk.arrays(lay).items():
-            out.append(const_array(array_name(lay, role), values, ctypes.get(role)))
+            out.append(const_array(array_name(lay, role), values, ctypes.get(role),
+                                   dims.get(role)))
         out.append("")
     return "\n".join([*out, "", "#endif", ""])
 

@@ -27,6 +27,12 @@ class HlsConvLif(HlsKind):
     def types(self, graph: HwGraph, layer: HwLayer) -> dict[str, str]:
         return {"in_t": in_type(graph, layer), "out_t": out_type(graph, layer)}
 
+    def array_dims(self, layer: HwLayer) -> dict[str, tuple[int, ...]]:
+        """The weights as ``[COUT][CIN][K·K]`` (at least 1 each), which the template
+        partitions by PO, PI and PK."""
+        a = layer.attrs
+        return {"weight": (max(1, a["COUT"]), max(1, a["CIN"]), a["K"] * a["K"])}
+
     def arrays(self, layer: HwLayer) -> Arrays:
         p = layer.params
         return {"weight": p["weight"], "bias": p["bias"], "theta": p["theta"]}
