@@ -104,6 +104,11 @@ def test_the_hls_project_carries_the_shell(tmp_path: Path) -> None:
     shell = (tmp_path / "p" / "rtl" / "sdmf_shell.sv").read_text()
     assert "sdmf_top u_core" in shell and "sdmf_axilite_ctrl" in shell
     iface = DeviceInterface.read(tmp_path / "p" / "interface.json")
+    regs = iface.registers
+    params = {m[1]: int(m[2], 16) for m in re.finditer(r"\.(\w+)\(32'h([0-9a-fA-F]+)\)", shell)}
+    assert params == {"IR_HASH": regs["hash"], "CONFIG0": regs["config0"],
+                      "CONFIG1": regs["config1"]}
+    assert ".NUM_COUNTERS(0)" in shell
     assert iface.counter_layers == () and iface.interval_cycles is None
     assert iface.max_in_flight == 8 and iface.clock_mhz is None
 
