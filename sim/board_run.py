@@ -67,11 +67,13 @@ class BoardReport:
         return self.sessions[session]["runs"][index]
 
 
-def load(project: str | Path) -> tuple[Path, Project, DeviceInterface]:
-    """An RTL project with the Vivado wrapper and a device interface (ProjectError)."""
+def load(project: str | Path, backends: Sequence[str] = ("rtl",)
+         ) -> tuple[Path, Project, DeviceInterface]:
+    """A project of one of ``backends`` with the Vivado wrapper and a device interface
+    (ProjectError)."""
     root = Path(project).resolve()
     manifest = Project.load(root)
-    if manifest.backend != "rtl" or not manifest.ip_top or not manifest.interface:
+    if manifest.backend not in backends or not manifest.ip_top or not manifest.interface:
         raise ProjectError(f"{root}: the simulated board needs an RTL project with its IP "
                            "wrapper and interface.json (from `sdmf hwgen`)")
     return root, manifest, DeviceInterface.read(root / manifest.interface)
@@ -84,27 +86,31 @@ def sim_timeout_s(manifest: Project, iface: DeviceInterface, clock_mhz: float) -
     return cycles / (clock_mhz * 1e6)
 
 
-def build_ip(root: Path, manifest: Project, build_dir: str | Path | None = None
-             ) -> tuple[Path, bool]:
-    """Verilator build of the project's ``sdmf_ip`` (reused when nothing changed)."""
+def build_ip(root: Path, manifest: Project, build_dir: str | Path | None = None,
+             sources: Sequence[str | Path] | None = None) -> tuple[Path, bool]:
+    """Verilator build of the project's ``sdmf_ip`` (reused when nothing changed) from
+    its sources, or from ``sources``."""
     assert manifest.ip_top
-    return runner.build([root / s for s in manifest.sources], manifest.ip_top,
-                        build_dir=build_dir, build_args=BUILD_ARGS)
+    hdl = sources if sources is not None else [root / s for s in manifest.sources]
+    return runner.build(hdl, manifest.ip_top, build_dir=build_dir, build_args=BUILD_ARGS)
 
 
 def run_board(project: str | Path, sessions: Sequence[Session], work: str | Path, *,
               clock_mhz: float = 100.0, timeout_s: float | None = None,
               build_dir: str | Path | None = None,
               progress: Callable[[int], None] | None = None,
-              status: Callable[[str], None] | None = None) -> BoardReport:
+              status: Callable[[str], None] | None = None,
+              sources: Sequence[str | Path] | None = None) -> BoardReport:
     """Simulate ``sessions`` of the host on ``project``'s board; ``work`` gets the run
-    folder. ``progress(done)`` follows the results as the host reports them."""
+    folder. ``progress(done)`` follows the results as the host reports them.
+    ``sources``: the IP's HDL instead of the project's, which also admits an HLS project
+    (its ``sdmf_ip`` shell with a stand-in for the Vitis core: tests/hls/test_shell.py)."""
     say = status or (lambda _msg: None)
-    root, manifest, iface = load(project)
+    root, manifest, iface = load(project, ("rtl",) if sources is None else ("rtl", "hls"))
     timeout = timeout_s or sim_timeout_s(manifest, iface, clock_mhz)
     say("building the accelerator's IP wrapper with Verilator (cached when nothing changed)")
     t0 = time.perf_counter()
-    bdir, built = build_ip(root, manifest, build_dir)
+    bdir, built = build_ip(root, manifest, build_dir, sources)
     build_s = time.perf_counter() - t0
     run = _run_folder(Path(work), root, manifest, iface, sessions, clock_mhz, timeout)
     say(f"simulating the board: "
