@@ -130,10 +130,8 @@ def control_lines(iface: DeviceInterface, counters: str,
     ``loader``: the parameter loader's lines (:func:`_param_block`, docs/params.md),
     which take the input stream while ``param_load`` is set; empty: ROM parameters (the
     PARAM register reads valid, ``param_load``/``param_expect`` are unused)."""
-    regs, aw = iface.registers, iface.axil_addr_bits
     beats = iface.beats_per_sample
     bw = clog2(beats + 1)
-    loaded = bool(loader)
     lines = [
         f"  localparam int BEATS = {beats};",
         "",
@@ -150,7 +148,7 @@ def control_lines(iface: DeviceInterface, counters: str,
         "  logic in_valid, in_ready;",
         *(["  assign in_valid = in_open && !param_load && s_axis_tvalid;",
            "  assign s_axis_tready = param_load ? ldr_ready : in_open && in_ready;"]
-          if loaded else ["  assign in_valid = in_open && s_axis_tvalid;",
+          if loader else ["  assign in_valid = in_open && s_axis_tvalid;",
                           "  assign s_axis_tready = in_open && in_ready;"]),
         f"  assign input_done = in_valid && in_ready && beat == {bw}'(BEATS - 1);",
         "  assign done = m_axis_tvalid && m_axis_tready && m_axis_tlast;",
@@ -194,10 +192,17 @@ def control_lines(iface: DeviceInterface, counters: str,
         "  end",
         "",
     ]
-    lines += loader or ROM_PARAMS
-    lines.append(instance("sdmf_axilite_ctrl", "u_control", {
-        "ADDR_BITS": aw, "IR_HASH": (32, regs["hash"]), "CONFIG0": (32, regs["config0"]),
-        "CONFIG1": (32, regs["config1"]), "NUM_COUNTERS": len(iface.counter_layers),
+    return [*lines, *(loader or ROM_PARAMS), _control_block(iface, counters, bool(loader))]
+
+
+def _control_block(iface: DeviceInterface, counters: str, loaded: bool) -> str:
+    """The ``sdmf_axilite_ctrl`` instance of :func:`control_lines`; ``loaded``: the
+    parameter loader's signals exist (else ROM parameters: ``valid`` reads 1)."""
+    regs = iface.registers
+    return instance("sdmf_axilite_ctrl", "u_control", {
+        "ADDR_BITS": iface.axil_addr_bits, "IR_HASH": (32, regs["hash"]),
+        "CONFIG0": (32, regs["config0"]), "CONFIG1": (32, regs["config1"]),
+        "NUM_COUNTERS": len(iface.counter_layers),
         **({"LOADABLE": 1} if loaded else {})}, {
         **{p: f"s_axi_control_{p}" for p in (
             "awaddr", "awvalid", "awready", "wdata", "wstrb", "wvalid", "wready", "bresp",
@@ -212,8 +217,7 @@ def control_lines(iface: DeviceInterface, counters: str,
         "param_load": "param_load", "param_expect": "param_expect",
         **({"params_valid": "params_valid", "param_error": "param_error",
             "param_crc": "param_crc"} if loaded else
-           {"params_valid": "1'b1", "param_error": "1'b0", "param_crc": "32'h0"})}))
-    return lines
+           {"params_valid": "1'b1", "param_error": "1'b0", "param_crc": "32'h0"})})
 
 
 def generate_top(graph: HwGraph, options: GenOptions) -> str:
