@@ -18,12 +18,10 @@ checked.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import shutil
-import tempfile
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,6 +35,7 @@ from sdmf.device.words import hex_lines, parse_hex_lines, to_signed, unpack
 from sdmf.hw.flow import build_graph, generate, sample_busy
 from sdmf.hw.kinds import Knobs
 from sdmf.hw.project import PROJECT_FILE, Project, ProjectError, Trace
+from sdmf.io import workspace
 from sdmf.quant.golden import GoldenModel
 from sdmf.quant.ir import IntegerIR
 
@@ -199,20 +198,6 @@ def load_project(project: str | Path) -> tuple[Project, IntegerIR]:
     return manifest, ir
 
 
-@contextlib.contextmanager
-def _workspace(work_dir: str | Path | None) -> Iterator[Path]:
-    """``work_dir`` (created), or a temporary folder removed afterwards."""
-    if work_dir is not None:
-        work = Path(work_dir).resolve()
-        work.mkdir(parents=True, exist_ok=True)
-        yield work
-        return
-    tmp = Path(tempfile.mkdtemp(prefix="sdmf-sim-"))
-    try:
-        yield tmp
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-
 
 def simulate(ir: IntegerIR, x: torch.Tensor | np.ndarray, labels: list[int] | None = None,
              work_dir: str | Path | None = None, target_cycles: int | None = None,
@@ -231,7 +216,7 @@ def simulate(ir: IntegerIR, x: torch.Tensor | np.ndarray, labels: list[int] | No
     arguments are :func:`simulate_project`'s.
     """
     say = status or (lambda _msg: None)
-    with _workspace(work_dir) as work:
+    with workspace(work_dir, "sdmf-sim-") as work:
         project = work / "project"
         say(f"generating RTL with trace monitors in {project}")
         generate(ir, project, trace=True, counters=True, target_cycles=target_cycles,
@@ -261,7 +246,7 @@ def simulate_project(project: str | Path, x: torch.Tensor | np.ndarray,
     (its ``params.bin``, or ``params_image``: up to ``PARAMS_SLACK`` more beats, for
     negative controls); :class:`ParamLoadError` if the device does not accept them.
     """
-    with _workspace(work_dir) as work:
+    with workspace(work_dir, "sdmf-sim-") as work:
         return _simulate(Path(project).resolve(), x, labels, work, in_gap, out_gap, build_dir,
                          seed, overlap, status or (lambda _msg: None), params_image)
 

@@ -19,16 +19,12 @@ model, or (simulated board) the measured interval from the cycle model's.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import shutil
 import sys
-import tempfile
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from sdmf.io import workspace
 from sdmf.quant.ir import IntegerIR, IRError
 
 from .argtypes import existing_dir, existing_file, nonneg_int, out_dir, positive_float, positive_int
@@ -123,18 +119,6 @@ def _frames(args: argparse.Namespace, ir: IntegerIR
                                                                          "split": "test"}
 
 
-@contextlib.contextmanager
-def _workspace(work: Path | None) -> Iterator[Path]:
-    if work is not None:
-        work.mkdir(parents=True, exist_ok=True)
-        yield work.resolve()
-        return
-    tmp = Path(tempfile.mkdtemp(prefix="sdmf-run-"))
-    try:
-        yield tmp
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-
 
 class _Bar:
     """A tqdm bar on stderr fed with the number of results so far."""
@@ -172,7 +156,7 @@ def _run_sim(args: argparse.Namespace, ir: IntegerIR, frames: np.ndarray, bar: _
         print(f"sdmf run: {msg}", file=sys.stderr, flush=True)
 
     try:
-        with _workspace(args.work) as work:
+        with workspace(args.work, "sdmf-run-") as work:
             root = args.project
             if root is None:
                 root = work / "project"
