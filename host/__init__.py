@@ -7,9 +7,9 @@ docs/host.md describes the API, the platform protocol and the fault behaviour.
 """
 
 from .accelerator import DEFAULT_CLOCK_MHZ, Accelerator
-from .errors import DeviceMismatchError, DmaTimeoutError, HostError, InputError
+from .errors import DeviceMismatchError, DmaTimeoutError, HostError, InputError, ParamsError
 from .platform import PynqPlatform
 from .result import RunResult
 
 __all__ = ["DEFAULT_CLOCK_MHZ", "Accelerator", "DeviceMismatchError", "DmaTimeoutError",
-           "HostError", "InputError", "PynqPlatform", "RunResult"]
+           "HostError", "InputError", "ParamsError", "PynqPlatform", "RunResult"]

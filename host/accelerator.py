@@ -20,9 +20,11 @@ import numpy as np
 
 from sdmf.device import INTERFACE_FILE, DeviceInterface, InterfaceError, regmap
 from sdmf.device.blockdesign import DEFAULT_CLOCK_MHZ, DMA_INSTANCE, IP_INSTANCE, check_clock_mhz
+from sdmf.device.params import ParamsError as ImageError
+from sdmf.device.params import checksum
 from sdmf.device.stream import FramingError, decode_batch, pack_batch
 
-from .errors import DeviceMismatchError, DmaTimeoutError, HostError
+from .errors import DeviceMismatchError, DmaTimeoutError, HostError, ParamsError
 from .inputs import as_batch, count_saturated
 from .platform import Buffer, Channel, Platform
 from .result import RunResult
@@ -35,6 +37,8 @@ IDENT = {"id": regmap.ID, "hash": regmap.IR_HASH, "config0": regmap.CONFIG0,
 AP_START = regmap.CONTROL.bit("ap_start")
 AP_IDLE = regmap.CONTROL.bit("ap_idle")
 TLAST_ERROR = regmap.STATUS.bit("tlast_error")
+PARAM_LOAD, PARAM_VALID = regmap.PARAM.bit("load"), regmap.PARAM.bit("valid")
+PARAM_LOADABLE = regmap.PARAM.bit("loadable")
 
 Progress = Callable[[int], None]
 
@@ -67,12 +71,13 @@ def clock_of(interface: DeviceInterface, clock_mhz: float | None = None) -> floa
 
 
 def _interface(interface: DeviceInterface | str | Path | None, bitfile: Path
-               ) -> tuple[DeviceInterface, str]:
+               ) -> tuple[DeviceInterface, str, Path]:
+    """The interface, where it came from, and the folder its parameter image is in."""
     if isinstance(interface, DeviceInterface):
-        return interface, "the given interface"
+        return interface, "the given interface", bitfile.parent
     path = Path(interface) if interface is not None else bitfile.with_name(INTERFACE_FILE)
     try:
-        return DeviceInterface.read(path), str(path)
+        return DeviceInterface.read(path), str(path), path.parent
     except InterfaceError as e:
         raise HostError(f"device interface: {e}") from None
 
@@ -86,19 +91,22 @@ class Accelerator:
     ``pynq``); ``clock_mhz``: the PL clock for the counter figures (default: the
     interface's ``clock_mhz`` if it records one, else :data:`DEFAULT_CLOCK_MHZ`);
     ``timeout_s``: how long a DMA transfer may take, by ``platform.now()``.
-    Opening checks the device (:meth:`check`).
+    Opening checks the device (:meth:`check`) and, for a design with runtime-loaded
+    parameters, loads them (:meth:`load_params`) unless the device already holds them
+    or ``autoload`` is False.
     """
 
     def __init__(self, bitfile: str | Path, interface: DeviceInterface | str | Path | None = None,
                  *, platform: Platform | None = None, clock_mhz: float | None = None,
-                 timeout_s: float = 10.0) -> None:
+                 timeout_s: float = 10.0, autoload: bool = True) -> None:
         self.bitfile = Path(bitfile)
         if platform is None:                 # first: without pynq nothing else matters
             from .platform import PynqPlatform
 
             platform = PynqPlatform()
         self.platform = platform
-        self.interface, self.interface_source = _interface(interface, self.bitfile)
+        self.interface, self.interface_source, self._params_dir = _interface(interface,
+                                                                             self.bitfile)
         if not float(timeout_s) > 0:
             raise HostError(f"timeout_s must be > 0, got {timeout_s}")
         self.clock_mhz, self.timeout_s = clock_of(self.interface, clock_mhz), float(timeout_s)
@@ -114,6 +122,8 @@ class Accelerator:
         self.send: Channel = dma.sendchannel
         self.recv: Channel = dma.recvchannel
         self.check()
+        if autoload and self.interface.params is not None and not self.params_loaded():
+            self.load_params()
 
     # ------------------------------------------------------------------ checks
     def check(self) -> None:
@@ -138,6 +148,71 @@ class Accelerator:
             raise DeviceMismatchError(
                 f"{where} has {counters} busy counters, {self.interface_source} lists "
                 f"{len(iface.counter_layers)}")
+        loadable = bool(self.mmio.read(regmap.PARAM.offset) & PARAM_LOADABLE)
+        if loadable != (iface.params is not None):
+            have = "runtime-loaded" if loadable else "ROM"
+            want = "runtime-loaded" if iface.params is not None else "ROM"
+            raise DeviceMismatchError(f"{where} has {have} parameters, "
+                                      f"{self.interface_source} describes {want} parameters")
+
+    # ------------------------------------------------------------------ parameters
+    def params_loaded(self) -> bool:
+        """The device's parameters are valid and their checksum is the interface's (ROM
+        designs: always)."""
+        self._usable()
+        if self.interface.params is None:
+            return True
+        valid = self.mmio.read(regmap.PARAM.offset) & PARAM_VALID
+        return bool(valid) and self.mmio.read(regmap.PARAM_CRC.offset) == \
+            self.interface.params.crc32
+
+    def load_params(self, image: Any = None) -> None:
+        """Load the parameters through the input stream (docs/params.md): ``image`` (the
+        ``uint64`` beats of a load image of this design's layout) or, by default, the
+        interface's ``params.bin`` (checked against its CRC-32). :class:`ParamsError`
+        unless the device accepts them."""
+        self._usable()
+        ps = self.interface.params
+        if ps is None:
+            raise ParamsError(f"{self.interface_source} describes ROM parameters: there is "
+                              "nothing to load")
+        try:
+            beats = ps.read_image(self._params_dir) if image is None else \
+                np.asarray(image, dtype=np.uint64).reshape(-1)
+        except ImageError as e:
+            raise ParamsError(str(e)) from None
+        if len(beats) != ps.beats:
+            raise ParamsError(f"parameter image of {len(beats)} beats; the design's layout "
+                              f"takes {ps.beats}")
+        expect = ps.crc32 if image is None else checksum(beats)
+        self._expect_idle("before loading parameters")
+        buf = self.platform.allocate((len(beats),), np.uint64)
+        try:
+            buf[:] = beats
+            buf.flush()
+            self.mmio.write(regmap.PARAM_CRC.offset, expect)
+            self.mmio.write(regmap.PARAM.offset, PARAM_LOAD)
+            self.send.transfer(buf)
+            since = self.platform.now()
+            while not self.send.idle:
+                self._watch(self.send, since, "the parameter load")
+            self._complete(self.send, "the parameter load")
+            self.mmio.write(regmap.PARAM.offset, 0)
+        finally:
+            free = getattr(buf, "freebuffer", None)
+            if free is not None:
+                free()
+        self._check_params(expect)
+
+    def _check_params(self, expect: int) -> None:
+        word = self.mmio.read(regmap.PARAM.offset)
+        if word & PARAM_VALID:
+            return
+        got = self.mmio.read(regmap.PARAM_CRC.offset)
+        state = ", ".join(f"{k} {v}" for k, v in regmap.PARAM.unpack(word).items())
+        raise ParamsError(f"the device did not accept the parameters: it received CRC-32 "
+                          f"{got:#010x}, expected {expect:#010x} (parameter register: "
+                          f"{state}); load them again")
 
     def _usable(self) -> None:
         if self._broken is not None:
@@ -166,6 +241,9 @@ class Accelerator:
         saturated = count_saturated(x, iface.in_bits)
         timing["pack_s"] += time.perf_counter() - t_start
         self._expect_idle("before the batch")
+        if iface.params is not None and not self.mmio.read(regmap.PARAM.offset) & PARAM_VALID:
+            raise ParamsError("the device's parameters are not valid (a failed or partial "
+                              "load): call load_params() first; nothing was started")
         chunks = _chunks(N, max(1, BUFFER_BYTES // (8 * iface.beats_per_sample)))
         for lo, hi in chunks:
             inbuf, outbuf = self._buffers_for(hi - lo)

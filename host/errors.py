@@ -21,4 +21,9 @@ class DmaTimeoutError(HostError, TimeoutError):
     """A DMA transfer did not complete in time; the message names the channel."""
 
 
-__all__ = ["DeviceMismatchError", "DmaTimeoutError", "HostError", "InputError"]
+class ParamsError(HostError):
+    """Runtime-loaded parameters that the device did not accept (or a parameter image
+    that does not fit the design); the message names the checksums and the state."""
+
+
+__all__ = ["DeviceMismatchError", "DmaTimeoutError", "HostError", "InputError", "ParamsError"]

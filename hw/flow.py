@@ -33,14 +33,17 @@ def generate(ir: IntegerIR | str | Path, out: str | Path, backend: str = "rtl",
              budget: int | None = None,
              overrides: Mapping[str, Knobs] | None = None,
              row_parallel: bool = False, event_driven: bool = False,
-             clock_mhz: float | None = None, board: str | None = None) -> dict[str, Any]:
+             clock_mhz: float | None = None, board: str | None = None,
+             params: str = "rom") -> dict[str, Any]:
     """Write the project of ``ir`` to ``out``; returns its report (report.json).
-    ``clock_mhz``: the PL clock (default: ``board``'s, :mod:`sdmf.device.blockdesign`)."""
+    ``clock_mhz``: the PL clock (default: ``board``'s, :mod:`sdmf.device.blockdesign`);
+    ``params``: ``"rom"`` or ``"loaded"`` parameter memories (docs/params.md)."""
     if not isinstance(ir, IntegerIR):
         ir = IntegerIR.load(ir)
     graph = build_graph(ir, backend, target_cycles, budget, overrides, row_parallel,
                         event_driven)
-    options = GenOptions(trace=trace, counters=counters, clock_mhz=clock_mhz, board=board)
+    options = GenOptions(trace=trace, counters=counters, clock_mhz=clock_mhz, board=board,
+                         params=params)
     return write_project(graph, out, backend, options)
 
 

@@ -41,6 +41,8 @@ class Memory:
     file: str           # file name inside the project's mem/ folder
     data: list[int] = field(default_factory=list, repr=False)  # unsigned words
     bram18: int = 0     # 18 Kb block RAMs it takes (the backend's estimate)
+    loaded: bool = False           # written at run time through the load stream (a RAM)
+    param_id: int | None = None    # its id in the load stream (docs/params.md) if loaded
 
     @property
     def bits(self) -> int:

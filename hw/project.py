@@ -180,7 +180,10 @@ def _convert(value: Any, tp: Any, path: str, source: str) -> Any:
                     raise ProjectError(f"{source}: missing field {sub}")
                 continue
             kwargs[f.name] = _convert(value[f.name], hints[f.name], sub, source)
-        return tp(**kwargs)
+        try:
+            return tp(**kwargs)
+        except ValueError as e:                  # a dataclass's own check (GenOptions)
+            raise ProjectError(f"{source}: field {path or tp.__name__}: {e}") from None
     if origin is list:
         if not isinstance(value, list):
             raise fail("a list")

@@ -37,7 +37,10 @@ from sdmf.host.errors import HostError
 
 from .axi import AxiLiteMaster
 
-FAULTS = ("mm2s_stall", "s2mm_stall")
+# mm2s_stall / s2mm_stall: the channel never moves a beat; mm2s_flip_once /
+# mm2s_drop_once: the next MM2S transfer flips bit 0 of / loses its middle beat on the
+# way to the accelerator (the DMA still reports every byte sent), then the fault is gone
+FAULTS = ("mm2s_stall", "s2mm_stall", "mm2s_flip_once", "mm2s_drop_once")
 BEAT_BYTES = STREAM_BITS // 8
 IP_VLNV = "xilinx.com:module_ref:sdmf_ip:1.0"
 DMA_VLNV = "xilinx.com:ip:axi_dma:7.1"
@@ -106,9 +109,16 @@ class _Mm2s(_Stream):
         dut, clk = self.board.dut, self.board.clk
         if "mm2s_stall" in self.board.faults:
             await Event().wait()                     # never offers a beat
-        for i, word in enumerate(words):
+        sent = list(words)
+        if "mm2s_flip_once" in self.board.faults:
+            self.board.faults.discard("mm2s_flip_once")
+            sent[len(sent) // 2] ^= 1
+        if "mm2s_drop_once" in self.board.faults:
+            self.board.faults.discard("mm2s_drop_once")
+            del sent[len(sent) // 2]
+        for i, word in enumerate(sent):
             dut.s_axis_tdata.value = word
-            dut.s_axis_tlast.value = int(i == len(words) - 1)
+            dut.s_axis_tlast.value = int(i == len(sent) - 1)
             dut.s_axis_tvalid.value = 1
             while True:
                 await ReadOnly()

@@ -33,15 +33,24 @@ POLL_CYCLES = 4096
 
 
 @dataclass
-class Session:
-    """One :class:`~sdmf.host.Accelerator` on the board: ``runs`` (frames each) back to
-    back; ``interface`` (default the project's), board ``faults``
-    (:data:`sdmf.sim.board.FAULTS`), instances ``omit``\\ ted from the overlay."""
+class LoadParams:
+    """A session step: ``Accelerator.load_params(image)`` (None: the interface's image)."""
 
-    runs: Sequence[np.ndarray]
+    image: np.ndarray | None = None
+
+
+@dataclass
+class Session:
+    """One :class:`~sdmf.host.Accelerator` on the board: ``runs`` (frames each, or a
+    :class:`LoadParams` step) back to back; ``interface`` (default the project's), board
+    ``faults`` (:data:`sdmf.sim.board.FAULTS`), instances ``omit``\\ ted from the
+    overlay; ``autoload``: the Accelerator's (load runtime-loaded parameters at open)."""
+
+    runs: Sequence[np.ndarray | LoadParams]
     interface: str | Path | None = None
     faults: tuple[str, ...] = ()
     omit: tuple[str, ...] = ()
+    autoload: bool = True
 
 
 @dataclass
@@ -58,11 +67,13 @@ class BoardReport:
         return self.sessions[session]["runs"][index]
 
 
-def load(project: str | Path) -> tuple[Path, Project, DeviceInterface]:
-    """An RTL project with the Vivado wrapper and a device interface (ProjectError)."""
+def load(project: str | Path, backends: Sequence[str] = ("rtl",)
+         ) -> tuple[Path, Project, DeviceInterface]:
+    """A project of one of ``backends`` with the Vivado wrapper and a device interface
+    (ProjectError)."""
     root = Path(project).resolve()
     manifest = Project.load(root)
-    if manifest.backend != "rtl" or not manifest.ip_top or not manifest.interface:
+    if manifest.backend not in backends or not manifest.ip_top or not manifest.interface:
         raise ProjectError(f"{root}: the simulated board needs an RTL project with its IP "
                            "wrapper and interface.json (from `sdmf hwgen`)")
     return root, manifest, DeviceInterface.read(root / manifest.interface)
@@ -75,30 +86,36 @@ def sim_timeout_s(manifest: Project, iface: DeviceInterface, clock_mhz: float) -
     return cycles / (clock_mhz * 1e6)
 
 
-def build_ip(root: Path, manifest: Project, build_dir: str | Path | None = None
-             ) -> tuple[Path, bool]:
-    """Verilator build of the project's ``sdmf_ip`` (reused when nothing changed)."""
+def build_ip(root: Path, manifest: Project, build_dir: str | Path | None = None,
+             sources: Sequence[str | Path] | None = None) -> tuple[Path, bool]:
+    """Verilator build of the project's ``sdmf_ip`` (reused when nothing changed) from
+    its sources, or from ``sources``."""
     assert manifest.ip_top
-    return runner.build([root / s for s in manifest.sources], manifest.ip_top,
-                        build_dir=build_dir, build_args=BUILD_ARGS)
+    hdl = sources if sources is not None else [root / s for s in manifest.sources]
+    return runner.build(hdl, manifest.ip_top, build_dir=build_dir, build_args=BUILD_ARGS)
 
 
 def run_board(project: str | Path, sessions: Sequence[Session], work: str | Path, *,
               clock_mhz: float = 100.0, timeout_s: float | None = None,
               build_dir: str | Path | None = None,
               progress: Callable[[int], None] | None = None,
-              status: Callable[[str], None] | None = None) -> BoardReport:
+              status: Callable[[str], None] | None = None,
+              sources: Sequence[str | Path] | None = None) -> BoardReport:
     """Simulate ``sessions`` of the host on ``project``'s board; ``work`` gets the run
-    folder. ``progress(done)`` follows the results as the host reports them."""
+    folder. ``progress(done)`` follows the results as the host reports them.
+    ``sources``: the IP's HDL instead of the project's, which also admits an HLS project
+    (its ``sdmf_ip`` shell with a stand-in for the Vitis core: tests/hls/test_shell.py)."""
     say = status or (lambda _msg: None)
-    root, manifest, iface = load(project)
+    root, manifest, iface = load(project, ("rtl",) if sources is None else ("rtl", "hls"))
     timeout = timeout_s or sim_timeout_s(manifest, iface, clock_mhz)
     say("building the accelerator's IP wrapper with Verilator (cached when nothing changed)")
     t0 = time.perf_counter()
-    bdir, built = build_ip(root, manifest, build_dir)
+    bdir, built = build_ip(root, manifest, build_dir, sources)
     build_s = time.perf_counter() - t0
     run = _run_folder(Path(work), root, manifest, iface, sessions, clock_mhz, timeout)
-    say(f"simulating the board: {sum(len(r) for s in sessions for r in s.runs)} samples "
+    say(f"simulating the board: "
+        f"{sum(len(r) for s in sessions for r in s.runs if not isinstance(r, LoadParams))} "
+        "samples "
         f"through sdmf.host at {clock_mhz:g} MHz")
     t0 = time.perf_counter()
     with _Follow(run / "progress.txt", progress):
@@ -126,11 +143,17 @@ def _run_folder(work: Path, root: Path, manifest: Project, iface: DeviceInterfac
         files = []
         for j, frames in enumerate(s.runs):
             path = run / "frames" / f"s{i}_r{j}.npy"
+            if isinstance(frames, LoadParams):
+                if frames.image is not None:
+                    np.save(path, np.asarray(frames.image, dtype=np.uint64))
+                files.append({"load_params": None if frames.image is None else str(path)})
+                continue
             np.save(path, np.asarray(frames))
             files.append(str(path))
         plan.append({"interface": str(Path(s.interface or root / str(manifest.interface))
                                       .resolve()),
-                     "faults": list(s.faults), "omit": list(s.omit), "runs": files})
+                     "faults": list(s.faults), "omit": list(s.omit), "runs": files,
+                     "autoload": s.autoload})
     cycles = max(16, min(POLL_CYCLES, int(timeout * clock_mhz * 1e6) // 16))
     cfg = {"period_ns": 1000.0 / clock_mhz, "poll_cycles": cycles,
            "bitfile": str(root / BITFILE), "clock_mhz": clock_mhz, "timeout_s": timeout,
@@ -175,4 +198,5 @@ class _Follow:
             self.report(self._count())
 
 
-__all__ = ["BoardReport", "Session", "build_ip", "load", "run_board", "sim_timeout_s"]
+__all__ = ["BoardReport", "LoadParams", "Session", "build_ip", "load", "run_board",
+           "sim_timeout_s"]

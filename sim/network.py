@@ -20,12 +20,10 @@ recurrence's (docs/event-driven.md).
 
 from __future__ import annotations
 
-import contextlib
 import json
 import shutil
-import tempfile
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,7 +31,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from sdmf.device import DeviceInterface, FramingError, decode_output, pack_input
+from sdmf.device import DeviceInterface, FramingError, decode_output, pack_input, regmap
 from sdmf.device.stream import BEAT_BITS
 from sdmf.device.words import hex_lines, parse_hex_lines, to_signed, unpack
 from sdmf.hw.backends.rtl.topgen import EVENTS_FILE
@@ -42,6 +40,7 @@ from sdmf.hw.graph import HwGraph
 from sdmf.hw.kinds import Knobs
 from sdmf.hw.project import PROJECT_FILE, Project, ProjectError, Trace
 from sdmf.hw.timing import done_cycles
+from sdmf.io import workspace
 from sdmf.quant.golden import GoldenModel
 from sdmf.quant.ir import IntegerIR
 
@@ -159,6 +158,18 @@ class NetworkMismatchError(AssertionError):
     """The RTL disagreed with the golden model (message names sample and tap)."""
 
 
+class ParamLoadError(AssertionError):
+    """The design's runtime-loaded parameters did not load (``valid`` = 0 after the load);
+    ``record`` holds what the testbench read (parameter register, CRC, the refusal)."""
+
+    def __init__(self, message: str, record: dict[str, Any]) -> None:
+        super().__init__(message)
+        self.record = record
+
+
+PARAMS_SLACK = 16      # load-image beats the testbench holds beyond the project's image
+
+
 def decode_words(words: list[int], T: int, C: int, bits: int) -> np.ndarray:
     """Position words → ``[positions, T, C]`` unsigned elements."""
     out = np.array([unpack(w, T * C, bits) for w in words], dtype=np.int64)
@@ -206,20 +217,6 @@ def load_project(project: str | Path) -> tuple[Project, IntegerIR]:
     return manifest, ir
 
 
-@contextlib.contextmanager
-def _workspace(work_dir: str | Path | None) -> Iterator[Path]:
-    """``work_dir`` (created), or a temporary folder removed afterwards."""
-    if work_dir is not None:
-        work = Path(work_dir).resolve()
-        work.mkdir(parents=True, exist_ok=True)
-        yield work
-        return
-    tmp = Path(tempfile.mkdtemp(prefix="sdmf-sim-"))
-    try:
-        yield tmp
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-
 
 def simulate(ir: IntegerIR, x: torch.Tensor | np.ndarray, labels: list[int] | None = None,
              work_dir: str | Path | None = None, target_cycles: int | None = None,
@@ -227,22 +224,23 @@ def simulate(ir: IntegerIR, x: torch.Tensor | np.ndarray, labels: list[int] | No
              seed: int = 1, overlap: bool = True, row_parallel: bool = False,
              budget: int | None = None, overrides: Mapping[str, Knobs] | None = None,
              status: Callable[[str], None] | None = None,
-             event_driven: bool = False) -> NetworkReport:
+             event_driven: bool = False, params: str = "rom") -> NetworkReport:
     """Generate the project of ``ir`` (trace monitors, counters) into ``work_dir/project``,
     then :func:`simulate_project` it.
 
     ``work_dir`` keeps the project, run folder and traces (a temporary folder
     otherwise, removed afterwards). ``target_cycles``, ``budget``, ``overrides``,
-    ``row_parallel`` and ``event_driven`` steer the parallelism planner as in ``sdmf hwgen``;
-    the other arguments are :func:`simulate_project`'s.
+    ``row_parallel`` and ``event_driven`` steer the parallelism planner as in ``sdmf hwgen``,
+    ``params`` chooses ROM or runtime-loaded parameters (docs/params.md); the other
+    arguments are :func:`simulate_project`'s.
     """
     say = status or (lambda _msg: None)
-    with _workspace(work_dir) as work:
+    with workspace(work_dir, "sdmf-sim-") as work:
         project = work / "project"
         say(f"generating RTL with trace monitors in {project}")
         generate(ir, project, trace=True, counters=True, target_cycles=target_cycles,
                  budget=budget, overrides=overrides, row_parallel=row_parallel,
-                 event_driven=event_driven)
+                 event_driven=event_driven, params=params)
         return _simulate(project, x, labels, work, in_gap, out_gap, build_dir, seed, overlap,
                          say)
 
@@ -251,7 +249,8 @@ def simulate_project(project: str | Path, x: torch.Tensor | np.ndarray,
                      labels: list[int] | None = None, work_dir: str | Path | None = None,
                      in_gap: int = 0, out_gap: int = 0, build_dir: str | Path | None = None,
                      seed: int = 1, overlap: bool = True,
-                     status: Callable[[str], None] | None = None) -> NetworkReport:
+                     status: Callable[[str], None] | None = None,
+                     params_image: np.ndarray | None = None) -> NetworkReport:
     """Build the project (from ``sdmf hwgen --trace --counters``), run ``x[S, T, C, H, W]``
     through it and compare with the golden model of its ``model.sdmfir``.
 
@@ -262,16 +261,21 @@ def simulate_project(project: str | Path, x: torch.Tensor | np.ndarray,
     With ``overlap`` the samples run a second time back to back (each started at the
     previous one's ap_ready), measuring the pipelined interval; both passes are compared.
     ``status`` receives one line per stage (build, simulate, compare).
+    A project with runtime-loaded parameters is loaded first through the input stream
+    (its ``params.bin``, or ``params_image``: up to ``PARAMS_SLACK`` more beats, for
+    negative controls); :class:`ParamLoadError` if the device does not accept them.
     """
-    with _workspace(work_dir) as work:
+    with workspace(work_dir, "sdmf-sim-") as work:
         return _simulate(Path(project).resolve(), x, labels, work, in_gap, out_gap, build_dir,
-                         seed, overlap, status or (lambda _msg: None))
+                         seed, overlap, status or (lambda _msg: None), params_image)
 
 
 def _run_folder(work: Path, root: Path, manifest: Project, trace: Trace,
                 iface: DeviceInterface, xs: np.ndarray, gaps: tuple[int, int],
-                overlap: bool) -> Path:
-    """``work/run``: ROM images, input beats and the testbench's configuration."""
+                overlap: bool, params_image: np.ndarray | None = None) -> Path:
+    """``work/run``: ROM images, input beats, the parameter load image (the project's,
+    checked against its interface, or ``params_image``) and the testbench's
+    configuration."""
     run = work / "run"
     if run.exists():
         shutil.rmtree(run)
@@ -285,13 +289,18 @@ def _run_folder(work: Path, root: Path, manifest: Project, trace: Trace,
            + 10_000,
            "interface": str(root / manifest.interface),
            "results": str(run / "tb_results.json")}
+    if iface.params is not None:
+        beats = iface.params.read_image(root) if params_image is None else params_image
+        (run / "inputs" / "params.hex").write_text(hex_lines([int(b) for b in beats], 64))
+        cfg["params"] = {"expect": iface.params.crc32, "beats": len(beats)}
     (run / "config.json").write_text(json.dumps(cfg))
     return run
 
 
 def _simulate(root: Path, x: torch.Tensor | np.ndarray, labels: list[int] | None, work: Path,
               in_gap: int, out_gap: int, build_dir: str | Path | None, seed: int,
-              overlap: bool, status: Callable[[str], None]) -> NetworkReport:
+              overlap: bool, status: Callable[[str], None],
+              params_image: np.ndarray | None = None) -> NetworkReport:
     manifest, ir = load_project(root)
     golden = GoldenModel(ir)
     xs = golden.to_counts(x).numpy()
@@ -303,10 +312,13 @@ def _simulate(root: Path, x: torch.Tensor | np.ndarray, labels: list[int] | None
     t0 = time.perf_counter()
     bdir, built = runner.build([root / s for s in manifest.sources] + [TB_SOURCE], TB_TOP,
                                {"BEATS": iface.beats_per_sample,
-                                "ADDR_BITS": iface.axil_addr_bits},
+                                "ADDR_BITS": iface.axil_addr_bits,
+                                **({"PBEATS": iface.params.beats + PARAMS_SLACK}
+                                   if iface.params else {})},
                                build_dir, build_args=BUILD_ARGS)
     build_s = time.perf_counter() - t0
-    run = _run_folder(work, root, manifest, trace, iface, xs, (in_gap, out_gap), overlap)
+    run = _run_folder(work, root, manifest, trace, iface, xs, (in_gap, out_gap), overlap,
+                      params_image)
     S, cyc = len(xs), manifest.cycles
     passes = "twice (alone, then back to back)" if overlap else "once"
     status(f"simulating {S} samples {passes}: about "
@@ -320,6 +332,7 @@ def _simulate(root: Path, x: torch.Tensor | np.ndarray, labels: list[int] | None
         raise runner.SimFailure("network testbench failed:\n" + "\n".join(res.failures)
                                 + f"\n(log: {res.log})")
     tb = json.loads((run / "tb_results.json").read_text())
+    _check_params(tb, iface)
     status(f"simulated in {sim_s:.0f} s; comparing every tap with the golden model")
     g = golden.run(torch.from_numpy(xs), taps=True)
     runs = 2 if overlap else 1
@@ -343,6 +356,18 @@ def _simulate(root: Path, x: torch.Tensor | np.ndarray, labels: list[int] | None
                          data_dependent=sorted(expected),
                          done_measured=dones[0] if dones else [],
                          done_model=dones[1] if dones else [])
+
+
+def _check_params(tb: dict[str, Any], iface: DeviceInterface) -> None:
+    """:class:`ParamLoadError` unless the parameter load (if any) left ``valid`` set."""
+    rec = tb.get("params")
+    if iface.params is None or rec is None:
+        return
+    got = regmap.PARAM.unpack(rec["status"])
+    if not got["valid"]:
+        raise ParamLoadError(
+            f"parameters not accepted: register {rec['status']:#x} ({got}), device CRC-32 "
+            f"{rec['crc']:#010x}, expected {iface.params.crc32:#010x}", rec)
 
 
 def compare_samples(g: Any, run: Path, trace: Trace, tb: dict[str, Any],

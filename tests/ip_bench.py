@@ -44,6 +44,11 @@ def ir_config_values(ir: IntegerIR) -> dict[str, int]:
             "weight_bits": int(ir.meta["quant_spec"]["weight_bits"])}
 
 
+def rom_param_word(regs: RegisterMap) -> int:
+    """The parameter register of a ROM design (docs/hardware.md): only ``valid`` is set."""
+    return 1 << regs.param_bits["valid"]
+
+
 def output_beats(logits: torch.Tensor, pred: torch.Tensor) -> list[list[int]]:
     """Per sample: K logits sign-extended to 64 bits, then the class (docs: output stream)."""
     return [[int(v) & MASK64 for v in row] + [int(p)] for row, p in zip(logits, pred)]
@@ -81,6 +86,7 @@ class IpBench:
                 "config": [[off, config_value(fields, values)] for off, fields in
                            self.regs.config],
                 "counters": len(units),           # every unit has a busy counter
+                "param": rom_param_word(self.regs),
                 "counter_checks": pools}
 
     def config(self, faults: dict[str, Any] | None = None) -> dict[str, Any]:

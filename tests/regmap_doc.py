@@ -26,6 +26,7 @@ class RegisterMap:
     ier_bits: dict[str, int] = field(default_factory=dict)
     gie_bit: int = -1
     tlast_error_bit: int = -1
+    param_bits: dict[str, int] = field(default_factory=dict)
     id_value: int = -1
     id_magic: int = -1                      # the ID's fixed part and its bits
     id_magic_bits: tuple[int, int] = (-1, -1)
@@ -119,6 +120,11 @@ def _row(regs: RegisterMap, cell: str, desc: str, prev: str | None) -> str:
         role = f"config{len(regs.config) - 1}"
     elif m := re.match(r"status: bit (\d+) `TLAST` error", desc):
         regs.tlast_error_bit, role = int(m.group(1)), "status"
+    elif desc.startswith("parameters:"):
+        regs.param_bits = {n: int(b) for b, n in re.findall(r"bit (\d+) `(\w+)`", desc)}
+        role = "param"
+    elif desc.startswith("parameter checksum:"):
+        role = "param_crc"
     elif desc.startswith("number of per-layer busy counters"):
         role = "counters"
     elif desc.startswith("cycles between the last two `done`s, low / high") and len(offs) == 2:
@@ -144,7 +150,8 @@ def parse(text: str | None = None) -> RegisterMap:
     for cell, desc in table_rows(DOC.read_text() if text is None else text):
         prev = _row(regs, cell, desc, prev)
     missing = {"control", "gie", "ier", "isr", "id", "ir_hash", "latency_lo", "latency_hi",
-               "status", "counters", "interval_lo", "interval_hi"} - set(regs.offsets)
+               "status", "counters", "interval_lo", "interval_hi", "param", "param_crc"} \
+        - set(regs.offsets)
     if missing or len(regs.config) != 2 or regs.counter_base < 0:
         raise ValueError(f"{DOC}: the register table lacks {sorted(missing) or 'a row'}")
     return regs

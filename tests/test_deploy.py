@@ -117,6 +117,12 @@ def test_interface_and_manifest_without_a_clock_still_read(tmp_path, ir_file):
     m["options"]["clock_mhz"] = "fast"
     with pytest.raises(ProjectError, match=r"field options\.clock_mhz must be a number"):
         Project.from_json(m)
+    m["options"]["clock_mhz"] = 100.0
+    assert Project.from_json(m).options.params == "rom"
+    m["options"]["params"] = "flash"
+    with pytest.raises(ProjectError, match=r"project.json: field options: GenOptions.params: "
+                                           r"'flash', expected one of rom, loaded"):
+        Project.from_json(m)
 
 
 # ---------------------------------------------------------------------- block design
@@ -207,6 +213,17 @@ def test_deploy_writes_the_bundle_without_a_bitstream(tmp_path, capsys, ir_file,
     meta = json.loads((folder / "vectors" / "vectors.json").read_text())
     assert meta["ir_hash"] == iface.ir_hash and meta["samples"] == SAMPLES
     _check_notebook(folder / "sdmf_demo.ipynb")
+
+
+def test_a_loaded_parameter_design_bundles_its_load_image(tmp_path, capsys, ir_file):
+    project = _project(tmp_path, ir_file, "--board", "kv260", "--params", "loaded")
+    res = _deploy(capsys, project, tmp_path / "deploy", "kv260")
+    folder = tmp_path / "deploy" / "kv260"
+    assert set(res["files"]) == BUNDLE_FILES | {"params.bin"}
+    iface = DeviceInterface.read(folder / INTERFACE_FILE)
+    assert iface.params is not None
+    assert (folder / "params.bin").read_bytes() == (project / "params.bin").read_bytes()
+    assert len(iface.params.read_image(folder)) == iface.params.beats     # CRC checked
 
 
 def _check_notebook(path: Path) -> None:

@@ -62,6 +62,7 @@ def test_register_map_matches_the_documented_table():
     assert regmap.ISR.fields == regmap.IER.fields
     assert regmap.GIE.bit("enable") == 1 << doc.gie_bit
     assert regmap.STATUS.bit("tlast_error") == 1 << doc.tlast_error_bit
+    assert {f.name: f.lsb for f in regmap.PARAM.fields} == doc.param_bits
     assert doc.id_value == regmap.ID_VALUE
     assert (doc.id_magic, doc.interface_version) == (regmap.ID_MAGIC, regmap.INTERFACE_VERSION)
     id_fields = {f.name: (f.msb, f.lsb) for f in regmap.ID.fields}
@@ -145,6 +146,8 @@ def test_generated_register_package_matches_the_doc():
     assert {k[4:].lower(): v for k, v in params.items() if k.startswith("IER_")} == doc.ier_bits
     assert params["GIE_ENABLE"] == doc.gie_bit
     assert params["STATUS_TLAST_ERROR"] == doc.tlast_error_bit
+    assert {k[6:].lower(): v for k, v in params.items() if k.startswith("PARAM_")} == \
+        doc.param_bits
     assert params["ID_VALUE"] == doc.id_value
     assert params["INTERFACE_VERSION"] == doc.interface_version
     assert (params["COUNTER_BASE"], params["COUNTER_STRIDE"], params["COUNTER_HI"]) == (
@@ -245,12 +248,33 @@ def test_interface_round_trip_and_derived_values(tmp_path):
     d = iface.to_dict()
     assert d["beats_per_sample"] == 1024 and d["output_beats"] == 11
     assert d["counters"] == {"sps.0": 0x40, "head": 0x48} and d["axil_addr_bits"] == 7
-    assert d["registers"] == {"id": 0x5D3F0001, "hash": 0xC75F8CA1, "config0": 0x0808_0A04,
+    assert d["registers"] == {"id": 0x5D3F0002, "hash": 0xC75F8CA1, "config0": 0x0808_0A04,
                               "config1": 0x0020_0020}
     path = iface.write(tmp_path / INTERFACE_FILE)
     assert DeviceInterface.read(path) == iface
     assert json.loads(path.read_text()) == d
     assert [p.name for p in tmp_path.iterdir()] == [INTERFACE_FILE]   # no temporary left
+
+
+def test_interface_with_loaded_parameters_round_trips(tmp_path):
+    from sdmf.device.params import ParamMemory, ParamSet
+
+    ps = ParamSet((ParamMemory(0, "sps.0", "weight", 4, 72), ParamMemory(1, "head", "bias", 10,
+                                                                         24)), 0xDEADBEEF)
+    iface = _iface(params=ps)
+    d = iface.to_dict()
+    assert d["params"] == {"file": "params.bin", "beats": 2 + 4 * 2 + 10, "words": 14,
+                           "crc32": 0xDEADBEEF, "memories": [
+                               {"id": 0, "layer": "sps.0", "role": "weight", "depth": 4,
+                                "width": 72},
+                               {"id": 1, "layer": "head", "role": "bias", "depth": 10,
+                                "width": 24}]}
+    assert DeviceInterface.read(iface.write(tmp_path / INTERFACE_FILE)) == iface
+    assert _iface().to_dict()["params"] is None
+    d["params"]["beats"] = 3
+    (tmp_path / INTERFACE_FILE).write_text(json.dumps(d))
+    with pytest.raises(InterfaceError, match=r"interface\.json: field params\.beats: 3 disagrees"):
+        DeviceInterface.read(tmp_path / INTERFACE_FILE)
 
 
 def _corrupt(tmp_path: Path, change) -> Path:
@@ -263,7 +287,9 @@ def _corrupt(tmp_path: Path, change) -> Path:
 
 @pytest.mark.parametrize("change,match", [
     (lambda d: d.update(format="sdmf-interface/9"), "field format"),
-    (lambda d: d.update(interface_version=2), "field interface_version: 2; this sdmf.device"),
+    (lambda d: d.update(interface_version=1), "field interface_version: 1; this sdmf.device"),
+    (lambda d: d.pop("params"), "field params: missing"),
+    (lambda d: d.update(params=[]), "field params: expected an object or null"),
     (lambda d: d.pop("classes"), "field classes: missing"),
     (lambda d: d.update(extra=1), "field extra: unknown"),
     (lambda d: d.update(in_bits="8"), "field in_bits: expected an integer"),
@@ -298,8 +324,8 @@ def test_unreadable_interface_files(tmp_path):
 def test_register_mismatches_say_what_is_wrong():
     iface = _iface()
     assert iface.register_mismatches(iface.registers) == []
-    (newer,) = iface.register_mismatches({"id": 0x5D3F0002})
-    assert "interface version 2" in newer and "version 1" in newer
+    (older,) = iface.register_mismatches({"id": 0x5D3F0001})
+    assert "interface version 1" in older and "version 2" in older
     (other,) = iface.register_mismatches({"id": 0x12340001})
     assert "not an SDMFormer accelerator" in other
     (ir,) = iface.register_mismatches({"hash": 0})

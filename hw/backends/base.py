@@ -21,6 +21,8 @@ from typing import Any, ClassVar
 from ..graph import HwGraph
 from ..kinds import KINDS, KindSet
 
+PARAM_MODES = ("rom", "loaded")
+
 
 @dataclass(frozen=True)
 class GenOptions:
@@ -32,6 +34,14 @@ class GenOptions:
     # in GenOptions given to the writer: the default of ``board`` (sdmf.device.blockdesign)
     clock_mhz: float | None = None
     board: str | None = None     # the board the clock default was taken from, if named
+    # parameter memories: "rom" ($readmemh images) or "loaded" (RAMs written at start-up
+    # through the input stream, docs/params.md)
+    params: str = "rom"
+
+    def __post_init__(self) -> None:
+        if self.params not in PARAM_MODES:
+            raise ValueError(f"GenOptions.params: {self.params!r}, expected one of "
+                             f"{', '.join(PARAM_MODES)}")
 
 
 @dataclass

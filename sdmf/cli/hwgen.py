@@ -44,6 +44,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--counters", action="store_true",
                         help="per-layer busy counters readable over AXI4-Lite "
                              f"({COUNTER_BASE:#x} + {COUNTER_STRIDE}·i)")
+    parser.add_argument("--params", choices=["rom", "loaded"], default="rom",
+                        help="parameter memories: ROMs initialised from mem/*.mem (default), "
+                             "or RAMs the host loads through the input stream at start-up "
+                             "(params.bin beside interface.json; docs/params.md)")
     add_plan_args(parser)
     parser.add_argument("--synth", choices=["xc7", "xcup"], action="append", default=[],
                         help="also run Yosys synth_xilinx for this family (repeatable)")
@@ -74,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         report = generate(ir, args.out, backend=args.backend, trace=args.trace,
                           counters=args.counters, clock_mhz=clock, board=args.board,
-                          **plan_from_args(args))
+                          params=args.params, **plan_from_args(args))
     except (GraphError, ValueError) as exc:
         raise CliError(str(exc)) from exc
     except OSError as exc:

@@ -19,16 +19,12 @@ model, or (simulated board) the measured interval from the cycle model's.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import shutil
 import sys
-import tempfile
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from sdmf.io import workspace
 from sdmf.quant.ir import IntegerIR, IRError
 
 from .argtypes import existing_dir, existing_file, nonneg_int, out_dir, positive_float, positive_int
@@ -68,6 +64,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--work", type=out_dir, default=None, metavar="DIR",
                         help="sim: keep the generated project and the run folder in DIR")
     add_plan_args(parser)
+    parser.add_argument("--params", choices=["rom", "loaded"], default="rom",
+                        help="sim with --ir: ROM parameters (default) or runtime-loaded ones, "
+                             "which the host loads at open (docs/params.md)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument("--json", action="store_true", help="print machine-readable JSON")
 
@@ -81,8 +80,9 @@ def _ir(args: argparse.Namespace) -> tuple[IntegerIR, str]:
     try:
         if args.project is None:
             return IntegerIR.load(args.ir), str(args.ir)
-        if plan_options_given(args):
-            raise CliError(f"{', '.join(plan_options_given(args))}: --project runs the "
+        given = plan_options_given(args) + (["--params"] if args.params != "rom" else [])
+        if given:
+            raise CliError(f"{', '.join(given)}: --project runs the "
                            "project as generated; planner options apply to --ir")
         manifest = Project.load(args.project)
         if manifest.ir is None:
@@ -118,18 +118,6 @@ def _frames(args: argparse.Namespace, ir: IntegerIR
     return np.stack([np.asarray(v) for v in xs]), [int(y) for y in ys], {**info,
                                                                          "split": "test"}
 
-
-@contextlib.contextmanager
-def _workspace(work: Path | None) -> Iterator[Path]:
-    if work is not None:
-        work.mkdir(parents=True, exist_ok=True)
-        yield work.resolve()
-        return
-    tmp = Path(tempfile.mkdtemp(prefix="sdmf-run-"))
-    try:
-        yield tmp
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 class _Bar:
@@ -168,12 +156,12 @@ def _run_sim(args: argparse.Namespace, ir: IntegerIR, frames: np.ndarray, bar: _
         print(f"sdmf run: {msg}", file=sys.stderr, flush=True)
 
     try:
-        with _workspace(args.work) as work:
+        with workspace(args.work, "sdmf-run-") as work:
             root = args.project
             if root is None:
                 root = work / "project"
                 say(f"generating the RTL project (with busy counters) in {root}")
-                generate(ir, root, counters=True, **plan_from_args(args))
+                generate(ir, root, counters=True, params=args.params, **plan_from_args(args))
             _, manifest, iface = load(root)
             clock = clock_of(iface, args.clock_mhz)
             rep = run_board(root, [Session(runs=[frames])], work, clock_mhz=clock,

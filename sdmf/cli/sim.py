@@ -49,6 +49,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=nonneg_int, default=0,
                         help="seed of --random and of the TB")
     add_plan_args(parser)
+    parser.add_argument("--params", choices=["rom", "loaded"], default="rom",
+                        help="with --ir: ROM parameters (default) or runtime-loaded ones, "
+                             "loaded through the input stream before the first sample "
+                             "(docs/params.md); a --project is simulated as generated")
     parser.add_argument("--gaps", type=int_range(0, 255), nargs=2, default=(0, 0),
                         metavar=("IN", "OUT"),
                         help="random input bubbles / output back-pressure, 0..255 (of 256)")
@@ -94,9 +98,12 @@ def _load(args: argparse.Namespace) -> tuple[IntegerIR, str]:
 
 def run(args: argparse.Namespace) -> int:
     from sdmf.hw.graph import GraphError
-    from sdmf.sim.network import simulate, simulate_project
+    from sdmf.sim.network import ParamLoadError, simulate, simulate_project
     from sdmf.sim.runner import SimFailure, SimToolError
 
+    if args.project is not None and args.params != "rom":
+        raise CliError("--params: --project simulates the project as generated (its "
+                       "interface.json says whether its parameters are loaded)")
     ir, ir_path = _load(args)
     x, labels, info = _inputs(args, ir)
     if not 0 <= min(args.gaps) <= max(args.gaps) <= 255:
@@ -107,13 +114,16 @@ def run(args: argparse.Namespace) -> int:
               "status": lambda msg: print(f"sdmf sim: {msg}", file=sys.stderr, flush=True)}
     try:
         if args.project is None:
-            rep = simulate(ir, x, labels, **plan_from_args(args), **common)
+            rep = simulate(ir, x, labels, **plan_from_args(args), params=args.params, **common)
         else:
             rep = simulate_project(args.project, x, labels, **common)
     except (SimToolError, GraphError, ValueError) as exc:
         raise CliError(str(exc)) from exc
     except SimFailure as exc:
         print(f"sdmf sim: testbench failure: {exc}")
+        return 1
+    except ParamLoadError as exc:
+        print(f"sdmf sim: {exc}")
         return 1
     result = {"ir": ir_path, "dataset": info, **rep.to_dict()}
     emit(result, args.json, _text(rep))

@@ -5,6 +5,8 @@ OUT/<board>/sdmf.bit, sdmf.hwh    the bitstream and its block design, when `make
                                   built them for this design (else README.txt says so)
 OUT/<board>/interface.json        the design's interface, clock_mhz = the PL clock the PS
                                   makes (read beside the bitstream) or the requested one
+OUT/<board>/params.bin            the parameter load image (designs with runtime-loaded
+                                  parameters only; docs/params.md)
 OUT/<board>/sdmformer_host-*.whl  the host (numpy + the image's pynq; sdmf.deploy.wheel)
 OUT/<board>/run.py                board script: accuracy, agreement, img/s, latency
 OUT/<board>/sdmf_demo.ipynb       the same steps as a notebook
@@ -34,6 +36,7 @@ from torch.utils.data import Dataset
 
 from sdmf.device import INTERFACE_FILE, DeviceInterface, InterfaceError
 from sdmf.device.blockdesign import clock_matches
+from sdmf.device.params import write_image
 from sdmf.hw.backends.rtl.scripts import BUILD_OUTPUTS, bitstream_status, build_dir
 from sdmf.hw.project import Project, ProjectError
 from sdmf.io import atomic_write, replace_dir, write_json, write_text
@@ -148,6 +151,8 @@ def _assemble(tmp: Path, project_dir: Path, bundle: Bundle, ir: IntegerIR, datas
         for name in BUILD_OUTPUTS[:2]:
             shutil.copyfile(out / name, tmp / name)
     bundle.interface.write(tmp / INTERFACE_FILE)
+    if (ps := bundle.interface.params) is not None:   # runtime-loaded parameters (the host
+        write_image(tmp / ps.file, ps.read_image(project_dir))   # loads them at open)
     bundle.wheel = build_wheel(tmp).name
     run = tmp / RUN_SCRIPT
     shutil.copyfile(Path(board_files.__file__).parent / RUN_SCRIPT, run)

@@ -7,6 +7,8 @@
   logits and class;
 * :mod:`~sdmf.device.interface` — :class:`DeviceInterface`, the ``interface.json``
   every generated project carries.
+* :mod:`~sdmf.device.params` — runtime-loaded parameters: the load stream (chunk
+  headers, word beats), its CRC-32 and the parameter set (docs/params.md).
 * :mod:`~sdmf.device.blockdesign` — the block design around the IP (cell names, stream
   width, DMA, interrupt wiring, PL clocks), shared by the Vivado scripts and the host.
 

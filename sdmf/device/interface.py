@@ -22,10 +22,11 @@ from sdmf.io import write_json
 
 from . import regmap
 from .blockdesign import check_clock_mhz
+from .params import ParamsError, ParamSet
 from .stream import BEAT_BITS, IN_BITS, beats_per_sample
 
 INTERFACE_FILE = "interface.json"
-FORMAT = "sdmf-interface/1"
+FORMAT = "sdmf-interface/2"
 
 
 class InterfaceError(ValueError):
@@ -56,6 +57,7 @@ class DeviceInterface:
     interval_cycles: int | None = None            # analytic cycles per result, overlapped
     max_in_flight: int | None = None              # inferences the top accepts at once
     clock_mhz: float | None = None                # the PL clock of the design (MHz)
+    params: ParamSet | None = None                # runtime-loaded parameters (None: ROMs)
     interface_version: int = field(default=regmap.INTERFACE_VERSION)
 
     def __post_init__(self) -> None:
@@ -137,6 +139,7 @@ class DeviceInterface:
             "axil_addr_bits": self.axil_addr_bits,
             "registers": self.registers,
             "counters": self.counters,
+            "params": None if self.params is None else self.params.to_dict(),
         }
 
     def to_json(self) -> str:
@@ -212,6 +215,8 @@ class DeviceInterface:
                 object.__setattr__(self, "clock_mhz", check_clock_mhz(self.clock_mhz))
             except ValueError as e:
                 raise InterfaceError(f"field {e}") from None
+        if self.params is not None and not isinstance(self.params, ParamSet):
+            raise InterfaceError(f"field params: {self.params!r} is not a ParamSet")
         if self.model is not None and not isinstance(self.model, str):
             raise InterfaceError(f"field model: {self.model!r} is not a string")
         if not all(isinstance(n, str) and n for n in self.counter_layers) \
@@ -236,7 +241,7 @@ def _from_dict(cls: type[DeviceInterface], data: Any) -> DeviceInterface:
         raise InterfaceError(f"expected a JSON object, got {type(data).__name__}")
     if data.get("format") != FORMAT:
         raise InterfaceError(f"field format: {data.get('format')!r}, expected {FORMAT!r}")
-    known = {"format", *_STORED, *_OPTIONAL, *_DERIVED}
+    known = {"format", "params", *_STORED, *_OPTIONAL, *_DERIVED}
     if missing := sorted(known - set(data) - set(_OPTIONAL)):
         raise InterfaceError(f"field {missing[0]}: missing")
     if extra := sorted(set(data) - known):
@@ -251,9 +256,13 @@ def _from_dict(cls: type[DeviceInterface], data: Any) -> DeviceInterface:
     shape = data["input_shape"]
     if not isinstance(shape, Sequence) or isinstance(shape, str):
         raise InterfaceError(f"field input_shape: expected [T, C, H, W], got {shape!r}")
+    try:
+        params = None if data["params"] is None else ParamSet.from_dict(data["params"])
+    except ParamsError as e:
+        raise InterfaceError(str(e)) from None
     iface = cls(**{k: data[k] for k in _STORED if k != "input_shape"},
                 **{k: data[k] for k in _OPTIONAL if k in data},
-                input_shape=tuple(shape), counter_layers=tuple(counters))
+                input_shape=tuple(shape), counter_layers=tuple(counters), params=params)
     for name in _DERIVED:
         want = getattr(iface, name)
         if data[name] != want:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-INTERFACE_VERSION = 1
+INTERFACE_VERSION = 2
 ID_MAGIC = 0x5D3F
 DATA_BITS = 32                 # AXI4-Lite data width
 DECODE_BITS = 12               # address bits the control block decodes (4 KiB window)
@@ -110,9 +110,16 @@ NUM_COUNTERS = Register("counters", 0x2C, "ro")
 INTERVAL_LO = Register("interval_lo", 0x30, "ro")
 INTERVAL_HI = Register("interval_hi", 0x34, "ro")
 
+# runtime-loaded parameters (docs/params.md): load is R/W, the other bits read-only; the
+# checksum register takes the expected CRC-32 on write and reads the computed one
+PARAM = Register("param", 0x38, "rw", (
+    Field("load", 0), Field("valid", 1), Field("error", 2), Field("refused", 3),
+    Field("loadable", 4)))
+PARAM_CRC = Register("param_crc", 0x3C, "write-expected/read-computed")
+
 REGISTERS: tuple[Register, ...] = (
     CONTROL, GIE, IER, ISR, ID, IR_HASH, LATENCY_LO, LATENCY_HI, CONFIG0, CONFIG1, STATUS,
-    NUM_COUNTERS, INTERVAL_LO, INTERVAL_HI)
+    NUM_COUNTERS, INTERVAL_LO, INTERVAL_HI, PARAM, PARAM_CRC)
 
 # per-layer busy counters (generated with --counters): counter i, 64 bits, low word at
 # COUNTER_BASE + COUNTER_STRIDE·i, high word COUNTER_HI bytes above

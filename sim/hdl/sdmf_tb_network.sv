@@ -3,13 +3,16 @@
 // output beat, so no Python runs per clock. cocotb drives AXI4-Lite, `sample` and
 // `load`. Files are relative to the simulation's working folder:
 //   inputs/input_<sample>.hex   BEATS 64-bit words ($readmemh), written by sdmf.sim.network
+//   inputs/params.hex           `plen` (≤ PBEATS) 64-bit words: the parameter load image,
+//                               streamed when `pload` pulses (runtime-loaded parameters)
 //   output.txt                  "<frame> <tdata hex> <tlast>" per output beat (frame =
 //                               index of the inference, counted by the sink)
 // IN_GAP / OUT_GAP (0..255): probability/256 of an idle cycle on the input valid and
 // on the output ready (pseudo-random, LFSR), to exercise back-pressure.
 module sdmf_tb_network #(
     parameter int BEATS = 1,
-    parameter int ADDR_BITS = 7
+    parameter int ADDR_BITS = 7,
+    parameter int PBEATS = 1
 ) (
     input  logic                 clk,
     input  logic                 rst_n,
@@ -35,12 +38,16 @@ module sdmf_tb_network #(
     /* verilator lint_on SYMRSVDWORD */
     input  logic [31:0]          sample,
     input  logic                 load,
+    input  logic                 pload,
+    input  logic [31:0]          plen,
     input  logic [7:0]           in_gap,
     input  logic [7:0]           out_gap,
     output logic                 src_active,
     output logic [31:0]          frames_out
 );
   logic [63:0] mem [0:BEATS-1];
+  logic [63:0] pmem [0:PBEATS-1];
+  logic params;                          // the source streams pmem (else mem)
   logic [31:0] idx;
   logic [31:0] lfsr_in, lfsr_out;
   logic s_tvalid, s_tready, s_tlast, m_tvalid, m_tready, m_tlast;
@@ -51,11 +58,12 @@ module sdmf_tb_network #(
   initial fd_out = $fopen("output.txt", "w");
   final $fclose(fd_out);
 
-  assign s_tlast = (idx == 32'(BEATS - 1));
+  assign s_tlast = (idx == (params ? plen - 32'd1 : 32'(BEATS - 1)));
 
   always_ff @(posedge clk) begin
     if (!rst_n) begin
       src_active <= 1'b0;
+      params <= 1'b0;
       idx <= '0;
       s_tvalid <= 1'b0;
       lfsr_in <= 32'hACE1_1234;
@@ -69,6 +77,13 @@ module sdmf_tb_network #(
       if (load) begin
         $readmemh($sformatf("inputs/input_%0d.hex", sample), mem);
         src_active <= 1'b1;
+        params <= 1'b0;
+        idx <= '0;
+        s_tvalid <= 1'b0;
+      end else if (pload) begin
+        $readmemh("inputs/params.hex", pmem);
+        src_active <= 1'b1;
+        params <= 1'b1;
         idx <= '0;
         s_tvalid <= 1'b0;
       end else if (src_active) begin
@@ -95,7 +110,7 @@ module sdmf_tb_network #(
   sdmf_top dut (
       .ap_clk(clk),
       .ap_rst_n(rst_n),
-      .s_axis_tdata(mem[idx]),
+      .s_axis_tdata(params ? pmem[idx] : mem[idx]),
       .s_axis_tvalid(s_tvalid),
       .s_axis_tready(s_tready),
       .s_axis_tlast(s_tlast),

@@ -5,8 +5,10 @@ JSON): ``period_ns``, ``poll_cycles``, ``bitfile``, ``clock_mhz``, ``timeout_s``
 ``results`` (where this test writes what happened), ``progress`` (a file that gets one
 line per result, or null) and ``sessions``: each opens an :class:`Accelerator` (on its
 ``interface`` file, with the board ``faults`` and the IP dictionary less ``omit``)
-and runs the frames of each file of ``runs`` (``.npy``) back to back on it. A
-:class:`HostError` is recorded as that step's outcome; anything else fails the test.
+and runs the frames of each file of ``runs`` (``.npy``) back to back on it; a step
+``{"load_params": file or null}`` calls ``load_params`` (with the image in the file, or
+the interface's). A :class:`HostError` is recorded as that step's outcome; anything else
+fails the test.
 """
 
 from __future__ import annotations
@@ -34,7 +36,8 @@ def _session(board: SimBoard, cfg: dict[str, Any], s: dict[str, Any], tick: Any)
     out: dict[str, Any] = {"open_error": None, "runs": []}
     try:
         acc = Accelerator(cfg["bitfile"], s["interface"], platform=platform,
-                          clock_mhz=cfg["clock_mhz"], timeout_s=cfg["timeout_s"])
+                          clock_mhz=cfg["clock_mhz"], timeout_s=cfg["timeout_s"],
+                          autoload=s.get("autoload", True))
     except HostError as e:
         out["open_error"] = _error(e)
         return out
@@ -42,8 +45,13 @@ def _session(board: SimBoard, cfg: dict[str, Any], s: dict[str, Any], tick: Any)
         for frames in s["runs"]:
             t0 = platform.now()
             try:
-                res = acc.run(np.load(frames), progress=tick)
-                step: dict[str, Any] = {"result": res.to_dict()}
+                if isinstance(frames, dict):
+                    image = frames["load_params"]
+                    acc.load_params(None if image is None else np.load(image))
+                    step: dict[str, Any] = {"result": {"loaded": acc.params_loaded()}}
+                else:
+                    res = acc.run(np.load(frames), progress=tick)
+                    step = {"result": res.to_dict()}
             except HostError as e:
                 step = {"error": _error(e)}
             step["sim_s"] = platform.now() - t0

@@ -8,11 +8,12 @@ docs/hardware.md and computed from the IR and the golden model by the pytest sid
 
 Config: ``period_ns``, ``regs`` (``offsets`` by role, ``control_bits``, ``ier_bits``,
 ``gie_bit``, ``tlast_error_bit``, ``id_value``, ``counter_base``, ``counter_stride``),
-``expect`` (``ir_hash``, ``config`` [[offset, value]…], ``counters``, ``counter_checks``
-[[index, value per inference]…]), ``beats_per_sample``, ``samples`` (``beats``,
-``outputs``: the K + 1 expected 64-bit output beats), ``timeout_cycles`` (one inference
-alone), ``faults`` (beat lists for the fault-injection tests). Every test starts with a
-reset and writes what it observed to ``<test>.json`` in the working folder.
+``expect`` (``ir_hash``, ``config`` [[offset, value]…], ``counters``, ``param`` (the
+parameter register after reset), ``counter_checks`` [[index, value per inference]…]),
+``beats_per_sample``, ``samples`` (``beats``, ``outputs``: the K + 1 expected 64-bit
+output beats), ``timeout_cycles`` (one inference alone), ``faults`` (beat lists for the
+fault-injection tests). Every test starts with a reset and writes what it observed to
+``<test>.json`` in the working folder.
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ from sdmf.sim.tests.tb_ip import Bench
 
 @cocotb.test()
 async def registers_after_reset(dut: Any) -> None:
-    """ID, IR hash, configuration, counter count; control state after reset; read-only."""
+    """ID, IR hash, configuration, counter count, parameter register; control state after
+    reset; read-only."""
     b = await Bench(dut).start()
     e = b.cfg["expect"]
     assert await b.read("id") == b.regs["id_value"], "ID register"
@@ -38,6 +40,7 @@ async def registers_after_reset(dut: Any) -> None:
         got = await b.axi.read(off)
         assert got == want, f"configuration register {off:#x}: {got:#x}, expected {want:#x}"
     assert await b.read("counters") == e["counters"], "counter-count register"
+    assert await b.read("param") == e["param"], "parameter register"
     assert await b.read("control") == b.ctrl_bit("ap_idle"), "control after reset: only ap_idle"
     for role in ("gie", "ier", "isr", "status"):
         assert await b.read(role) == 0, f"{role} after reset"

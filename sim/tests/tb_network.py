@@ -9,7 +9,11 @@ only: pulses ``load`` (the SV source streams the preloaded beats), writes
 ``ap_done``/ISR and reads the cycle counter, status and busy counters — no Python
 runs per clock during an inference. With ``overlap`` every sample runs again, each
 started at its predecessor's ap_ready interrupt, and the pipelined interval
-register is read at the end.
+register is read at the end. A design with runtime-loaded parameters (config
+``params``) first gets its load image (docs/params.md): the expected CRC-32, ``load`` = 1,
+the image streamed (``pload``), ``load`` = 0; the parameter register and checksum are
+recorded. If they are not valid, the test checks that ``ap_start`` is refused (cleared,
+``refused`` set, nothing started) and ends without running a sample.
 """
 
 from __future__ import annotations
@@ -38,6 +42,8 @@ from sdmf.device.regmap import (
     ISR,
     LATENCY_HI,
     LATENCY_LO,
+    PARAM,
+    PARAM_CRC,
     STATUS,
 )
 from sdmf.sim.axi import AxiLiteMaster
@@ -53,6 +59,8 @@ async def network(dut: Any) -> None:
     cocotb.start_soon(Clock(dut.clk, 10, unit="ns").start())
     dut.rst_n.value = 0
     dut.load.value = 0
+    dut.pload.value = 0
+    dut.plen.value = (cfg.get("params") or {}).get("beats", 1)
     dut.sample.value = 0
     dut.in_gap.value = cfg.get("in_gap", 0)
     dut.out_gap.value = cfg.get("out_gap", 0)
@@ -68,6 +76,12 @@ async def network(dut: Any) -> None:
     assert regs["ctrl"] & CONTROL.bit("ap_idle"), \
         f"ap_idle must be set after reset (ctrl={regs['ctrl']:#x})"
 
+    params = await _load_params(dut, axi, cfg) if cfg.get("params") else None
+    if params is not None and not params["status"] & PARAM.bit("valid"):
+        params["refusal"] = await _refused_start(dut, axi)
+        Path(cfg["results"]).write_text(json.dumps({"registers": regs, "samples": [],
+                                                    "pipelined": None, "params": params}))
+        return
     await axi.write(GIE.offset, GIE.bit("enable"))
     await axi.write(IER.offset, IER.bit("done"))
     results = []
@@ -103,7 +117,33 @@ async def network(dut: Any) -> None:
     await ClockCycles(dut.clk, 4)
     out = Path(cfg["results"])
     out.write_text(json.dumps({"registers": regs, "samples": results,
-                               "pipelined": pipelined}, indent=1))
+                               "pipelined": pipelined, "params": params}, indent=1))
+
+
+async def _load_params(dut: Any, axi: AxiLiteMaster, cfg: dict[str, Any]) -> dict[str, Any]:
+    """Send the load image; returns the parameter register and checksum read after it."""
+    await axi.write(PARAM_CRC.offset, cfg["params"]["expect"])
+    await axi.write(PARAM.offset, PARAM.bit("load"))
+    dut.pload.value = 1
+    await RisingEdge(dut.clk)
+    dut.pload.value = 0
+    await RisingEdge(dut.clk)
+    waited = 0
+    while int(dut.src_active.value):
+        await ClockCycles(dut.clk, 16)
+        waited += 16
+        assert waited < cfg["timeout_cycles"], "parameter load: the image was not taken"
+    await axi.write(PARAM.offset, 0)
+    return {"status": await axi.read(PARAM.offset), "crc": await axi.read(PARAM_CRC.offset)}
+
+
+async def _refused_start(dut: Any, axi: AxiLiteMaster) -> dict[str, int]:
+    """Write ap_start on invalid parameters: what the control and parameter registers
+    read afterwards, and how many results came out."""
+    await axi.write(CONTROL.offset, CONTROL.bit("ap_start"))
+    await ClockCycles(dut.clk, 200)
+    return {"control": await axi.read(CONTROL.offset), "param": await axi.read(PARAM.offset),
+            "frames_out": int(dut.frames_out.value)}
 
 
 async def _overlapped(dut: Any, axi: AxiLiteMaster, cfg: dict[str, Any]) -> dict[str, Any]:

@@ -3,7 +3,9 @@
 The case file (``$SDMF_TB_CASE``, JSON) lists input streams (``prefix``, ``words``,
 ``idle`` probability) and output streams (``prefix``, ``count`` words to collect,
 ``stall`` probability, optional ``bit`` lane of vector valid/ready ports and
-``extra`` signals such as ``last``). The testbench resets the unit, drives every
+``extra`` signals such as ``last``) and optional ``writes`` (``role``, ``addr``,
+``data``: parameter words written through the ``prm_*`` ports of a ``LOADED`` unit
+before any input). The testbench resets the unit, writes the parameters, drives every
 input concurrently, collects every output, checks that no further word appears,
 and writes what it saw to ``$SDMF_TB_RESULT`` (JSON): words per output stream,
 extra signals, the cycle of every transfer, ``busy_cycles`` and the total cycles.
@@ -44,6 +46,15 @@ async def run_case(dut):
              for i, o in enumerate(case["outputs"])]
     await _reset(dut)
     await RisingEdge(dut.clk)
+    # optional: parameter words written through the unit's prm_* ports first (LOADED = 1)
+    for w in case.get("writes", []):
+        dut.prm_we.value = 1 << int(w["role"])
+        dut.prm_addr.value = int(w["addr"])
+        dut.prm_data.value = int(w["data"])
+        await RisingEdge(dut.clk)
+    if case.get("writes"):
+        dut.prm_we.value = 0
+        await RisingEdge(dut.clk)
     cycle_counter = {"n": 0}
 
     async def count_cycles():

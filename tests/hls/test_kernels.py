@@ -39,7 +39,9 @@ CONV_BODY = """
     hls::stream<cfg::in_t> in;
     hls::stream<cfg::out_t> out;
     read_words<cfg::in_t, IN_WORD>("in.hex", in);
-    for (int f = 0; f < frames; f++) sdmf::conv_lif<cfg>(in, out, w.data(), b.data(), th.data());
+    auto w3 = reinterpret_cast<const long long (*)[cfg::CIN ? cfg::CIN : 1][cfg::K * cfg::K]>(
+        w.data());                                   // [COUT][CIN][K*K], row-major
+    for (int f = 0; f < frames; f++) sdmf::conv_lif<cfg>(in, out, w3, b.data(), th.data());
     write_words<OUT_WORD>("out.hex", out);"""
 
 
@@ -51,7 +53,7 @@ def conv_binary(K: int, H: int, W: int, T: int, CIN: int, COUT: int, in_bits: in
     cfg = config_struct("cfg", {
         "K": K, "H": H, "W": W, "T": T, "CIN": CIN, "COUT": COUT, "F": F,
         "BIAS_PER_TOKEN": per_token, "IN_BITS": in_bits, "W_BITS": signed_bits(-wmax, wmax),
-        "ACC_BITS": signed_bits(-acc, acc), "CUR_BITS": cur},
+        "ACC_BITS": signed_bits(-acc, acc), "CUR_BITS": cur, "PO": 1, "PI": 1, "PK": 1},
         {"in_t": f"ap_uint<{in_word}>", "out_t": f"ap_uint<{T * COUT}>"})
     consts = f"#define IN_WORD {in_word}\n#define OUT_WORD {T * COUT}\n"
     name = f"conv{K}_{CIN}x{COUT}_T{T}"

@@ -374,11 +374,11 @@ def _verilator() -> Path:
 
 
 @pytest.mark.rtl
-@pytest.mark.parametrize("trace", [False, True])
-def test_generated_rtl_is_lint_clean(ir, tmp_path, trace):
+@pytest.mark.parametrize("trace, params", [(False, "rom"), (True, "rom"), (True, "loaded")])
+def test_generated_rtl_is_lint_clean(ir, tmp_path, trace, params):
     root = _verilator()
     out = tmp_path / "proj"
-    generate(ir, out, trace=trace, counters=True)
+    generate(ir, out, trace=trace, counters=True, params=params)
     srcs = (out / "filelist.f").read_text().split()
     cmd = [str(root / "bin" / "verilator"), "--lint-only", "-Wall", "--top-module", "sdmf_top",
            *(["+define+SDMF_TRACE"] if trace else []), *srcs]

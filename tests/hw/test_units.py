@@ -78,8 +78,14 @@ def run_unit(tmp_path: Path, module: str, params: dict, inputs: list[dict],
     ``flow="yosys"`` simulates Yosys's elaboration of the unit instead of the source
     (``read_verilog -sv; chparam; hierarchy; proc; opt; memory``, written back as
     Verilog), checking that both tools give the source the same meaning.
+    ``flow="loaded"`` builds the unit with ``LOADED = 1`` and no ROM files and writes the
+    same images through its ``prm_*`` ports first (runtime-loaded parameters).
     """
     runner = _tools()
+    writes: list[dict] = []
+    if flow == "loaded":
+        params, writes = loaded_params(params, mems or {})
+        mems, flow = {}, "sv"
     run_dir = tmp_path / tag
     if run_dir.exists():
         shutil.rmtree(run_dir)
@@ -87,7 +93,7 @@ def run_unit(tmp_path: Path, module: str, params: dict, inputs: list[dict],
     for name, text in (mems or {}).items():
         (run_dir / name).write_text(text)
     case = {"inputs": inputs, "outputs": outputs, "seed": seed, "timeout": timeout,
-            "hold": hold}
+            "hold": hold, "writes": writes}
     (run_dir / "case.json").write_text(json.dumps(case))
     env = {"SDMF_TB_CASE": str(run_dir / "case.json"),
            "SDMF_TB_RESULT": str(run_dir / "result.json")}
@@ -102,6 +108,24 @@ def run_unit(tmp_path: Path, module: str, params: dict, inputs: list[dict],
     res = json.loads((run_dir / "result.json").read_text())
     assert not res["unsent"], f"inputs not fully consumed: {res['unsent']}"
     return res
+
+
+PRM_ROLES = {"WEIGHT_FILE": 0, "BIAS_FILE": 1, "THETA_FILE": 2}   # prm_we bit per memory
+
+
+def loaded_params(params: dict, mems: dict[str, str]) -> tuple[dict, list[dict]]:
+    """``params`` with ``LOADED = 1`` and no ROM files, and the writes of every word of
+    their images (``prm_we`` bit, address, word) in address order."""
+    out, writes, widest = dict(params, LOADED=1), [], 1
+    for key, role in PRM_ROLES.items():
+        name = out.pop(key, None)
+        if not name or name not in mems:
+            continue
+        words = [int(t, 16) for t in mems[name].split()]
+        widest = max(widest, *(w.bit_length() for w in words))
+        writes += [{"role": role, "addr": a, "data": w} for a, w in enumerate(words)]
+    out["PRM_BITS"] = 64 * -(-widest // 64)
+    return out, writes
 
 
 def assert_words(got: list[int], want: list[int], what: str, decode=None) -> None:
@@ -844,6 +868,25 @@ def test_yosys_netlist(tmp_path, unit):
         test_attention_lif(tmp_path, "heads", flow="yosys")
 
 
+@pytest.mark.parametrize("unit", ["conv_k3", "conv_k3_rows", "conv_k1_tokens", "conv_k1_pruned",
+                                  "conv_k1_event", "head"])
+def test_loaded_parameters(tmp_path, unit):
+    """LOADED = 1, no ROM files: the images written through the prm_* ports give the same
+    words and busy cycles as the ROM units (runtime-loaded parameters, docs/params.md)."""
+    if unit == "conv_k3":
+        test_conv_lif(tmp_path, "k3_counts", "random", flow="loaded")
+    elif unit == "conv_k3_rows":
+        test_conv_lif(tmp_path, "k3_rows_spikes", "extreme", flow="loaded")
+    elif unit == "conv_k1_tokens":
+        test_conv_lif(tmp_path, "k1_tokens", "random", flow="loaded")
+    elif unit == "conv_k1_pruned":
+        test_conv_lif(tmp_path, "k1_pruned", "random", flow="loaded")
+    elif unit == "conv_k1_event":
+        test_conv_lif_event(tmp_path, "k1_spikes", "random", flow="loaded")
+    else:
+        test_head_argmax(tmp_path, "ties", flow="loaded")
+
+
 # ------------------------------------------------------------------ lint: Verilator -Wall, Yosys
 
 
@@ -881,6 +924,15 @@ def _lint_sets():
         "conv_k3_ev_big": ("sdmf_conv_lif", dict(K=3, H=128, W=128, CIN=2, COUT=32, T=16,
                                                  IN_BITS=4, PO=32, PI=2, PK=3, ACC_BITS=14,
                                                  CUR_BITS=20, EV=1)),
+        "conv_k3_loaded": ("sdmf_conv_lif", dict(K=3, H=4, W=4, CIN=2, COUT=4, T=2, LOADED=1,
+                                                 PRM_BITS=128)),
+        "conv_k3_rows_loaded": ("sdmf_conv_lif", dict(K=3, H=4, W=4, CIN=2, COUT=4, T=2, PK=3,
+                                                      LOADED=1)),
+        "conv_k1_loaded_tok": ("sdmf_conv_lif", dict(K=1, H=8, W=8, CIN=16, COUT=16, T=4,
+                                                     PO=4, PI=4, BIAS_PER_TOKEN=1, LOADED=1,
+                                                     PRM_BITS=128)),
+        "conv_k1_loaded_pruned": ("sdmf_conv_lif", dict(K=1, H=1, W=1, CIN=0, COUT=1, T=1,
+                                                        LOADED=1)),
         "pool_small": ("sdmf_maxpool_or", dict(H=5, W=7, WORD=6)),
         "pool_1x1": ("sdmf_maxpool_or", dict(H=1, W=1, WORD=1)),
         "pool_big": ("sdmf_maxpool_or", dict(H=64, W=64, WORD=128)),
@@ -899,6 +951,8 @@ def _lint_sets():
                                                                3200))),
         "head_small": ("sdmf_head_argmax", dict(N=6, T=2, D=5, K=3, SHIFT=2)),
         "head_min": ("sdmf_head_argmax", dict(N=1, T=1, D=1, K=1)),
+        "head_loaded": ("sdmf_head_argmax", dict(N=6, T=2, D=5, K=3, SHIFT=2, LOADED=1)),
+        "head_loaded_min": ("sdmf_head_argmax", dict(N=1, T=1, D=1, K=1, LOADED=1)),
         "head_big": ("sdmf_head_argmax", dict(N=64, T=4, D=256, K=11, R_BITS=3, POOL_BITS=11,
                                               LOGIT_BITS=24, SHIFT=3)),
         "fork_1": ("sdmf_fork", dict(WORD=1, M=1)),
@@ -912,9 +966,11 @@ def _lint_sets():
 LINT_NAMES = ["conv_k3_counts", "conv_k1_pruned", "conv_k3_1x1", "conv_k3_big", "conv_k1_big",
               "conv_k3_rows", "conv_k3_rows_1x1", "conv_k3_rows_big", "conv_k1_ev",
               "conv_k1_ev_pruned", "conv_k1_ev_one", "conv_k1_ev_big", "conv_k3_ev",
-              "conv_k3_ev_rows", "conv_k3_ev_1x1", "conv_k3_ev_big",
+              "conv_k3_ev_rows", "conv_k3_ev_1x1", "conv_k3_ev_big", "conv_k3_loaded",
+              "conv_k3_rows_loaded", "conv_k1_loaded_tok", "conv_k1_loaded_pruned",
               "pool_small", "pool_1x1", "pool_big", "att_small", "att_big", "res_partial",
-              "res_none", "res_big", "head_small", "head_min", "head_big", "fork_1", "fork_4",
+              "res_none", "res_big", "head_small", "head_min", "head_loaded", "head_loaded_min",
+              "head_big", "fork_1", "fork_4",
               "fifo_1", "fifo_64"]
 
 

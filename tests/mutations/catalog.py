@@ -96,8 +96,20 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation(
         "version-bumped-undocumented", "the interface version raised without the register "
         "table (sdmf/device/regmap.py)",
-        (Edit("sdmf/device/regmap.py", "INTERFACE_VERSION = 1", "INTERFACE_VERSION = 2"),),
+        (Edit("sdmf/device/regmap.py", "INTERFACE_VERSION = 2", "INTERFACE_VERSION = 3"),),
         ("tests/test_device_interface.py", "tests/test_interface_doc.py")),
+    Mutation(
+        "params-crc-big-endian", "the parameter checksum over big-endian beats, unlike the "
+        "loader's (sdmf/device/params.py)",
+        (Edit("sdmf/device/params.py", 'return zlib.crc32(arr.astype("<u8").tobytes())',
+              'return zlib.crc32(arr.astype(">u8").tobytes())'),),
+        ("tests/test_device_params.py",)),
+    Mutation(
+        "params-header-count-shifted", "the chunk header's word count one bit lower "
+        "(sdmf/device/params.py)",
+        (Edit("sdmf/device/params.py", 'COUNT_FIELD = Field("count", 40, 24)',
+              'COUNT_FIELD = Field("count", 39, 24)'),),
+        ("tests/test_device_params.py",)),
     Mutation(
         "output-logits-unsigned", "output decoding forgets to sign-extend the logits "
         "(sdmf/device/stream.py)",

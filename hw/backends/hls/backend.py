@@ -1,26 +1,30 @@
 """The HLS backend: the hardware graph as Vitis HLS C++ (one template per kind, a
 generated dataflow top, a C testbench) plus Vitis HLS scripts.
 
-Project layout: ``hls/`` (templates, ``sdmf_top.h``, ``sdmf_params.h``, ``sdmf_top.cpp``),
-``tb/sdmf_tb.cpp`` (the C testbench), ``scripts/`` (Vitis HLS Tcl). The ``ap_int`` and
-``hls_stream.h`` headers are not part of a project: C simulation here takes hls4ml's
-(:mod:`.headers`), Vitis HLS its own.
+Project layout: ``hls/`` (templates, ``sdmf_top.h``, ``sdmf_params.h``, ``sdmf_top.cpp``: the
+core), ``rtl/`` (the control shell around the core and its ``sdmf_ip`` wrapper,
+:mod:`.shell`), ``tb/sdmf_tb.cpp`` (the C testbench), ``scripts/`` (Vitis HLS Tcl). The
+``ap_int`` and ``hls_stream.h`` headers are not part of a project: C simulation here takes
+hls4ml's (:mod:`.headers`), Vitis HLS its own.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import shutil
 from pathlib import Path
+
+from sdmf.device import DeviceInterface
 
 from ...graph import HwGraph, Memory
 from ...kinds import KINDS
 from ..base import Backend, BackendOutput, GenOptions, register_backend
-from ..rtl.backend import _trace_taps
-from ..rtl.topgen import TRACE_DIR, busy_layers, device_interface
+from ..rtl.backend import CONTROL_MODULE, SUPPORT_DIR, _trace_taps
+from ..rtl.regpkg import PACKAGE_FILE, package_text
+from ..rtl.topgen import TRACE_DIR, busy_layers, generate_wrapper
 from .cpp import c_int_type
 from .kinds import hls_kind
 from .scripts import write_scripts
+from .shell import IP_FILE, IP_TOP, SHELL, SHELL_FILE, generate_shell, hls_interface
 from .topgen import (
     PARAMS_HEADER,
     TOP,
@@ -62,6 +66,19 @@ def plan_arrays(graph: HwGraph) -> HwGraph:
     return graph
 
 
+def write_shell(graph: HwGraph, root: Path, options: GenOptions,
+                iface: DeviceInterface) -> list[str]:
+    """``rtl/``: the register package, the AXI4-Lite block, ``sdmf_shell`` and ``sdmf_ip``
+    (compile order); the Vitis HLS core's Verilog joins them after csynth."""
+    rtl = root / "rtl"
+    rtl.mkdir(parents=True, exist_ok=True)
+    (rtl / PACKAGE_FILE).write_text(package_text())
+    shutil.copyfile(SUPPORT_DIR / f"{CONTROL_MODULE}.sv", rtl / f"{CONTROL_MODULE}.sv")
+    (root / SHELL_FILE).write_text(generate_shell(graph, iface))
+    (root / IP_FILE).write_text(generate_wrapper(graph, options, inner=SHELL, iface=iface))
+    return [f"rtl/{PACKAGE_FILE}", f"rtl/{CONTROL_MODULE}.sv", SHELL_FILE, IP_FILE]
+
+
 @register_backend
 class HlsBackend(Backend):
     """Vitis HLS C++ project: ``hls/*.h``, ``hls/sdmf_top.cpp``, ``tb/``, ``scripts/``."""
@@ -76,6 +93,9 @@ class HlsBackend(Backend):
         if options.counters:
             raise ValueError("the hls backend has no busy counters (--counters is an RTL "
                              "option; docs/hls.md)")
+        if options.params != "rom":
+            raise ValueError("the hls backend keeps its parameters in ROMs (--params loaded "
+                             "is an RTL option; docs/params.md)")
         src, tb = root / "hls", root / "tb"
         src.mkdir(parents=True, exist_ok=True)
         tb.mkdir(parents=True, exist_ok=True)
@@ -90,11 +110,10 @@ class HlsBackend(Backend):
             sources.append(f"hls/{name}")
         shutil.copyfile(TEMPLATES / TB_SOURCE, tb / TB_SOURCE)
         sources.append(f"tb/{TB_SOURCE}")
-        # no busy counters, latency/interval registers or in-flight limit in this design
-        iface = dataclasses.replace(device_interface(graph, GenOptions()),
-                                    interval_cycles=None, max_in_flight=None)
+        iface = hls_interface(graph, options)
+        sources += write_shell(graph, root, options, iface)
         scripts = write_scripts(root, graph, sources)
-        return BackendOutput(top=TOP, ip_top=TOP, sources=sources, scripts=scripts, extra={
+        return BackendOutput(top=TOP, ip_top=IP_TOP, sources=sources, scripts=scripts, extra={
             "interface": iface.to_dict(),
             "trace": {"dir": TRACE_DIR, "busy": f"{TRACE_DIR}/busy.txt",
                       "taps": _trace_taps(graph),

@@ -32,15 +32,22 @@ def literal(v: int) -> str:
     return f"{v}LL" if not -(1 << 31) <= v < (1 << 31) else str(v)
 
 
-def const_array(name: str, values: Sequence[int] | np.ndarray, ctype: str | None = None) -> str:
-    """``static const <type> name[n] = {...};`` (one zero element for an empty array)."""
+def const_array(name: str, values: Sequence[int] | np.ndarray, ctype: str | None = None,
+                dims: Sequence[int] | None = None) -> str:
+    """``static const <type> name[n] = {...};`` (one zero element for an empty array), or
+    ``name[d0][d1]...`` with ``dims`` (each at least 1; the row-major values, zero-filled
+    when empty)."""
     vals = [int(v) for v in np.asarray(values).reshape(-1).tolist()]
     if ctype is None:
         ctype = c_int_type(min(vals, default=0), max(vals, default=0))
     body = vals or [0]
+    shape = [len(body)] if dims is None else [int(d) for d in dims]
+    if dims is not None and (min(shape) < 1 or (vals and int(np.prod(shape)) != len(vals))):
+        raise ValueError(f"array {name}: dims {shape} do not hold {len(vals)} values")
     lines = [", ".join(literal(v) for v in body[i:i + 24]) for i in range(0, len(body), 24)]
     text = ",\n    ".join(lines)
-    return f"static const {ctype} {name}[{len(body)}] = {{\n    {text}}};"
+    decl = "".join(f"[{d}]" for d in shape)
+    return f"static const {ctype} {name}{decl} = {{\n    {text}}};"
 
 
 def stream_type(graph: HwGraph, s: Stream) -> str:

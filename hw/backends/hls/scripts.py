@@ -66,11 +66,15 @@ add_files -tb tb/sdmf_tb.cpp -cflags "{CFLAGS.format(root="$root")}"
 open_solution -reset solution -flow_target vivado
 set_part {{{board.part}}}
 create_clock -period {CLOCK_NS} -name default
+# the control shell rtl/sdmf_shell.sv instantiates the core with an active-low ap_rst_n
+config_rtl -reset_level low
 # the testbench compares the output beats with {VECTORS}/expected.txt (exit 1 on a difference)
 csim_design -argv "{argv}"
 csynth_design
 cosim_design -argv "{argv}"
-export_design -format ip_catalog -output $root/vitis_hls/{board.name}/sdmf_ip.zip
+export_design -format ip_catalog -output $root/vitis_hls/{board.name}/sdmf_core.zip
+# the IP a block design instantiates is rtl/sdmf_ip.v (the register shell, docs/hls.md):
+# its sources are rtl/*.sv plus this solution's syn/verilog/*.v (the core sdmf_top)
 exit
 """
 

@@ -6,10 +6,12 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from sdmf.device.params import write_image
+
 from ...graph import HwGraph
 from ..base import Backend, BackendOutput, GenOptions, register_backend
 from .kinds import RTL_KINDS, rtl_kind
-from .memories import plan_memories, write_memories
+from .memories import mark_loaded, param_image, plan_memories, write_memories
 from .regpkg import PACKAGE_FILE, package_text
 from .scripts import carry_bitstreams, write_scripts
 from .topgen import (
@@ -24,14 +26,18 @@ from .topgen import (
 
 SUPPORT_DIR = Path(__file__).resolve().parent / "support"
 CONTROL_MODULE = "sdmf_axilite_ctrl"
+LOADER_MODULE = "sdmf_param_loader"
 TOP, IP_TOP = "sdmf_top", "sdmf_ip"
 
 
 def module_sources(graph: HwGraph) -> list[Path]:
     """Library and support files the graph instantiates (in :data:`RTL_KINDS` order:
-    library first), then the AXI4-Lite control."""
+    library first), the parameter loader if a memory is loaded, then the AXI4-Lite
+    control."""
     kinds = {lay.kind for lay in graph.layers.values()}
     used = [rk.source for name, rk in RTL_KINDS.items() if name in kinds]
+    if any(m.loaded for lay in graph.layers.values() for m in lay.memories):
+        used.append(SUPPORT_DIR / f"{LOADER_MODULE}.sv")
     return [*used, SUPPORT_DIR / f"{CONTROL_MODULE}.sv"]
 
 
@@ -51,7 +57,7 @@ def _instances(graph: HwGraph, counters: list[str]) -> list[dict[str, object]]:
     the top leaves open (what per-unit synthesis needs)."""
     out = []
     for lay in graph.layers.values():
-        inst = rtl_kind(lay).instance(graph, lay)
+        inst = rtl_kind(lay).unit(graph, lay)
         out.append({"layer": lay.name, "module": inst.module, "instance": inst.name,
                     "params": inst.sv_params(),
                     # busy_cycles is read in synthesis only through the counters
@@ -74,6 +80,7 @@ class RtlBackend(Backend):
         rtl, mem = root / "rtl", root / "mem"
         rtl.mkdir(parents=True, exist_ok=True)
         mem.mkdir(parents=True, exist_ok=True)
+        loaded = mark_loaded(graph, options.params)
         (rtl / PACKAGE_FILE).write_text(package_text())
         sources = [f"rtl/{PACKAGE_FILE}"]          # packages compile first
         for src in module_sources(graph):
@@ -85,7 +92,11 @@ class RtlBackend(Backend):
         memories = []
         for lay in graph.layers.values():
             memories += [f"mem/{p.name}" for p in write_memories(lay, mem)]
-        iface = device_interface(graph, options)
+        params = None
+        if loaded:                       # the canonical load image beside interface.json
+            params, beats = param_image(graph)
+            write_image(root / params.file, beats)
+        iface = device_interface(graph, options, params)
         counters = list(iface.counter_layers)
         trace = _trace_taps(graph) if options.trace else {}
         instances = _instances(graph, counters)

@@ -1,11 +1,16 @@
 """The RTL backend's memory plan: every layer's memories in its module's layout, the
-block-RAM estimate, and the ``$readmemh`` images (layouts and words per kind:
-:mod:`sdmf.hw.backends.rtl.kinds`; word packing: :mod:`sdmf.device.words`)."""
+block-RAM estimate, the ``$readmemh`` images (layouts and words per kind:
+:mod:`sdmf.hw.backends.rtl.kinds`; word packing: :mod:`sdmf.device.words`) and, for
+runtime-loaded parameters, the memory ids and the load image (docs/params.md)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
+from sdmf.device.params import ParamMemory, ParamSet, image_beats
+from sdmf.device.stream import BEAT_BITS
 from sdmf.device.words import hex_lines
 
 from ...graph import HwGraph, HwLayer, Memory
@@ -56,3 +61,41 @@ def write_memories(layer: HwLayer, mem_dir: Path) -> list[Path]:
         path.write_text(hex_lines(words, width))
         out.append(path)
     return out
+
+
+def mark_loaded(graph: HwGraph, mode: str) -> list[Memory]:
+    """Mark the memories ``mode`` loads at run time (``"loaded"``: every memory of a kind
+    with parameter write ports; ``"rom"``: none) and number them in layer and role order;
+    sets ``info['param_bits']`` (the loader's word register: 64 × the most beats)."""
+    loaded = []
+    for lay in graph.layers.values():
+        roles = rtl_kind(lay).prm_roles
+        for m in sorted(lay.memories, key=lambda m: roles.index(m.name)
+                        if m.name in roles else len(roles)):
+            m.loaded = mode == "loaded" and m.name in roles
+            m.param_id = len(loaded) if m.loaded else None
+            if m.loaded:
+                loaded.append(m)
+    graph.info["param_bits"] = BEAT_BITS * max(
+        [ceil_div(m.width, BEAT_BITS) for m in loaded], default=1)
+    return loaded
+
+
+def param_memories(graph: HwGraph) -> list[ParamMemory]:
+    """The loaded memories as the device interface describes them, in id order."""
+    out = [ParamMemory(m.param_id, lay.name, m.name, m.depth, m.width)
+           for lay in graph.layers.values() for m in lay.memories if m.loaded]
+    return sorted(out, key=lambda p: p.id)
+
+
+def param_image(graph: HwGraph) -> tuple[ParamSet, np.ndarray]:
+    """The canonical load image of the loaded memories and its parameter set."""
+    mems = param_memories(graph)
+    images = {}
+    for lay in graph.layers.values():
+        words = rtl_kind(lay).images(lay)
+        for m in lay.memories:
+            if m.loaded:
+                images[m.param_id] = words[m.name][0]
+    beats = image_beats(mems, images)
+    return ParamSet.of_image(mems, beats), beats

@@ -38,6 +38,10 @@ class HlsKind:
         """The constant arrays the kernel reads, by role."""
         return {}
 
+    def array_dims(self, layer: HwLayer) -> dict[str, tuple[int, ...]]:
+        """Dimensions of arrays declared multi-dimensional (by role; default: flat)."""
+        return {}
+
     def array_types(self, layer: HwLayer) -> dict[str, str]:
         """C element types of arrays that must not use the narrowest type (by role)."""
         return {}

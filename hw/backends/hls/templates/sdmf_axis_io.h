@@ -45,18 +45,10 @@ void axis_logits(hls::stream<typename C::word_t> &in, hls::stream<beat_t> &out) 
         if (k < C::K) beat.data = ap_uint<64>(ap_int<64>(w));   // sign extension
         else beat.data = ap_uint<64>(ap_uint<C::LOGIT_BITS>(w));  // the class, zero-extended
         beat.keep = 0xFF;
+        beat.strb = 0xFF;
         beat.last = k == C::K;
         out.write(beat);
     }
-}
-
-// The AXI4-Lite register file after the block control: the constant words (ID, IR hash,
-// configuration; values from sdmf.device.regmap) and the status word with the input's TLAST
-// error at its bit.
-template <class R>
-void device_registers(ap_uint<1> tlast_error, const uint32_t *values, ap_uint<32> regs[R::WORDS]) {
-    for (int i = 0; i < R::WORDS; i++) regs[i] = values[i];
-    regs[R::STATUS] = ap_uint<32>(tlast_error) << R::TLAST_ERROR_BIT;
 }
 
 }  // namespace sdmf

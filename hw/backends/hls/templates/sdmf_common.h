@@ -15,14 +15,31 @@
 #include <ap_int.h>
 #include <hls_stream.h>
 
+// One 64-bit AXI4-Stream beat. Vitis HLS gives an hls::stream port TKEEP/TSTRB/TLAST only
+// for its ap_axiu/hls::axis types (UG1399, "AXI4-Stream Interfaces without Side-Channels";
+// another struct is packed into TDATA), so Vitis builds use ap_axiu; C simulation with
+// headers that lack ap_axi_sdata.h (hls4ml's) uses a struct with the same members.
+#if defined(__has_include)
+#if __has_include(<ap_axi_sdata.h>)
+#define SDMF_HAVE_AXI_SDATA 1
+#endif
+#endif
+#ifdef SDMF_HAVE_AXI_SDATA
+#include <ap_axi_sdata.h>
 namespace sdmf {
-
-// One 64-bit AXI4-Stream beat (the field names of Vitis HLS's hls::axis).
+typedef ap_axiu<64, 0, 0, 0> beat_t;
+}  // namespace sdmf
+#else
+namespace sdmf {
 struct beat_t {
     ap_uint<64> data;
     ap_uint<8> keep;
+    ap_uint<8> strb;
     ap_uint<1> last;
 };
+}  // namespace sdmf
+#endif
+namespace sdmf {
 
 // Element i (BITS wide, unsigned) of a packed word.
 template <int BITS, int W>

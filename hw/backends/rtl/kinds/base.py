@@ -56,6 +56,9 @@ class RtlKind:
     kind: ClassVar[str] = ""          # the LayerKind (hw/kinds/) it implements
     module: ClassVar[str] = ""        # SystemVerilog module it instantiates
     support: ClassVar[bool] = False   # module in support/ (True) or in the unit library
+    # memory roles the module can load at run time, in the order of its prm_we bits
+    # (docs/params.md); their ROM file parameters are ``<ROLE>_FILE``
+    prm_roles: ClassVar[tuple[str, ...]] = ()
 
     @property
     def source(self) -> Path:
@@ -66,6 +69,28 @@ class RtlKind:
     def instance(self, graph: HwGraph, layer: HwLayer) -> Instance:
         """The module instance of ``layer`` in ``sdmf_top``."""
         raise NotImplementedError
+
+    def unit(self, graph: HwGraph, layer: HwLayer) -> Instance:
+        """:meth:`instance` with the parameter write ports of a module that has them:
+        loaded memories get ``LOADED = 1``, no ROM file and their ``prm_we`` bit decoded
+        from the loader's memory id; ROM units get the ports tied to 0."""
+        inst = self.instance(graph, layer)
+        if not self.prm_roles:
+            return inst
+        params, ports = dict(inst.params), dict(inst.ports)
+        loaded = {m.name: m for m in layer.memories if m.loaded}
+        if loaded:
+            params["LOADED"] = 1
+            params["PRM_BITS"] = graph.info["param_bits"]
+            for role in loaded:
+                params[f"{role.upper()}_FILE"] = ""
+            bits = [f"prm_we && prm_id == 16'd{loaded[r].param_id}" if r in loaded
+                    else "1'b0" for r in reversed(self.prm_roles)]
+            ports.update(prm_we="{" + ", ".join(bits) + "}", prm_addr="prm_addr",
+                         prm_data="prm_data")
+        else:
+            ports.update(prm_we="'0", prm_addr="'0", prm_data="'0")
+        return Instance(inst.module, inst.name, params, ports)
 
     def memories(self, layer: HwLayer) -> list[Memory]:
         """The memories the module reads (depth × width, file), in its layouts."""

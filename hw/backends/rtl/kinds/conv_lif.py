@@ -55,6 +55,7 @@ def lane_words(values: np.ndarray, po: int, bits: int) -> list[int]:
 class RtlConvLif(RtlKind):
     kind = "conv_lif"
     module = "sdmf_conv_lif"
+    prm_roles = ("weight", "bias", "theta")
 
     def instance(self, graph: HwGraph, layer: HwLayer) -> Instance:
         a, w, k = layer.attrs, layer.widths, layer.parallel

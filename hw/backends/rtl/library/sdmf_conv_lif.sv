@@ -21,6 +21,9 @@
 // it (K = 1: the ping-pong buffer; K = 3: a mask line buffer read at the nine taps, a
 // padded tap is zero; PK = 3: op (kx, cg) is non-zero when any of its three rows is).
 //   busy_cycles per position = G·Σ_t (nz(t) + 1) + 1,  nz(t) ∈ [0, J] (EV = 0: nz = J).
+// LOADED = 1 (runtime-loaded parameters, docs/params.md): the weight, bias and theta
+// memories get a write port: prm_we[0/1/2] writes prm_data (low bits) to word prm_addr
+// of the weight / bias / theta memory. LOADED = 0: the ports are ignored (ROMs).
 module sdmf_conv_lif #(
   parameter int K = 3,
   parameter int H = 4,
@@ -40,7 +43,9 @@ module sdmf_conv_lif #(
   parameter int EV = 0,
   parameter WEIGHT_FILE = "",
   parameter BIAS_FILE = "",
-  parameter THETA_FILE = ""
+  parameter THETA_FILE = "",
+  parameter int LOADED = 0,
+  parameter int PRM_BITS = 64
 ) (
   input  logic clk,
   input  logic rst_n,
@@ -50,7 +55,12 @@ module sdmf_conv_lif #(
   output logic m_valid,
   input  logic m_ready,
   output logic [T * COUT - 1:0] m_data,
-  output logic [63:0] busy_cycles
+  output logic [63:0] busy_cycles,
+  /* verilator lint_off UNUSEDSIGNAL */  // used with LOADED = 1, low bits only
+  input  logic [2:0] prm_we,
+  input  logic [23:0] prm_addr,
+  input  logic [PRM_BITS-1:0] prm_data
+  /* verilator lint_on UNUSEDSIGNAL */
 );
   // ------------------------------------------------------------ derived sizes
   localparam int CPI = CIN / PI;                       // channel groups per tap
@@ -89,6 +99,10 @@ module sdmf_conv_lif #(
   initial begin
     if (BIAS_FILE != "") $readmemh(BIAS_FILE, bias_rom);
     if (THETA_FILE != "") $readmemh(THETA_FILE, theta_rom);
+  end
+  always_ff @(posedge clk) begin
+    if (LOADED != 0 && prm_we[1]) bias_rom[BA'(prm_addr)] <= BW'(prm_data);
+    if (LOADED != 0 && prm_we[2]) theta_rom[GB'(prm_addr)] <= BW'(prm_data);
   end
 
   // ------------------------------------------------------------ issue stage state
@@ -443,6 +457,9 @@ module sdmf_conv_lif #(
     initial begin
       if (WEIGHT_FILE != "") $readmemh(WEIGHT_FILE, w_rom);
     end
+    always_ff @(posedge clk) begin
+      if (LOADED != 0 && prm_we[0]) w_rom[WA'(prm_addr)] <= WW'(prm_data);
+    end
     assign waddr = wbase + j_sel;
     always_ff @(posedge clk) begin
       if (wr) lb_mem[lb_waddr] <= s_data;
@@ -489,6 +506,9 @@ module sdmf_conv_lif #(
     logic [2:0] a_padk;
     initial begin
       if (WEIGHT_FILE != "") $readmemh(WEIGHT_FILE, w_rom);
+    end
+    always_ff @(posedge clk) begin
+      if (LOADED != 0 && prm_we[0]) w_rom[WA'(prm_addr)] <= WW'(prm_data);
     end
     assign waddr = wbase + j_sel;
     always_ff @(posedge clk) begin

@@ -12,6 +12,8 @@
 // transfers. busy_cycles per frame = 1 + N·D + K·D + 1 + (K + 1).
 // WEIGHT_FILE: one W_BITS two's-complement weight per line, address k·D + d.
 // BIAS_FILE  : one LOGIT_BITS two's-complement bias per line, address k.
+// LOADED = 1 (runtime-loaded parameters, docs/params.md): prm_we[0/1] writes prm_data
+// (low bits) to word prm_addr of the weight / bias memory; LOADED = 0 ignores the ports.
 module sdmf_head_argmax #(
   parameter int N = 4,
   parameter int T = 1,
@@ -23,7 +25,9 @@ module sdmf_head_argmax #(
   parameter int LOGIT_BITS = 24,
   parameter int SHIFT = 0,
   parameter WEIGHT_FILE = "",
-  parameter BIAS_FILE = ""
+  parameter BIAS_FILE = "",
+  parameter int LOADED = 0,
+  parameter int PRM_BITS = 64
 ) (
   input  logic clk,
   input  logic rst_n,
@@ -34,7 +38,12 @@ module sdmf_head_argmax #(
   input  logic m_ready,
   output logic [LOGIT_BITS-1:0] m_data,
   output logic m_last,
-  output logic [63:0] busy_cycles
+  output logic [63:0] busy_cycles,
+  /* verilator lint_off UNUSEDSIGNAL */  // used with LOADED = 1, low bits only
+  input  logic [1:0] prm_we,
+  input  logic [23:0] prm_addr,
+  input  logic [PRM_BITS-1:0] prm_data
+  /* verilator lint_on UNUSEDSIGNAL */
 );
   localparam int NB = (N > 1) ? $clog2(N) : 1;
   localparam int DB = (D > 1) ? $clog2(D) : 1;
@@ -48,6 +57,10 @@ module sdmf_head_argmax #(
   initial begin
     if (WEIGHT_FILE != "") $readmemh(WEIGHT_FILE, w_rom);
     if (BIAS_FILE != "") $readmemh(BIAS_FILE, b_rom);
+  end
+  always_ff @(posedge clk) begin
+    if (LOADED != 0 && prm_we[0]) w_rom[WA'(prm_addr)] <= W_BITS'(prm_data);
+    if (LOADED != 0 && prm_we[1]) b_rom[KB'(prm_addr)] <= LOGIT_BITS'(prm_data);
   end
 
   localparam logic [2:0] S_IN = 3'd0, S_ACC = 3'd1, S_LIN = 3'd2, S_DRAIN = 3'd3, S_OUT = 3'd4;

@@ -6,12 +6,18 @@
 // Handshake with the core: `start` pulses when ap_start is set and the core can take
 // a new sample (`can_start`); `ready_evt` pulses when a sample's input is complete
 // (ap_ready), `done` when its output is complete (ap_done). Both are clear-on-read.
+// Runtime-loaded parameters (LOADABLE = 1, docs/params.md): the parameter register's
+// `load` bit is `param_load`, a write of the checksum register sets `param_expect`;
+// `start` needs `params_valid` and `load` = 0, an ap_start without them is cleared and
+// sets `refused` (sticky until the next load). LOADABLE = 0: `valid` reads 1, `load` and
+// the expected checksum are ignored.
 module sdmf_axilite_ctrl #(
     parameter int          ADDR_BITS = 7,
     parameter logic [31:0] IR_HASH = 32'h0,
     parameter logic [31:0] CONFIG0 = 32'h0,
     parameter logic [31:0] CONFIG1 = 32'h0,
-    parameter int          NUM_COUNTERS = 0
+    parameter int          NUM_COUNTERS = 0,
+    parameter int          LOADABLE = 0
 ) (
     input  logic                 clk,
     input  logic                 rst_n,
@@ -43,7 +49,13 @@ module sdmf_axilite_ctrl #(
     input  logic [63:0]          cycles,     // latency of the last finished inference
     input  logic [63:0]          interval,   // cycles between the last two finished inferences
     input  logic [31:0]          status,
-    input  logic [64*(NUM_COUNTERS > 0 ? NUM_COUNTERS : 1)-1:0] counters
+    input  logic [64*(NUM_COUNTERS > 0 ? NUM_COUNTERS : 1)-1:0] counters,
+    // runtime-loaded parameters
+    output logic                 param_load,  // level: the input stream feeds the loader
+    output logic [31:0]          param_expect,
+    input  logic                 params_valid,
+    input  logic                 param_error,
+    input  logic [31:0]          param_crc
 );
   localparam int DB = sdmf_regmap_pkg::DECODE_BITS;
   localparam int IRQ = sdmf_regmap_pkg::IRQ_BITS;
@@ -71,7 +83,9 @@ module sdmf_axilite_ctrl #(
   assign rresp = 2'b00;
 
   // ---------------------------------------------------------------- core handshake
-  assign start = ap_start && can_start;
+  logic refused;
+  wire usable = (LOADABLE == 0) || (params_valid && !param_load);
+  assign start = ap_start && can_start && usable;
   wire ap_idle = idle && !ap_start;
   assign irq = gie && |(isr & ier);
   // ISR: a write toggles the bits it names, an enabled event sets its bit; both in one
@@ -103,6 +117,9 @@ module sdmf_axilite_ctrl #(
       gie <= 1'b0;
       ier <= '0;
       isr <= '0;
+      param_load <= 1'b0;
+      param_expect <= '0;
+      refused <= 1'b0;
     end else begin
       if (awvalid && awready) begin
         aw_full <= 1'b1;
@@ -117,6 +134,10 @@ module sdmf_axilite_ctrl #(
       if (rvalid && rready) rvalid <= 1'b0;
       // core events (a write of ap_start in the same cycle takes precedence below)
       if (start && !auto_restart) ap_start <= 1'b0;
+      if (ap_start && !usable) begin           // refused: nothing starts on bad parameters
+        ap_start <= 1'b0;
+        refused <= 1'b1;
+      end
       if (done) ap_done <= 1'b1;
       if (ready_evt) ap_ready <= 1'b1;
       isr <= (isr ^ isr_toggle) | isr_set;
@@ -135,6 +156,11 @@ module sdmf_axilite_ctrl #(
             end
             sdmf_regmap_pkg::REG_GIE: gie <= w_q[sdmf_regmap_pkg::GIE_ENABLE];
             sdmf_regmap_pkg::REG_IER: ier <= w_q[IRQ-1:0];
+            sdmf_regmap_pkg::REG_PARAM: if (LOADABLE != 0) begin
+              param_load <= w_q[sdmf_regmap_pkg::PARAM_LOAD];
+              if (w_q[sdmf_regmap_pkg::PARAM_LOAD] && !param_load) refused <= 1'b0;
+            end
+            sdmf_regmap_pkg::REG_PARAM_CRC: if (LOADABLE != 0) param_expect <= w_q;
             default: ;
           endcase
         end
@@ -173,6 +199,14 @@ module sdmf_axilite_ctrl #(
       sdmf_regmap_pkg::REG_COUNTERS: rmux = 32'(NUM_COUNTERS);
       sdmf_regmap_pkg::REG_INTERVAL_LO: rmux = interval[31:0];
       sdmf_regmap_pkg::REG_INTERVAL_HI: rmux = interval[63:32];
+      sdmf_regmap_pkg::REG_PARAM: begin
+        rmux[sdmf_regmap_pkg::PARAM_LOAD] = param_load;
+        rmux[sdmf_regmap_pkg::PARAM_VALID] = (LOADABLE == 0) || params_valid;
+        rmux[sdmf_regmap_pkg::PARAM_ERROR] = (LOADABLE != 0) && param_error;
+        rmux[sdmf_regmap_pkg::PARAM_REFUSED] = refused;
+        rmux[sdmf_regmap_pkg::PARAM_LOADABLE] = LOADABLE != 0;
+      end
+      sdmf_regmap_pkg::REG_PARAM_CRC: rmux = (LOADABLE != 0) ? param_crc : 32'h0;
       default: begin
         for (int i = 0; i < NUM_COUNTERS; i++) begin
           if (raddr == DB'(sdmf_regmap_pkg::COUNTER_BASE + sdmf_regmap_pkg::COUNTER_STRIDE * i))
