@@ -62,12 +62,16 @@ class LayerCycles:
 
 @dataclass(frozen=True)
 class CycleModel:
-    """The analytic cycle model: every compute layer's busy cycles, the interval."""
+    """The cycle model: every compute layer's busy cycles and the pipelined interval
+    (``interval_from``: ``recurrence``, the RTL's token-level model, or ``bottleneck``,
+    the slowest layer's busy cycles, a lower bound — ``bound``)."""
 
     interval: int
     bottleneck: str | None
     sum: int
     layers: dict[str, LayerCycles]
+    bound: int = 0                             # the bottleneck layer's busy cycles
+    interval_from: str = "bottleneck"
 
 
 @dataclass(frozen=True)
@@ -225,7 +229,7 @@ def manifest(graph: HwGraph, backend: str, out: BackendOutput, options: GenOptio
                                     graph.spec(lay).data_dependent(lay, lay.parallel))
               for lay in graph.layers.values() if graph.spec(lay).compute}
     cycles = CycleModel(interval=cyc["interval"], bottleneck=cyc["bottleneck"], sum=cyc["sum"],
-                        layers=layers)
+                        layers=layers, bound=cyc["bound"], interval_from=cyc["interval_from"])
     trace = out.extra.get("trace")
     return Project(
         backend=backend, top=out.top, ip_top=out.ip_top, sources=list(out.sources),

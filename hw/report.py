@@ -61,8 +61,9 @@ def report_markdown(report: dict[str, Any]) -> str:
         f"classes {info.get('classes')}",
         f"* parallelism: {par.get('mode')}, target {par.get('target_cycles')} cycles, "
         f"{par.get('lanes')} lanes in total",
-        f"* analytic initiation interval {cyc.get('interval')} cycles "
-        f"(bottleneck `{cyc.get('bottleneck')}`), sum of busy cycles {cyc.get('sum')}",
+        f"* initiation interval {cyc.get('interval')} cycles (from the "
+        f"{cyc.get('interval_from')}; bottleneck `{cyc.get('bottleneck')}`: "
+        f"{cyc.get('bound')}), sum of busy cycles {cyc.get('sum')}",
         f"* memory: {info.get('memory_bits')} bits in ROMs and FIFOs",
         f"* trace monitors: {'yes' if report['options']['trace'] else 'no'}; AXI4-Lite busy "
         f"counters: {'yes' if report['options']['counters'] else 'no'}",

@@ -304,4 +304,9 @@ CASES: list[tuple[CaseSpec, tuple[str, ...]]] = [
         "row_parallel": True, "budget": 40,
         "overrides": {"sps.1": {"PO": 3, "PI": 2, "PK": 1}, "blocks.0.mlp.fc1": {"PO": 5}}}),
      ()),
+    # one row of 8 tokens, dense 128-wide block: the k/v, proj and MLP convs sit near the
+    # bottleneck around the attention and the interval exceeds the bottleneck by 12 %
+    # (25,248 vs 22,528): only the token recurrence predicts it (docs/generator.md)
+    (CaseSpec("coupled_row_8_tokens", T=1, H=16, W=128, dim=128, sps=(16, 32, 64), heads=2,
+              keep=1.0, seed=14), ()),
 ]

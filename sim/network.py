@@ -104,7 +104,7 @@ class NetworkReport:
     compared_taps: list[str]
     internal_taps: list[str]          # IR tensors inside a fused unit (not on a stream)
     removed_taps: list[str]           # ops of units removed because all their channels were pruned
-    analytic_interval: int
+    design_interval: int              # the project's interval (hwgen's; recurrence, dense)
     pipelined_interval: int | None    # measured: cycles between the last two outputs, overlapped
     interval_checked: bool            # overlapped pass of >= 2 samples, no random gaps
     build_seconds: float
@@ -113,6 +113,7 @@ class NetworkReport:
     data_dependent: list[str] = field(default_factory=list)  # layers modelled per sample
     done_measured: list[int] = field(default_factory=list)   # overlapped pass: done cycles
     done_model: list[int] = field(default_factory=list)      # ... per the token recurrence
+    interval_bound: int = 0           # the bottleneck layer's busy cycles (a lower bound)
 
     @property
     def model_interval(self) -> int | None:
@@ -128,13 +129,14 @@ class NetworkReport:
     def interval_ok(self) -> bool:
         """Every done cycle of the overlapped pass equals the token recurrence's, hence the
         measured interval its interval; without data-dependent layers it also equals the
-        analytic one (True when not checked: no overlapped pass, or random gaps)."""
+        design's (the interval hwgen quotes; True when not checked: no overlapped pass, or
+        random gaps)."""
         if not self.interval_checked:
             return True
         ok = self.done_measured == self.done_model and \
             self.pipelined_interval == self.model_interval
         return ok and (bool(self.data_dependent)
-                       or self.pipelined_interval == self.analytic_interval)
+                       or self.pipelined_interval == self.design_interval)
 
     @property
     def cycles_ok(self) -> bool:
@@ -349,7 +351,7 @@ def _simulate(root: Path, x: torch.Tensor | np.ndarray, labels: list[int] | None
     internal = [op.name for op in ir.ops if op.name not in compared and op.name not in removed]
     return NetworkReport(project=str(root), samples=samples, layers=layers,
                          compared_taps=compared, internal_taps=internal, removed_taps=removed,
-                         analytic_interval=cyc.interval,
+                         design_interval=cyc.interval, interval_bound=cyc.bound,
                          pipelined_interval=(tb.get("pipelined") or {}).get("interval"),
                          interval_checked=checked,
                          build_seconds=build_s, sim_seconds=sim_s, built=built,
@@ -523,6 +525,6 @@ def check(report: NetworkReport) -> None:
     if not report.interval_ok:
         raise NetworkMismatchError(
             f"pipelined interval measured {report.pipelined_interval} cycles, the token "
-            f"recurrence says {report.model_interval}, the analytic model "
-            f"{report.analytic_interval}; done cycles measured {report.done_measured}, "
+            f"recurrence of this pass says {report.model_interval}, the design's interval "
+            f"is {report.design_interval}; done cycles measured {report.done_measured}, "
             f"modelled {report.done_model}")

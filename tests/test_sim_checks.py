@@ -22,7 +22,7 @@ def _report(measured: list[int], overlapped: int, interval: int,
     layer = LayerCycles("sps.0", "conv_lif", analytic=1000, measured=measured,
                         overlapped=overlapped)
     return NetworkReport(project="p", samples=[], layers=[layer], compared_taps=[],
-                         internal_taps=[], removed_taps=[], analytic_interval=1000,
+                         internal_taps=[], removed_taps=[], design_interval=1000,
                          pipelined_interval=interval, interval_checked=True,
                          build_seconds=0.0, sim_seconds=0.0, built=False,
                          done_measured=[5000, 5000 + interval], done_model=list(done_model))
@@ -62,7 +62,7 @@ def test_data_dependent_interval_follows_the_recurrence(interval, ok):
     layer = LayerCycles("sps.0", "conv_lif", analytic=1000, measured=[700, 800],
                         overlapped=1500, expected=[700, 800])
     rep = NetworkReport(project="p", samples=[], layers=[layer], compared_taps=[],
-                        internal_taps=[], removed_taps=[], analytic_interval=1000,
+                        internal_taps=[], removed_taps=[], design_interval=1000,
                         pipelined_interval=interval, interval_checked=True,
                         build_seconds=0.0, sim_seconds=0.0, built=False,
                         data_dependent=["sps.0"], done_measured=[5000, 5000 + interval],

@@ -6,7 +6,7 @@ timing over its per-token service times (owned by the kind specs), :mod:`.networ
 assembles a generated network and gives each sample's ``done`` cycle.
 """
 
-from .network import done_cycles, host_pass, network_timing
+from .network import SteadyInterval, done_cycles, host_pass, network_timing, steady_interval
 from .recurrence import Network, Recurrence, Sink, Source, TimingError
 from .units import (
                     AttentionUnit,
@@ -22,4 +22,5 @@ from .units import (
 
 __all__ = ["AttentionUnit", "ConvUnit", "FifoUnit", "ForkUnit", "HeadUnit", "HostSource",
            "JoinUnit", "MaxpoolUnit", "Network", "Recurrence", "Sink", "Source",
-           "TimingError", "UnpackUnit", "done_cycles", "host_pass", "network_timing"]
+           "SteadyInterval", "TimingError", "UnpackUnit", "done_cycles", "host_pass",
+           "network_timing", "steady_interval"]

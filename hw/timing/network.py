@@ -4,6 +4,7 @@ by the host's sample starts, on the golden tensors of the samples of one run."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -25,10 +26,12 @@ from .units import (
 BEATS = "host.beats"            # the top's s_axis beats
 
 
-def _service(graph: HwGraph, lay: HwLayer, taps: Sequence[Mapping[str, np.ndarray]]) -> list:
-    """Issue cycles of every output position of a conv unit over the run."""
+def _service(graph: HwGraph, lay: HwLayer, taps: Sequence[Mapping[str, np.ndarray]],
+             dense: bool = False) -> list:
+    """Issue cycles of every output position of a conv unit over the run (``dense``: an
+    event-driven unit's worst case, every event present)."""
     spec = graph.spec(lay)
-    if not spec.data_dependent(lay, lay.parallel):
+    if dense or not spec.data_dependent(lay, lay.parallel):
         return list(position_cycles(lay.attrs, lay.parallel)) * len(taps)
     (s,) = graph.inputs_of(lay.name)
     if not s.taps or any(s.taps[0] not in t for t in taps):
@@ -38,7 +41,8 @@ def _service(graph: HwGraph, lay: HwLayer, taps: Sequence[Mapping[str, np.ndarra
             for c in position_cycles(lay.attrs, lay.parallel, np.asarray(t[s.taps[0]]))]
 
 
-def _unit(graph: HwGraph, lay: HwLayer, taps: Sequence[Mapping[str, np.ndarray]]):
+def _unit(graph: HwGraph, lay: HwLayer, taps: Sequence[Mapping[str, np.ndarray]],
+          dense: bool = False):
     ins = {s.port: s.name for s in graph.inputs_of(lay.name)}
     outs = [s.name for s in graph.outputs_of(lay.name)]
     a, kind = lay.attrs, lay.kind
@@ -47,7 +51,7 @@ def _unit(graph: HwGraph, lay: HwLayer, taps: Sequence[Mapping[str, np.ndarray]]
         per = 64 // word if word <= 64 else 0
         return UnpackUnit(lay.name, a["H"] * a["W"], per, -(-word // 64), BEATS, outs[0])
     if kind == "conv_lif":
-        return ConvUnit(lay.name, a, _service(graph, lay, taps), ins["s"], outs[0])
+        return ConvUnit(lay.name, a, _service(graph, lay, taps, dense), ins["s"], outs[0])
     if kind == "maxpool":
         return MaxpoolUnit(lay.name, a["H"], a["W"], ins["s"], outs[0])
     if kind == "fork":
@@ -67,13 +71,15 @@ def _unit(graph: HwGraph, lay: HwLayer, taps: Sequence[Mapping[str, np.ndarray]]
 
 
 def network_timing(graph: HwGraph, taps: Sequence[Mapping[str, np.ndarray]],
-                   starts: Sequence[int], valid: Sequence[int]) -> Network:
+                   starts: Sequence[int], valid: Sequence[int],
+                   dense: bool = False) -> Network:
     """The recurrence of ``graph`` over one run of samples: ``taps[i]`` the golden
     tensors of sample i (``{IR op name: tensor}``, no batch axis), ``starts[i]`` the
     cycle the top accepted its ``ap_start``, ``valid[i]`` the cycle its first input
     beat became valid (the output is always ready; both lists may grow while the
-    recurrence is evaluated, as in :func:`host_pass`)."""
-    units = [_unit(graph, lay, taps) for lay in graph.layers.values()]
+    recurrence is evaluated, as in :func:`host_pass`). ``dense``: event-driven units at
+    their worst case (the taps are then only counted)."""
+    units = [_unit(graph, lay, taps, dense) for lay in graph.layers.values()]
     inp = next(u for u in units if isinstance(u, UnpackUnit))
     units.append(HostSource("host", starts, valid, inp.beats, BEATS))
     return Network(units)
@@ -108,3 +114,34 @@ def host_pass(graph: HwGraph, taps: Sequence[Mapping[str, np.ndarray]],
     words = out.positions
     return list(starts), [net.eval(("x", out.name, (i + 1) * words - 1))
                           for i in range(len(taps))]
+
+
+@dataclass(frozen=True)
+class SteadyInterval:
+    """The pipelined interval of a design fed by a host that never keeps it waiting."""
+
+    interval: int             # cycles between consecutive dones once they repeat
+    samples: int              # samples the recurrence ran to see it repeat
+    settled: bool             # False: still changing after ``samples`` (the last one)
+
+
+def steady_interval(graph: HwGraph, max_samples: int = 8) -> SteadyInterval:
+    """The design's interval: the recurrence of a back-to-back overlapped pass (each
+    sample started in the cycle its predecessor's last input beat transferred, every
+    event-driven unit at its dense worst case), run until two consecutive intervals
+    are equal. This, not ``max busy``, is what the RTL measures for every N
+    (docs/generator.md, "The interval")."""
+    if max_samples < 3:
+        raise TimingError(f"max_samples = {max_samples}: the interval needs >= 3 samples")
+    starts: list[int] = [0]
+    net = network_timing(graph, [{}] * max_samples, starts, starts, dense=True)
+    beats = net.by_name["host"].beats
+    (out,) = graph.inputs_of("output")
+    done: list[int] = []
+    for i in range(max_samples):
+        if i:
+            starts.append(net.eval(("x", BEATS, i * beats - 1)))
+        done.append(net.eval(("x", out.name, (i + 1) * out.positions - 1)))
+        if i >= 2 and done[i] - done[i - 1] == done[i - 1] - done[i - 2]:
+            return SteadyInterval(done[i] - done[i - 1], i + 1, True)
+    return SteadyInterval(done[-1] - done[-2], max_samples, False)

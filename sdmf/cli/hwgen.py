@@ -109,10 +109,17 @@ def _text(out: Path, report: dict[str, Any], synth: dict[str, Any],
     lines = [f"{out}: {report['backend']} project of {info['model']} "
              f"(IR {info['ir_hash'][:12]})",
              format_table(["layer", "kind", "PO", "PI", "PK", "mem bits", "cycles"], rows),
-             f"interval {info['cycles']['interval']:,} cycles (bottleneck "
-             f"{info['cycles']['bottleneck']}): {rate['img_per_s'] or 0:,.1f} img/s at "
+             f"interval {info['cycles']['interval']:,} cycles ({_interval_source(info)}): "
+             f"{rate['img_per_s'] or 0:,.1f} img/s at "
              f"{rate['clock_mhz']:g} MHz (the PL clock of the Vivado scripts) with samples "
              "overlapped; "
              f"{info['parallelism']['lanes']} lanes, {info['memory_bits']:,} memory bits"]
     lines += [summary(out, r) for r in synth.values()]
     return "\n".join(lines)
+
+
+def _interval_source(info: dict[str, Any]) -> str:
+    """Where the quoted interval comes from, and the bottleneck bound beside it."""
+    cyc = info["cycles"]
+    bound = f"bottleneck {cyc['bottleneck']}: {cyc['bound']:,}"
+    return (f"token recurrence; {bound}" if cyc["interval_from"] == "recurrence" else bound)

@@ -148,12 +148,13 @@ def _text(rep: Any) -> str:
             " (every done cycle of the pass against the token recurrence)"
     model = "" if rep.model_interval is None else \
         f"{rep.model_interval:,} by the token recurrence, "
-    kind = "analytic (worst case)" if rep.data_dependent else "analytic"
+    kind = ("by the dense token recurrence (worst case)" if rep.data_dependent else
+            "by the token recurrence") + f", bottleneck bound {rep.interval_bound:,}"
     return (f"{table}\n\n{ltable}\n\n"
             f"{exact}/{len(rep.samples)} samples bit-exact (class, logits and "
             f"{len(rep.compared_taps)} taps: {', '.join(rep.compared_taps)}); "
             f"busy cycles {'equal to' if all(lay.exact for lay in rep.layers) else 'DIFFER FROM'}"
-            f" the model in every layer and sample; interval {rep.analytic_interval:,} cycles "
+            f" the model in every layer and sample; interval {rep.design_interval:,} cycles "
             f"{kind}, {model}{rep.pipelined_interval or 0:,} measured with samples overlapped: "
             f"{verdict}; build {rep.build_seconds:.0f} s{'' if rep.built else ' (cached)'}, "
             f"simulation {rep.sim_seconds:.0f} s")

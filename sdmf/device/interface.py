@@ -54,7 +54,7 @@ class DeviceInterface:
     counter_layers: tuple[str, ...] = ()          # layer of busy counter i (--counters)
     model: str | None = None
     logit_scale: float | None = None              # float logit = integer logit × scale
-    interval_cycles: int | None = None            # analytic cycles per result, overlapped
+    interval_cycles: int | None = None            # model cycles per result, overlapped
     max_in_flight: int | None = None              # inferences the top accepts at once
     clock_mhz: float | None = None                # the PL clock of the design (MHz)
     params: ParamSet | None = None                # runtime-loaded parameters (None: ROMs)

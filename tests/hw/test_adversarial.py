@@ -54,7 +54,7 @@ def test_case_is_bit_and_cycle_exact(spec, silent, tmp_path):
     rep = simulate(ir, x, work_dir=tmp_path, **spec.plan)
     check(rep)          # taps, logits, class; busy cycles per sample; interval
     assert rep.bit_exact and rep.cycles_ok and rep.interval_checked
-    assert rep.pipelined_interval == rep.analytic_interval
+    assert rep.pipelined_interval == rep.design_interval
 
 
 EV_CASES = ("sample_below_one_beat", "pruning_corners", "wide_in16_w16_f8")

@@ -408,7 +408,7 @@ def test_whole_network_is_bit_exact_on_every_tap(ir, tmp_path):
     assert len({tuple(s.golden_logits) for s in rep.samples}) == 3    # inputs matter
     for lay in rep.layers:   # exact per sample, and over the overlapped pass
         assert lay.measured == [lay.analytic] * 3 and lay.overlapped == 3 * lay.analytic, lay
-    assert all(s.cycles > rep.analytic_interval for s in rep.samples)     # latency
+    assert all(s.cycles > rep.design_interval for s in rep.samples)     # latency
     assert not rep.interval_checked          # random gaps stretch the interval legitimately
 
 
@@ -420,7 +420,7 @@ def test_overlapped_interval_equals_the_model(ir, tmp_path):
 
     rep = simulate(ir, counts(3, seed=9), work_dir=tmp_path)
     check(rep)
-    assert rep.interval_checked and rep.pipelined_interval == rep.analytic_interval
+    assert rep.interval_checked and rep.pipelined_interval == rep.design_interval
     # the token recurrence gives the same interval, and every done cycle of the pass
     assert rep.model_interval == rep.pipelined_interval and len(rep.done_model) == 3
     assert rep.done_model == rep.done_measured
@@ -447,7 +447,7 @@ def test_event_driven_network_cycles_equal_the_spec_per_sample(ir, tmp_path, n, 
     assert len({tuple(lay.expected) for lay in ev}) > 1        # the data matters
     assert rep.interval_checked and rep.interval_ok and len(rep.done_model) == n
     assert rep.done_model == rep.done_measured
-    assert rep.pipelined_interval == rep.model_interval < rep.analytic_interval
+    assert rep.pipelined_interval == rep.model_interval < rep.design_interval
 
 
 @pytest.mark.rtl
@@ -486,7 +486,7 @@ def test_cli_sim_reports_and_exits_zero(ir, tmp_path, capsys):
     res = json.loads(capsys.readouterr().out)
     assert rc == 0 and res["bit_exact"] and res["cycles_ok"]
     assert [s["bit_exact"] for s in res["samples"]] == [True, True]
-    assert res["analytic_interval"] == build_graph(ir, budget=20).info["cycles"]["interval"]
+    assert res["design_interval"] == build_graph(ir, budget=20).info["cycles"]["interval"]
     assert main(["sim", "--ir", str(path), "--budget", "20", "--target-cycles", "9"]) == 2
     # the project it generated, simulated as it is (same sources: the build is reused)
     project = keep / "project"
@@ -496,7 +496,7 @@ def test_cli_sim_reports_and_exits_zero(ir, tmp_path, capsys):
     again = json.loads(capsys.readouterr().out)
     assert rc == 0 and again["bit_exact"] and again["cycles_ok"] and not again["built"]
     assert again["ir"] == str(project / "model.sdmfir") and again["project"] == str(project)
-    assert again["analytic_interval"] == res["analytic_interval"]
+    assert again["design_interval"] == res["design_interval"]
     assert again["samples"][0]["golden_logits"] != res["samples"][0]["golden_logits"]
     assert {p: p.read_bytes() for p in project.rglob("*") if p.is_file()} == before
 

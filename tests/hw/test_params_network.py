@@ -44,7 +44,7 @@ def test_loaded_parameters_network_is_bit_exact(loaded_project, tmp_path):
     rep = simulate_project(loaded_project, frames(3, seed=3), work_dir=tmp_path)
     check(rep)
     assert rep.bit_exact and rep.cycles_ok and len(rep.samples) == 3
-    assert rep.interval_checked and rep.pipelined_interval == rep.analytic_interval
+    assert rep.interval_checked and rep.pipelined_interval == rep.design_interval
 
 
 def _refused(loaded_project, tmp_path, image: np.ndarray) -> dict:

@@ -146,7 +146,7 @@ def tiny():
     return ir, [{k: v[i].numpy() for k, v in g.taps.items()} for i in range(4)]
 
 
-def test_dense_network_interval_is_the_analytic_bottleneck(tiny):
+def test_dense_tiny_network_interval_is_the_bottleneck(tiny):
     """Dense: one result per bottleneck busy count once the pipeline is full, whatever the
     host's reaction time (FIFOs sized by SizeFifos)."""
     from sdmf.hw.flow import build_graph
@@ -154,9 +154,38 @@ def test_dense_network_interval_is_the_analytic_bottleneck(tiny):
 
     ir, taps = tiny
     graph = build_graph(ir)
+    cyc = graph.info["cycles"]
+    assert cyc["interval_from"] == "recurrence" and cyc["interval"] == cyc["bound"]
     for delay in (0, 17):
         _, done = host_pass(graph, taps, delay)
-        assert done[-1] - done[-2] == graph.info["cycles"]["interval"], delay
+        assert done[-1] - done[-2] == cyc["interval"], delay
+
+
+def test_coupled_design_interval_is_the_recurrence_not_the_bottleneck():
+    """A row of 8 tokens with a dense 128-wide block: the pipeline cannot keep the
+    bottleneck's pace (the RTL measures what the recurrence says: tests/hw/
+    test_adversarial.py); hwgen quotes the recurrence's steady interval, the bottleneck
+    stays as the lower bound, and a slower host never makes it shorter."""
+    from sdmf.hw.flow import build_graph
+    from sdmf.hw.timing import host_pass, steady_interval
+    from sdmf.sim.adversarial import CASES, build_case
+
+    (spec,) = [s for s, _ in CASES if s.name == "coupled_row_8_tokens"]
+    graph = build_graph(build_case(spec)[0], **spec.plan)
+    cyc = graph.info["cycles"]
+    assert cyc["bound"] == 22_528 and cyc["bottleneck"] == "sps.0"
+    assert cyc["interval"] == steady_interval(graph).interval == 25_248 > cyc["bound"]
+    for delay in (0, 1, 50):
+        _, done = host_pass(graph, [{}] * 4, delay)
+        assert done[-1] - done[-2] >= cyc["interval"], delay
+
+
+def test_steady_interval_needs_three_samples(tiny):
+    from sdmf.hw.flow import build_graph
+    from sdmf.hw.timing import TimingError, steady_interval
+
+    with pytest.raises(TimingError, match="max_samples = 2"):
+        steady_interval(build_graph(tiny[0]), max_samples=2)
 
 
 def test_event_driven_network_is_never_later_than_dense(tiny):

@@ -82,6 +82,12 @@ MUTATIONS: tuple[Mutation, ...] = (
         (Edit("sim/network.py", "if not self.interval_checked:", "if True:"),),
         ("tests/test_sim_checks.py",)),
     Mutation(
+        "interval-is-bottleneck", "the RTL backend quotes the bottleneck's busy count as the "
+        "interval, not the token recurrence's (hw/backends/rtl/backend.py)",
+        (Edit("hw/backends/rtl/backend.py", "interval=steady.interval,",
+              "interval=graph.info['cycles']['bound'],"),),
+        ("tests/hw/test_timing.py",)),
+    Mutation(
         "config-field-moved", "register 0x20's weight-bits field one bit higher than documented "
         "(sdmf/device/regmap.py)",
         (Edit("sdmf/device/regmap.py", 'Field("weight_bits", 24, 5)',

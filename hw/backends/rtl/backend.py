@@ -9,6 +9,7 @@ from pathlib import Path
 from sdmf.device.params import write_image
 
 from ...graph import HwGraph
+from ...timing import steady_interval
 from ..base import Backend, BackendOutput, GenOptions, register_backend
 from .kinds import RTL_KINDS, rtl_kind
 from .memories import mark_loaded, param_image, plan_memories, write_memories
@@ -73,7 +74,11 @@ class RtlBackend(Backend):
     name = "rtl"
 
     def plan(self, graph: HwGraph) -> HwGraph:
-        """Memories in the layouts of the RTL units (:mod:`.memories`)."""
+        """Memories in the layouts of the RTL units (:mod:`.memories`); the pipelined
+        interval from the units' token recurrence (exact for every N, where the bottleneck
+        is only a bound: docs/generator.md, "The interval")."""
+        steady = steady_interval(graph)
+        graph.info["cycles"].update(interval=steady.interval, interval_from="recurrence")
         return plan_memories(graph)
 
     def write(self, graph: HwGraph, root: Path, options: GenOptions) -> BackendOutput:

@@ -325,7 +325,8 @@ def _trace_block(graph: HwGraph) -> list[str]:
             "  always @(posedge ap_clk) tvalid_q <= ap_rst_n && s_axis_tvalid && !param_load;",
             "  always @(posedge ap_clk) begin", "    if (ap_rst_n) begin",
             "      if (start) $fwrite(events_fd, \"start %0d\\n\", now);",
-            "      if (s_axis_tvalid && !param_load && !tvalid_q) $fwrite(events_fd, \"valid %0d\\n\", now);",
+            "      if (s_axis_tvalid && !param_load && !tvalid_q)",
+            "        $fwrite(events_fd, \"valid %0d\\n\", now);",
             "      if (done) begin", "        $fwrite(events_fd, \"done %0d\\n\", now);",
             "        $fflush(events_fd);", "      end", "    end", "  end",
             "  always @(posedge ap_clk) begin", "    if (ap_rst_n) begin"]
