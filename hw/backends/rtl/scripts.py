@@ -185,6 +185,11 @@ def vivado_scripts(root: Path, inputs: list[str], render: Callable[[Board, str],
     return scripts
 
 
+def vivado_command(board: str) -> tuple[str, ...]:
+    """The Vivado batch run of ``scripts/vivado_<board>.tcl`` (from the project folder)."""
+    return ("vivado", "-mode", "batch", "-source", f"scripts/vivado_{board}.tcl")
+
+
 def _digest(root: Path, files: list[str]) -> str:
     """A digest of the named files (paths and contents) under ``root``."""
     h = hashlib.sha256()
