@@ -11,7 +11,9 @@ the project's clock: the script refuses a PS that cannot make it within
 ``vivado/<board>/sdmf.bit``, ``sdmf.hwh``, ``clock_mhz.txt`` (the PL clock the PS
 makes) and, last, ``design_id.txt`` (the design the bitstream was built from; the
 script's ``design_id``: a digest of the sources, memory images and the script itself).
-These scripts are generated and checked as text only: no Vivado ran here.
+The HLS backend's Vivado scripts are these too (:func:`vivado_tcl` with the exported core
+added before the block design, :func:`vivado_scripts`). These scripts are generated and
+checked as text only: no Vivado ran here.
 """
 
 from __future__ import annotations
