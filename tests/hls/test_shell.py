@@ -48,7 +48,7 @@ def core_model(folder: Path, beats: int, k1: int) -> Path:
     for name, value in (("BEATS", beats), ("K1", k1)):
         text, n = re.subn(rf"parameter int {name} = \d+", f"parameter int {name} = {value}", text)
         assert n == 1, name
-    out = folder / "sdmf_top_model.sv"
+    out = folder / "sdmf_core_model.sv"
     out.write_text(text)
     return out
 
