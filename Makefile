@@ -116,7 +116,7 @@ csim: $(STAMP)
 
 HLS_OUT ?= build/hls/project
 hls: $(STAMP)
-	$(SDMF) hwgen --ir $(IR) --out $(HLS_OUT) --backend hls $(HW_ARGS)
+	$(SDMF) hwgen --ir $(IR) --out $(HLS_OUT) --backend hls $(BOARD_ARGS) $(HW_ARGS)
 	@if command -v vitis_hls >/dev/null 2>&1; then \
 	  cd $(HLS_OUT) && vitis_hls -f scripts/vitis_hls_$(BOARD).tcl; \
 	else \
