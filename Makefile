@@ -6,7 +6,8 @@
 #                 split (CSIM_ARGS="--samples 20" for fewer), every tap compared with the golden model
 #   make hls    — generate the HLS project of $(IR) and run Vitis HLS on it (csim, csynth,
 #                 cosim, IP export; needs vitis_hls)
-#   make bitstream — generate the Vivado project for $(BOARD) and build it (needs Vivado)
+#   make bitstream — generate the project for $(BOARD) and build its bitstream (needs Vivado;
+#                 BACKEND=hls: the HLS project, needs Vitis HLS and Vivado)
 #   make deploy — generate the project for $(BOARD) and bundle it for the board
 #                 (build/deploy/$(BOARD)/ and build/deploy/sdmf-$(BOARD).tar.gz; docs/board.md)
 #   make lint   — ruff
@@ -36,7 +37,7 @@ SDMF_IR := $(DIGITS)/sdmformer-1-128-int8.sdmfir
 QUANT_RECIPE := --bits 8 --qat-epochs 1 --lr 1e-4 --seed 0 --no-progress
 
 help:
-	@echo "make sim [IR=... N=...] | make csim [IR=...] | make hls [BOARD=...] | make test | make bitstream [BOARD=pynq_z2|kv260 CLOCK_MHZ=...]"
+	@echo "make sim [IR=... N=...] | make csim [IR=...] | make hls [BOARD=...] | make test | make bitstream [BOARD=pynq_z2|kv260 CLOCK_MHZ=... BACKEND=rtl|hls]"
 	@echo "make deploy [BOARD=pynq_z2|kv260 CLOCK_MHZ=... SAMPLES=100] (bundle for the board)"
 	@echo "make regress [JOBS=2] (>= 1,000 RTL vectors, ~1 h on 2 cores) | make mutants"
 	@echo "make synth [IR=... FAMILY=xc7|xcup SYNTH_MODE=flat|units]"
@@ -115,7 +116,7 @@ csim: $(STAMP)
 
 HLS_OUT ?= build/hls/project
 hls: $(STAMP)
-	$(SDMF) hwgen --ir $(IR) --out $(HLS_OUT) --backend hls $(HW_ARGS)
+	$(SDMF) hwgen --ir $(IR) --out $(HLS_OUT) --backend hls $(BOARD_ARGS) $(HW_ARGS)
 	@if command -v vitis_hls >/dev/null 2>&1; then \
 	  cd $(HLS_OUT) && vitis_hls -f scripts/vitis_hls_$(BOARD).tcl; \
 	else \
@@ -136,17 +137,15 @@ synth: $(STAMP)
 	$(SDMF) hwgen --ir $(IR) --out $(HW_OUT)/project --synth $(FAMILY) --synth-mode $(SYNTH_MODE) \
 	  $(HW_ARGS)
 
+# BACKEND=rtl: Vivado builds the RTL project in $(HW_OUT)/project; BACKEND=hls: Vitis HLS
+# exports the core of the HLS project in $(HLS_OUT), then Vivado builds the same block design
+# around it. Without the tools: one line naming them and the generated project, exit 2.
+BACKEND ?= rtl
+BITSTREAM_PROJECT = $(if $(filter hls,$(BACKEND)),$(HLS_OUT),$(HW_OUT)/project)
 bitstream: $(STAMP)
-	$(SDMF) hwgen --ir $(IR) --out $(HW_OUT)/project $(BOARD_ARGS) $(HW_ARGS)
-	@if command -v vivado >/dev/null 2>&1; then \
-	  cd $(HW_OUT)/project && vivado -mode batch -source scripts/vivado_$(BOARD).tcl; \
-	else \
-	  echo "make bitstream: the Vivado project and scripts are in $(HW_OUT)/project"; \
-	  echo "  (scripts/vivado_$(BOARD).tcl), but 'vivado' is not on PATH. Install Vivado"; \
-	  echo "  (with the $(BOARD) board files; the scripts are untested without it), source its settings64.sh,"; \
-	  echo "  and run make bitstream again."; \
-	  exit 2; \
-	fi
+	$(SDMF) hwgen --ir $(IR) --out $(BITSTREAM_PROJECT) --backend $(BACKEND) $(BOARD_ARGS) \
+	  $(HW_ARGS)
+	$(SDMF) bitstream --project $(BITSTREAM_PROJECT) --board $(BOARD)
 
 # the same project as `make bitstream` (a bitstream built for it is kept and bundled)
 deploy: $(STAMP)

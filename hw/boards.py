@@ -2,7 +2,7 @@
 properties of the programmable-logic clock, and the programmable-logic capacity of the
 part (from the data sheets).
 
-Backend-neutral facts: the RTL backend's Vivado scripts and the synthesis reports'
+Backend-neutral facts: the Vivado scripts (both backends') and the synthesis reports'
 utilisation read them. The block design's instance names, stream width, interrupt wiring
 and each board's default PL clock are :mod:`sdmf.device.blockdesign`'s (the host reads
 them too).

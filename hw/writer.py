@@ -15,8 +15,8 @@ The folder is assembled under a temporary sibling and renamed into place; an
 existing project is replaced only after the new one is complete. The per-unit synthesis
 caches of the project it replaces (``reports/units_<family>/``, keyed by content) are
 carried over, so regenerating re-synthesizes only the units that changed, and so are the
-build outputs the backend keeps (:meth:`Backend.carry_over`; RTL: each board's last
-bitstream with the id of the design it was built from, checked where it is used).
+build outputs the backend keeps (:meth:`Backend.carry_over`; RTL and HLS: each board's
+last bitstream with the id of the design it was built from, checked where it is used).
 
 The PL clock (``GenOptions.clock_mhz``) is resolved here when not given: the default of
 ``GenOptions.board`` (:func:`sdmf.device.blockdesign.default_clock_mhz`), so every

@@ -97,6 +97,10 @@ def test_hwgen_out_where_nothing_can_be_written(capsys, ir_file):
     ["synth", "--project", "missing"],
     ["synth", "--project", "docs", "--jobs", "0"],
     ["synth", "--project", "docs", "--timeout", "nan"],
+    ["bitstream", "--project", "missing", "--board", "kv260"],
+    ["bitstream", "--project", "docs", "--board", "zcu104"],
+    ["bitstream", "--project", "docs", "--board", "kv260", "--timeout-h", "0"],
+    ["bitstream", "--project", "docs", "--board", "kv260"],       # not a project
     ["golden"],
 ])
 def test_every_command_refuses_bad_arguments_in_one_line(capsys, argv):

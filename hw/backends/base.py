@@ -72,6 +72,11 @@ class Backend(ABC):
     def write(self, graph: HwGraph, root: Path, options: GenOptions) -> BackendOutput:
         """Write sources, memory images and build scripts under ``root``."""
 
+    def bitstream_steps(self, board: str) -> list[tuple[str, ...]]:
+        """The vendor tool runs (argv, run in the project folder, in order) that build the
+        bitstream of ``board`` from this backend's scripts; none: no bitstream flow."""
+        return []
+
     def carry_over(self, old: Path, new: Path) -> list[str]:
         """Copy into the freshly written project ``new`` the build outputs of the project
         ``old`` it replaces that are worth keeping (bitstreams, which record the design

@@ -19,8 +19,8 @@ from .common import CliError
 # module defines ``HELP`` (one line), ``add_arguments(parser)`` and ``run(args) -> int``.
 # A command's module is its name with "-" spelled "_".
 COMMANDS = ["params", "energy", "analyze", "bench", "train", "eval", "quantize", "golden",
-            "activity-ir", "firing-rates", "hwgen", "sim", "csim", "synth", "regress", "run",
-            "deploy"]
+            "activity-ir", "firing-rates", "hwgen", "sim", "csim", "synth", "bitstream",
+            "regress", "run", "deploy"]
 
 
 def one_line(message: str) -> str:

@@ -1,8 +1,8 @@
 """The block design around a generated accelerator (imports nothing outside the stdlib
 and :mod:`sdmf.device`).
 
-One description shared by the Vivado scripts (``hw/backends/rtl/scripts.py`` renders
-it into Tcl) and the board host (it finds the IP and the DMA in the overlay by these
+One description shared by the Vivado scripts of both backends (``hw/backends/rtl/scripts.py``
+renders it into Tcl) and the board host (it finds the IP and the DMA in the overlay by these
 names): the cell instance names, the AXI4-Stream width, the DMA's configuration, the
 interrupt wiring into the PS, and the programmable-logic clock of each board.
 

@@ -1,11 +1,12 @@
-// A stand-in for the Vitis HLS core sdmf_top (no Vitis here): the ports csynth gives the
-// generated top (ap_ctrl_none; hls::stream<ap_axiu<64, 0, 0, 0>> as axis), a data-driven
-// behaviour like the DATAFLOW core's (takes input beats while it has room for results,
-// answers each sample after DELAY cycles, in order, K1 beats with TLAST on the last) and
-// a checksum instead of the network: "logit" beat k < K1 - 1 = sum of the sample's beats
-// + k·STEP (mod 2^64), the class beat = the sum mod (K1 - 1). Only for testing the control
-// shell (tests/hls/test_shell.py).
-module sdmf_top #(
+// A stand-in for the Vitis HLS core (module sdmf_core: the shell's name for the IP instance
+// of sdmf_top; no Vitis here): the ports csynth gives the generated top (ap_ctrl_none;
+// hls::stream<ap_axiu<64, 0, 0, 0>> as axis), a data-driven behaviour like the DATAFLOW
+// core's (takes input beats while it has room for results, answers each sample after
+// DELAY cycles, in order, K1 beats with TLAST on the last) and a checksum instead of the
+// network: "logit" beat k < K1 - 1 = sum of the sample's beats + k·STEP (mod 2^64), the
+// class beat = the sum mod (K1 - 1). Only for testing the control shell
+// (tests/hls/test_shell.py).
+module sdmf_core #(
     parameter int BEATS = 4,
     parameter int K1 = 5,
     parameter int DELAY = 20,

@@ -2,7 +2,8 @@
 around the core) in Verilator, driven by the control testbench of the RTL IP
 (sim/tests/tb_control.py, through tests/ip_bench.py).
 
-No Vitis HLS here, so the core ``sdmf_top`` is tests/hls/hls_core_model.sv: the ports
+No Vitis HLS here, so the core (``sdmf_core``, in Vivado the instance of the exported
+``sdmf_top``) is tests/hls/hls_core_model.sv: the ports
 csynth gives the generated top and a checksum instead of the network. What is under test
 is the shell, i.e. what the host sees: the ID, IR hash, configuration words and parameter
 register (ROMs only: ``valid``) read at the offsets of docs/hardware.md right after reset
@@ -23,6 +24,7 @@ from regmap_doc import config_value, parse
 from tiny_models import counts, make_ir
 
 from sdmf.device import DeviceInterface
+from sdmf.device.blockdesign import DEFAULT_CLOCK_MHZ
 from sdmf.device.stream import pack_input
 from sdmf.hw.flow import generate
 
@@ -46,7 +48,7 @@ def core_model(folder: Path, beats: int, k1: int) -> Path:
     for name, value in (("BEATS", beats), ("K1", k1)):
         text, n = re.subn(rf"parameter int {name} = \d+", f"parameter int {name} = {value}", text)
         assert n == 1, name
-    out = folder / "sdmf_top_model.sv"
+    out = folder / "sdmf_core_model.sv"
     out.write_text(text)
     return out
 
@@ -93,7 +95,8 @@ def test_the_hls_project_carries_the_shell(tmp_path: Path) -> None:
     """The core is data-driven with two AXI4-Streams and no AXI4-Lite; the project's IP
     top is the shell's wrapper, its control block has ROM parameters (no loader, PARAM
     reads valid); interface.json: no busy counters, the shell's in-flight limit, no
-    analytic interval, no PL clock."""
+    analytic interval, the project's PL clock (its block design sets it); the shell
+    instantiates the core under the name of its Vivado IP instance."""
     ir = make_ir(img=IMG)
     report = generate(ir, tmp_path / "p", backend="hls")
     top = (tmp_path / "p" / "hls" / "sdmf_top.cpp").read_text()
@@ -104,7 +107,7 @@ def test_the_hls_project_carries_the_shell(tmp_path: Path) -> None:
         "rtl/sdmf_regmap_pkg.sv", "rtl/sdmf_axilite_ctrl.sv", "rtl/sdmf_shell.sv",
         "rtl/sdmf_ip.v"]
     shell = (tmp_path / "p" / "rtl" / "sdmf_shell.sv").read_text()
-    assert "sdmf_top u_core" in shell and "sdmf_axilite_ctrl" in shell
+    assert "sdmf_core u_core" in shell and "sdmf_axilite_ctrl" in shell
     iface = DeviceInterface.read(tmp_path / "p" / "interface.json")
     regs = iface.registers
     block = re.search(r"sdmf_axilite_ctrl #\((.*?)\) u_control", shell, re.S)
@@ -116,7 +119,8 @@ def test_the_hls_project_carries_the_shell(tmp_path: Path) -> None:
     assert ".NUM_COUNTERS(0)" in block[1] and "LOADABLE" not in block[1]   # ROM parameters
     assert ".params_valid(1'b1)" in shell and "sdmf_param_loader" not in shell
     assert iface.counter_layers == () and iface.interval_cycles is None
-    assert iface.max_in_flight == 8 and iface.clock_mhz is None and iface.params is None
+    assert iface.max_in_flight == 8 and iface.params is None
+    assert iface.clock_mhz == DEFAULT_CLOCK_MHZ == 250.0
 
 
 @pytest.mark.rtl

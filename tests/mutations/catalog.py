@@ -155,6 +155,26 @@ MUTATIONS: tuple[Mutation, ...] = (
               "branch[int(d)] = 0"),),
         ("tests/hls/test_network.py",)),
     Mutation(
+        "hls-ip-repo-not-the-export", "the HLS project's Vivado script looks for the core "
+        "in the solution folder, not where export_design unpacks it "
+        "(hw/backends/hls/scripts.py)",
+        (Edit("hw/backends/hls/scripts.py", 'return f"{solution_dir(board)}/impl/ip"',
+              'return f"{solution_dir(board)}/impl"'),),
+        ("tests/hls/test_bitstream.py",)),
+    Mutation(
+        "hls-core-instance-is-its-top", "the shell instantiates the core under the exported "
+        "IP's own top name, which the Vivado IP instance cannot take "
+        "(hw/backends/hls/shell.py)",
+        (Edit("hw/backends/hls/shell.py", 'CORE_MODULE = "sdmf_core"',
+              'CORE_MODULE = "sdmf_top"'),),
+        ("tests/hls/test_bitstream.py",)),
+    Mutation(
+        "bitstream-checks-only-vivado", "sdmf bitstream looks up only the last tool before "
+        "running (hw/bitstream.py)",
+        (Edit("hw/bitstream.py", "missing = missing_tools(steps)\n",
+              "missing = missing_tools(steps[-1:])\n"),),
+        ("tests/hls/test_bitstream.py",)),
+    Mutation(
         "event-rows-counted", "event-driven PK = 3 counts each non-zero row as an op instead "
         "of one op per column (hw/kinds/conv_lif.py)",
         (Edit("hw/kinds/conv_lif.py",

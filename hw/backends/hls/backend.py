@@ -20,10 +20,11 @@ from ...kinds import KINDS
 from ..base import Backend, BackendOutput, GenOptions, register_backend
 from ..rtl.backend import CONTROL_MODULE, SUPPORT_DIR, _trace_taps
 from ..rtl.regpkg import PACKAGE_FILE, package_text
+from ..rtl.scripts import carry_bitstreams, vivado_command
 from ..rtl.topgen import TRACE_DIR, busy_layers, generate_wrapper
 from .cpp import c_int_type
 from .kinds import hls_kind
-from .scripts import write_scripts
+from .scripts import vitis_command, write_scripts
 from .shell import IP_FILE, IP_TOP, SHELL, SHELL_FILE, generate_shell, hls_interface
 from .topgen import (
     PARAMS_HEADER,
@@ -81,7 +82,8 @@ def write_shell(graph: HwGraph, root: Path, options: GenOptions,
 
 @register_backend
 class HlsBackend(Backend):
-    """Vitis HLS C++ project: ``hls/*.h``, ``hls/sdmf_top.cpp``, ``tb/``, ``scripts/``."""
+    """Vitis HLS C++ project: ``hls/*.h``, ``hls/sdmf_top.cpp``, ``tb/``, ``rtl/`` (the
+    shell), ``scripts/`` (Vitis HLS, and Vivado: the RTL backend's block design)."""
 
     name = "hls"
     kinds = KINDS
@@ -112,10 +114,22 @@ class HlsBackend(Backend):
         sources.append(f"tb/{TB_SOURCE}")
         iface = hls_interface(graph, options)
         sources += write_shell(graph, root, options, iface)
-        scripts = write_scripts(root, graph, sources)
+        if options.clock_mhz is None:
+            raise ValueError("GenOptions.clock_mhz: the HLS backend needs the PL clock")
+        scripts = write_scripts(root, graph, sources, options.clock_mhz)
         return BackendOutput(top=TOP, ip_top=IP_TOP, sources=sources, scripts=scripts, extra={
             "interface": iface.to_dict(),
             "trace": {"dir": TRACE_DIR, "busy": f"{TRACE_DIR}/busy.txt",
                       "taps": _trace_taps(graph),
                       "busy_layers": busy_layers(graph)} if options.trace else None,
         })
+
+    def bitstream_steps(self, board: str) -> list[tuple[str, ...]]:
+        """Vitis HLS (csim, csynth, cosim, IP export of the core), then the Vivado block
+        design around the shell and that IP (``vivado/<board>/``, as for the RTL backend)."""
+        return [vitis_command(board), vivado_command(board)]
+
+    def carry_over(self, old: Path, new: Path) -> list[str]:
+        """Complete bitstream builds (``vivado/<board>/``, as for the RTL backend; valid if
+        their design id is the one ``new``'s script builds)."""
+        return carry_bitstreams(old, new)

@@ -14,7 +14,7 @@ from ..base import Backend, BackendOutput, GenOptions, register_backend
 from .kinds import RTL_KINDS, rtl_kind
 from .memories import mark_loaded, param_image, plan_memories, write_memories
 from .regpkg import PACKAGE_FILE, package_text
-from .scripts import carry_bitstreams, write_scripts
+from .scripts import carry_bitstreams, vivado_command, write_scripts
 from .topgen import (
     TRACE_DIR,
     busy_layers,
@@ -115,6 +115,10 @@ class RtlBackend(Backend):
             "trace": {"dir": TRACE_DIR, "busy": f"{TRACE_DIR}/busy.txt", "taps": trace,
                       "busy_layers": busy_layers(graph)} if options.trace else None,
         })
+
+    def bitstream_steps(self, board: str) -> list[tuple[str, ...]]:
+        """Vivado: block design, implementation, bitstream (``vivado/<board>/``)."""
+        return [vivado_command(board)]
 
     def carry_over(self, old: Path, new: Path) -> list[str]:
         """Complete bitstream builds (``vivado/<board>/``; valid if their design id is the
