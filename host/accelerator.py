@@ -127,8 +127,9 @@ class Accelerator:
 
     # ------------------------------------------------------------------ checks
     def check(self) -> None:
-        """The ID, interface version, IR hash, configuration and counter count registers
-        against the interface (:class:`DeviceMismatchError` says what differs)."""
+        """The ID, interface version, hash (the IR hash; the design hash for runtime-loaded
+        parameters), configuration and counter count registers against the interface
+        (:class:`DeviceMismatchError` says what differs)."""
         iface, where = self.interface, f"{self.bitfile} (instance {self.ip_name})"
         regs = {"id": self.mmio.read(regmap.ID.offset)}
         bad = iface.register_mismatches(regs)
@@ -136,10 +137,7 @@ class Accelerator:
             regs.update({n: self.mmio.read(r.offset) for n, r in IDENT.items() if n != "id"})
             bad = iface.register_mismatches(regs)
         if bad and regs.get("hash", iface.registers["hash"]) != iface.registers["hash"]:
-            raise DeviceMismatchError(
-                f"{where} was generated from IR {regs['hash']:08x}…, but "
-                f"{self.interface_source} describes IR {iface.ir_hash[:8]}… "
-                f"({iface.ir_hash}): a mismatched bitstream/model pair")
+            raise DeviceMismatchError(self._hash_mismatch(where, regs["hash"]))
         if bad:
             raise DeviceMismatchError(f"{where} is not the design of "
                                       f"{self.interface_source}: {'; '.join(bad)}")
@@ -154,6 +152,20 @@ class Accelerator:
             want = "runtime-loaded" if iface.params is not None else "ROM"
             raise DeviceMismatchError(f"{where} has {have} parameters, "
                                       f"{self.interface_source} describes {want} parameters")
+
+    def _hash_mismatch(self, where: str, read: int) -> str:
+        """The refusal of a hash register that is not the interface's: an IR hash for ROM
+        designs, the design hash for runtime-loaded ones (sdmf.device.regmap.hash_register)."""
+        iface = self.interface
+        if iface.params is None:
+            return (f"{where} was generated from IR {read:08x}…, but "
+                    f"{self.interface_source} describes IR {iface.ir_hash[:8]}… "
+                    f"({iface.ir_hash}): a mismatched bitstream/model pair")
+        return (f"{where} is design {read:08x}…, but {self.interface_source} describes "
+                f"design {iface.design_hash[:8]}… ({iface.design_hash}; IR "
+                f"{iface.ir_hash[:12]}…): its params.bin does not fit this bitstream "
+                "(`sdmf hwgen --params-for PROJECT` writes one for the bitstream's design, "
+                "or refuses naming what differs)")
 
     # ------------------------------------------------------------------ parameters
     def params_loaded(self) -> bool:

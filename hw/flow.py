@@ -20,12 +20,14 @@ from .writer import write_project
 def build_graph(ir: IntegerIR, backend: str = "rtl", target_cycles: int | None = None,
                 budget: int | None = None,
                 overrides: Mapping[str, Knobs] | None = None,
-                row_parallel: bool = False, event_driven: bool = False) -> HwGraph:
+                row_parallel: bool = False, event_driven: bool = False,
+                widths: str = "weights") -> HwGraph:
     """The finished hardware graph of ``ir`` under ``backend``'s layer kinds, with the
-    backend's plan (memories) applied."""
+    backend's plan (memories) applied; ``widths``: datapath widths from the IR's bounds
+    or its architecture's worst case (:mod:`sdmf.hw.archwidths`)."""
     gen = get_backend(backend)
     passes = default_passes(target_cycles, budget, overrides, row_parallel, event_driven)
-    return gen.plan(run_passes(from_ir(ir, gen.kinds), passes))
+    return gen.plan(run_passes(from_ir(ir, gen.kinds, widths), passes))
 
 
 def generate(ir: IntegerIR | str | Path, out: str | Path, backend: str = "rtl",
@@ -34,16 +36,17 @@ def generate(ir: IntegerIR | str | Path, out: str | Path, backend: str = "rtl",
              overrides: Mapping[str, Knobs] | None = None,
              row_parallel: bool = False, event_driven: bool = False,
              clock_mhz: float | None = None, board: str | None = None,
-             params: str = "rom") -> dict[str, Any]:
+             params: str = "rom", widths: str = "weights") -> dict[str, Any]:
     """Write the project of ``ir`` to ``out``; returns its report (report.json).
     ``clock_mhz``: the PL clock (default: ``board``'s, :mod:`sdmf.device.blockdesign`);
-    ``params``: ``"rom"`` or ``"loaded"`` parameter memories (docs/params.md)."""
+    ``params``: ``"rom"`` or ``"loaded"`` parameter memories (docs/params.md);
+    ``widths``: ``"weights"`` or ``"architecture"`` (:mod:`sdmf.hw.archwidths`)."""
     if not isinstance(ir, IntegerIR):
         ir = IntegerIR.load(ir)
-    graph = build_graph(ir, backend, target_cycles, budget, overrides, row_parallel,
-                        event_driven)
     options = GenOptions(trace=trace, counters=counters, clock_mhz=clock_mhz, board=board,
-                         params=params)
+                         params=params, widths=widths)
+    graph = build_graph(ir, backend, target_cycles, budget, overrides, row_parallel,
+                        event_driven, widths)
     return write_project(graph, out, backend, options)
 
 

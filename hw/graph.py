@@ -24,6 +24,8 @@ from sdmf.quant.ir import IntegerIR
 from sdmf.quant.opdefs import Op
 from sdmf.quant.validate import weight_bits
 
+from .archwidths import WIDTH_MODES, architecture_bounds
+
 if TYPE_CHECKING:
     from .kinds import KindSet, LayerKind
 
@@ -85,7 +87,8 @@ class HwLayer:
     """One hardware unit instance.
 
     ``attrs`` holds the structure (shapes, K, T, N, F, ...), ``params`` the integer
-    tensors it stores, ``bounds`` the IR intervals its widths derive from;
+    tensors it stores, ``bounds`` the IR intervals and ``ranges`` the parameter ranges
+    its widths derive from;
     ``widths``, ``parallel`` and ``cycles`` are filled by passes, ``memories`` by the
     backend's plan.
     """
@@ -97,6 +100,9 @@ class HwLayer:
     attrs: dict[str, Any] = field(default_factory=dict)
     params: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
     bounds: dict[str, tuple[int, int]] = field(default_factory=dict)
+    # (lo, hi) of each stored parameter the widths size for: its values' range, or the
+    # architecture's range (--widths architecture, sdmf.hw.archwidths)
+    ranges: dict[str, tuple[int, int]] = field(default_factory=dict)
     kept: dict[str, list[int]] | None = None
     widths: dict[str, int] = field(default_factory=dict)
     parallel: dict[str, int] = field(default_factory=dict)
@@ -189,9 +195,15 @@ class IrBuilder:
     """The state of :func:`from_ir`: layers and streams so far, which layer produces each
     IR tensor, and the ops already fused. Kinds add to it in their ``from_ir``."""
 
-    def __init__(self, ir: IntegerIR) -> None:
+    def __init__(self, ir: IntegerIR, widths: str = "weights") -> None:
         self.ir = ir
         self.specs: dict[str, TensorSpec] = ir.tensors
+        self._ranges: dict[str, tuple[int, int]] = {}
+        if widths == "architecture":          # the worst case of every weight set
+            arch = architecture_bounds(ir)
+            self.specs, self._ranges = arch.specs, arch.ranges
+        elif widths != "weights":
+            raise GraphError(f"widths {widths!r}: expected one of {', '.join(WIDTH_MODES)}")
         self.T = int(ir.input_shape[0])
         self.layers: dict[str, HwLayer] = {}
         self.streams: list[Stream] = []
@@ -202,6 +214,15 @@ class IrBuilder:
     def param(self, op: Op, key: str) -> np.ndarray:
         """Integer parameter ``key`` of ``op`` (int64)."""
         return np.asarray(self.ir.params[op.param_key(key)]).astype(np.int64)
+
+    def range(self, op: Op, key: str) -> tuple[int, int]:
+        """The range the widths size parameter ``key`` of ``op`` for: its values' (min,
+        max), or the architecture's range (``widths="architecture"``)."""
+        full = op.param_key(key)
+        if full in self._ranges:
+            return self._ranges[full]
+        a = self.ir.params[full]
+        return (int(a.min()), int(a.max())) if a.size else (0, 0)
 
     def bounds(self, tensor: str) -> tuple[int, int]:
         """The IR interval of ``tensor``."""
@@ -250,11 +271,13 @@ class IrBuilder:
                 f"{op.name} is an alias of this stream (raster = token order)")
 
 
-def from_ir(ir: IntegerIR, kinds: KindSet | None = None) -> HwGraph:
-    """The unoptimised hardware graph of ``ir`` (one stream per producer/consumer pair)."""
+def from_ir(ir: IntegerIR, kinds: KindSet | None = None, widths: str = "weights") -> HwGraph:
+    """The unoptimised hardware graph of ``ir`` (one stream per producer/consumer pair);
+    ``widths``: the intervals its widths derive from, the IR's (``"weights"``) or its
+    architecture's worst case (``"architecture"``, :mod:`sdmf.hw.archwidths`)."""
     if kinds is None:
         kinds = _default_kinds()
-    b = IrBuilder(ir)
+    b = IrBuilder(ir, widths)
     for op in ir.ops:
         if op.name in b.fused:
             continue
@@ -265,7 +288,8 @@ def from_ir(ir: IntegerIR, kinds: KindSet | None = None) -> HwGraph:
         if kind is None:
             raise GraphError(f"op {op.name!r}: type {op.type!r} has no hardware unit")
         kind.from_ir(op, b)
-    return HwGraph(layers=b.layers, streams=b.streams, info=_info(ir), kinds=kinds, ir=ir)
+    return HwGraph(layers=b.layers, streams=b.streams, info={**_info(ir), "widths": widths},
+                   kinds=kinds, ir=ir)
 
 
 def _info(ir: IntegerIR) -> dict[str, Any]:

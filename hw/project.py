@@ -4,7 +4,8 @@
 host read it. It names the backend, the top modules, the sources in compilation order,
 the memory images, the build scripts, where the device interface is described, the IR
 the project was generated from (copied into the project as ``model.sdmfir``, so a
-project is self-contained for simulation) with its hash, the generation options (with the
+project is self-contained for simulation) with its hash, the design hash (what
+determines the hardware, docs/params.md), the generation options (with the
 PL clock its Vivado scripts ask for and its interface records, ``options.clock_mhz``; None
 in manifests written before the clock was a parameter), the
 parallelism plan, the cycle model and (with ``--trace``) the trace map. ``report.json``
@@ -112,6 +113,9 @@ class Project:
     cycles: CycleModel
     trace: Trace | None
     removed_taps: list[str]                    # IR ops of units pruned away entirely
+    # what determines the hardware (hw/backends/rtl/designhash.py); None: a backend
+    # without one, or a manifest written before it existed
+    design_hash: str | None = None
     format: str = PROJECT_FORMAT
 
     def to_json(self) -> dict[str, Any]:
@@ -236,7 +240,8 @@ def manifest(graph: HwGraph, backend: str, out: BackendOutput, options: GenOptio
         memories=list(out.memories), scripts=list(out.scripts), interface=interface_file,
         ir=ir_file, ir_hash=graph.info["ir_hash"], options=options, plan=plan, cycles=cycles,
         trace=_convert(trace, Trace, "trace", "backend output") if trace else None,
-        removed_taps=list(graph.info.get("removed_taps", [])))
+        removed_taps=list(graph.info.get("removed_taps", [])),
+        design_hash=graph.info.get("design_hash"))
 
 
 __all__ = ["IR_FILE", "PROJECT_FILE", "PROJECT_FORMAT", "CycleModel", "LayerCycles", "Plan",

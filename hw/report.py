@@ -57,6 +57,8 @@ def report_markdown(report: dict[str, Any]) -> str:
         f"# Hardware project: {info.get('model')} (backend {report['backend']})",
         "",
         f"* IR hash: `{info.get('ir_hash')}`",
+        *([f"* design hash: `{info['design_hash']}` (widths from the "
+           f"{info.get('widths', 'weights')})"] if info.get("design_hash") else []),
         f"* input `[T, C, H, W]` = {info.get('input_shape')}, in_bits {info.get('in_bits')}, "
         f"classes {info.get('classes')}",
         f"* parallelism: {par.get('mode')}, target {par.get('target_cycles')} cycles, "

@@ -34,6 +34,7 @@ from sdmf.device.words import encode, hex_lines, pack, parse_hex_lines, to_signe
 ROOT = Path(__file__).resolve().parents[1]
 PRODUCT = ("model", "quant", "hw", "sim", "host", "sdmf")
 HASH = "c75f8ca18e5f6afb1c921a7562dbe0ae0460960be90708a80eebdc24d9181350"
+DESIGN = "0123abcd" * 8
 
 
 # ---------------------------------------------------------------------- import
@@ -261,8 +262,13 @@ def test_interface_with_loaded_parameters_round_trips(tmp_path):
 
     ps = ParamSet((ParamMemory(0, "sps.0", "weight", 4, 72), ParamMemory(1, "head", "bias", 10,
                                                                          24)), 0xDEADBEEF)
-    iface = _iface(params=ps)
+    iface = _iface(params=ps, design_hash=DESIGN)
     d = iface.to_dict()
+    # the hash register identifies the design, not the IR (regmap.hash_register)
+    assert d["registers"]["hash"] == 0x0123ABCD and d["design_hash"] == DESIGN
+    assert _iface(design_hash=DESIGN).registers["hash"] == 0xC75F8CA1       # ROM: the IR
+    with pytest.raises(InterfaceError, match="field design_hash: missing"):
+        _iface(params=ps)
     assert d["params"] == {"file": "params.bin", "beats": 2 + 4 * 2 + 10, "words": 14,
                            "crc32": 0xDEADBEEF, "memories": [
                                {"id": 0, "layer": "sps.0", "role": "weight", "depth": 4,
@@ -296,6 +302,7 @@ def _corrupt(tmp_path: Path, change) -> Path:
     (lambda d: d.update(in_bits=17), "field in_bits: 17 is not in 1..16"),
     (lambda d: d.update(input_shape=[4, 2, 32]), "field input_shape: expected"),
     (lambda d: d.update(ir_hash="xyz"), "field ir_hash"),
+    (lambda d: d.update(design_hash="ABC"), "field design_hash: 'ABC' is not"),
     (lambda d: d.update(logit_scale=-1.0), "field logit_scale"),
     (lambda d: d["registers"].update(config0=0), "field registers: .* disagrees"),
     (lambda d: d["counters"].update(head=0x50), "field counters: .* disagrees"),

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
+from ..archwidths import WIDTH_MODES
 from ..graph import HwGraph
 from ..kinds import KINDS, KindSet
 
@@ -37,11 +38,15 @@ class GenOptions:
     # parameter memories: "rom" ($readmemh images) or "loaded" (RAMs written at start-up
     # through the input stream, docs/params.md)
     params: str = "rom"
+    # datapath widths: from the IR's own bounds ("weights") or from the worst case of its
+    # architecture ("architecture": the same RTL for every weight set; sdmf.hw.archwidths)
+    widths: str = "weights"
 
     def __post_init__(self) -> None:
-        if self.params not in PARAM_MODES:
-            raise ValueError(f"GenOptions.params: {self.params!r}, expected one of "
-                             f"{', '.join(PARAM_MODES)}")
+        for name, modes in (("params", PARAM_MODES), ("widths", WIDTH_MODES)):
+            if getattr(self, name) not in modes:
+                raise ValueError(f"GenOptions.{name}: {getattr(self, name)!r}, expected one "
+                                 f"of {', '.join(modes)}")
 
 
 @dataclass

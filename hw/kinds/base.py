@@ -230,7 +230,3 @@ def strip_suffix(name: str, suffix: str) -> str:
     """``name`` without ``suffix`` (layer names from op names: ``sps.0.conv`` → ``sps.0``)."""
     return name[: -len(suffix)] if name.endswith(suffix) else name
 
-
-def param_range(a: np.ndarray) -> tuple[int, int]:
-    """(min, max) of an integer array, (0, 0) when it is empty."""
-    return (int(a.min()), int(a.max())) if a.size else (0, 0)

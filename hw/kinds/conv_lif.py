@@ -22,7 +22,7 @@ import numpy as np
 from sdmf.quant.bounds import signed_bits
 
 from ..graph import HwGraph, HwLayer
-from .base import Knobs, LayerKind, MemoryNeed, ceil_div, divisors, param_range, strip_suffix
+from .base import Knobs, LayerKind, MemoryNeed, ceil_div, divisors, strip_suffix
 
 if TYPE_CHECKING:
     from sdmf.quant.opdefs import Op
@@ -108,6 +108,9 @@ def slot_need(attrs: dict, q: int) -> int:
     return (R - 2) * W + min(c + 1, W - 1) + 1
 
 
+ROLES = ("weight", "bias", "theta")      # stored parameters, in memory order
+
+
 class ConvLif(LayerKind):
     name = "conv_lif"
     ops = ("conv2d", "conv1d")
@@ -129,14 +132,14 @@ class ConvLif(LayerKind):
             params={"weight": w.reshape(w.shape[0], w.shape[1], K * K), "bias": bias,
                     "theta": theta},
             bounds={"acc": b.bounds(op.name), "current": b.bounds(f"{lif.name}.current")},
+            ranges={"weight": b.range(op, "weight"), "bias": b.range(lif, "bias"),
+                    "theta": b.range(lif, "theta")},
             kept=b.kept(name)), lif.name)
         b.connect(op.inputs[0], name, "s")
 
     def assign_widths(self, graph: HwGraph, layer: HwLayer) -> None:
         (s,) = graph.inputs_of(layer.name)
-        wlo, whi = param_range(layer.params["weight"])
-        blo, bhi = param_range(layer.params["bias"])
-        tlo, thi = param_range(layer.params["theta"])
+        (wlo, whi), (blo, bhi), (tlo, thi) = (layer.ranges[r] for r in ROLES)
         clo, chi = layer.bounds["current"]
         layer.widths = {
             "IN_BITS": s.elem_bits if layer.attrs["CIN"] else 1,
@@ -147,9 +150,8 @@ class ConvLif(LayerKind):
         }
 
     def memory_needs(self, layer: HwLayer) -> list[MemoryNeed]:
-        p = layer.params
-        return [MemoryNeed(role, int(p[role].size), *param_range(p[role]))
-                for role in ("weight", "bias", "theta")]
+        return [MemoryNeed(role, int(layer.params[role].size), *layer.ranges[role])
+                for role in ROLES]
 
     def describe(self, layer: HwLayer) -> str:
         a = layer.attrs

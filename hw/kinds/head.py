@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from sdmf.quant.bounds import bit_width, logit_bits, signed_bits
 
 from ..graph import HwGraph, HwLayer, Stream
-from .base import Knobs, LayerKind, MemoryNeed, param_range
+from .base import Knobs, LayerKind, MemoryNeed
 from .io import Output
 
 if TYPE_CHECKING:
@@ -33,6 +33,7 @@ class Head(LayerKind):
             "N": N, "T": T, "D": int(w.shape[1]), "K": K,
             "shift": int(op.attrs["shift"]), "positions": N},
             params={"weight": w, "bias": bias},
+            ranges={"weight": b.range(op, "weight"), "bias": b.range(op, "bias")},
             bounds={"r": (r.lo, r.hi), "pool": (r.lo * T * N, r.hi * T * N),
                     "logit": b.bounds(op.name)}), None)
         b.connect(op.inputs[0], op.name, "s")
@@ -43,8 +44,7 @@ class Head(LayerKind):
                                 positions=K + 1, lo=lo, hi=hi, taps=(op.name,)))
 
     def assign_widths(self, graph: HwGraph, layer: HwLayer) -> None:
-        wlo, whi = param_range(layer.params["weight"])
-        blo, bhi = param_range(layer.params["bias"])
+        (wlo, whi), (blo, bhi) = layer.ranges["weight"], layer.ranges["bias"]
         layer.widths = {"R_BITS": bit_width(*layer.bounds["r"]),
                         "W_BITS": max(2, signed_bits(wlo, whi)),
                         "POOL_BITS": bit_width(*layer.bounds["pool"]),
@@ -53,8 +53,7 @@ class Head(LayerKind):
                                                  layer.attrs["K"])}
 
     def memory_needs(self, layer: HwLayer) -> list[MemoryNeed]:
-        p = layer.params
-        return [MemoryNeed(role, int(p[role].size), *param_range(p[role]))
+        return [MemoryNeed(role, int(layer.params[role].size), *layer.ranges[role])
                 for role in ("weight", "bias")]
 
     def cycles(self, layer: HwLayer, knobs: Knobs) -> int:

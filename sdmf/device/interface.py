@@ -58,6 +58,9 @@ class DeviceInterface:
     max_in_flight: int | None = None              # inferences the top accepts at once
     clock_mhz: float | None = None                # the PL clock of the design (MHz)
     params: ParamSet | None = None                # runtime-loaded parameters (None: ROMs)
+    # what determines the hardware, without the IR hash and parameter contents
+    # (docs/params.md); the hash register holds it for designs with loaded parameters
+    design_hash: str | None = None
     interface_version: int = field(default=regmap.INTERFACE_VERSION)
 
     def __post_init__(self) -> None:
@@ -95,7 +98,15 @@ class DeviceInterface:
         c0, c1 = regmap.config_words(T, self.classes, self.in_bits, self.weight_bits, H, W)
         return {"id": regmap.ID.pack({"version": self.interface_version,
                                       "magic": regmap.ID_MAGIC}),
-                "hash": regmap.hash_word(self.ir_hash), "config0": c0, "config1": c1}
+                "hash": regmap.hash_register(self.ir_hash, self.design_hash,
+                                             self.params is not None),
+                "config0": c0, "config1": c1}
+
+    @property
+    def hash_source(self) -> str:
+        """What the hash register identifies: ``"design"`` (runtime-loaded parameters) or
+        ``"IR"``."""
+        return "design" if self.params is not None else "IR"
 
     def register_mismatches(self, read: Mapping[str, int]) -> list[str]:
         """Messages for the identification registers in ``read`` (``{name: value}``, names
@@ -114,7 +125,8 @@ class DeviceInterface:
                         else f" (interface version {got['version']}, this project and "
                              f"sdmf.device are version {self.interface_version})")
             elif name == "hash":
-                msg += " (the bitstream was generated from another IR)"
+                msg += (" (the bitstream is another design)" if self.params is not None
+                        else " (the bitstream was generated from another IR)")
             out.append(msg)
         return out
 
@@ -124,6 +136,7 @@ class DeviceInterface:
             "format": FORMAT,
             "interface_version": self.interface_version,
             "ir_hash": self.ir_hash,
+            "design_hash": self.design_hash,
             "model": self.model,
             "input_shape": list(self.input_shape),
             "in_bits": self.in_bits,
@@ -174,10 +187,12 @@ class DeviceInterface:
     def _validate(self) -> None:
         """Types and ranges of every field (:class:`InterfaceError` names the field)."""
         _int(self.interface_version, "interface_version", 0, 0xFFFF)
-        if not isinstance(self.ir_hash, str) or not re.fullmatch(
-                f"[0-9a-f]{{{regmap.IR_HASH_DIGITS},}}", self.ir_hash):
-            raise InterfaceError(f"field ir_hash: {self.ir_hash!r} is not a lower-case hex "
-                                 "digest")
+        for name in ("ir_hash", "design_hash"):
+            value = getattr(self, name)
+            if (value is not None or name == "ir_hash") and (
+                    not isinstance(value, str)
+                    or not re.fullmatch(f"[0-9a-f]{{{regmap.IR_HASH_DIGITS},}}", value)):
+                raise InterfaceError(f"field {name}: {value!r} is not a lower-case hex digest")
         if len(self.input_shape) != 4:
             raise InterfaceError(f"field input_shape: expected [T, C, H, W], got "
                                  f"{list(self.input_shape)}")
@@ -217,6 +232,9 @@ class DeviceInterface:
                 raise InterfaceError(f"field {e}") from None
         if self.params is not None and not isinstance(self.params, ParamSet):
             raise InterfaceError(f"field params: {self.params!r} is not a ParamSet")
+        if self.params is not None and self.design_hash is None:
+            raise InterfaceError("field design_hash: missing; a design with runtime-loaded "
+                                 "parameters is identified by it (docs/params.md)")
         if self.model is not None and not isinstance(self.model, str):
             raise InterfaceError(f"field model: {self.model!r} is not a string")
         if not all(isinstance(n, str) and n for n in self.counter_layers) \
@@ -231,7 +249,8 @@ class DeviceInterface:
 
 _STORED = ("ir_hash", "input_shape", "in_bits", "weight_bits", "classes", "model",
            "logit_scale", "interval_cycles", "max_in_flight", "interface_version")
-_OPTIONAL = ("clock_mhz",)      # absent from files written before it existed: None
+# absent from files written before they existed: None
+_OPTIONAL = ("clock_mhz", "design_hash")
 _DERIVED = ("beat_bits", "beats_per_sample", "output_beats", "axil_addr_bits", "registers",
             "counters")
 

@@ -20,7 +20,7 @@ ID_MAGIC = 0x5D3F
 DATA_BITS = 32                 # AXI4-Lite data width
 DECODE_BITS = 12               # address bits the control block decodes (4 KiB window)
 MIN_ADDR_BITS = 6              # AXI4-Lite address width without busy counters
-IR_HASH_DIGITS = 8             # hex digits of IntegerIR.content_hash() in the hash register
+IR_HASH_DIGITS = 8             # hex digits of the hash the hash register holds (hash_register)
 
 
 @dataclass(frozen=True)
@@ -155,17 +155,30 @@ def axil_addr_bits(n_counters: int) -> int:
     return bits
 
 
-def hash_word(ir_hash: str) -> int:
-    """The hash register's value: the first :data:`IR_HASH_DIGITS` hex digits of
-    ``IntegerIR.content_hash()``."""
-    head = str(ir_hash)[:IR_HASH_DIGITS]
+def hash_word(digest: str) -> int:
+    """The first :data:`IR_HASH_DIGITS` hex digits of ``digest`` (an IR or design hash)
+    as the hash register holds them."""
+    head = str(digest)[:IR_HASH_DIGITS]
     try:
         if len(head) != IR_HASH_DIGITS:
             raise ValueError
         return int(head, 16)
     except ValueError:
-        raise ValueError(f"IR hash {ir_hash!r} does not start with {IR_HASH_DIGITS} hex "
+        raise ValueError(f"hash {digest!r} does not start with {IR_HASH_DIGITS} hex "
                          "digits") from None
+
+
+def hash_register(ir_hash: str, design_hash: str | None, loaded: bool) -> int:
+    """What the hash register (0x14) reads: the IR hash's first :data:`IR_HASH_DIGITS` hex
+    digits for a ROM design (its parameters are part of the bitstream), the design hash's
+    for a design with runtime-loaded parameters (docs/params.md, "One bitstream for
+    several weight sets": the bitstream serves every IR of that design)."""
+    if not loaded:
+        return hash_word(ir_hash)
+    if design_hash is None:
+        raise ValueError("a design with runtime-loaded parameters needs its design hash "
+                         "(the hash register holds it)")
+    return hash_word(design_hash)
 
 
 def config_words(T: int, classes: int, in_bits: int, weight_bits: int, H: int, W: int

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 from sdmf.device.params import write_image
@@ -11,6 +10,7 @@ from sdmf.device.params import write_image
 from ...graph import HwGraph
 from ...timing import steady_interval
 from ..base import Backend, BackendOutput, GenOptions, register_backend
+from .designhash import design_hash
 from .kinds import RTL_KINDS, rtl_kind
 from .memories import mark_loaded, param_image, plan_memories, write_memories
 from .regpkg import PACKAGE_FILE, package_text
@@ -86,27 +86,31 @@ class RtlBackend(Backend):
         rtl.mkdir(parents=True, exist_ok=True)
         mem.mkdir(parents=True, exist_ok=True)
         loaded = mark_loaded(graph, options.params)
-        (rtl / PACKAGE_FILE).write_text(package_text())
-        sources = [f"rtl/{PACKAGE_FILE}"]          # packages compile first
-        for src in module_sources(graph):
-            shutil.copyfile(src, rtl / src.name)
-            sources.append(f"rtl/{src.name}")
-        (rtl / f"{TOP}.sv").write_text(generate_top(graph, options))
-        (rtl / f"{IP_TOP}.v").write_text(generate_wrapper(graph, options))
-        sources += [f"rtl/{TOP}.sv", f"rtl/{IP_TOP}.v"]
-        memories = []
-        for lay in graph.layers.values():
-            memories += [f"mem/{p.name}" for p in write_memories(lay, mem)]
+        if options.clock_mhz is None:
+            raise ValueError("GenOptions.clock_mhz: the RTL backend needs the PL clock")
+        texts = {f"rtl/{PACKAGE_FILE}": package_text()}          # packages compile first
+        texts.update({f"rtl/{src.name}": src.read_text(encoding="utf-8")
+                      for src in module_sources(graph)})
+        texts[f"rtl/{IP_TOP}.v"] = generate_wrapper(graph, options)
+        graph.info["design_hash"] = design_hash({**texts, f"rtl/{TOP}.sv": generate_top(
+            graph, options)}, graph, options.clock_mhz)
         params = None
         if loaded:                       # the canonical load image beside interface.json
             params, beats = param_image(graph)
             write_image(root / params.file, beats)
         iface = device_interface(graph, options, params)
+        texts[f"rtl/{TOP}.sv"] = generate_top(graph, options, iface)
+        sources = list(texts)
+        sources.remove(f"rtl/{IP_TOP}.v")
+        sources.append(f"rtl/{IP_TOP}.v")            # the top, then its Verilog wrapper
+        for name in sources:
+            (root / name).write_text(texts[name], encoding="utf-8")
+        memories = []
+        for lay in graph.layers.values():
+            memories += [f"mem/{p.name}" for p in write_memories(lay, mem)]
         counters = list(iface.counter_layers)
         trace = _trace_taps(graph) if options.trace else {}
         instances = _instances(graph, counters)
-        if options.clock_mhz is None:
-            raise ValueError("GenOptions.clock_mhz: the RTL backend needs the PL clock")
         scripts = write_scripts(root, sources, memories, TOP, IP_TOP, options.clock_mhz)
         return BackendOutput(top=TOP, ip_top=IP_TOP, sources=sources, memories=memories,
                              scripts=scripts, extra={
