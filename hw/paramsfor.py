@@ -56,13 +56,13 @@ def _generate_like(manifest: Project, ir: IntegerIR, out: Path) -> dict[str, Any
 def _dict_diff(what: str, a: dict[str, Any], b: dict[str, Any]) -> str | None:
     for key in sorted(set(a) | set(b)):
         if a.get(key) != b.get(key):
-            return f"{what}{key} {a.get(key)} vs {b.get(key)}"
+            return f"{what}{key}: {a.get(key)} in the project, {b.get(key)} for the IR"
     return None
 
 
 def design_difference(a: dict[str, Any], b: dict[str, Any]) -> str:
     """The first hardware parameter in which two project reports differ (``report.json``:
-    the device's shape, the layers, their attributes, widths, knobs and memories)."""
+    the device's shape, the layers, their widths, knobs, unit parameters and memories)."""
     keys = ("input_shape", "in_bits", "weight_bits", "classes", "widths")
     found = _dict_diff("", {k: a["info"].get(k) for k in keys},
                        {k: b["info"].get(k) for k in keys})
@@ -72,28 +72,33 @@ def design_difference(a: dict[str, Any], b: dict[str, Any]) -> str:
     if la != lb:
         return (f"layers: only in the project {sorted(set(la) - set(lb))}, only in the IR "
                 f"{sorted(set(lb) - set(la))}" if set(la) != set(lb) else "layer order")
+    units = ({u["layer"]: u for u in r.get("instances", [])} for r in (a, b))
+    ua, ub = next(units), next(units)
     for x, y in zip(a["layers"], b["layers"]):
-        for field in ("kind", "attrs", "widths", "parallel"):
-            fx, fy = x.get(field), y.get(field)
-            found = (_dict_diff(f"{field} ", fx, fy) if isinstance(fx, dict)
-                     else None if fx == fy else f"{field} {fx} vs {fy}")
-            if found:
-                return f"layer {x['name']}: {found}"
+        name = x["name"]
+        found = (_dict_diff("widths ", x["widths"], y["widths"])
+                 or _dict_diff("", x["parallel"], y["parallel"])
+                 or _dict_diff("", ua.get(name, {}).get("params", {}),
+                               ub.get(name, {}).get("params", {})))
+        if found:
+            return f"layer {name}: {found}"
         mx, my = ([(m["name"], m["depth"], m["width"]) for m in r["memories"]] for r in (x, y))
         if mx != my:
-            return f"layer {x['name']}: memories (role, depth, width) {mx} vs {my}"
+            return (f"layer {name}: memories (role, depth, width): {mx} in the project, "
+                    f"{my} for the IR")
     return "the generated RTL text"
 
 
-def params_for(project: str | Path, ir: IntegerIR | str | Path, out: str | Path
-               ) -> dict[str, Any]:
+def params_for(project: str | Path, ir: IntegerIR | str | Path, out: str | Path,
+               source: str | None = None) -> dict[str, Any]:
     """Write ``interface.json``, ``params.bin`` and ``model.sdmfir`` of ``ir`` for the
     bitstream of ``project`` into ``out`` (atomically); returns ``{"out", "design_hash",
     "ir_hash", "params"}``. :class:`DesignMismatchError` when ``ir``'s design differs,
-    :class:`ProjectError` when ``project`` has no runtime-loaded parameters."""
+    :class:`ProjectError` when ``project`` has no runtime-loaded parameters; ``source``
+    names the IR in messages (default: its path, or "the IR")."""
     root, out = Path(project), Path(out).resolve()
     manifest = _loaded_project(root)
-    source = str(ir) if not isinstance(ir, IntegerIR) else "the IR"
+    source = source or (str(ir) if not isinstance(ir, IntegerIR) else "the IR")
     if not isinstance(ir, IntegerIR):
         ir = IntegerIR.load(ir)
     out.parent.mkdir(parents=True, exist_ok=True)

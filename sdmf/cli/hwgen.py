@@ -27,7 +27,7 @@ from sdmf.quant.ir import IntegerIR, IRError
 
 from .argtypes import existing_file, out_dir, positive_float
 from .common import CliError, emit, format_table
-from .plan import add_plan_args, plan_from_args
+from .plan import add_plan_args, plan_from_args, plan_options_given
 from .synth import summary
 
 HELP = "generate the hardware project (RTL, memories, scripts, report) of an IR"
@@ -48,6 +48,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="parameter memories: ROMs initialised from mem/*.mem (default), "
                              "or RAMs the host loads through the input stream at start-up "
                              "(params.bin beside interface.json; docs/params.md)")
+    parser.add_argument("--widths", choices=["weights", "architecture"], default="weights",
+                        help="datapath widths from the IR's own bounds (default), or from "
+                             "the worst case of its architecture (declared weight bits × "
+                             "fan-in): every weight set with the same masks then generates "
+                             "the same RTL (docs/params.md)")
+    parser.add_argument("--params-for", type=Path, default=None, metavar="PROJECT",
+                        help="do not generate: plan --ir with the options and knobs of "
+                             "PROJECT (--params loaded) and write its interface.json, "
+                             "params.bin and model.sdmfir for PROJECT's bitstream into --out; "
+                             "refused when the design hash differs")
     add_plan_args(parser)
     parser.add_argument("--synth", choices=["xc7", "xcup"], action="append", default=[],
                         help="also run Yosys synth_xilinx for this family (repeatable)")
@@ -74,11 +84,13 @@ def run(args: argparse.Namespace) -> int:
         ir = IntegerIR.load(args.ir)
     except (FileNotFoundError, IRError) as exc:
         raise CliError(str(exc)) from exc
+    if args.params_for is not None:
+        return _params_for(args, ir)
     clock = args.clock_mhz if args.clock_mhz is not None else default_clock_mhz(args.board)
     try:
         report = generate(ir, args.out, backend=args.backend, trace=args.trace,
                           counters=args.counters, clock_mhz=clock, board=args.board,
-                          params=args.params, **plan_from_args(args))
+                          params=args.params, widths=args.widths, **plan_from_args(args))
     except (GraphError, ValueError) as exc:
         raise CliError(str(exc)) from exc
     except OSError as exc:
@@ -96,6 +108,35 @@ def run(args: argparse.Namespace) -> int:
     result = {"project": str(args.out), "board": args.board, "throughput": rate,
               "report": report, "synth": synth}
     emit(result, args.json, _text(args.out, report, synth, rate))
+    return 0
+
+
+def _params_for(args: argparse.Namespace, ir: IntegerIR) -> int:
+    """``--params-for PROJECT``: B's parameters for A's bitstream (sdmf.hw.paramsfor)."""
+    from sdmf.hw.graph import GraphError
+    from sdmf.hw.paramsfor import params_for
+    from sdmf.hw.project import ProjectError
+
+    own = [flag for flag, on in (
+        ("--trace", args.trace), ("--counters", args.counters),
+        ("--params", args.params != "rom"), ("--widths", args.widths != "weights"),
+        ("--synth", bool(args.synth)), ("--board", args.board is not None),
+        ("--clock-mhz", args.clock_mhz is not None), ("--backend", args.backend != "rtl"))
+        if on] + plan_options_given(args)
+    if own:
+        raise CliError(f"--params-for takes every option from {args.params_for}/project.json; "
+                       f"drop {', '.join(own)}")
+    try:
+        result = params_for(args.params_for, ir, args.out, source=str(args.ir))
+    except (ProjectError, GraphError, ValueError) as exc:
+        raise CliError(str(exc)) from exc
+    except OSError as exc:
+        raise CliError(f"cannot write {args.out}: {exc}") from exc
+    p = result["params"]
+    emit(result, args.json,
+         f"{args.out}: parameters of IR {result['ir_hash'][:12]} for the bitstream of "
+         f"{args.params_for} (design {result['design_hash'][:12]}): {p['file']}, "
+         f"{p['beats']:,} beats, CRC-32 {p['crc32']:#010x}")
     return 0
 
 
