@@ -295,6 +295,42 @@ def test_a_bitstream_of_another_ir_is_refused_naming_both_hashes():
         _open(board)
 
 
+def _loaded(ir_hash: str, design_hash: str) -> tuple[DeviceInterface, FakeBoard]:
+    """A design with runtime-loaded parameters (already valid on the board) and the board
+    whose registers are those of ``design_hash``'s bitstream."""
+    from sdmf.device.params import ParamMemory, ParamSet
+
+    ps = ParamSet((ParamMemory(0, "a", "weight", 2, 8),), 0x1234ABCD)
+    iface = DeviceInterface(**{**_fields(IFACE), "ir_hash": ir_hash, "params": ps,
+                               "design_hash": design_hash})
+    board = FakeBoard(iface=iface)
+    board.regs[regmap.PARAM.offset] = (regmap.PARAM.bit("loadable")
+                                       | regmap.PARAM.bit("valid"))
+    board.regs[regmap.PARAM_CRC.offset] = ps.crc32
+    return iface, board
+
+
+def test_a_loaded_bitstream_serves_another_ir_of_its_design():
+    design = "12" * 32
+    _, board = _loaded(IFACE.ir_hash, design)
+    other_ir, _ = _loaded(OTHER_HASH, design)          # same design, other weights
+    acc = Accelerator("x/sdmf.bit", other_ir, platform=board)
+    assert acc.interface.ir_hash == OTHER_HASH and acc.params_loaded()
+
+
+def test_a_loaded_bitstream_of_another_design_is_refused_naming_both_hashes():
+    _, board = _loaded(IFACE.ir_hash, "34" * 32)
+    mine, _ = _loaded(IFACE.ir_hash, "12" * 32)         # even with the same IR
+    with pytest.raises(DeviceMismatchError, match=r"is design 34343434…, but the given "
+                       r"interface describes design 12121212… \(1212.*--params-for"):
+        Accelerator("x/sdmf.bit", mine, platform=board)
+    # a loaded bitstream whose hash register held the IR hash is not this design either
+    _, board = _loaded(IFACE.ir_hash, "12" * 32)
+    board.regs[regmap.IR_HASH.offset] = regmap.hash_word(IFACE.ir_hash)
+    with pytest.raises(DeviceMismatchError, match=r"is design abababab…"):
+        Accelerator("x/sdmf.bit", mine, platform=board)
+
+
 def test_id_version_configuration_and_counters_are_checked():
     board = FakeBoard()
     board.regs[regmap.ID.offset] = 0x12345678
