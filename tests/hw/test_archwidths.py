@@ -99,7 +99,8 @@ def test_biases_and_thresholds_beyond_the_architecture_range_are_refused():
                                          r"beyond -\d+\.\.\d+"):
         build_graph(IntegerIR(**p), widths="architecture")
     p = parts()
-    tlo, thi = ranges["sps.0.lif.theta"]
+    assert ranges["sps.0.lif.theta"][0] == 1
+    thi = ranges["sps.0.lif.theta"][1]
     p["params"]["sps.0.lif.theta"] = np.full(4, thi + 1)
     with pytest.raises(ValueError, match=r"params\.sps\.0\.lif\.theta"):
         build_graph(IntegerIR(**p), widths="architecture")
