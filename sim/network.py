@@ -31,14 +31,21 @@ from typing import Any
 import numpy as np
 import torch
 
-from sdmf.device import DeviceInterface, FramingError, decode_output, pack_input, regmap
+from sdmf.device import (
+    INTERFACE_FILE,
+    DeviceInterface,
+    FramingError,
+    decode_output,
+    pack_input,
+    regmap,
+)
 from sdmf.device.stream import BEAT_BITS
 from sdmf.device.words import hex_lines, parse_hex_lines, to_signed, unpack
 from sdmf.hw.backends.rtl.topgen import EVENTS_FILE
 from sdmf.hw.flow import build_graph, generate, sample_busy
 from sdmf.hw.graph import HwGraph
 from sdmf.hw.kinds import Knobs
-from sdmf.hw.project import PROJECT_FILE, Project, ProjectError, Trace
+from sdmf.hw.project import IR_FILE, PROJECT_FILE, Project, ProjectError, Trace
 from sdmf.hw.timing import done_cycles
 from sdmf.io import workspace
 from sdmf.quant.golden import GoldenModel
@@ -252,7 +259,8 @@ def simulate_project(project: str | Path, x: torch.Tensor | np.ndarray,
                      in_gap: int = 0, out_gap: int = 0, build_dir: str | Path | None = None,
                      seed: int = 1, overlap: bool = True,
                      status: Callable[[str], None] | None = None,
-                     params_image: np.ndarray | None = None) -> NetworkReport:
+                     params_image: np.ndarray | None = None,
+                     params_for: str | Path | None = None) -> NetworkReport:
     """Build the project (from ``sdmf hwgen --trace --counters``), run ``x[S, T, C, H, W]``
     through it and compare with the golden model of its ``model.sdmfir``.
 
@@ -266,10 +274,13 @@ def simulate_project(project: str | Path, x: torch.Tensor | np.ndarray,
     A project with runtime-loaded parameters is loaded first through the input stream
     (its ``params.bin``, or ``params_image``: up to ``PARAMS_SLACK`` more beats, for
     negative controls); :class:`ParamLoadError` if the device does not accept them.
+    ``params_for``: a folder from ``sdmf hwgen --params-for`` (another IR of the project's
+    design): its ``params.bin`` is loaded and its ``model.sdmfir`` is the golden model.
     """
     with workspace(work_dir, "sdmf-sim-") as work:
         return _simulate(Path(project).resolve(), x, labels, work, in_gap, out_gap, build_dir,
-                         seed, overlap, status or (lambda _msg: None), params_image)
+                         seed, overlap, status or (lambda _msg: None), params_image,
+                         None if params_for is None else Path(params_for))
 
 
 def _run_folder(work: Path, root: Path, manifest: Project, trace: Trace,
@@ -302,14 +313,19 @@ def _run_folder(work: Path, root: Path, manifest: Project, trace: Trace,
 def _simulate(root: Path, x: torch.Tensor | np.ndarray, labels: list[int] | None, work: Path,
               in_gap: int, out_gap: int, build_dir: str | Path | None, seed: int,
               overlap: bool, status: Callable[[str], None],
-              params_image: np.ndarray | None = None) -> NetworkReport:
+              params_image: np.ndarray | None = None,
+              params_for: Path | None = None) -> NetworkReport:
     manifest, ir = load_project(root)
-    golden = GoldenModel(ir)
-    xs = golden.to_counts(x).numpy()
     trace = manifest.trace
     if trace is None or manifest.interface is None:          # load_project refuses these
         raise ProjectError(f"{root}: no trace map or no device interface")
     iface = DeviceInterface.read(root / manifest.interface)
+    if params_for is not None:
+        ir, iface = _other_weights(iface, params_for)
+        if params_image is None:
+            params_image = iface.params.read_image(params_for)
+    golden = GoldenModel(ir)
+    xs = golden.to_counts(x).numpy()
     status("building with Verilator (cached when nothing changed)")
     t0 = time.perf_counter()
     bdir, built = runner.build([root / s for s in manifest.sources] + [TB_SOURCE], TB_TOP,
@@ -358,6 +374,22 @@ def _simulate(root: Path, x: torch.Tensor | np.ndarray, labels: list[int] | None
                          data_dependent=sorted(expected),
                          done_measured=dones[0] if dones else [],
                          done_model=dones[1] if dones else [])
+
+
+def _other_weights(iface: DeviceInterface, folder: Path) -> tuple[IntegerIR, DeviceInterface]:
+    """The IR and interface of ``folder`` (``sdmf hwgen --params-for``), which must describe
+    the design of ``iface`` (:class:`ProjectError` otherwise)."""
+    other = DeviceInterface.read(folder / INTERFACE_FILE)
+    if other.params is None or other.design_hash != iface.design_hash \
+            or other.registers != iface.registers or other.params.memories != \
+            (iface.params.memories if iface.params else None):
+        raise ProjectError(f"{folder / INTERFACE_FILE}: design {other.design_hash}, not the "
+                           f"project's design {iface.design_hash} with loaded parameters")
+    ir = IntegerIR.load(folder / IR_FILE)
+    if ir.content_hash() != other.ir_hash:
+        raise ProjectError(f"{folder / IR_FILE}: IR hash {ir.content_hash()[:12]}… differs from "
+                           f"field ir_hash {other.ir_hash[:12]}… of {folder / INTERFACE_FILE}")
+    return ir, other
 
 
 def _check_params(tb: dict[str, Any], iface: DeviceInterface) -> None:
@@ -432,7 +464,7 @@ def _project_graph(manifest: Project, ir: IntegerIR) -> HwGraph:
     """The project's hardware graph, rebuilt from its IR with its knobs (checked)."""
     plan = manifest.plan
     graph = build_graph(ir, manifest.backend, overrides=plan.knobs,
-                        row_parallel=plan.row_parallel)
+                        row_parallel=plan.row_parallel, widths=manifest.options.widths)
     for name, knobs in plan.knobs.items():
         if graph.layers[name].parallel != knobs:
             raise ProjectError(f"layer {name}: rebuilt with knobs {graph.layers[name].parallel}"
