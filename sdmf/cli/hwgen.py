@@ -12,6 +12,12 @@ single layers with --par LAYER:PO=4,PI=2. Optionally synthesizes with Yosys
 it (and refuse a PS that cannot make it), interface.json and project.json record it, and
 the img/s printed here is at it. Default: the --board's (pynq_z2 100 MHz, kv260 250 MHz;
 sdmf.device.blockdesign), 250 MHz without --board.
+
+--widths architecture sizes the datapath from the IR's architecture (declared weight bits
+× fan-in) so that every weight set with the same masks gives the same RTL; with --params
+loaded one bitstream then serves them all: --params-for PROJECT writes another IR's
+interface.json and params.bin for PROJECT's bitstream, or refuses when its design hash
+differs (docs/params.md).
 """
 
 from __future__ import annotations

@@ -102,12 +102,6 @@ class DeviceInterface:
                                              self.params is not None),
                 "config0": c0, "config1": c1}
 
-    @property
-    def hash_source(self) -> str:
-        """What the hash register identifies: ``"design"`` (runtime-loaded parameters) or
-        ``"IR"``."""
-        return "design" if self.params is not None else "IR"
-
     def register_mismatches(self, read: Mapping[str, int]) -> list[str]:
         """Messages for the identification registers in ``read`` (``{name: value}``, names
         as in :attr:`registers`) that differ from this design's; empty when all match."""
