@@ -13,8 +13,10 @@ head tags and the fixed constants of the attention LIF. The intervals come from
   the two runs is the exact worst case of ``Σ w·x`` over all weights in range.
 * biases of the convolution LIFs and of the head: within ``±R``, where ``R`` is the
   largest magnitude the layer's current (logits) reaches with the weights alone
-  (``R = max |acc|·2^F``, the first pair of runs); thresholds within ``1 … R`` (a
-  larger one never fires). The second pair of runs adds ``+R`` / ``−R``.
+  (``max |acc|·2^F``, the first pair of runs), at least ``2^(b−1)·2^F`` (one full-scale
+  weight: a layer without inputs, ``CIN = 0``, still has a bias range; the head: its
+  shift for ``F``); thresholds within ``1 … R``. The second pair of runs adds ``+R`` /
+  ``−R``.
 
 An IR whose biases or thresholds lie outside these ranges is refused (naming the
 parameter), so the golden model's integers never leave the widths: bit-exact by
@@ -75,6 +77,12 @@ def _pair(ir: IntegerIR, lo: int, hi: int, mags: dict[str, int]
             analyze(ir.ops, _extreme(ir, lo, mags, -1), shape))
 
 
+def _scale_bits(op: Op) -> int:
+    """The left shift between the accumulator and the current (LIF: ``F``; head: its
+    shift)."""
+    return int(op.attrs["shift"] if op.type == "head" else op.attrs["frac_bits"])
+
+
 def _current(op: Op) -> str:
     """The tensor whose interval a free bias adds to: the LIF's current, the logits."""
     return op.name if op.type == "head" else f"{op.name}.current"
@@ -90,8 +98,8 @@ def architecture_bounds(ir: IntegerIR) -> ArchBounds:
     lo, hi = -(1 << (bits - 1)), (1 << (bits - 1)) - 1
     free = _free_biases(ir)
     up, down = _pair(ir, lo, hi, dict.fromkeys(free, 0))
-    mags = {n: max(_magnitude(up[_current(op)]), _magnitude(down[_current(op)]))
-            for n, op in free.items()}
+    mags = {n: max(_magnitude(up[_current(op)]), _magnitude(down[_current(op)]),
+                   (hi + 1) << _scale_bits(op)) for n, op in free.items()}
     up, down = _pair(ir, lo, hi, mags)
     for op in ir.ops:
         if op.type in WEIGHTED and (up[op.inputs[0]] != down[op.inputs[0]]

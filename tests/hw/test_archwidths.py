@@ -106,6 +106,21 @@ def test_biases_and_thresholds_beyond_the_architecture_range_are_refused():
         build_graph(IntegerIR(**p), widths="architecture")
 
 
+def test_a_conv_without_inputs_keeps_a_bias_range():
+    """fc2 of the pruned model has CIN = 0 (its LIF integrates the bias alone): its bias
+    range is one full-scale weight at the current's scale, ±128·2^F, not 0."""
+    from tiny_models import make_ir
+
+    ir = make_ir(seed=3, off={"blocks.0.attn.proj": slice(None),
+                              "blocks.0.mlp.fc1": slice(None)})
+    fc2 = build_graph(ir, widths="architecture").layers["blocks.0.mlp.fc2"]
+    assert fc2.attrs["CIN"] == 0
+    lif = next(op for op in ir.ops if op.name == "blocks.0.mlp.fc2.lif")
+    bound = 128 << lif.attrs["frac_bits"]
+    assert fc2.ranges["bias"] == (-bound, bound)
+    assert fits_signed(-bound, bound, fc2.widths["CUR_BITS"])
+
+
 def test_architecture_widths_need_the_declared_weight_width():
     p = parts()
     del p["meta"]["quant_spec"]["weight_bits"]
