@@ -88,23 +88,23 @@ class RtlBackend(Backend):
         loaded = mark_loaded(graph, options.params)
         if options.clock_mhz is None:
             raise ValueError("GenOptions.clock_mhz: the RTL backend needs the PL clock")
-        texts = {f"rtl/{PACKAGE_FILE}": package_text()}          # packages compile first
-        texts.update({f"rtl/{src.name}": src.read_text(encoding="utf-8")
-                      for src in module_sources(graph)})
-        texts[f"rtl/{IP_TOP}.v"] = generate_wrapper(graph, options)
-        graph.info["design_hash"] = design_hash({**texts, f"rtl/{TOP}.sv": generate_top(
-            graph, options)}, graph, options.clock_mhz)
+        top, wrapper = f"rtl/{TOP}.sv", f"rtl/{IP_TOP}.v"
+        lib = {f"rtl/{PACKAGE_FILE}": package_text()}              # packages compile first
+        lib.update({f"rtl/{src.name}": src.read_text(encoding="utf-8")
+                    for src in module_sources(graph)})
+        lib[wrapper] = generate_wrapper(graph, options)
+        graph.info["design_hash"] = design_hash({**lib, top: generate_top(graph, options)},
+                                                graph, options.clock_mhz)
         params = None
         if loaded:                       # the canonical load image beside interface.json
             params, beats = param_image(graph)
             write_image(root / params.file, beats)
         iface = device_interface(graph, options, params)
-        texts[f"rtl/{TOP}.sv"] = generate_top(graph, options, iface)
+        texts = {k: v for k, v in lib.items() if k != wrapper}
+        texts.update({top: generate_top(graph, options, iface), wrapper: lib[wrapper]})
+        for name, text in texts.items():                 # in compilation order
+            (root / name).write_text(text, encoding="utf-8")
         sources = list(texts)
-        sources.remove(f"rtl/{IP_TOP}.v")
-        sources.append(f"rtl/{IP_TOP}.v")            # the top, then its Verilog wrapper
-        for name in sources:
-            (root / name).write_text(texts[name], encoding="utf-8")
         memories = []
         for lay in graph.layers.values():
             memories += [f"mem/{p.name}" for p in write_memories(lay, mem)]
