@@ -156,7 +156,8 @@ def _text(out: Path, report: dict[str, Any], synth: dict[str, Any],
     lines = [f"{out}: {report['backend']} project of {info['model']} "
              f"(IR {info['ir_hash'][:12]})",
              format_table(["layer", "kind", "PO", "PI", "PK", "mem bits", "cycles"], rows),
-             f"interval {info['cycles']['interval']:,} cycles ({_interval_source(info)}): "
+             f"interval {info['cycles']['interval']:,} cycles "
+             f"({_interval_source(info, report['backend'])}): "
              f"{rate['img_per_s'] or 0:,.1f} img/s at "
              f"{rate['clock_mhz']:g} MHz (the PL clock of the Vivado scripts) with samples "
              "overlapped; "
@@ -165,8 +166,11 @@ def _text(out: Path, report: dict[str, Any], synth: dict[str, Any],
     return "\n".join(lines)
 
 
-def _interval_source(info: dict[str, Any]) -> str:
+def _interval_source(info: dict[str, Any], backend: str) -> str:
     """Where the quoted interval comes from, and the bottleneck bound beside it."""
     cyc = info["cycles"]
     bound = f"bottleneck {cyc['bottleneck']}: {cyc['bound']:,}"
-    return (f"token recurrence; {bound}" if cyc["interval_from"] == "recurrence" else bound)
+    if cyc["interval_from"] == "recurrence":
+        return f"token recurrence; {bound}"
+    return (f"{bound} by the RTL units' cycle formulas — not a model of the {backend} "
+            "design; its synthesis report gives its own interval")

@@ -147,9 +147,9 @@ def _text(rep: Any) -> str:
         verdict = ("equal" if rep.interval_ok else "DIFFERENT") + \
             " (every done cycle of the pass against the token recurrence)"
     model = "" if rep.model_interval is None else \
-        f"{rep.model_interval:,} by the token recurrence, "
-    kind = ("by the dense token recurrence (worst case)" if rep.data_dependent else
-            "by the token recurrence") + f", bottleneck bound {rep.interval_bound:,}"
+        f"{rep.model_interval:,} by the recurrence of this pass, "
+    kind = ("quoted (dense token recurrence, the worst case" if rep.data_dependent else
+            "quoted (token recurrence") + f"; bottleneck bound {rep.interval_bound:,})"
     return (f"{table}\n\n{ltable}\n\n"
             f"{exact}/{len(rep.samples)} samples bit-exact (class, logits and "
             f"{len(rep.compared_taps)} taps: {', '.join(rep.compared_taps)}); "
