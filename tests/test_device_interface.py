@@ -249,7 +249,7 @@ def test_interface_round_trip_and_derived_values(tmp_path):
     d = iface.to_dict()
     assert d["beats_per_sample"] == 1024 and d["output_beats"] == 11
     assert d["counters"] == {"sps.0": 0x40, "head": 0x48} and d["axil_addr_bits"] == 7
-    assert d["registers"] == {"id": 0x5D3F0002, "hash": 0xC75F8CA1, "config0": 0x0808_0A04,
+    assert d["registers"] == {"id": 0x5D3F0003, "hash": 0xC75F8CA1, "config0": 0x0808_0A04,
                               "config1": 0x0020_0020}
     path = iface.write(tmp_path / INTERFACE_FILE)
     assert DeviceInterface.read(path) == iface
@@ -332,7 +332,7 @@ def test_register_mismatches_say_what_is_wrong():
     iface = _iface()
     assert iface.register_mismatches(iface.registers) == []
     (older,) = iface.register_mismatches({"id": 0x5D3F0001})
-    assert "interface version 1" in older and "version 2" in older
+    assert "interface version 1" in older and "version 3" in older
     (other,) = iface.register_mismatches({"id": 0x12340001})
     assert "not an SDMFormer accelerator" in other
     (ir,) = iface.register_mismatches({"hash": 0})

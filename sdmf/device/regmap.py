@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-INTERFACE_VERSION = 2
+INTERFACE_VERSION = 3
 ID_MAGIC = 0x5D3F
 DATA_BITS = 32                 # AXI4-Lite data width
 DECODE_BITS = 12               # address bits the control block decodes (4 KiB window)
