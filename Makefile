@@ -20,7 +20,7 @@ PY := $(VENV)/bin/python
 SDMF := $(VENV)/bin/sdmf
 STAMP := $(VENV)/.installed
 PIP_FLAGS ?= --disable-pip-version-check -q
-PYTEST_ARGS ?= -n 2
+PYTEST_ARGS ?= -n 2 --durations=25
 
 .PHONY: venv test lint mutants sim csim hls bitstream deploy synth help clean models regress activity-ir
 
