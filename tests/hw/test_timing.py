@@ -12,6 +12,7 @@ import pytest
 from sdmf.hw.kinds import ConvLif, event_cycles
 from sdmf.hw.kinds.conv_lif import position_cycles
 from sdmf.hw.timing import ConvUnit, Network, Recurrence, Sink, Source, TimingError
+from sdmf.hw.timing.recurrence import NONE
 
 
 def walk_conv(K: int, H: int, W: int, service: list[int], bubbles: list[int],
@@ -125,9 +126,12 @@ def test_position_cycles_sum_to_the_busy_counts():
 
 def test_a_cyclic_rule_is_a_clear_error():
     rules = {("x", "a", 0): [("x", "b", 0)], ("x", "b", 0): [("x", "a", 0)]}
-    ev = Recurrence(lambda k: (rules[k], lambda v: v[0]))
+    ev = Recurrence(lambda k: (NONE, [(d, 0) for d in rules[k]], None))
     with pytest.raises(TimingError, match="depends on itself"):
         ev(("x", "a", 0))
+    loop = Recurrence(lambda k: (0, [(k, 1)], None))        # a key on itself
+    with pytest.raises(TimingError, match="depends on itself"):
+        loop(("x", "a", 0))
 
 
 # ------------------------------------------------------------------ whole networks (CPU)
