@@ -4,6 +4,7 @@ RTL's handshake registers, written out here independently (sdmf_conv_lif.sv: ``c
 
 from __future__ import annotations
 
+import functools
 import random
 
 import numpy as np
@@ -150,6 +151,15 @@ def tiny():
     return ir, [{k: v[i].numpy() for k, v in g.taps.items()} for i in range(4)]
 
 
+@functools.cache
+def _case(name: str):
+    """An adversarial case's spec and IR (built once per module: calibration is slow)."""
+    from sdmf.sim.adversarial import CASES, build_case
+
+    (spec,) = [s for s, _ in CASES if s.name == name]
+    return spec, build_case(spec)[0]
+
+
 def test_dense_tiny_network_interval_is_the_bottleneck(tiny):
     """Dense: one result per bottleneck busy count once the pipeline is full, whatever the
     host's reaction time (FIFOs sized by SizeFifos)."""
@@ -172,10 +182,9 @@ def test_coupled_design_interval_is_the_recurrence_not_the_bottleneck():
     stays as the lower bound, and a slower host never makes it shorter."""
     from sdmf.hw.flow import build_graph
     from sdmf.hw.timing import host_pass, steady_interval
-    from sdmf.sim.adversarial import CASES, build_case
 
-    (spec,) = [s for s, _ in CASES if s.name == "coupled_row_8_tokens"]
-    graph = build_graph(build_case(spec)[0], **spec.plan)
+    spec, ir = _case("coupled_row_8_tokens")
+    graph = build_graph(ir, **spec.plan)
     cyc = graph.info["cycles"]
     assert cyc["bound"] == 22_528 and cyc["bottleneck"] == "sps.0"
     assert cyc["interval"] == steady_interval(graph).interval == 25_248 > cyc["bound"]
@@ -213,3 +222,63 @@ def test_missing_start_is_a_clear_error(tiny):
     ir, taps = tiny
     with pytest.raises(TimingError, match="one of each per sample"):
         done_cycles(build_graph(ir), taps, [0], [0])
+
+
+def test_project_rebuild_skips_the_interval_model(tiny, tmp_path, monkeypatch):
+    """`sdmf sim` rebuilds the project's graph for its checks without re-running the
+    recurrence (the interval is the project's): same layers, knobs and memories; the
+    rebuilt graph quotes only the bottleneck, and says so."""
+    import sdmf.hw.backends.rtl.backend as rtl
+    from sdmf.hw.flow import build_graph, generate
+    from sdmf.sim.network import _project_graph, load_project
+
+    ir, _ = tiny
+    generate(ir, tmp_path / "p", trace=True, counters=True)
+    manifest, saved = load_project(tmp_path / "p")
+    full = build_graph(saved, overrides=manifest.plan.knobs)
+
+    def refused(graph):
+        raise AssertionError("the rebuild ran the interval recurrence")
+
+    monkeypatch.setattr(rtl, "steady_interval", refused)
+    graph = _project_graph(manifest, saved)
+    assert list(graph.layers) == list(full.layers)
+    for name, lay in graph.layers.items():
+        assert (lay.parallel, lay.attrs, lay.memories) == \
+            (full.layers[name].parallel, full.layers[name].attrs, full.layers[name].memories)
+    cyc = graph.info["cycles"]
+    assert cyc["interval_from"] == "bottleneck" and cyc["interval"] == cyc["bound"]
+    assert full.info["cycles"]["interval_from"] == "recurrence"
+    assert manifest.cycles.interval == full.info["cycles"]["interval"]
+
+
+def _rule_value(net: Network, key) -> int:
+    floor, terms, post = net.rule(key)
+    best = max([floor, *(net.eval.memo[d] + plus for d, plus in terms)])
+    return post(best) if post else best
+
+
+@pytest.mark.parametrize("case", ["coupled_row_8_tokens", "sample_below_one_beat",
+                                  "kv_bound_9_tokens"])
+def test_every_memoised_value_satisfies_its_rule(case):
+    """The lazy evaluation is the recurrence's solution: after a back-to-back pass every
+    memoised key (its dependencies memoised too) equals its own rule evaluated on the
+    memo. The dependency graph is acyclic (no deadlock), so that solution is unique."""
+    from sdmf.hw.flow import build_graph
+    from sdmf.hw.timing import network_timing, steady_interval
+
+    spec, ir = _case(case)
+    graph = build_graph(ir, interval=False, **spec.plan)
+    steady = steady_interval(graph)
+    starts: list[int] = [0]
+    net = network_timing(graph, [{}] * steady.samples, starts, starts, dense=True)
+    beats, (out,) = net.by_name["host"].beats, graph.inputs_of("output")
+    done = []
+    for i in range(steady.samples):
+        if i:
+            starts.append(net.eval(("x", "host.beats", i * beats - 1)))
+        done.append(net.eval(("x", out.name, (i + 1) * out.positions - 1)))
+    assert done[-1] - done[-2] == steady.interval
+    memo = net.eval.memo
+    assert len(memo) > 300
+    assert all(_rule_value(net, key) == value for key, value in memo.items())
