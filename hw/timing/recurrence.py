@@ -12,7 +12,8 @@ cycle the consumer takes it, each a max-plus function of other keys. A boundary
 :class:`Sink` may drop ready in any cycle (its pattern is given). Keys are
 ``(what, stream or unit, index)``; units answer ``offer``, ``accept`` and their own keys
 (``rule``). A rule is data, not code: a floor, terms ``(key, plus)`` and an optional
-final map, its value ``post(max(floor, max value(key) + plus))``. Evaluation is memoised
+final map, its value ``post(max(floor, max value(key) + plus))``; a transfer's rule holds
+its offer's terms (``o`` keys exist only where a unit names one). Evaluation is memoised
 with an explicit stack (no recursion limit), each rule built once.
 """
 
@@ -89,6 +90,7 @@ class Recurrence:
 
     def __call__(self, key: Key) -> int:
         memo, rule, stack = self.memo, self.rule, [key]
+        push = stack.append
         pending: dict[Key, Rule] = {}           # keys waiting for their dependencies
         while stack:
             top = stack[-1]
@@ -97,16 +99,17 @@ class Recurrence:
                 continue
             r = pending.pop(top, None) or rule(top)
             best, terms, post = r
-            depth = len(stack)
+            waits = False
             for d, plus in terms:
                 v = memo.get(d)
                 if v is None:
                     if d in pending or d == top:
                         raise TimingError(f"timing of {top} depends on itself (a deadlock)")
-                    stack.append(d)
+                    push(d)
+                    waits = True
                 elif v + plus > best:
                     best = v + plus
-            if len(stack) > depth:
+            if waits:
                 pending[top] = r
                 continue
             memo[top] = post(best) if post else best
@@ -179,11 +182,13 @@ class Network:
             return self.producer[name].offer(name, k)
         if what != "x":
             return self.by_name[name].rule(key)
+        # the offer's terms stand in for ("o", name, k): one key less per transfer
+        floor, terms, _ = self.producer[name].offer(name, k)
         dst = self.consumer[name]
         if isinstance(dst, Sink):
-            return NONE, [(("o", name, k), 0)], dst.first_ready
-        floor, terms, _ = dst.accept(name, k)
-        return floor, [(("o", name, k), 0), *terms], None
+            return floor, terms, dst.first_ready
+        f, more, _ = dst.accept(name, k)
+        return max(floor, f), terms + more, None
 
     def transfers(self, stream: str, count: int) -> list[int]:
         """Transfer cycles of the first ``count`` tokens of ``stream``."""

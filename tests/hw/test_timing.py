@@ -12,7 +12,21 @@ import pytest
 
 from sdmf.hw.kinds import ConvLif, event_cycles
 from sdmf.hw.kinds.conv_lif import position_cycles
-from sdmf.hw.timing import ConvUnit, Network, Recurrence, Sink, Source, TimingError
+from sdmf.hw.timing import (
+    AttentionUnit,
+    ConvUnit,
+    FifoUnit,
+    ForkUnit,
+    HeadUnit,
+    JoinUnit,
+    MaxpoolUnit,
+    Network,
+    Recurrence,
+    Sink,
+    Source,
+    TimingError,
+    UnpackUnit,
+)
 from sdmf.hw.timing.recurrence import NONE
 
 
@@ -282,3 +296,64 @@ def test_every_memoised_value_satisfies_its_rule(case):
     memo = net.eval.memo
     assert len(memo) > 300
     assert all(_rule_value(net, key) == value for key, value in memo.items())
+
+
+def _random_network(seed: int) -> tuple[Network, dict[str, int]]:
+    """A small network of library units between random sources and stalling sinks, and
+    the token count of each of its streams."""
+    rng = random.Random(seed)
+    idle, stall = rng.choice([0.0, 0.4]), rng.choice([0.0, 0.3, 0.7])
+
+    def src(name: str, out: str, n: int) -> Source:
+        return Source(name, [int(rng.random() < idle) * rng.randint(1, 4) for _ in range(n)],
+                      out)
+
+    def snk(name: str, inp: str) -> Sink:
+        return Sink(name, [rng.random() >= stall for _ in range(4000)], inp)
+
+    frames, kind = rng.randint(1, 3), seed % 5
+    if kind == 0:                                   # conv, fifo, conv
+        K, H, W = rng.choice([1, 3]), rng.randint(1, 4), rng.randint(1, 5)
+        n, attrs = frames * H * W, {"K": K, "H": H, "W": W}
+        units = [src("s", "a", n), ConvUnit("c1", attrs, [rng.randint(1, 9) for _ in range(n)],
+                                            "a", "b"),
+                 FifoUnit("f", rng.randint(1, 4), "b", "c"),
+                 ConvUnit("c2", attrs, [rng.randint(1, 9) for _ in range(n)], "c", "d"),
+                 snk("k", "d")]
+        return Network(units), dict.fromkeys("abcd", n)
+    if kind == 1:                                   # fork, fifo | conv, join
+        n = rng.randint(1, 20)
+        conv = ConvUnit("c", {"K": 1, "H": 1, "W": n}, [rng.randint(1, 6) for _ in range(n)],
+                        "c", "e")
+        units = [src("s", "a", n), ForkUnit("fk", "a", ["b", "c"]),
+                 FifoUnit("f", rng.randint(1, 3), "b", "d"), conv, JoinUnit("j", ["d", "e"], "g"),
+                 snk("k", "g")]
+        return Network(units), dict.fromkeys("abcdeg", n)
+    if kind == 2:                                   # attention
+        N = rng.randint(1, 6)
+        n = frames * N
+        units = [src("sq", "q", n), src("sk", "k", n), src("sv", "v", n),
+                 AttentionUnit("at", N, rng.randint(0, 5), rng.randint(0, 5), "q", "k", "v", "o"),
+                 snk("z", "o")]
+        return Network(units), dict.fromkeys("qkvo", n)
+    if kind == 3:                                   # maxpool, head
+        H, W, D, K = rng.randint(1, 5), rng.randint(1, 5), rng.randint(1, 4), rng.randint(1, 4)
+        pool = MaxpoolUnit("mp", H, W, "a", "b")
+        N = len(pool.gen)
+        units = [src("s", "a", frames * H * W), pool, HeadUnit("h", N, D, K, "b", "c"),
+                 snk("k", "c")]
+        return Network(units), {"a": frames * H * W, "b": frames * N, "c": frames * (K + 1)}
+    pos, per = rng.randint(1, 9), rng.choice([0, 1, 2, 3])     # unpack (per = 0: wide)
+    up = UnpackUnit("u", pos, per, rng.randint(1, 3) if not per else 1, "a", "b")
+    units = [src("s", "a", frames * up.beats), up, snk("k", "b")]
+    return Network(units), {"a": frames * up.beats, "b": frames * pos}
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_random_unit_networks_satisfy_every_rule(seed):
+    """Every library unit between random sources and stalling sinks: the evaluation of
+    every transfer leaves a memo that satisfies each of its rules (the unique solution)."""
+    net, counts = _random_network(seed)
+    for stream, n in counts.items():
+        assert len(net.transfers(stream, n)) == n
+    assert all(_rule_value(net, key) == value for key, value in net.eval.memo.items())
