@@ -21,13 +21,15 @@ def build_graph(ir: IntegerIR, backend: str = "rtl", target_cycles: int | None =
                 budget: int | None = None,
                 overrides: Mapping[str, Knobs] | None = None,
                 row_parallel: bool = False, event_driven: bool = False,
-                widths: str = "weights") -> HwGraph:
+                widths: str = "weights", interval: bool = True) -> HwGraph:
     """The finished hardware graph of ``ir`` under ``backend``'s layer kinds, with the
     backend's plan (memories) applied; ``widths``: datapath widths from the IR's bounds
-    or its architecture's worst case (:mod:`sdmf.hw.archwidths`)."""
+    or its architecture's worst case (:mod:`sdmf.hw.archwidths`); ``interval=False``:
+    the plan skips the backend's interval model (``info['cycles']`` keeps the bottleneck,
+    ``interval_from: bottleneck``) for callers that only need the layers."""
     gen = get_backend(backend)
     passes = default_passes(target_cycles, budget, overrides, row_parallel, event_driven)
-    return gen.plan(run_passes(from_ir(ir, gen.kinds, widths), passes))
+    return gen.plan(run_passes(from_ir(ir, gen.kinds, widths), passes), interval)
 
 
 def generate(ir: IntegerIR | str | Path, out: str | Path, backend: str = "rtl",

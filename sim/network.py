@@ -461,10 +461,12 @@ def _decode(beats: list[tuple[int, int]], K: int) -> tuple[list[int], int | None
 
 
 def _project_graph(manifest: Project, ir: IntegerIR) -> HwGraph:
-    """The project's hardware graph, rebuilt from its IR with its knobs (checked)."""
+    """The project's hardware graph, rebuilt from its IR with its knobs (checked); the
+    interval is the project's (``manifest.cycles``), so the rebuild skips its model."""
     plan = manifest.plan
     graph = build_graph(ir, manifest.backend, overrides=plan.knobs,
-                        row_parallel=plan.row_parallel, widths=manifest.options.widths)
+                        row_parallel=plan.row_parallel, widths=manifest.options.widths,
+                        interval=False)
     for name, knobs in plan.knobs.items():
         if graph.layers[name].parallel != knobs:
             raise ProjectError(f"layer {name}: rebuilt with knobs {graph.layers[name].parallel}"

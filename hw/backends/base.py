@@ -68,9 +68,10 @@ class Backend(ABC):
     name: ClassVar[str] = ""
     kinds: ClassVar[KindSet] = KINDS
 
-    def plan(self, graph: HwGraph) -> HwGraph:
+    def plan(self, graph: HwGraph, interval: bool = True) -> HwGraph:
         """Decide what only this backend knows on the finished graph: every layer's
-        ``memories`` (depth × width in its layouts) and ``info['memory_bits']``."""
+        ``memories`` (depth × width in its layouts) and ``info['memory_bits']``; with
+        ``interval``, a backend with a timing model also refines ``info['cycles']``."""
         return graph
 
     @abstractmethod

@@ -11,7 +11,10 @@ with ``o(s, k)`` the first cycle the producer presents token k and ``accept`` th
 cycle the consumer takes it, each a max-plus function of other keys. A boundary
 :class:`Sink` may drop ready in any cycle (its pattern is given). Keys are
 ``(what, stream or unit, index)``; units answer ``offer``, ``accept`` and their own keys
-(``rule``). Evaluation is memoised with an explicit stack (no recursion limit).
+(``rule``). A rule is data, not code: a floor, terms ``(key, plus)`` and an optional
+final map, its value ``post(max(floor, max value(key) + plus))``; a transfer's rule holds
+its offer's terms (``o`` keys exist only where a unit names one). Evaluation is memoised
+with an explicit stack (no recursion limit), each rule built once.
 """
 
 from __future__ import annotations
@@ -23,8 +26,14 @@ from typing import Any, Protocol
 import numpy as np
 
 Key = tuple[str, str, int]
-Fn = Callable[[list[int]], int]
-Rule = tuple[list[Key], Fn]
+NONE = -(1 << 62)               # the floor of a rule without a constant term
+
+
+Term = tuple[Key, int]
+Post = Callable[[int], int] | None
+Rule = tuple[int, list[Term], Post]
+"""``post(max(floor, max(value(key) + plus for key, plus in terms)))`` (a plain tuple:
+rules are built once per key)."""
 
 
 class TimingError(ValueError):
@@ -33,22 +42,31 @@ class TimingError(ValueError):
 
 def const(c: int) -> Rule:
     """A rule without dependencies."""
-    return [], lambda v: c
+    return c, [], None
 
 
 def after(key: Key, plus: int = 0) -> Rule:
     """``value(key) + plus``."""
-    return [key], lambda v: v[0] + plus
+    return NONE, [(key, plus)], None
 
 
 def latest(*rules: Rule) -> Rule:
-    """The max of several rules."""
-    deps: list[Key] = []
-    spans = []
-    for d, f in rules:
-        spans.append((len(deps), len(deps) + len(d), f))
-        deps += d
-    return deps, lambda v: max(f(v[a:b]) for a, b, f in spans)
+    """The max of several rules (without a final map)."""
+    if len(rules) == 1:
+        return rules[0]
+    if len(rules) == 2:
+        (f, a, _), (g, b, _) = rules
+        return (f if f > g else g), a + b, None
+    terms: list[Term] = []
+    for r in rules:
+        terms += r[1]
+    return max(r[0] for r in rules), terms, None
+
+
+def after_rule(rule: Rule, plus: int) -> Rule:
+    """``rule`` + ``plus`` (a rule without a final map)."""
+    floor, terms, _ = rule
+    return floor + plus if floor != NONE else NONE, [(k, c + plus) for k, c in terms], None
 
 
 class Unit(Protocol):
@@ -71,22 +89,30 @@ class Recurrence:
         self.memo: dict[Key, int] = {}
 
     def __call__(self, key: Key) -> int:
-        memo, stack, expanding = self.memo, [key], set()
+        memo, rule, stack = self.memo, self.rule, [key]
+        push = stack.append
+        pending: dict[Key, Rule] = {}           # keys waiting for their dependencies
         while stack:
             top = stack[-1]
             if top in memo:
                 stack.pop()
                 continue
-            deps, fn = self.rule(top)
-            todo = [d for d in deps if d not in memo]
-            if todo:
-                if top in expanding or any(d in expanding for d in todo):
-                    raise TimingError(f"timing of {top} depends on itself (a deadlock)")
-                expanding.add(top)
-                stack.extend(todo)
+            r = pending.pop(top, None) or rule(top)
+            best, terms, post = r
+            waits = False
+            for d, plus in terms:
+                v = memo.get(d)
+                if v is None:
+                    if d in pending or d == top:
+                        raise TimingError(f"timing of {top} depends on itself (a deadlock)")
+                    push(d)
+                    waits = True
+                elif v + plus > best:
+                    best = v + plus
+            if waits:
+                pending[top] = r
                 continue
-            expanding.discard(top)
-            memo[top] = fn([memo[d] for d in deps])
+            memo[top] = post(best) if post else best
             stack.pop()
         return memo[key]
 
@@ -156,10 +182,13 @@ class Network:
             return self.producer[name].offer(name, k)
         if what != "x":
             return self.by_name[name].rule(key)
+        # the offer's terms stand in for ("o", name, k): one key less per transfer
+        floor, terms, _ = self.producer[name].offer(name, k)
         dst = self.consumer[name]
         if isinstance(dst, Sink):
-            return [("o", name, k)], lambda v: dst.first_ready(v[0])
-        return latest(after(("o", name, k)), dst.accept(name, k))
+            return floor, terms, dst.first_ready
+        f, more, _ = dst.accept(name, k)
+        return max(floor, f), terms + more, None
 
     def transfers(self, stream: str, count: int) -> list[int]:
         """Transfer cycles of the first ``count`` tokens of ``stream``."""

@@ -12,19 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import accumulate
 
 from ..kinds.conv_lif import slot_need, window_need
-from .recurrence import Key, Rule, TimingError, after, const, latest
+from .recurrence import Key, Rule, TimingError, after, after_rule, const, latest
 
 
 def _x(stream: str, k: int, plus: int = 0) -> Rule:
     return after(("x", stream, k), plus)
-
-
-def after_rule(rule: Rule, plus: int) -> Rule:
-    """``rule`` + ``plus``."""
-    deps, fn = rule
-    return deps, lambda v: fn(v) + plus
 
 
 @dataclass
@@ -128,7 +123,7 @@ class MaxpoolUnit:
         emits = [(x % 2 == 1 or x == self.W - 1) and (y % 2 == 1 or y == self.H - 1)
                  for y in range(self.H) for x in range(self.W)]
         self.gen = [q for q, e in enumerate(emits) if e]           # input of output j
-        self.before = [sum(emits[:q]) for q in range(len(emits))]  # outputs of inputs < q
+        self.before = [0, *accumulate(emits)][:-1]                 # outputs of inputs < q
 
     def streams(self) -> tuple[list[str], list[str]]:
         return [self.inp], [self.out]

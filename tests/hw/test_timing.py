@@ -4,6 +4,7 @@ RTL's handshake registers, written out here independently (sdmf_conv_lif.sv: ``c
 
 from __future__ import annotations
 
+import functools
 import random
 
 import numpy as np
@@ -11,7 +12,22 @@ import pytest
 
 from sdmf.hw.kinds import ConvLif, event_cycles
 from sdmf.hw.kinds.conv_lif import position_cycles
-from sdmf.hw.timing import ConvUnit, Network, Recurrence, Sink, Source, TimingError
+from sdmf.hw.timing import (
+    AttentionUnit,
+    ConvUnit,
+    FifoUnit,
+    ForkUnit,
+    HeadUnit,
+    JoinUnit,
+    MaxpoolUnit,
+    Network,
+    Recurrence,
+    Sink,
+    Source,
+    TimingError,
+    UnpackUnit,
+)
+from sdmf.hw.timing.recurrence import NONE
 
 
 def walk_conv(K: int, H: int, W: int, service: list[int], bubbles: list[int],
@@ -125,9 +141,12 @@ def test_position_cycles_sum_to_the_busy_counts():
 
 def test_a_cyclic_rule_is_a_clear_error():
     rules = {("x", "a", 0): [("x", "b", 0)], ("x", "b", 0): [("x", "a", 0)]}
-    ev = Recurrence(lambda k: (rules[k], lambda v: v[0]))
+    ev = Recurrence(lambda k: (NONE, [(d, 0) for d in rules[k]], None))
     with pytest.raises(TimingError, match="depends on itself"):
         ev(("x", "a", 0))
+    loop = Recurrence(lambda k: (0, [(k, 1)], None))        # a key on itself
+    with pytest.raises(TimingError, match="depends on itself"):
+        loop(("x", "a", 0))
 
 
 # ------------------------------------------------------------------ whole networks (CPU)
@@ -144,6 +163,15 @@ def tiny():
     ir = make_ir()
     g = GoldenModel(ir).run(torch.as_tensor(counts(4, seed=2)), taps=True)
     return ir, [{k: v[i].numpy() for k, v in g.taps.items()} for i in range(4)]
+
+
+@functools.cache
+def _case(name: str):
+    """An adversarial case's spec and IR (built once per module: calibration is slow)."""
+    from sdmf.sim.adversarial import CASES, build_case
+
+    (spec,) = [s for s, _ in CASES if s.name == name]
+    return spec, build_case(spec)[0]
 
 
 def test_dense_tiny_network_interval_is_the_bottleneck(tiny):
@@ -168,10 +196,9 @@ def test_coupled_design_interval_is_the_recurrence_not_the_bottleneck():
     stays as the lower bound, and a slower host never makes it shorter."""
     from sdmf.hw.flow import build_graph
     from sdmf.hw.timing import host_pass, steady_interval
-    from sdmf.sim.adversarial import CASES, build_case
 
-    (spec,) = [s for s, _ in CASES if s.name == "coupled_row_8_tokens"]
-    graph = build_graph(build_case(spec)[0], **spec.plan)
+    spec, ir = _case("coupled_row_8_tokens")
+    graph = build_graph(ir, **spec.plan)
     cyc = graph.info["cycles"]
     assert cyc["bound"] == 22_528 and cyc["bottleneck"] == "sps.0"
     assert cyc["interval"] == steady_interval(graph).interval == 25_248 > cyc["bound"]
@@ -209,3 +236,124 @@ def test_missing_start_is_a_clear_error(tiny):
     ir, taps = tiny
     with pytest.raises(TimingError, match="one of each per sample"):
         done_cycles(build_graph(ir), taps, [0], [0])
+
+
+def test_project_rebuild_skips_the_interval_model(tiny, tmp_path, monkeypatch):
+    """`sdmf sim` rebuilds the project's graph for its checks without re-running the
+    recurrence (the interval is the project's): same layers, knobs and memories; the
+    rebuilt graph quotes only the bottleneck, and says so."""
+    import sdmf.hw.backends.rtl.backend as rtl
+    from sdmf.hw.flow import build_graph, generate
+    from sdmf.sim.network import _project_graph, load_project
+
+    ir, _ = tiny
+    generate(ir, tmp_path / "p", trace=True, counters=True)
+    manifest, saved = load_project(tmp_path / "p")
+    full = build_graph(saved, overrides=manifest.plan.knobs)
+
+    def refused(graph):
+        raise AssertionError("the rebuild ran the interval recurrence")
+
+    monkeypatch.setattr(rtl, "steady_interval", refused)
+    graph = _project_graph(manifest, saved)
+    assert list(graph.layers) == list(full.layers)
+    for name, lay in graph.layers.items():
+        assert (lay.parallel, lay.attrs, lay.memories) == \
+            (full.layers[name].parallel, full.layers[name].attrs, full.layers[name].memories)
+    cyc = graph.info["cycles"]
+    assert cyc["interval_from"] == "bottleneck" and cyc["interval"] == cyc["bound"]
+    assert full.info["cycles"]["interval_from"] == "recurrence"
+    assert manifest.cycles.interval == full.info["cycles"]["interval"]
+
+
+def _rule_value(net: Network, key) -> int:
+    floor, terms, post = net.rule(key)
+    best = max([floor, *(net.eval.memo[d] + plus for d, plus in terms)])
+    return post(best) if post else best
+
+
+@pytest.mark.parametrize("case", ["coupled_row_8_tokens", "sample_below_one_beat",
+                                  "kv_bound_9_tokens"])
+def test_every_memoised_value_satisfies_its_rule(case):
+    """The lazy evaluation is the recurrence's solution: after a back-to-back pass every
+    memoised key (its dependencies memoised too) equals its own rule evaluated on the
+    memo. The dependency graph is acyclic (no deadlock), so that solution is unique."""
+    from sdmf.hw.flow import build_graph
+    from sdmf.hw.timing import network_timing, steady_interval
+
+    spec, ir = _case(case)
+    graph = build_graph(ir, interval=False, **spec.plan)
+    steady = steady_interval(graph)
+    starts: list[int] = [0]
+    net = network_timing(graph, [{}] * steady.samples, starts, starts, dense=True)
+    beats, (out,) = net.by_name["host"].beats, graph.inputs_of("output")
+    done = []
+    for i in range(steady.samples):
+        if i:
+            starts.append(net.eval(("x", "host.beats", i * beats - 1)))
+        done.append(net.eval(("x", out.name, (i + 1) * out.positions - 1)))
+    assert done[-1] - done[-2] == steady.interval
+    memo = net.eval.memo
+    assert {name for what, name, _ in memo if what == "x"} == set(net.producer)  # all streams
+    assert all(_rule_value(net, key) == value for key, value in memo.items())
+
+
+def _random_network(seed: int) -> tuple[Network, dict[str, int]]:
+    """A small network of library units between random sources and stalling sinks, and
+    the token count of each of its streams."""
+    rng = random.Random(seed)
+    idle, stall = rng.choice([0.0, 0.4]), rng.choice([0.0, 0.3, 0.7])
+
+    def src(name: str, out: str, n: int) -> Source:
+        return Source(name, [int(rng.random() < idle) * rng.randint(1, 4) for _ in range(n)],
+                      out)
+
+    def snk(name: str, inp: str) -> Sink:
+        return Sink(name, [rng.random() >= stall for _ in range(4000)], inp)
+
+    frames, kind = rng.randint(1, 3), seed % 5
+    if kind == 0:                                   # conv, fifo, conv
+        K, H, W = rng.choice([1, 3]), rng.randint(1, 4), rng.randint(1, 5)
+        n, attrs = frames * H * W, {"K": K, "H": H, "W": W}
+        units = [src("s", "a", n), ConvUnit("c1", attrs, [rng.randint(1, 9) for _ in range(n)],
+                                            "a", "b"),
+                 FifoUnit("f", rng.randint(1, 4), "b", "c"),
+                 ConvUnit("c2", attrs, [rng.randint(1, 9) for _ in range(n)], "c", "d"),
+                 snk("k", "d")]
+        return Network(units), dict.fromkeys("abcd", n)
+    if kind == 1:                                   # fork, fifo | conv, join
+        n = rng.randint(1, 20)
+        conv = ConvUnit("c", {"K": 1, "H": 1, "W": n}, [rng.randint(1, 6) for _ in range(n)],
+                        "c", "e")
+        units = [src("s", "a", n), ForkUnit("fk", "a", ["b", "c"]),
+                 FifoUnit("f", rng.randint(1, 3), "b", "d"), conv, JoinUnit("j", ["d", "e"], "g"),
+                 snk("k", "g")]
+        return Network(units), dict.fromkeys("abcdeg", n)
+    if kind == 2:                                   # attention
+        N = rng.randint(1, 6)
+        n = frames * N
+        units = [src("sq", "q", n), src("sk", "k", n), src("sv", "v", n),
+                 AttentionUnit("at", N, rng.randint(0, 5), rng.randint(0, 5), "q", "k", "v", "o"),
+                 snk("z", "o")]
+        return Network(units), dict.fromkeys("qkvo", n)
+    if kind == 3:                                   # maxpool, head
+        H, W, D, K = rng.randint(1, 5), rng.randint(1, 5), rng.randint(1, 4), rng.randint(1, 4)
+        pool = MaxpoolUnit("mp", H, W, "a", "b")
+        N = len(pool.gen)
+        units = [src("s", "a", frames * H * W), pool, HeadUnit("h", N, D, K, "b", "c"),
+                 snk("k", "c")]
+        return Network(units), {"a": frames * H * W, "b": frames * N, "c": frames * (K + 1)}
+    pos, per = rng.randint(1, 9), rng.choice([0, 1, 2, 3])     # unpack (per = 0: wide)
+    up = UnpackUnit("u", pos, per, rng.randint(1, 3) if not per else 1, "a", "b")
+    units = [src("s", "a", frames * up.beats), up, snk("k", "b")]
+    return Network(units), {"a": frames * up.beats, "b": frames * pos}
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_random_unit_networks_satisfy_every_rule(seed):
+    """Every library unit between random sources and stalling sinks: the evaluation of
+    every transfer leaves a memo that satisfies each of its rules (the unique solution)."""
+    net, counts = _random_network(seed)
+    for stream, n in counts.items():
+        assert len(net.transfers(stream, n)) == n
+    assert all(_rule_value(net, key) == value for key, value in net.eval.memo.items())

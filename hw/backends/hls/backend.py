@@ -88,7 +88,7 @@ class HlsBackend(Backend):
     name = "hls"
     kinds = KINDS
 
-    def plan(self, graph: HwGraph) -> HwGraph:
+    def plan(self, graph: HwGraph, interval: bool = True) -> HwGraph:
         return plan_arrays(graph)
 
     def write(self, graph: HwGraph, root: Path, options: GenOptions) -> BackendOutput:

@@ -73,12 +73,13 @@ class RtlBackend(Backend):
 
     name = "rtl"
 
-    def plan(self, graph: HwGraph) -> HwGraph:
-        """Memories in the layouts of the RTL units (:mod:`.memories`); the pipelined
-        interval from the units' token recurrence (exact for every N, where the bottleneck
-        is only a bound: docs/generator.md, "The interval")."""
-        steady = steady_interval(graph)
-        graph.info["cycles"].update(interval=steady.interval, interval_from="recurrence")
+    def plan(self, graph: HwGraph, interval: bool = True) -> HwGraph:
+        """Memories in the layouts of the RTL units (:mod:`.memories`); with ``interval``,
+        the pipelined interval from the units' token recurrence (exact for every N, where
+        the bottleneck is only a bound: docs/generator.md, "The interval")."""
+        if interval:
+            steady = steady_interval(graph)
+            graph.info["cycles"].update(interval=steady.interval, interval_from="recurrence")
         return plan_memories(graph)
 
     def write(self, graph: HwGraph, root: Path, options: GenOptions) -> BackendOutput:
