@@ -51,6 +51,8 @@ class Plan:
     lanes: int                                 # Σ cost of the chosen knobs
     knobs: dict[str, dict[str, int]]           # per layer with knobs
     event_driven: bool = False                 # --event-driven
+    activity_samples: int = 0                  # --plan-activity: samples planned on (0:
+    #                                            the dense worst case)
 
 
 @dataclass(frozen=True)
@@ -227,6 +229,7 @@ def manifest(graph: HwGraph, backend: str, out: BackendOutput, options: GenOptio
     plan = Plan(mode=par["mode"], target_cycles=par["target_cycles"], budget=par["budget"],
                 overrides=par.get("overrides", {}), row_parallel=par.get("row_parallel", False),
                 lanes=par["lanes"], event_driven=par.get("event_driven", False),
+                activity_samples=par.get("activity_samples", 0),
                 knobs={lay.name: dict(lay.parallel) for lay in graph.layers.values()
                        if lay.parallel})
     layers = {lay.name: LayerCycles(lay.kind, int(lay.cycles or 0),

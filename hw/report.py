@@ -66,6 +66,10 @@ def report_markdown(report: dict[str, Any]) -> str:
         f"* initiation interval {cyc.get('interval')} cycles (from the "
         f"{cyc.get('interval_from')}; bottleneck `{cyc.get('bottleneck')}`: "
         f"{cyc.get('bound')}), sum of busy cycles {cyc.get('sum')}",
+        *([f"* planned on the activity of {cyc['activity']['samples']} sample(s): slowest "
+           f"layer `{cyc['activity']['bottleneck']}` {cyc['activity']['bottleneck_cycles']} "
+           f"cycles, back-to-back intervals {cyc['activity']['intervals']}"]
+          if cyc.get("activity") else []),
         f"* memory: {info.get('memory_bits')} bits in ROMs and FIFOs",
         f"* trace monitors: {'yes' if report['options']['trace'] else 'no'}; AXI4-Lite busy "
         f"counters: {'yes' if report['options']['counters'] else 'no'}",

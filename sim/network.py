@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 import shutil
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -233,13 +233,15 @@ def simulate(ir: IntegerIR, x: torch.Tensor | np.ndarray, labels: list[int] | No
              seed: int = 1, overlap: bool = True, row_parallel: bool = False,
              budget: int | None = None, overrides: Mapping[str, Knobs] | None = None,
              status: Callable[[str], None] | None = None,
-             event_driven: bool = False, params: str = "rom") -> NetworkReport:
+             event_driven: bool = False, params: str = "rom",
+             activity: Sequence[Mapping[str, np.ndarray]] | None = None) -> NetworkReport:
     """Generate the project of ``ir`` (trace monitors, counters) into ``work_dir/project``,
     then :func:`simulate_project` it.
 
     ``work_dir`` keeps the project, run folder and traces (a temporary folder
     otherwise, removed afterwards). ``target_cycles``, ``budget``, ``overrides``,
-    ``row_parallel`` and ``event_driven`` steer the parallelism planner as in ``sdmf hwgen``,
+    ``row_parallel``, ``event_driven`` and ``activity`` (planning samples' golden
+    tensors) steer the parallelism planner as in ``sdmf hwgen``,
     ``params`` chooses ROM or runtime-loaded parameters (docs/params.md); the other
     arguments are :func:`simulate_project`'s.
     """
@@ -249,7 +251,7 @@ def simulate(ir: IntegerIR, x: torch.Tensor | np.ndarray, labels: list[int] | No
         say(f"generating RTL with trace monitors in {project}")
         generate(ir, project, trace=True, counters=True, target_cycles=target_cycles,
                  budget=budget, overrides=overrides, row_parallel=row_parallel,
-                 event_driven=event_driven, params=params)
+                 event_driven=event_driven, params=params, activity=activity)
         return _simulate(project, x, labels, work, in_gap, out_gap, build_dir, seed, overlap,
                          say)
 

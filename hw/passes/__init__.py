@@ -6,8 +6,9 @@ the backend afterwards (:meth:`sdmf.hw.backends.base.Backend.plan`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
+from ..activity import Taps
 from ..kinds import Knobs
 from .base import GraphPass, run_passes
 from .cycles import EstimateCycles
@@ -22,8 +23,11 @@ __all__ = ["AssignWidths", "ChooseParallelism", "EstimateCycles", "GraphPass", "
 
 def default_passes(target_cycles: int | None = None, budget: int | None = None,
                    overrides: Mapping[str, Knobs] | None = None,
-                   row_parallel: bool = False, event_driven: bool = False) -> list[GraphPass]:
-    """The standard pipeline: empty units, widths, forks, FIFOs, parallelism, cycles."""
+                   row_parallel: bool = False, event_driven: bool = False,
+                   activity: Sequence[Taps] | None = None) -> list[GraphPass]:
+    """The standard pipeline: empty units, widths, forks, FIFOs, parallelism, cycles
+    (``activity``: plan on these samples' golden tensors, :class:`ChooseParallelism`)."""
     return [RemoveEmpty(), AssignWidths(), InsertForks(), SizeFifos(),
-            ChooseParallelism(target_cycles, budget, overrides, row_parallel, event_driven),
+            ChooseParallelism(target_cycles, budget, overrides, row_parallel, event_driven,
+                              activity),
             EstimateCycles()]

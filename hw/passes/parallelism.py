@@ -11,13 +11,19 @@
   op); without it every 3×3 convolution keeps PK = 1 unless an override pins PK;
 * ``event_driven`` sets ``EV = 1`` on every layer that has the knob (event-driven
   convolutions) unless an override pins EV. Planning uses the dense worst case
-  (``LayerKind.cycles``), so the plan's other knobs do not change.
+  (``LayerKind.cycles``), so the plan's other knobs do not change — unless
+* ``activity`` (the golden model's tensors of planning samples) is given: every
+  candidate is then costed by its busy cycles on the slowest planning sample
+  (:class:`sdmf.hw.activity.ActivityCycles`) (with ``EV = 1`` where
+  ``event_driven`` will set it), so each layer gets the lanes its real activity needs
+  (docs/event-driven.md, "Planning on activity").
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
+from ..activity import ActivityCycles, Taps
 from ..graph import HwGraph, HwLayer
 from ..kinds import Knobs, LayerKind
 from .base import GraphPass
@@ -26,7 +32,7 @@ from .base import GraphPass
 class ChooseParallelism(GraphPass):
     def __init__(self, target_cycles: int | None = None, budget: int | None = None,
                  overrides: Mapping[str, Knobs] | None = None, row_parallel: bool = False,
-                 event_driven: bool = False) -> None:
+                 event_driven: bool = False, activity: Sequence[Taps] | None = None) -> None:
         if target_cycles is not None and target_cycles < 1:
             raise ValueError(f"target_cycles must be >= 1, got {target_cycles}")
         if budget is not None and budget < 1:
@@ -36,13 +42,29 @@ class ChooseParallelism(GraphPass):
         self.overrides = dict(overrides or {})
         self.row_parallel = row_parallel
         self.event_driven = event_driven
+        self.activity_taps = list(activity or [])
+        self.activity: ActivityCycles | None = None     # built on the graph in apply()
+
+    def _ev(self, spec: LayerKind, layer: HwLayer) -> bool:
+        """Whether ``event_driven`` sets EV = 1 on ``layer`` (it has the knob, no pin)."""
+        return self.event_driven and "EV" in spec.knobs(layer) \
+            and "EV" not in self.overrides.get(layer.name, {})
+
+    def _cycles(self, spec: LayerKind, layer: HwLayer, knobs: Knobs) -> int:
+        """What the plan costs ``knobs`` at: the dense worst case, or with ``activity``
+        the slowest planning sample under the EV the layer will get."""
+        if self.activity is None:
+            return spec.cycles(layer, knobs)
+        if self._ev(spec, layer):
+            knobs = {**knobs, "EV": 1}
+        return self.activity.cycles(spec, layer, knobs)
 
     def _candidates(self, spec: LayerKind, layer: HwLayer) -> list[Knobs]:
         return [k for k in spec.candidates(layer) if self.row_parallel or k.get("PK", 1) == 1]
 
     def _best(self, spec: LayerKind, layer: HwLayer, target: int) -> tuple[Knobs, bool]:
         """Cheapest knobs meeting ``target`` (or the fastest, flagged False)."""
-        cands = [(spec.cost(layer, k), spec.cycles(layer, k), k)
+        cands = [(spec.cost(layer, k), self._cycles(spec, layer, k), k)
                  for k in self._candidates(spec, layer)]
         ok = [c for c in cands if c[1] <= target]
         if ok:
@@ -69,12 +91,14 @@ class ChooseParallelism(GraphPass):
 
     def apply(self, graph: HwGraph) -> HwGraph:
         spec = graph.spec
+        self.activity = ActivityCycles(graph, self.activity_taps) if self.activity_taps else None
         free = [lay for lay in graph.layers.values()
                 if spec(lay).knobs(lay) and lay.name not in self.overrides]
         self._pin(graph)
-        fixed = [spec(lay).cycles(lay, lay.parallel if lay.name in self.overrides else {})
+        fixed = [self._cycles(spec(lay), lay, lay.parallel if lay.name in self.overrides
+                              else {})
                  for lay in graph.layers.values() if lay not in free]
-        fastest = [min(spec(lay).cycles(lay, k) for k in self._candidates(spec(lay), lay))
+        fastest = [min(self._cycles(spec(lay), lay, k) for k in self._candidates(spec(lay), lay))
                    for lay in free]
         floor = max([*fixed, *fastest], default=1)
         if self.target_cycles is not None:
@@ -90,8 +114,7 @@ class ChooseParallelism(GraphPass):
         for lay in graph.layers.values():
             if not spec(lay).knobs(lay):
                 lay.parallel = {}
-            elif self.event_driven and "EV" in spec(lay).knobs(lay) \
-                    and "EV" not in self.overrides.get(lay.name, {}):
+            elif self._ev(spec(lay), lay):
                 lay.parallel = {**lay.parallel, "EV": 1}
         graph.info["parallelism"] = {"mode": mode, "target_cycles": target,
                                      "budget": self.budget,
@@ -100,12 +123,14 @@ class ChooseParallelism(GraphPass):
                                                   if spec(lay).knobs(lay)),
                                      "overrides": {k: dict(v) for k, v in self.overrides.items()},
                                      "row_parallel": self.row_parallel,
-                                     "event_driven": self.event_driven}
+                                     "event_driven": self.event_driven,
+                                     "activity_samples": self.activity.samples
+                                     if self.activity else 0}
         return graph
 
     def _fit_budget(self, graph: HwGraph, layers: list[HwLayer], floor: int) -> int:
         """Smallest target (≥ the unavoidable floor) whose plan stays within the budget."""
-        targets = sorted({graph.spec(lay).cycles(lay, k) for lay in layers
+        targets = sorted({self._cycles(graph.spec(lay), lay, k) for lay in layers
                           for k in self._candidates(graph.spec(lay), lay)} | {floor})
         targets = [t for t in targets if t >= floor]
 

@@ -33,6 +33,7 @@ from sdmf.quant.ir import IntegerIR, IRError
 
 from .argtypes import existing_file, out_dir, positive_float
 from .common import CliError, emit, format_table
+from .datasets import add_data_args
 from .plan import add_plan_args, plan_from_args, plan_options_given
 from .synth import summary
 
@@ -65,6 +66,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "params.bin and model.sdmfir for PROJECT's bitstream into --out; "
                              "refused when the design hash differs")
     add_plan_args(parser)
+    add_data_args(parser)
     parser.add_argument("--synth", choices=["xc7", "xcup"], action="append", default=[],
                         help="also run Yosys synth_xilinx for this family (repeatable)")
     parser.add_argument("--synth-mode", choices=["flat", "units"], default="flat",
@@ -96,7 +98,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         report = generate(ir, args.out, backend=args.backend, trace=args.trace,
                           counters=args.counters, clock_mhz=clock, board=args.board,
-                          params=args.params, widths=args.widths, **plan_from_args(args))
+                          params=args.params, widths=args.widths,
+                          **plan_from_args(args, ir))
     except (GraphError, ValueError) as exc:
         raise CliError(str(exc)) from exc
     except OSError as exc:
@@ -162,8 +165,22 @@ def _text(out: Path, report: dict[str, Any], synth: dict[str, Any],
              f"{rate['clock_mhz']:g} MHz (the PL clock of the Vivado scripts) with samples "
              "overlapped; "
              f"{info['parallelism']['lanes']} lanes, {info['memory_bits']:,} memory bits"]
+    if info["cycles"].get("activity"):
+        lines.append(_activity_line(info["cycles"]["activity"], rate["clock_mhz"]))
     lines += [summary(out, r) for r in synth.values()]
     return "\n".join(lines)
+
+
+def _activity_line(act: dict[str, Any], clock_mhz: float) -> str:
+    """The design on its planning samples (``--plan-activity``)."""
+    head = (f"planned on the activity of {act['samples']} training sample(s): slowest layer "
+            f"{act['bottleneck']} {act['bottleneck_cycles']:,} cycles")
+    if not act["intervals"]:
+        return head
+    lo, hi = min(act["intervals"]), max(act["intervals"])
+    return (f"{head}; back-to-back intervals on them {lo:,} … {hi:,} cycles "
+            f"(token recurrence) = {clock_mhz * 1e6 / hi:,.1f} … {clock_mhz * 1e6 / lo:,.1f} "
+            "img/s; the interval above is the dense worst case")
 
 
 def _interval_source(info: dict[str, Any], backend: str) -> str:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from sdmf.quant.ir import IntegerIR
+
 from .argtypes import positive_int
 from .common import CliError
 
@@ -28,20 +30,53 @@ def add_plan_args(parser: argparse.ArgumentParser) -> None:
                        help="EV=1 on every convolution: only fan-in ops on non-zero inputs "
                             "are visited, busy cycles depend on the data (dense worst case "
                             "planned); docs/event-driven.md")
+    group.add_argument("--plan-activity", type=positive_int, default=None, metavar="N",
+                       help="with --event-driven: size every layer for its busy cycles on "
+                            "the slowest of the first N training samples of the IR's dataset "
+                            "(the golden model's spikes), not the dense worst case; the "
+                            "report adds the design's intervals on them "
+                            "(docs/event-driven.md, \"Planning on activity\")")
 
 
-def plan_from_args(args: argparse.Namespace) -> dict[str, Any]:
-    """Keyword arguments of :func:`sdmf.hw.flow.generate` / ``simulate`` for the plan."""
+def plan_from_args(args: argparse.Namespace, ir: IntegerIR) -> dict[str, Any]:
+    """Keyword arguments of :func:`sdmf.hw.flow.generate` / ``simulate`` for the plan
+    of ``ir`` (``--plan-activity`` runs its golden model on the planning samples)."""
     return {"target_cycles": args.target_cycles, "budget": args.budget,
             "overrides": parse_overrides(args.par), "row_parallel": args.row_parallel,
-            "event_driven": args.event_driven}
+            "event_driven": args.event_driven, "activity": planning_activity(args, ir)}
+
+
+def planning_activity(args: argparse.Namespace, ir: IntegerIR) -> list[dict[str, Any]] | None:
+    """``--plan-activity N``: the golden tensors (``{op: array}``) of the first N samples
+    of the training split of the IR's dataset (planning never sees the test samples a
+    simulation measures); None without the option."""
+    n = args.plan_activity
+    if n is None:
+        return None
+    if not args.event_driven:
+        raise CliError("--plan-activity needs --event-driven: only event-driven "
+                       "convolutions' busy cycles depend on the activity")
+    import torch
+
+    from sdmf.quant.golden import GoldenModel
+
+    from .datasets import dataset_for_ir
+
+    dataset, _ = dataset_for_ir(args, ir.meta, "train")
+    if len(dataset) < n:
+        raise CliError(f"--plan-activity {n}: the training split has {len(dataset)} samples")
+    x = torch.stack([torch.as_tensor(dataset[i][0]) for i in range(n)])
+    golden = GoldenModel(ir)
+    taps = golden.run(golden.to_counts(x), taps=True).taps
+    return [{k: v[i].numpy() for k, v in taps.items()} for i in range(n)]
 
 
 def plan_options_given(args: argparse.Namespace) -> list[str]:
     """The planner options set on the command line (for commands that refuse them)."""
     given = {"--target-cycles": args.target_cycles is not None,
              "--budget": args.budget is not None, "--par": bool(args.par),
-             "--row-parallel": args.row_parallel, "--event-driven": args.event_driven}
+             "--row-parallel": args.row_parallel, "--event-driven": args.event_driven,
+             "--plan-activity": args.plan_activity is not None}
     return [name for name, on in given.items() if on]
 
 

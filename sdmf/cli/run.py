@@ -161,7 +161,8 @@ def _run_sim(args: argparse.Namespace, ir: IntegerIR, frames: np.ndarray, bar: _
             if root is None:
                 root = work / "project"
                 say(f"generating the RTL project (with busy counters) in {root}")
-                generate(ir, root, counters=True, params=args.params, **plan_from_args(args))
+                generate(ir, root, counters=True, params=args.params,
+                         **plan_from_args(args, ir))
             _, manifest, iface = load(root)
             clock = clock_of(iface, args.clock_mhz)
             rep = run_board(root, [Session(runs=[frames])], work, clock_mhz=clock,

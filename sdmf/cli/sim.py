@@ -114,7 +114,8 @@ def run(args: argparse.Namespace) -> int:
               "status": lambda msg: print(f"sdmf sim: {msg}", file=sys.stderr, flush=True)}
     try:
         if args.project is None:
-            rep = simulate(ir, x, labels, **plan_from_args(args), params=args.params, **common)
+            rep = simulate(ir, x, labels, **plan_from_args(args, ir), params=args.params,
+                           **common)
         else:
             rep = simulate_project(args.project, x, labels, **common)
     except (SimToolError, GraphError, ValueError) as exc:

@@ -194,4 +194,11 @@ MUTATIONS: tuple[Mutation, ...] = (
               'return latest(after(("e", self.name, p), 1), *([_x(self.out, p - 1)] if p else []))',
               'return after(("e", self.name, p), 1)'),),
         ("tests/hw/test_timing.py",)),
+    Mutation(
+        "activity-plan-on-dense", "--plan-activity costs every candidate at the dense worst "
+        "case again (hw/passes/parallelism.py)",
+        (Edit("hw/passes/parallelism.py",
+              "return self.activity.cycles(spec, layer, knobs)",
+              "return spec.cycles(layer, knobs)"),),
+        ("tests/hw/test_activity_plan.py",)),
 )
