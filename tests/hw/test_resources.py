@@ -1,0 +1,163 @@
+"""The resource model (packing rules, calibration, model-vs-Yosys report), memory
+placement in the generated RTL, and the board planner (sdmf.hw.resources, FitBoard).
+
+Oracles: packing counts worked out by hand from the BRAM18/URAM/LUTRAM shapes; the
+generated top's text; a board whose capacities are set around the model's own totals
+(the plan must stay within them, and be faster when they grow).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import pytest
+from tiny_ir import tiny_ir
+
+from sdmf.hw.backends.rtl.library import source
+from sdmf.hw.boards import BOARDS
+from sdmf.hw.flow import build_graph, generate
+from sdmf.hw.passes import FitBoard
+from sdmf.hw.resources.calibration import load_coeffs
+from sdmf.hw.resources.compare import compare_markdown, error_pct, model_vs_yosys
+from sdmf.hw.resources.memory import bram18, lutram, memory_cost, uram
+from sdmf.hw.resources.model import RESOURCES, fits, total
+
+
+@pytest.mark.parametrize("depth,width,expect", [
+    (512, 36, 1), (1024, 18, 1), (2048, 9, 1), (16384, 1, 1), (513, 36, 2),
+    (1024, 36, 2), (9, 256, 8), (4096, 72, 16), (100, 10, 1), (0, 8, 0)])
+def test_bram18_packing(depth, width, expect):
+    assert bram18(depth, width) == expect
+
+
+@pytest.mark.parametrize("depth,width,expect", [
+    (4096, 72, 1), (4097, 72, 2), (4096, 73, 2), (1, 1, 1), (8192, 256, 8)])
+def test_uram_packing(depth, width, expect):
+    assert uram(depth, width) == expect
+
+
+def test_lutram_packing():
+    assert lutram(64, 1) == 1 and lutram(64, 8) == 8
+    # two 64-deep columns per bit plus one LUT6 mux per bit
+    assert lutram(128, 4) == 2 * 4 + 4
+    assert lutram(256, 1) == 4 + 1                     # 4:1 mux in one LUT6
+
+
+def test_auto_placement_and_styles():
+    assert memory_cost(16, 64, "auto").BRAM18 == 0      # shallow: LUTs
+    assert memory_cost(16, 64, "auto").LUT_MEM == 64
+    assert memory_cost(2048, 72, "auto").BRAM18 == 8
+    assert memory_cost(2048, 72, "uram").URAM == 1
+    with pytest.raises(ValueError, match="placement must be one of"):
+        memory_cost(8, 8, "ultra")
+
+
+def _top(out) -> str:
+    return (out / "rtl" / "sdmf_top.sv").read_text()
+
+
+def test_placement_reaches_the_rtl(tmp_path):
+    generate(tiny_ir(), tmp_path / "dflt")
+    assert "_STYLE" not in _top(tmp_path / "dflt")      # default: today's instances
+    for module in ("sdmf_conv_lif", "sdmf_head_argmax"):
+        assert "(* ram_style = WEIGHT_STYLE *)" in source(module).read_text()
+    generate(tiny_ir(), tmp_path / "p",
+             placement={"head": {"weight": "bram"}, "sps.0": {"bias": "lutram"}})
+    top = _top(tmp_path / "p")
+    assert '.WEIGHT_STYLE("block")' in top and '.BIAS_STYLE("distributed")' in top
+    report = json.loads((tmp_path / "p" / "report.json").read_text())
+    styles = {(lay["name"], m["name"]): m["style"] for lay in report["layers"]
+              for m in lay["memories"]}
+    assert styles[("head", "weight")] == "bram" and styles[("sps.0", "theta")] == "auto"
+    with pytest.raises(ValueError, match="parameter memories are"):
+        generate(tiny_ir(), tmp_path / "bad", placement={"head": {"theta": "bram"}})
+
+
+def test_uram_needs_loaded_parameters(tmp_path):
+    with pytest.raises(ValueError, match="--params loaded"):
+        generate(tiny_ir(), tmp_path / "rom", placement={"head": {"weight": "uram"}})
+    assert not (tmp_path / "rom").exists()
+    generate(tiny_ir(), tmp_path / "ld", params="loaded",
+             placement={"head": {"weight": "uram"}})
+    assert '.WEIGHT_STYLE("ultra")' in _top(tmp_path / "ld")
+
+
+def _bottleneck(graph) -> int:
+    return graph.info["cycles"]["bound"]
+
+
+def _plan(board, **kw):
+    from sdmf.hw.flow import _estimator
+    from sdmf.hw.graph import from_ir
+    from sdmf.hw.passes import default_passes, run_passes
+    from sdmf.hw.backends import get_backend
+
+    planner = FitBoard(board, _estimator("rtl", kw.get("params", "rom"), board.family))
+    g = from_ir(tiny_ir(), get_backend("rtl").kinds, "weights")
+    return run_passes(g, default_passes(planner=planner)), planner
+
+
+def test_board_planner_respects_the_budget():
+    big, _ = _plan(BOARDS["pynq_z2"])
+    bp = big.info["board_plan"]
+    assert bp["fits"] and big.info["parallelism"]["mode"] == "board"
+    used = bp["predicted"]
+    # a part with a quarter of the LUTs the unconstrained plan takes (85 % rule included)
+    lut_cap = int((used["LUT"] + used["LUT_MEM"]) / 0.85 / 4) + 1
+    small = dataclasses.replace(BOARDS["pynq_z2"], capacity={
+        **BOARDS["pynq_z2"].capacity, "LUT": max(lut_cap, 1)})
+    g, planner = _plan(small)
+    sp = g.info["board_plan"]
+    est = planner.factory(g)
+    again = total(est.resources(lay, lay.parallel, lay.placement) for lay in g.layers.values())
+    assert again == sp["predicted"]
+    if sp["fits"]:
+        assert again["LUT"] + again["LUT_MEM"] <= 0.85 * small.capacity["LUT"]
+        assert _bottleneck(g) >= _bottleneck(big)
+    else:                           # nothing fits: the slowest plan, reported as such
+        assert sp["binds"] == "LUT"
+
+
+def test_board_planner_reports_when_nothing_fits():
+    tiny = dataclasses.replace(BOARDS["pynq_z2"], capacity={
+        "LUT": 10, "FF": 10, "BRAM18": 0, "DSP": 0})
+    g, _ = _plan(tiny)
+    bp = g.info["board_plan"]
+    assert not bp["fits"] and not fits(bp["utilisation"])
+    assert bp["utilisation"]["LUT"]["used"] > bp["utilisation"]["LUT"]["limit"]
+
+
+def test_board_planning_through_generate(tmp_path):
+    with pytest.raises(ValueError, match="needs a board"):
+        generate(tiny_ir(), tmp_path / "x", fit_board=True)
+    g = build_graph(tiny_ir(), fit_board="kv260", params="loaded")
+    assert g.info["board_plan"]["board"] == "kv260" and g.info["board_plan"]["fits"]
+
+
+def test_model_vs_yosys_report(tmp_path):
+    generate(tiny_ir(), tmp_path / "p")
+    report = json.loads((tmp_path / "p" / "report.json").read_text())
+    layers = [lay["name"] for lay in report["layers"]]
+    units = [{"layer": n, "module": "m", "LUT": 100, "LUT_MEM": 0, "FF": 50, "BRAM18": 0,
+              "URAM": 0, "DSP": 0} for n in layers]
+    cmp = model_vs_yosys(report, {"family": "xc7", "units": units})
+    assert [r["layer"] for r in cmp["units"]] == layers
+    row = cmp["units"][1]
+    assert row["error_pct"]["LUT"] == error_pct(row["model"]["LUT"], 100)
+    assert cmp["total"]["yosys"]["FF"] == 50 * len(layers)
+    text = compare_markdown(cmp)
+    assert "| layer | module | LUT | FF | BRAM18 | URAM | DSP |" in text
+    assert f"| {layers[1]} | m | {row['model']['LUT']:,} / 100 (" in text
+
+
+def test_error_pct():
+    assert error_pct(110, 100) == 10.0 and error_pct(0, 0) == 0.0
+    assert error_pct(5, 0) is None
+
+
+def test_calibration_covers_every_family():
+    for fam in ("xc7", "xcup"):
+        coeffs = load_coeffs(fam)
+        assert {"conv_lif", "attention_lif", "head"} <= set(coeffs)
+    assert set(RESOURCES) >= {"LUT", "FF", "BRAM18", "URAM", "DSP"}
