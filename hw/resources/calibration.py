@@ -29,15 +29,10 @@ def collect(project: Path, family: str) -> list[dict[str, Any]]:
     """One point per distinct unit of ``project``'s per-unit synthesis of ``family``:
     layer, kind, features, the memories' modelled cost and the measured resources."""
     report = json.loads((project / "report.json").read_text())
-    synth_path = project / "reports" / f"synth_{family}.json"
-    synth = json.loads(synth_path.read_text())
-    if synth.get("mode") != "units":
-        raise ValueError(f"{synth_path}: mode {synth.get('mode')!r}; the calibration needs "
-                         "a per-unit synthesis (sdmf synth --mode units)")
     loaded = report["options"].get("params") == "loaded"
     layers = {lay["name"]: lay for lay in report["layers"]}
     points, seen = [], set()
-    for u in synth["units"]:
+    for u in unit_results(project, report, family):
         if u["unit"] in seen:
             continue
         seen.add(u["unit"])
@@ -49,6 +44,34 @@ def collect(project: Path, family: str) -> list[dict[str, Any]]:
                        "measured": {k: u[k] for k in ("LUT", "LUT_MEM", "FF", "BRAM18",
                                                       "URAM", "DSP")}})
     return points
+
+
+def unit_results(project: Path, report: dict[str, Any], family: str) -> list[dict[str, Any]]:
+    """The per-unit results of ``project``: its ``synth_<family>.json`` (units mode) or,
+    for an interrupted run, the units already in its cache (``reports/units_<family>/``)."""
+    from ..synth import group_cells
+    from ..synth_units import unit_key
+
+    synth_path = project / "reports" / f"synth_{family}.json"
+    if synth_path.exists():
+        synth = json.loads(synth_path.read_text())
+        if synth.get("mode") != "units":
+            raise ValueError(f"{synth_path}: mode {synth.get('mode')!r}; the calibration "
+                             "needs a per-unit synthesis (sdmf synth --mode units)")
+        return synth["units"]
+    top = (report["top"], report.get("ip_top"))
+    lib = [s for s in report["sources"] if Path(s).stem not in top]
+    out = []
+    for inst in report["instances"]:
+        key = unit_key(project, family, inst["module"], inst["params"], lib,
+                       inst.get("unused_ports", ()))
+        cache = project / "reports" / f"units_{family}" / f"{inst['module']}-{key[:12]}.json"
+        if cache.exists():
+            hit = json.loads(cache.read_text())
+            if hit.get("key") == key:
+                out.append({"layer": inst["layer"], "module": inst["module"],
+                            "unit": cache.stem, **group_cells(hit["cells"])})
+    return out
 
 
 def logic_target(point: dict[str, Any], resource: str) -> float:

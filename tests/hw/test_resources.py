@@ -88,35 +88,44 @@ def _bottleneck(graph) -> int:
 
 
 def _plan(board, **kw):
+    from sdmf.hw.backends import get_backend
     from sdmf.hw.flow import _estimator
     from sdmf.hw.graph import from_ir
     from sdmf.hw.passes import default_passes, run_passes
-    from sdmf.hw.backends import get_backend
 
     planner = FitBoard(board, _estimator("rtl", kw.get("params", "rom"), board.family))
     g = from_ir(tiny_ir(), get_backend("rtl").kinds, "weights")
     return run_passes(g, default_passes(planner=planner)), planner
 
 
+def _luts(res) -> int:
+    return res["LUT"] + res["LUT_MEM"]
+
+
 def test_board_planner_respects_the_budget():
-    big, _ = _plan(BOARDS["pynq_z2"])
-    bp = big.info["board_plan"]
-    assert bp["fits"] and big.info["parallelism"]["mode"] == "board"
-    used = bp["predicted"]
-    # a part with a quarter of the LUTs the unconstrained plan takes (85 % rule included)
-    lut_cap = int((used["LUT"] + used["LUT_MEM"]) / 0.85 / 4) + 1
-    small = dataclasses.replace(BOARDS["pynq_z2"], capacity={
-        **BOARDS["pynq_z2"].capacity, "LUT": max(lut_cap, 1)})
-    g, planner = _plan(small)
-    sp = g.info["board_plan"]
+    # no block RAM, so that placement cannot trade LUTs for BRAM18 between the plans
+    base = dataclasses.replace(BOARDS["pynq_z2"], capacity={
+        **BOARDS["pynq_z2"].capacity, "BRAM18": 0})
+    big, _ = _plan(base)                               # the tiny IR fits at its fastest
+    fast = big.info["board_plan"]
+    assert fast["fits"] and big.info["parallelism"]["mode"] == "board"
+    nothing = dataclasses.replace(BOARDS["pynq_z2"], capacity={
+        "LUT": 1, "FF": 1, "BRAM18": 0, "DSP": 0})
+    slow_g, _ = _plan(nothing)                         # nothing fits: the slowest plan
+    slow = slow_g.info["board_plan"]
+    assert _luts(slow["predicted"]) < _luts(fast["predicted"])
+    assert _bottleneck(slow_g) > _bottleneck(big)
+    # a part whose LUT limit lies between the slowest and the fastest plan's LUTs
+    mid = (_luts(slow["predicted"]) + _luts(fast["predicted"])) // 2
+    part = dataclasses.replace(base, capacity={**base.capacity, "LUT": int(mid / 0.85)})
+    g, planner = _plan(part)
+    bp = g.info["board_plan"]
     est = planner.factory(g)
     again = total(est.resources(lay, lay.parallel, lay.placement) for lay in g.layers.values())
-    assert again == sp["predicted"]
-    if sp["fits"]:
-        assert again["LUT"] + again["LUT_MEM"] <= 0.85 * small.capacity["LUT"]
-        assert _bottleneck(g) >= _bottleneck(big)
-    else:                           # nothing fits: the slowest plan, reported as such
-        assert sp["binds"] == "LUT"
+    assert again == bp["predicted"] and bp["fits"] and bp["binds"] == "LUT"
+    assert _luts(again) <= 0.85 * part.capacity["LUT"]
+    assert _bottleneck(slow_g) >= _bottleneck(g) > _bottleneck(big)
+    assert bp["faster_exceeds"] == "LUT"
 
 
 def test_board_planner_reports_when_nothing_fits():
@@ -161,3 +170,21 @@ def test_calibration_covers_every_family():
         coeffs = load_coeffs(fam)
         assert {"conv_lif", "attention_lif", "head"} <= set(coeffs)
     assert set(RESOURCES) >= {"LUT", "FF", "BRAM18", "URAM", "DSP"}
+
+
+@pytest.mark.rtl
+def test_yosys_maps_ultra_to_uram(tmp_path):
+    """``WEIGHT_STYLE = "ultra"`` on a loaded head: Yosys's xcup mapping uses URAM288."""
+    import shutil
+    import subprocess
+
+    from sdmf.hw.synth import parse_stat, yosys_executable
+
+    shutil.copy(source("sdmf_head_argmax"), tmp_path / "head.sv")
+    script = ("read_verilog -sv -DSYNTHESIS head.sv; chparam -set LOADED 1 -set K 2 -set D 8 "
+              "-set WEIGHT_STYLE \"ultra\" sdmf_head_argmax; synth_xilinx -family xcup "
+              "-top sdmf_head_argmax -flatten -noiopad -noclkbuf; tee -q -o stat.txt stat")
+    subprocess.run([yosys_executable(), "-q", "-p", script], cwd=tmp_path, check=True,
+                   capture_output=True, timeout=600)
+    res = parse_stat((tmp_path / "stat.txt").read_text())
+    assert res["URAM"] == 1 and res["BRAM18"] == 0
