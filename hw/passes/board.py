@@ -19,7 +19,7 @@ from ..boards import Board
 from ..graph import HwGraph, HwLayer
 from ..kinds import Knobs
 from ..resources.estimate import Estimator
-from ..resources.memory import memory_cost
+from ..resources.memory import MemCost, memory_cost
 from ..resources.model import binding, fits, total, utilisation
 from .base import GraphPass
 
@@ -145,7 +145,9 @@ class FitBoard(GraphPass):
             "board": self.board.name, "family": self.board.family, "lut_limit": LUT_LIMIT,
             "predicted": totals, "utilisation": util, "fits": fits(util),
             "binds": binding(util), "faster_target": faster[-1] if faster else None,
-            "faster_exceeds": next_bind}
+            "faster_exceeds": next_bind,
+            "unplaced_memory": vars(sum((est.fixed_memory(graph.layers[n], k)
+                                         for n, k in plan.items()), MemCost()))}
 
 
 def place(est: Estimator, graph: HwGraph, plan: Plan, fixed: Mapping[str, Mapping[str, str]],
@@ -164,7 +166,7 @@ def place(est: Estimator, graph: HwGraph, plan: Plan, fixed: Mapping[str, Mappin
     lut_cap = int(cap["LUT"] * lut_limit)
 
     def cost(m, style):
-        return memory_cost(m.depth, m.width, style)
+        return memory_cost(m.depth, m.width, style, est.family)
 
     def move(n, m, style):
         old, new = cost(m, placement[n].get(m.name, "auto")), cost(m, style)

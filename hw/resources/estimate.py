@@ -7,8 +7,9 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 from .calibration import load_coeffs
-from .model import predict
-from .units import MemDesc, UnitDesc
+from .memory import MemCost
+from .model import memories_cost, predict
+from .units import MemDesc, UnitDesc, features
 
 if TYPE_CHECKING:
     from ..graph import HwGraph, HwLayer, Memory
@@ -66,3 +67,12 @@ class Estimator:
             self._cache[key] = predict(self.unit(layer, knobs, placement), self.coeffs,
                                        self.family)
         return self._cache[key]
+
+    def fixed_memory(self, layer: HwLayer, knobs: Mapping[str, int]) -> MemCost:
+        """The cost of the memories placement does not move: internal ones (line buffers,
+        KV counters, column buffers) and non-parameter ones (FIFO storage), all ``auto``."""
+        unit = self.unit(layer, knobs, {})
+        _, internal = features(unit)
+        roles = self.param_roles(layer)
+        return memories_cost([*internal, *(m for m in unit.memories if m.name not in roles)],
+                             self.family, layer.name)

@@ -8,13 +8,16 @@ Rules (7-series UG473 / UltraScale+ UG573, UG574; the configurations Yosys's
   of them (a RAMB36 counts as two BRAM18, as in the synthesis report).
 * **URAM** (288 Kb, UltraScale+ only): 4K×72 only: ``⌈depth/4096⌉·⌈width/72⌉``. No
   initial contents, so only runtime-loaded memories may use it.
-* **LUTRAM**: 64×1 per LUT (``⌈depth/64⌉·width`` LUTs), plus the read multiplexer of a
-  memory deeper than 64 words, ``width·⌈(⌈depth/64⌉ − 1)/3⌉`` LUTs (a LUT6 selects one of
-  four).
-* **auto** (no placement given): what Yosys picks by itself for a memory, as measured on
-  the unit library (docs/generator.md, "Resource model"): LUTRAM when the memory holds at
-  most :data:`AUTO_LUTRAM_BITS` bits or is at most :data:`AUTO_LUTRAM_DEPTH` words deep,
-  else block RAM.
+* **LUTRAM** (simple dual port, the primitives Yosys uses): xc7 RAM64M (64 × 3 bits,
+  4 LUTs) or RAM32M (32 × 6, 4 LUTs); xcup RAM64M8 (64 × 7, 8 LUTs) or RAM32M16 (32 × 14,
+  8 LUTs; only for ≤ 32 words, as measured) — whichever takes fewer LUTs,
+  ``⌈depth/d⌉·⌈width/w⌉`` primitives — plus the read
+  multiplexer of a memory deeper than one primitive, ``width·⌈(banks − 1)/3⌉`` LUTs (a LUT6
+  selects one of four).
+* **auto** (no placement given): what Yosys's ``memory_libmap`` picks by itself — the
+  cheaper by its cost table (``share/xilinx/lutrams_*.txt``, ``brams_xc4v.txt``): a LUTRAM
+  primitive costs 8 (xc7) or 16 (xcup), a BRAM18 129. The 3×3 line buffer of the shipped
+  model's ``sps.0`` (96 × 64 bits) thus goes to 2 BRAM18, as Yosys puts it.
 """
 
 from __future__ import annotations
@@ -28,9 +31,6 @@ STYLES = ("auto", "bram", "uram", "lutram")
 RAM_STYLE = {"auto": "auto", "bram": "block", "uram": "ultra", "lutram": "distributed"}
 BRAM18_SHAPES = ((16384, 1), (8192, 2), (4096, 4), (2048, 9), (1024, 18), (512, 36))
 URAM_SHAPE = (4096, 72)
-LUTRAM_DEPTH = 64
-AUTO_LUTRAM_BITS = 1024
-AUTO_LUTRAM_DEPTH = 32
 
 
 @dataclass(frozen=True)
@@ -60,29 +60,47 @@ def uram(depth: int, width: int) -> int:
     return ceil_div(depth, URAM_SHAPE[0]) * ceil_div(width, URAM_SHAPE[1])
 
 
-def lutram(depth: int, width: int) -> int:
-    """LUTs of a ``depth × width`` distributed RAM: 64×1 per LUT plus the read mux."""
+# simple-dual-port LUTRAM primitives per family: (depth, width, LUTs); Yosys's cost of one
+LUTRAM_PRIMS = {"xc7": ((64, 3, 4), (32, 6, 4)), "xcup": ((64, 7, 8), (32, 14, 8))}
+LUTRAM_COST = {"xc7": 8, "xcup": 16}
+BRAM18_COST = 129
+
+
+def _lutram_prims(depth: int, width: int, family: str) -> tuple[int, int, int]:
+    """(primitives, LUTs, banks) of the cheapest LUTRAM mapping."""
+    if family not in LUTRAM_PRIMS:
+        raise ValueError(f"family must be one of {', '.join(LUTRAM_PRIMS)}, got {family!r}")
+    opts = [(ceil_div(depth, d) * ceil_div(width, w), ceil_div(depth, d) * ceil_div(width, w) * n,
+             ceil_div(depth, d)) for d, w, n in LUTRAM_PRIMS[family]
+            if d == 64 or depth <= d]           # 32-deep primitives only for ≤ 32 words
+    return min(opts, key=lambda o: o[1])
+
+
+def lutram(depth: int, width: int, family: str = "xcup") -> int:
+    """LUTs of a ``depth × width`` distributed RAM, read multiplexer included."""
     if depth <= 0 or width <= 0:
         return 0
-    rows = ceil_div(depth, LUTRAM_DEPTH)
-    return rows * width + width * ceil_div(rows - 1, 3)
+    _, luts, banks = _lutram_prims(depth, width, family)
+    return luts + width * ceil_div(banks - 1, 3)
 
 
-def auto_style(depth: int, width: int) -> str:
-    """The placement Yosys chooses for a memory without a ``ram_style`` (see module doc)."""
-    if depth * width <= AUTO_LUTRAM_BITS or depth <= AUTO_LUTRAM_DEPTH:
-        return "lutram"
-    return "bram"
+def auto_style(depth: int, width: int, family: str = "xcup") -> str:
+    """The placement Yosys chooses for a memory without a ``ram_style`` (cost table)."""
+    prims = _lutram_prims(depth, width, family)[0]
+    return "lutram" if prims * LUTRAM_COST[family] <= bram18(depth, width) * BRAM18_COST \
+        else "bram"
 
 
-def memory_cost(depth: int, width: int, style: str = "auto") -> MemCost:
+def memory_cost(depth: int, width: int, style: str = "auto", family: str = "xcup") -> MemCost:
     """The primitives of one memory placed as ``style`` (``auto``: :func:`auto_style`)."""
     if style not in STYLES:
         raise ValueError(f"memory placement must be one of {', '.join(STYLES)}, got {style!r}")
+    if depth <= 0 or width <= 0:
+        return MemCost()
     if style == "auto":
-        style = auto_style(depth, width)
+        style = auto_style(depth, width, family)
     if style == "bram":
         return MemCost(BRAM18=bram18(depth, width))
     if style == "uram":
         return MemCost(URAM=uram(depth, width))
-    return MemCost(LUT_MEM=lutram(depth, width))
+    return MemCost(LUT_MEM=lutram(depth, width, family))

