@@ -72,7 +72,8 @@ def main() -> int:
         unit = UnitDesc(name, lay.kind, lay.attrs, lay.widths, lay.parallel,
                         sum(s.word_bits for s in graph.inputs_of(name)),
                         sum(s.word_bits for s in graph.outputs_of(name)),
-                        [MemDesc(m.name, m.depth, m.width, m.style, m.loaded)
+                        [MemDesc(m.name, m.depth, m.width, m.style, m.loaded,
+                                 not m.loaded and m.name in rtl_kind(lay).prm_roles)
                          for m in lay.memories])
         p = predict(unit, load_coeffs(family), family)
         model = {**{r: p[r] for r in COMPARED}, "LUT": p["LUT"] + p["LUT_MEM"]}

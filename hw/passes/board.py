@@ -166,7 +166,7 @@ def place(est: Estimator, graph: HwGraph, plan: Plan, fixed: Mapping[str, Mappin
     lut_cap = int(cap["LUT"] * lut_limit)
 
     def cost(m, style):
-        return memory_cost(m.depth, m.width, style, est.family)
+        return memory_cost(m.depth, m.width, style, est.family, m.rom)
 
     def move(n, m, style):
         old, new = cost(m, placement[n].get(m.name, "auto")), cost(m, style)

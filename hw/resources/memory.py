@@ -14,10 +14,13 @@ Rules (7-series UG473 / UltraScale+ UG573, UG574; the configurations Yosys's
   ``⌈depth/d⌉·⌈width/w⌉`` primitives — plus the read
   multiplexer of a memory deeper than one primitive, ``width·⌈(banks − 1)/3⌉`` LUTs (a LUT6
   selects one of four).
+* **ROM in LUTs** (a parameter memory of a ROM design placed ``lutram``, or small):
+  logic, 64 words × 1 bit per LUT6 plus the bank multiplexer; one word is a constant.
 * **auto** (no placement given): what Yosys's ``memory_libmap`` picks by itself — the
   cheaper by its cost table (``share/xilinx/lutrams_*.txt``, ``brams_xc4v.txt``): a LUTRAM
-  primitive costs 8 (xc7) or 16 (xcup), a BRAM18 129. The 3×3 line buffer of the shipped
-  model's ``sps.0`` (96 × 64 bits) thus goes to 2 BRAM18, as Yosys puts it.
+  primitive costs 8 (xc7) or 16 (xcup), a BRAM18 129 (the 3×3 line buffer of the shipped
+  model's ``sps.0``, 96 × 64 bits, goes to 2 BRAM18, as Yosys puts it); a ROM, which the
+  LUTRAM templates exclude (``prune_rom``), goes to logic up to 64 words, else to BRAM.
 """
 
 from __future__ import annotations
@@ -84,23 +87,38 @@ def lutram(depth: int, width: int, family: str = "xcup") -> int:
     return luts + width * ceil_div(banks - 1, 3)
 
 
-def auto_style(depth: int, width: int, family: str = "xcup") -> str:
-    """The placement Yosys chooses for a memory without a ``ram_style`` (cost table)."""
+def rom_logic(depth: int, width: int) -> int:
+    """LUTs of a ROM mapped to logic: 64 words × 1 bit per LUT6 plus the bank multiplexer;
+    a one-word ROM is a constant (no LUT)."""
+    if depth <= 1 or width <= 0:
+        return 0
+    banks = ceil_div(depth, 64)
+    return banks * width + width * ceil_div(banks - 1, 3)
+
+
+def auto_style(depth: int, width: int, family: str = "xcup", rom: bool = False) -> str:
+    """The placement Yosys chooses for a memory without a ``ram_style``: a RAM by the cost
+    table; a ROM (which Yosys never maps to LUTRAM) to logic up to 64 words, else block
+    RAM."""
+    if rom:
+        return "lutram" if depth <= 64 else "bram"
     prims = _lutram_prims(depth, width, family)[0]
     return "lutram" if prims * LUTRAM_COST[family] <= bram18(depth, width) * BRAM18_COST \
         else "bram"
 
 
-def memory_cost(depth: int, width: int, style: str = "auto", family: str = "xcup") -> MemCost:
-    """The primitives of one memory placed as ``style`` (``auto``: :func:`auto_style`)."""
+def memory_cost(depth: int, width: int, style: str = "auto", family: str = "xcup",
+                rom: bool = False) -> MemCost:
+    """The primitives of one memory placed as ``style`` (``auto``: :func:`auto_style`);
+    ``rom``: read-only (a ROM in LUTs is logic, :func:`rom_logic`)."""
     if style not in STYLES:
         raise ValueError(f"memory placement must be one of {', '.join(STYLES)}, got {style!r}")
     if depth <= 0 or width <= 0:
         return MemCost()
     if style == "auto":
-        style = auto_style(depth, width, family)
+        style = auto_style(depth, width, family, rom)
     if style == "bram":
         return MemCost(BRAM18=bram18(depth, width))
     if style == "uram":
         return MemCost(URAM=uram(depth, width))
-    return MemCost(LUT_MEM=lutram(depth, width, family))
+    return MemCost(LUT_MEM=rom_logic(depth, width) if rom else lutram(depth, width, family))

@@ -37,7 +37,7 @@ def memories_cost(mems: Iterable[MemDesc], family: str, unit: str = "?") -> MemC
     total = MemCost()
     for m in mems:
         check_style(m, family, unit)
-        total = total + memory_cost(m.depth, m.width, m.style, family)
+        total = total + memory_cost(m.depth, m.width, m.style, family, m.rom)
     return total
 
 

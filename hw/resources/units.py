@@ -19,14 +19,15 @@ from ..kinds import ceil_div
 
 @dataclass(frozen=True)
 class MemDesc:
-    """One memory of a unit: ``depth × width`` bits, its placement and whether it is a
-    runtime-loaded RAM (only those may go to URAM)."""
+    """One memory of a unit: ``depth × width`` bits, its placement, whether it is a
+    runtime-loaded RAM (only those may go to URAM) or a ROM."""
 
     name: str
     depth: int
     width: int
     style: str = "auto"
     loaded: bool = False
+    rom: bool = False        # a parameter memory of a ROM design (read-only)
 
 
 @dataclass
@@ -45,11 +46,16 @@ class UnitDesc:
 
 def desc_from_report(lay: dict[str, Any], streams: list[dict[str, Any]],
                      loaded: bool = False) -> UnitDesc:
-    """The unit of a ``report.json`` layer (``streams``: the report's streams)."""
+    """The unit of a ``report.json`` layer (``streams``: the report's streams; ``loaded``:
+    the project's parameters are runtime-loaded)."""
+    from ..backends.rtl.kinds import RTL_KINDS
+
+    roles = RTL_KINDS[lay["kind"]].prm_roles if lay["kind"] in RTL_KINDS else ()
     w_in = sum(s["word_bits"] for s in streams if s["dst"] == lay["name"])
     w_out = sum(s["word_bits"] for s in streams if s["src"] == lay["name"])
     mems = [MemDesc(m["name"], m["depth"], m["width"], m.get("style", "auto"),
-                    m.get("loaded", loaded)) for m in lay["memories"]]
+                    loaded and m["name"] in roles, not loaded and m["name"] in roles)
+            for m in lay["memories"]]
     return UnitDesc(lay["name"], lay["kind"], dict(lay["attrs"]), dict(lay["widths"]),
                     dict(lay["parallel"]), w_in, w_out, mems)
 
