@@ -5,8 +5,8 @@ generating the project (no token recurrence, no ROM images: use --params loaded)
         --ir models/activity/sdmformer-2-256-128-t16-int8.sdmfir --board kv260 \\
         --params loaded --layer blocks.0.mlp.fc1 [--layer …] [--family xcup]
 
-Plans the IR for the board (FitBoard), writes the library sources and one Yosys script per
-layer under --out, synthesizes each unit out of context as ``sdmf synth --mode units`` does
+Plans the IR for the board (FitBoard; --plan balanced: the default plan), writes the
+library sources and one Yosys script per layer under --out, synthesizes each unit out of context as ``sdmf synth --mode units`` does
 and prints model / Yosys / error per resource (JSON with --json).
 """
 
@@ -40,13 +40,16 @@ def main() -> int:
     ap.add_argument("--params", choices=["rom", "loaded"], default="loaded")
     ap.add_argument("--layer", action="append", required=True)
     ap.add_argument("--family", default=None, help="default: the board's")
+    ap.add_argument("--plan", choices=["board", "balanced"], default="board",
+                    help="FitBoard for --board (default) or the balanced default plan")
     ap.add_argument("--out", type=Path, default=Path("build/model_vs_yosys"))
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     board = BOARDS[args.board]
     family = args.family or board.family
     graph = from_ir(IntegerIR.load(args.ir), get_backend("rtl").kinds, "weights")
-    planner = FitBoard(board, _estimator("rtl", args.params, board.family))
+    planner = FitBoard(board, _estimator("rtl", args.params, board.family)) \
+        if args.plan == "board" else None
     graph = plan_memories(run_passes(graph, default_passes(planner=planner)))
     mark_loaded(graph, args.params)
     (args.out / "mem").mkdir(parents=True, exist_ok=True)
