@@ -6,8 +6,9 @@ generating the project (no token recurrence, no ROM images: use --params loaded)
         --params loaded --layer blocks.0.mlp.fc1 [--layer …] [--family xcup]
 
 Plans the IR for the board (FitBoard; --plan balanced: the default plan), writes the
-library sources and one Yosys script per layer under --out, synthesizes each unit out of context as ``sdmf synth --mode units`` does
-and prints model / Yosys / error per resource (JSON with --json).
+library sources and one Yosys script per layer under --out, synthesizes each unit out of
+context as ``sdmf synth --mode units`` does and prints model / Yosys / error per resource
+(JSON with --json).
 """
 
 from __future__ import annotations
