@@ -192,3 +192,32 @@ def test_yosys_maps_ultra_to_uram(tmp_path):
                    capture_output=True, timeout=600)
     res = parse_stat((tmp_path / "stat.txt").read_text())
     assert res["URAM"] == 1 and res["BRAM18"] == 0
+
+
+@pytest.mark.parametrize("extra,needle", [
+    (["--fit-board"], "--fit-board needs --board"),
+    (["--mem", "head:weight=ultra"], "STYLE must be one of"),
+    (["--mem", "head:weight=uram"], "--params loaded"),
+    (["--board", "kv260", "--fit-board", "--budget", "100"], "drop --target-cycles / --budget"),
+])
+def test_hwgen_board_options_refused_in_one_line(capsys, tmp_path, extra, needle):
+    from sdmf.cli.main import main
+
+    ir = tiny_ir().save(tmp_path / "tiny.sdmfir")
+    rc = main(["hwgen", "--ir", str(ir), "--out", str(tmp_path / "p"), *extra])
+    err = capsys.readouterr().err
+    assert rc == 2 and err.count("\n") == 1 and needle in err, err
+    assert not (tmp_path / "p").exists()
+
+
+def test_hwgen_fit_board_prints_the_plan(capsys, tmp_path):
+    from sdmf.cli.main import main
+
+    ir = tiny_ir().save(tmp_path / "tiny.sdmfir")
+    assert main(["hwgen", "--ir", str(ir), "--out", str(tmp_path / "p"), "--board", "kv260",
+                 "--fit-board", "--params", "loaded"]) == 0
+    out = capsys.readouterr().out
+    assert "board plan for kv260 (xcup, resource model; LUT limit 85 %)" in out
+    assert "fits; " in out
+    manifest = json.loads((tmp_path / "p" / "project.json").read_text())
+    assert manifest["plan"]["mode"] == "board"
