@@ -16,7 +16,7 @@ from pathlib import Path
 from sdmf.cli.hwgen import board_plan_text
 from sdmf.hw.backends import get_backend
 from sdmf.hw.boards import BOARDS
-from sdmf.hw.flow import _estimator
+from sdmf.hw.flow import board_estimator
 from sdmf.hw.graph import from_ir
 from sdmf.hw.passes import FitBoard, default_passes, run_passes
 from sdmf.quant.ir import IntegerIR
@@ -34,7 +34,7 @@ def main() -> int:
     board = BOARDS[args.board]
     start = time.perf_counter()
     graph = from_ir(IntegerIR.load(args.ir), get_backend("rtl").kinds, "weights")
-    planner = FitBoard(board, _estimator("rtl", args.params, board.family))
+    planner = FitBoard(board, board_estimator("rtl", args.params, board.family))
     graph = run_passes(graph, default_passes(planner=planner))
     seconds = time.perf_counter() - start
     cyc = graph.info["cycles"]

@@ -23,7 +23,7 @@ from sdmf.hw.backends.rtl.kinds import rtl_kind
 from sdmf.hw.backends.rtl.memories import mark_loaded, plan_memories
 from sdmf.hw.backends.rtl.scripts import yosys_unit_script
 from sdmf.hw.boards import BOARDS
-from sdmf.hw.flow import _estimator
+from sdmf.hw.flow import board_estimator
 from sdmf.hw.graph import from_ir
 from sdmf.hw.passes import FitBoard, default_passes, run_passes
 from sdmf.hw.resources.calibration import load_coeffs
@@ -49,7 +49,7 @@ def main() -> int:
     board = BOARDS[args.board]
     family = args.family or board.family
     graph = from_ir(IntegerIR.load(args.ir), get_backend("rtl").kinds, "weights")
-    planner = FitBoard(board, _estimator("rtl", args.params, board.family)) \
+    planner = FitBoard(board, board_estimator("rtl", args.params, board.family)) \
         if args.plan == "board" else None
     graph = plan_memories(run_passes(graph, default_passes(planner=planner)))
     mark_loaded(graph, args.params)

@@ -39,7 +39,7 @@ def build_graph(ir: IntegerIR, backend: str = "rtl", target_cycles: int | None =
             raise ValueError("board planning chooses the cycle target itself: drop "
                              "--target-cycles / --budget")
         board = BOARDS[fit_board]
-        planner = FitBoard(board, _estimator(backend, params, board.family), overrides,
+        planner = FitBoard(board, board_estimator(backend, params, board.family), overrides,
                            placement, event_driven)
     passes = default_passes(target_cycles, budget, overrides, row_parallel, event_driven,
                             planner)
@@ -63,7 +63,7 @@ def pin_placement(graph: HwGraph, placement: Mapping[str, Mapping[str, str]]) ->
         graph.layers[name].placement = dict(styles)
 
 
-def _estimator(backend: str, params: str, family: str) -> Callable[[HwGraph], Estimator]:
+def board_estimator(backend: str, params: str, family: str) -> Callable[[HwGraph], Estimator]:
     """The resource estimator factory of board planning (the RTL units' model)."""
     if backend != "rtl":
         raise ValueError(f"board planning models the RTL units; backend {backend!r} has "

@@ -13,7 +13,7 @@ slowest plan does not fit, it is kept and reported with its excess.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from ..boards import Board
 from ..graph import HwGraph, HwLayer
@@ -29,8 +29,9 @@ Placement = dict[str, dict[str, str]]
 
 
 class FitBoard(GraphPass):
-    def __init__(self, board: Board, estimator_factory, overrides: Mapping[str, Knobs] | None
-                 = None, placement: Mapping[str, Mapping[str, str]] | None = None,
+    def __init__(self, board: Board, estimator_factory: Callable[[HwGraph], Estimator],
+                 overrides: Mapping[str, Knobs] | None = None,
+                 placement: Mapping[str, Mapping[str, str]] | None = None,
                  event_driven: bool = False) -> None:
         self.board = board
         self.factory = estimator_factory   # graph -> Estimator (the backend's layouts)

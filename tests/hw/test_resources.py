@@ -93,11 +93,11 @@ def _bottleneck(graph) -> int:
 
 def _plan(board, **kw):
     from sdmf.hw.backends import get_backend
-    from sdmf.hw.flow import _estimator
+    from sdmf.hw.flow import board_estimator
     from sdmf.hw.graph import from_ir
     from sdmf.hw.passes import default_passes, run_passes
 
-    planner = FitBoard(board, _estimator("rtl", kw.get("params", "rom"), board.family))
+    planner = FitBoard(board, board_estimator("rtl", kw.get("params", "rom"), board.family))
     g = from_ir(tiny_ir(), get_backend("rtl").kinds, "weights")
     return run_passes(g, default_passes(planner=planner)), planner
 
