@@ -221,3 +221,17 @@ def test_hwgen_fit_board_prints_the_plan(capsys, tmp_path):
     assert "fits; " in out
     manifest = json.loads((tmp_path / "p" / "project.json").read_text())
     assert manifest["plan"]["mode"] == "board"
+
+
+def test_params_for_keeps_the_placement(tmp_path):
+    """A loaded design's placement is in its manifest, so another weight set planned for
+    its bitstream (``--params-for``) gets the same RTL (the same design hash)."""
+    from sdmf.hw.paramsfor import params_for
+
+    generate(tiny_ir(), tmp_path / "a", params="loaded",
+             placement={"head": {"weight": "uram"}, "sps.0": {"bias": "bram"}})
+    manifest = json.loads((tmp_path / "a" / "project.json").read_text())
+    assert manifest["plan"]["placement"] == {"sps.0": {"bias": "bram"},
+                                             "head": {"weight": "uram"}}
+    result = params_for(tmp_path / "a", tiny_ir(), tmp_path / "b")
+    assert result["design_hash"] == manifest["design_hash"]
