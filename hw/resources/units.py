@@ -68,7 +68,7 @@ def _conv(u: UnitDesc) -> tuple[dict[str, float], list[MemDesc]]:
     xw = max(1, a["T"] * a["CIN"] * w["IN_BITS"])
     mul = lanes * w["IN_BITS"] * w["W_BITS"] if w["IN_BITS"] > 1 else 0
     feats = {"one": 1.0, "add": lanes * w["ACC_BITS"], "mul": mul,
-             "lif": po * (w["ACC_BITS"] + w["CUR_BITS"]), "xsel": xw * pk,
+             "lif": po * (w["ACC_BITS"] + w["CUR_BITS"]), "xsel": xw, "xrows": xw * (pk - 1),
              "out": a["T"] * a["COUT"], "wreg": lanes * w["W_BITS"]}
     if a["K"] == 3:
         lb = [MemDesc("line", a["W"], xw)] * 3 if pk == 3 else [MemDesc("line", 3 * a["W"], xw)]
