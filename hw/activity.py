@@ -86,3 +86,27 @@ def activity_report(graph: HwGraph, samples: Sequence[Taps]) -> dict:
             "bottleneck": max(slowest, key=slowest.__getitem__) if slowest else None,
             "bottleneck_cycles": max(slowest.values(), default=0),
             "done": done, "intervals": [b - a for a, b in pairwise(done)]}
+
+
+class PlanCycles:
+    """What a planner costs a layer's knobs at: the dense worst case (``LayerKind.cycles``)
+    or, with planning samples, :class:`ActivityCycles` under the EV the layer will get
+    (``event_driven`` sets EV = 1 on every layer with the knob that no override pins)."""
+
+    def __init__(self, graph: HwGraph, event_driven: bool, overrides: Mapping[str, Knobs],
+                 samples: Sequence[Taps] | None) -> None:
+        self.event_driven = event_driven
+        self.overrides = overrides
+        self.activity = ActivityCycles(graph, samples) if samples else None
+
+    def sets_ev(self, spec: LayerKind, layer: HwLayer) -> bool:
+        """Whether ``event_driven`` sets EV = 1 on ``layer`` (it has the knob, no pin)."""
+        return self.event_driven and "EV" in spec.knobs(layer) \
+            and "EV" not in self.overrides.get(layer.name, {})
+
+    def __call__(self, spec: LayerKind, layer: HwLayer, knobs: Knobs) -> int:
+        if self.activity is None:
+            return spec.cycles(layer, knobs)
+        if self.sets_ev(spec, layer):
+            knobs = {**knobs, "EV": 1}
+        return self.activity.cycles(spec, layer, knobs)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -12,9 +12,12 @@ from sdmf.quant.ir import IntegerIR
 
 from .activity import Taps, activity_report, layer_inputs
 from .backends.base import GenOptions, get_backend
+from .boards import BOARDS
 from .graph import HwGraph, from_ir
 from .kinds import Knobs
-from .passes import default_passes, run_passes
+from .passes import FitBoard, default_passes, run_passes
+from .resources.estimate import Estimator
+from .resources.memory import STYLES
 from .writer import write_project
 
 
@@ -23,18 +26,59 @@ def build_graph(ir: IntegerIR, backend: str = "rtl", target_cycles: int | None =
                 overrides: Mapping[str, Knobs] | None = None,
                 row_parallel: bool = False, event_driven: bool = False,
                 widths: str = "weights", activity: Sequence[Taps] | None = None,
-                interval: bool = True) -> HwGraph:
+                interval: bool = True, fit_board: str | None = None, params: str = "rom",
+                placement: Mapping[str, Mapping[str, str]] | None = None) -> HwGraph:
     """The finished hardware graph of ``ir`` under ``backend``'s layer kinds, with the
     backend's plan (memories) applied; ``widths``: datapath widths from the IR's bounds
     or its architecture's worst case (:mod:`sdmf.hw.archwidths`); ``activity``: the
     golden tensors of planning samples (plan on their busy cycles, not the dense case);
     ``interval=False``: the plan skips the backend's interval model (``info['cycles']``
     keeps the bottleneck, ``interval_from: bottleneck``) for callers that only need the
-    layers."""
+    layers. ``fit_board``: plan knobs and memory placement for that board
+    (:class:`sdmf.hw.passes.FitBoard`) instead of the cycle target / budget;
+    ``placement``: ``{layer: {memory: style}}`` pinned."""
     gen = get_backend(backend)
+    planner = None
+    if fit_board is not None:
+        if target_cycles is not None or budget is not None:
+            raise ValueError("board planning chooses the cycle target itself: drop "
+                             "--target-cycles / --budget")
+        board = BOARDS[fit_board]
+        planner = FitBoard(board, board_estimator(backend, params, board.family), overrides,
+                           placement, event_driven, activity)
     passes = default_passes(target_cycles, budget, overrides, row_parallel, event_driven,
-                            activity)
-    return gen.plan(run_passes(from_ir(ir, gen.kinds, widths), passes), interval)
+                            activity, planner)
+    graph = run_passes(from_ir(ir, gen.kinds, widths), passes)
+    if planner is None:
+        pin_placement(graph, placement or {})
+    return gen.plan(graph, interval)
+
+
+def pin_placement(graph: HwGraph, placement: Mapping[str, Mapping[str, str]]) -> None:
+    """Set the memory placement of single layers (checked: the layer exists, the styles
+    are known; the backend's plan checks the memory names)."""
+    for name, styles in placement.items():
+        if name not in graph.layers:
+            raise ValueError(f"memory placement names layer {name!r}, which does not exist; "
+                             f"layers: {', '.join(graph.layers)}")
+        for role, style in styles.items():
+            if style not in STYLES:
+                raise ValueError(f"memory placement {name}:{role}={style}: the placement "
+                                 f"must be one of {', '.join(STYLES)}")
+        graph.layers[name].placement = dict(styles)
+
+
+def board_estimator(backend: str, params: str, family: str) -> Callable[[HwGraph], Estimator]:
+    """The resource estimator factory of board planning (the RTL units' model)."""
+    if backend != "rtl":
+        raise ValueError(f"board planning models the RTL units; backend {backend!r} has "
+                         "no resource model")
+    from .backends.rtl.kinds import rtl_kind
+
+    def make(graph: HwGraph) -> Estimator:
+        return Estimator(graph, family, lambda lay: rtl_kind(lay).memories(lay),
+                         lambda lay: rtl_kind(lay).prm_roles, params == "loaded")
+    return make
 
 
 def generate(ir: IntegerIR | str | Path, out: str | Path, backend: str = "rtl",
@@ -44,18 +88,25 @@ def generate(ir: IntegerIR | str | Path, out: str | Path, backend: str = "rtl",
              row_parallel: bool = False, event_driven: bool = False,
              clock_mhz: float | None = None, board: str | None = None,
              params: str = "rom", widths: str = "weights",
-             activity: Sequence[Taps] | None = None) -> dict[str, Any]:
+             activity: Sequence[Taps] | None = None, fit_board: bool = False,
+             placement: Mapping[str, Mapping[str, str]] | None = None) -> dict[str, Any]:
     """Write the project of ``ir`` to ``out``; returns its report (report.json).
     ``clock_mhz``: the PL clock (default: ``board``'s, :mod:`sdmf.device.blockdesign`);
     ``params``: ``"rom"`` or ``"loaded"`` parameter memories (docs/params.md);
     ``widths``: ``"weights"`` or ``"architecture"`` (:mod:`sdmf.hw.archwidths`);
-    ``activity``: plan on these samples' golden tensors (:func:`build_graph`)."""
+    ``activity``: plan on these samples' golden tensors (:func:`build_graph`);
+    ``fit_board``: plan knobs and memory placement for ``board`` (:class:`FitBoard`);
+    ``placement``: memory placements pinned per layer."""
     if not isinstance(ir, IntegerIR):
         ir = IntegerIR.load(ir)
     options = GenOptions(trace=trace, counters=counters, clock_mhz=clock_mhz, board=board,
                          params=params, widths=widths)
+    if fit_board and board is None:
+        raise ValueError("board planning needs a board (--board)")
     graph = build_graph(ir, backend, target_cycles, budget, overrides, row_parallel,
-                        event_driven, widths, activity)
+                        event_driven, widths, activity,
+                        fit_board=board if fit_board else None, params=params,
+                        placement=placement)
     if activity:
         graph.info["cycles"]["activity"] = activity_report(graph, activity)
     return write_project(graph, out, backend, options)

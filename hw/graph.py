@@ -45,6 +45,7 @@ class Memory:
     bram18: int = 0     # 18 Kb block RAMs it takes (the backend's estimate)
     loaded: bool = False           # written at run time through the load stream (a RAM)
     param_id: int | None = None    # its id in the load stream (docs/params.md) if loaded
+    style: str = "auto"            # placement: auto, bram, uram, lutram (sdmf.hw.resources)
 
     @property
     def bits(self) -> int:
@@ -107,6 +108,7 @@ class HwLayer:
     widths: dict[str, int] = field(default_factory=dict)
     parallel: dict[str, int] = field(default_factory=dict)
     memories: list[Memory] = field(default_factory=list)
+    placement: dict[str, str] = field(default_factory=dict)   # memory role -> style
     cycles: int | None = None
     notes: list[str] = field(default_factory=list)
 

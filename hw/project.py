@@ -21,7 +21,7 @@ import dataclasses
 import json
 import types
 import typing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +43,7 @@ class ProjectError(ValueError):
 class Plan:
     """The parallelism plan the project was generated with (docs/generator.md)."""
 
-    mode: str                                  # balanced, target or budget
+    mode: str                                  # balanced, target, budget or board
     target_cycles: int
     budget: int | None
     overrides: dict[str, dict[str, int]]       # --par
@@ -53,6 +53,8 @@ class Plan:
     event_driven: bool = False                 # --event-driven
     activity_samples: int = 0                  # --plan-activity: samples planned on (0:
     #                                            the dense worst case)
+    # memory placement other than auto, per layer and memory (--fit-board, --mem)
+    placement: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -186,7 +188,8 @@ def _convert(value: Any, tp: Any, path: str, source: str) -> Any:
         for f in dataclasses.fields(tp):
             sub = f"{path}.{f.name}" if path else f.name
             if f.name not in value:
-                if f.default is dataclasses.MISSING:
+                if f.default is dataclasses.MISSING \
+                        and f.default_factory is dataclasses.MISSING:
                     raise ProjectError(f"{source}: missing field {sub}")
                 continue
             kwargs[f.name] = _convert(value[f.name], hints[f.name], sub, source)
@@ -231,7 +234,9 @@ def manifest(graph: HwGraph, backend: str, out: BackendOutput, options: GenOptio
                 lanes=par["lanes"], event_driven=par.get("event_driven", False),
                 activity_samples=par.get("activity_samples", 0),
                 knobs={lay.name: dict(lay.parallel) for lay in graph.layers.values()
-                       if lay.parallel})
+                       if lay.parallel},
+                placement={lay.name: dict(lay.placement) for lay in graph.layers.values()
+                           if lay.placement})
     layers = {lay.name: LayerCycles(lay.kind, int(lay.cycles or 0),
                                     graph.spec(lay).data_dependent(lay, lay.parallel))
               for lay in graph.layers.values() if graph.spec(lay).compute}

@@ -14,11 +14,14 @@ Both run from the project's ``mem/`` folder (so ``$readmemh`` finds the ROM imag
 parse ``stat`` and write ``reports/synth_<family>.json`` / ``.md`` (units mode: also a
 per-layer chart ``.png``) with LUT, FF,
 LUTRAM/SRL, BRAM (18 Kb units), URAM, DSP and carry counts, and the utilisation of
-the supported boards' parts of that family (PYNQ-Z2's xc7z020, KV260's xck26).
+the supported boards' parts of that family (PYNQ-Z2's xc7z020, KV260's xck26); units
+mode adds the resource model's prediction per layer beside Yosys's (``model``:
+:mod:`sdmf.hw.resources.compare`).
 """
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -155,8 +158,15 @@ def synthesize(project: str | Path, family: str = "xc7", timeout: float | None =
 
         result = synthesize_units(project, family, timeout=timeout, jobs=jobs, status=status)
     result["devices"] = utilisation(result, family)
+    text = report_markdown(result)
+    if result.get("units"):                # the resource model beside Yosys, per layer
+        from .resources.compare import compare_markdown, model_vs_yosys
+
+        result["model"] = model_vs_yosys(json.loads((project / "report.json").read_text()),
+                                         result)
+        text += "\n" + compare_markdown(result["model"])
     write_json(project / "reports" / f"synth_{family}.json", result)
-    write_text(project / "reports" / f"synth_{family}.md", report_markdown(result))
+    write_text(project / "reports" / f"synth_{family}.md", text)
     if result.get("units"):
         from .synth_plot import plot_units
 

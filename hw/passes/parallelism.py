@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from ..activity import ActivityCycles, Taps
+from ..activity import PlanCycles, Taps
 from ..graph import HwGraph, HwLayer
 from ..kinds import Knobs, LayerKind
 from .base import GraphPass
@@ -42,22 +42,14 @@ class ChooseParallelism(GraphPass):
         self.overrides = dict(overrides or {})
         self.row_parallel = row_parallel
         self.event_driven = event_driven
-        self.activity_taps = list(activity or [])
-        self.activity: ActivityCycles | None = None     # built on the graph in apply()
-
-    def _ev(self, spec: LayerKind, layer: HwLayer) -> bool:
-        """Whether ``event_driven`` sets EV = 1 on ``layer`` (it has the knob, no pin)."""
-        return self.event_driven and "EV" in spec.knobs(layer) \
-            and "EV" not in self.overrides.get(layer.name, {})
+        self.activity = list(activity or [])
+        self.costs: PlanCycles | None = None           # built on the graph by apply()
 
     def _cycles(self, spec: LayerKind, layer: HwLayer, knobs: Knobs) -> int:
-        """What the plan costs ``knobs`` at: the dense worst case, or with ``activity``
-        the slowest planning sample under the EV the layer will get."""
-        if self.activity is None:
-            return spec.cycles(layer, knobs)
-        if self._ev(spec, layer):
-            knobs = {**knobs, "EV": 1}
-        return self.activity.cycles(spec, layer, knobs)
+        """The busy cycles the plan costs ``knobs`` at (:class:`PlanCycles`)."""
+        if self.costs is None:
+            raise RuntimeError("ChooseParallelism: costs are built by apply()")
+        return self.costs(spec, layer, knobs)
 
     def _candidates(self, spec: LayerKind, layer: HwLayer) -> list[Knobs]:
         return [k for k in spec.candidates(layer) if self.row_parallel or k.get("PK", 1) == 1]
@@ -91,7 +83,7 @@ class ChooseParallelism(GraphPass):
 
     def apply(self, graph: HwGraph) -> HwGraph:
         spec = graph.spec
-        self.activity = ActivityCycles(graph, self.activity_taps) if self.activity_taps else None
+        self.costs = PlanCycles(graph, self.event_driven, self.overrides, self.activity)
         free = [lay for lay in graph.layers.values()
                 if spec(lay).knobs(lay) and lay.name not in self.overrides]
         self._pin(graph)
@@ -114,7 +106,7 @@ class ChooseParallelism(GraphPass):
         for lay in graph.layers.values():
             if not spec(lay).knobs(lay):
                 lay.parallel = {}
-            elif self._ev(spec(lay), lay):
+            elif self.costs.sets_ev(spec(lay), lay):
                 lay.parallel = {**lay.parallel, "EV": 1}
         graph.info["parallelism"] = {"mode": mode, "target_cycles": target,
                                      "budget": self.budget,
@@ -124,8 +116,7 @@ class ChooseParallelism(GraphPass):
                                      "overrides": {k: dict(v) for k, v in self.overrides.items()},
                                      "row_parallel": self.row_parallel,
                                      "event_driven": self.event_driven,
-                                     "activity_samples": self.activity.samples
-                                     if self.activity else 0}
+                                     "activity_samples": len(self.activity)}
         return graph
 
     def _fit_budget(self, graph: HwGraph, layers: list[HwLayer], floor: int) -> int:

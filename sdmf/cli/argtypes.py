@@ -115,3 +115,16 @@ def as_text(check: Callable[[str], Path]) -> Callable[[str], str]:
         check(text)
         return text
     return parse
+
+
+def mem_placement(text: str) -> tuple[str, str, str]:
+    """``LAYER:ROLE=STYLE`` (a memory placement) → ``(layer, role, style)``."""
+    from sdmf.hw.resources.memory import STYLES
+
+    layer, sep, rest = text.rpartition(":")
+    role, eq, style = rest.partition("=")
+    if not sep or not layer or not eq or not role:
+        raise argparse.ArgumentTypeError(f"expected LAYER:ROLE=STYLE, got {text!r}")
+    if style not in STYLES:
+        raise argparse.ArgumentTypeError(f"{text!r}: STYLE must be one of {', '.join(STYLES)}")
+    return layer, role, style

@@ -31,7 +31,7 @@ from sdmf.device.blockdesign import DEFAULT_CLOCK_MHZ, PL_CLOCK_MHZ, default_clo
 from sdmf.device.regmap import COUNTER_BASE, COUNTER_STRIDE
 from sdmf.quant.ir import IntegerIR, IRError
 
-from .argtypes import existing_file, out_dir, positive_float
+from .argtypes import existing_file, mem_placement, out_dir, positive_float
 from .common import CliError, emit, format_table
 from .datasets import add_data_args
 from .plan import add_plan_args, plan_from_args, plan_options_given
@@ -76,6 +76,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--board", choices=list(PL_CLOCK_MHZ), default=None,
                         help=f"the board the design is for: sets the default --clock-mhz "
                              f"({defaults})")
+    parser.add_argument("--fit-board", action="store_true",
+                        help="with --board: choose every layer's knobs (PK = 3 included) and "
+                             "the parameter memories' placement (BRAM, URAM, LUTRAM) for the "
+                             "fewest bottleneck cycles that fit the board by the calibrated "
+                             "resource model (LUT <= 85 %%, the rest within the part); prints "
+                             "the predicted utilisation and the binding resource")
+    parser.add_argument("--mem", action="append", default=[], type=mem_placement,
+                        metavar="LAYER:ROLE=STYLE",
+                        help="pin a parameter memory's placement: auto, bram, uram (--params "
+                             "loaded only), lutram; e.g. blocks.0.mlp.fc1:weight=uram "
+                             "(repeatable)")
     parser.add_argument("--clock-mhz", type=positive_float, default=None,
                         help="the PL clock of the design (MHz): the Vivado scripts set it, "
                              "interface.json records it, img/s are at it (default: the "
@@ -95,11 +106,16 @@ def run(args: argparse.Namespace) -> int:
     if args.params_for is not None:
         return _params_for(args, ir)
     clock = args.clock_mhz if args.clock_mhz is not None else default_clock_mhz(args.board)
+    if args.fit_board and args.board is None:
+        raise CliError("--fit-board needs --board pynq_z2|kv260")
+    placement: dict[str, dict[str, str]] = {}
+    for layer, role, style in args.mem:
+        placement.setdefault(layer, {})[role] = style
     try:
         report = generate(ir, args.out, backend=args.backend, trace=args.trace,
                           counters=args.counters, clock_mhz=clock, board=args.board,
-                          params=args.params, widths=args.widths,
-                          **plan_from_args(args, ir))
+                          params=args.params, widths=args.widths, fit_board=args.fit_board,
+                          placement=placement, **plan_from_args(args, ir))
     except (GraphError, ValueError) as exc:
         raise CliError(str(exc)) from exc
     except OSError as exc:
@@ -130,7 +146,8 @@ def _params_for(args: argparse.Namespace, ir: IntegerIR) -> int:
         ("--trace", args.trace), ("--counters", args.counters),
         ("--params", args.params != "rom"), ("--widths", args.widths != "weights"),
         ("--synth", bool(args.synth)), ("--board", args.board is not None),
-        ("--clock-mhz", args.clock_mhz is not None), ("--backend", args.backend != "rtl"))
+        ("--clock-mhz", args.clock_mhz is not None), ("--backend", args.backend != "rtl"),
+        ("--fit-board", args.fit_board), ("--mem", bool(args.mem)))
         if on] + plan_options_given(args)
     if own:
         raise CliError(f"--params-for takes every option from {args.params_for}/project.json; "
@@ -167,6 +184,8 @@ def _text(out: Path, report: dict[str, Any], synth: dict[str, Any],
              f"{info['parallelism']['lanes']} lanes, {info['memory_bits']:,} memory bits"]
     if info["cycles"].get("activity"):
         lines.append(_activity_line(info["cycles"]["activity"], rate["clock_mhz"]))
+    if info.get("board_plan"):
+        lines.append(board_plan_text(info["board_plan"]))
     lines += [summary(out, r) for r in synth.values()]
     return "\n".join(lines)
 
@@ -191,3 +210,25 @@ def _interval_source(info: dict[str, Any], backend: str) -> str:
         return f"token recurrence; {bound}"
     return (f"{bound} by the RTL units' cycle formulas — not a model of the {backend} "
             "design; its synthesis report gives its own interval")
+
+
+def board_plan_text(bp: dict[str, Any]) -> str:
+    """The board plan's predicted utilisation, verdict and binding resource."""
+    util = ", ".join(f"{r} {v['used']:,}/{v['limit']:,} ({100 * v['fraction']:.0f} %)"
+                     if v["fraction"] is not None else f"{r} {v['used']:,} (none on chip)"
+                     for r, v in bp["utilisation"].items())
+    if bp["fits"]:
+        verdict = f"fits; {bp['binds']} binds"
+        if bp["faster_target"] is not None:
+            verdict += (f" (the next faster target, {bp['faster_target']:,} cycles, exceeds "
+                        f"{bp['faster_exceeds']})")
+    else:
+        over = {r: v for r, v in bp["utilisation"].items()
+                if v["fraction"] is None or v["fraction"] > 1.0}
+        verdict = "NOTHING FITS; the smallest plan exceeds " + ", ".join(
+            f"{r} by {v['used'] - v['limit']:,}" for r, v in over.items())
+    fixed = bp.get("unplaced_memory") or {}
+    return (f"board plan for {bp['board']} ({bp['family']}, resource model; LUT limit "
+            f"{100 * bp['lut_limit']:.0f} %): {util} — {verdict}; memories the placement "
+            f"does not move (line buffers, FIFOs, KV counters): BRAM18 "
+            f"{fixed.get('BRAM18', 0):,}, LUT {fixed.get('LUT_MEM', 0):,}")

@@ -61,4 +61,10 @@ def summary(project: Path, r: dict[str, Any]) -> str:
         pct = "  ".join(f"{k} {v}%" for k, v in dev["percent"].items() if v is not None)
         lines.append(f"  {dev['board']} {dev['part']}: {pct}  -> "
                      f"{'fits' if dev['fits'] else 'does NOT fit'}")
+    if r.get("model"):
+        tot = r["model"]["total"]
+        lines.append("  resource model vs Yosys (units): " + "  ".join(
+            f"{k} {tot['model'][k]:,}/{tot['yosys'][k]:,}"
+            + (f" ({e:+.1f} %)" if (e := tot["error_pct"][k]) is not None else "")
+            for k in tot["model"]) + f"  (per layer: reports/synth_{fam}.md)")
     return "\n".join(lines)

@@ -15,6 +15,8 @@ from sdmf.device.words import hex_lines
 
 from ...graph import HwGraph, HwLayer, Memory
 from ...kinds import ceil_div
+from ...resources.model import check_style
+from ...resources.units import MemDesc
 from .kinds import rtl_kind
 
 BRAM18_BITS = 18 * 1024
@@ -29,8 +31,9 @@ def bram18_estimate(mem: Memory) -> int:
 
 
 def plan_memories(graph: HwGraph) -> HwGraph:
-    """``layer.memories`` of every layer (checked against its kind's memory needs),
-    ``info['memory_bits']`` and ``info['bram18']``."""
+    """``layer.memories`` of every layer (checked against its kind's memory needs), their
+    placement (``layer.placement``: parameter memories only), ``info['memory_bits']`` and
+    ``info['bram18']``."""
     for lay in graph.layers.values():
         lay.memories = rtl_kind(lay).memories(lay)
         needed = {n.role for n in graph.spec(lay).memory_needs(lay) if n.count}
@@ -38,7 +41,13 @@ def plan_memories(graph: HwGraph) -> HwGraph:
         if planned != needed:
             raise ValueError(f"layer {lay.name!r} ({lay.kind}): RTL memories "
                              f"{sorted(planned)}, but the kind stores {sorted(needed)}")
+        placeable = planned & set(rtl_kind(lay).prm_roles)
+        unknown = set(lay.placement) - placeable
+        if unknown:
+            raise ValueError(f"layer {lay.name!r}: memory placement names {sorted(unknown)}, "
+                             f"but its parameter memories are {sorted(placeable) or 'none'}")
         for m in lay.memories:
+            m.style = lay.placement.get(m.name, "auto")
             m.bram18 = bram18_estimate(m)
     mems = [m for lay in graph.layers.values() for m in lay.memories]
     graph.info["memory_bits"] = sum(m.bits for m in mems)
@@ -66,7 +75,9 @@ def write_memories(layer: HwLayer, mem_dir: Path) -> list[Path]:
 def mark_loaded(graph: HwGraph, mode: str) -> list[Memory]:
     """Mark the memories ``mode`` loads at run time (``"loaded"``: every memory of a kind
     with parameter write ports; ``"rom"``: none) and number them in layer and role order;
-    sets ``info['param_bits']`` (the loader's word register: 64 × the most beats)."""
+    sets ``info['param_bits']`` (the loader's word register: 64 × the most beats).
+    A memory placed in URAM must be loaded (URAM has no initial contents): refused
+    otherwise."""
     loaded = []
     for lay in graph.layers.values():
         roles = rtl_kind(lay).prm_roles
@@ -78,6 +89,9 @@ def mark_loaded(graph: HwGraph, mode: str) -> list[Memory]:
                 loaded.append(m)
     graph.info["param_bits"] = BEAT_BITS * max(
         [ceil_div(m.width, BEAT_BITS) for m in loaded], default=1)
+    for lay in graph.layers.values():
+        for m in lay.memories:
+            check_style(MemDesc(m.name, m.depth, m.width, m.style, m.loaded), None, lay.name)
     return loaded
 
 

@@ -15,6 +15,7 @@ from typing import ClassVar
 from sdmf.device.params import OFFSET_FIELD
 
 from ....graph import HwGraph, HwLayer, Memory, Stream, sanitize
+from ....resources.memory import RAM_STYLE
 from .. import library
 from ..sv import Instance
 
@@ -73,7 +74,8 @@ class RtlKind:
         raise NotImplementedError
 
     def unit(self, graph: HwGraph, layer: HwLayer) -> Instance:
-        """:meth:`instance` with the parameter write ports of a module that has them:
+        """:meth:`instance` with the parameter write ports of a module that has them and
+        the ``<ROLE>_STYLE`` of each parameter memory placed other than ``auto``;
         loaded memories get ``LOADED = 1``, no ROM file and their ``prm_we`` bit decoded
         from the loader's memory id; ROM units get the write enables and address tied to 0 and
         no data connection (never read without a write enable)."""
@@ -81,6 +83,9 @@ class RtlKind:
         if not self.prm_roles:
             return inst
         params, ports = dict(inst.params), dict(inst.ports)
+        for m in layer.memories:          # placement: a ram_style attribute (auto: none)
+            if m.name in self.prm_roles and m.style != "auto":
+                params[f"{m.name.upper()}_STYLE"] = RAM_STYLE[m.style]
         loaded = {m.name: m for m in layer.memories if m.loaded}
         if loaded:
             params["LOADED"] = 1

@@ -24,6 +24,8 @@
 // LOADED = 1 (runtime-loaded parameters, docs/params.md): the weight, bias and theta
 // memories get a write port: prm_we[0/1/2] writes prm_data (low bits) to word prm_addr
 // of the weight / bias / theta memory. LOADED = 0: the ports are ignored (ROMs).
+// WEIGHT_STYLE / BIAS_STYLE / THETA_STYLE: the ram_style attribute of each parameter
+// memory ("auto": the tool's choice; "block", "distributed", "ultra": URAM, LOADED = 1 only).
 module sdmf_conv_lif #(
   parameter int K = 3,
   parameter int H = 4,
@@ -45,7 +47,12 @@ module sdmf_conv_lif #(
   parameter BIAS_FILE = "",
   parameter THETA_FILE = "",
   parameter int LOADED = 0,
-  parameter int PRM_BITS = 64
+  parameter int PRM_BITS = 64,
+  /* verilator lint_off UNUSEDPARAM */  // synthesis attributes only
+  parameter WEIGHT_STYLE = "auto",
+  parameter BIAS_STYLE = "auto",
+  parameter THETA_STYLE = "auto"
+  /* verilator lint_on UNUSEDPARAM */
 ) (
   input  logic clk,
   input  logic rst_n,
@@ -94,8 +101,8 @@ module sdmf_conv_lif #(
   localparam logic [1:0] OP_NOP = 2'd0, OP_FETCH = 2'd1, OP_LIF = 2'd2, OP_EMIT = 2'd3;
 
   // ------------------------------------------------------------ ROMs
-  logic [BW-1:0] bias_rom [0:BDEPTH-1];
-  logic [BW-1:0] theta_rom [0:G-1];
+  (* ram_style = BIAS_STYLE *) logic [BW-1:0] bias_rom [0:BDEPTH-1];
+  (* ram_style = THETA_STYLE *) logic [BW-1:0] theta_rom [0:G-1];
   initial begin
     if (BIAS_FILE != "") $readmemh(BIAS_FILE, bias_rom);
     if (THETA_FILE != "") $readmemh(THETA_FILE, theta_rom);
@@ -451,7 +458,7 @@ module sdmf_conv_lif #(
   if (J > 0 && PK == 1) begin : g_fanin
     logic [XW-1:0] lb_mem [0:LB_DEPTH-1];
     logic [XW-1:0] lb_q;
-    logic [WW-1:0] w_rom [0:WDEPTH-1];
+    (* ram_style = WEIGHT_STYLE *) logic [WW-1:0] w_rom [0:WDEPTH-1];
     logic [WW-1:0] w_q;
     logic [WA-1:0] waddr;
     initial begin
@@ -499,7 +506,7 @@ module sdmf_conv_lif #(
     logic [XW-1:0] row1 [0:W-1];
     logic [XW-1:0] row2 [0:W-1];
     logic [XW-1:0] q0, q1, q2;
-    logic [WW-1:0] w_rom [0:WDEPTH-1];
+    (* ram_style = WEIGHT_STYLE *) logic [WW-1:0] w_rom [0:WDEPTH-1];
     logic [WW-1:0] w_q;
     logic [WA-1:0] waddr;
     logic [1:0] a_oslot;

@@ -14,6 +14,8 @@
 // BIAS_FILE  : one LOGIT_BITS two's-complement bias per line, address k.
 // LOADED = 1 (runtime-loaded parameters, docs/params.md): prm_we[0/1] writes prm_data
 // (low bits) to word prm_addr of the weight / bias memory; LOADED = 0 ignores the ports.
+// WEIGHT_STYLE / BIAS_STYLE: the ram_style attribute of each parameter memory ("auto":
+// the tool's choice; "block", "distributed", "ultra": URAM, LOADED = 1 only).
 module sdmf_head_argmax #(
   parameter int N = 4,
   parameter int T = 1,
@@ -27,7 +29,11 @@ module sdmf_head_argmax #(
   parameter WEIGHT_FILE = "",
   parameter BIAS_FILE = "",
   parameter int LOADED = 0,
-  parameter int PRM_BITS = 64
+  parameter int PRM_BITS = 64,
+  /* verilator lint_off UNUSEDPARAM */  // synthesis attributes only
+  parameter WEIGHT_STYLE = "auto",
+  parameter BIAS_STYLE = "auto"
+  /* verilator lint_on UNUSEDPARAM */
 ) (
   input  logic clk,
   input  logic rst_n,
@@ -52,8 +58,8 @@ module sdmf_head_argmax #(
   localparam int WA = (K * D > 1) ? $clog2(K * D) : 1;
   localparam int TB = T * D * R_BITS;
 
-  logic [W_BITS-1:0] w_rom [0:K*D-1];
-  logic [LOGIT_BITS-1:0] b_rom [0:K-1];
+  (* ram_style = WEIGHT_STYLE *) logic [W_BITS-1:0] w_rom [0:K*D-1];
+  (* ram_style = BIAS_STYLE *) logic [LOGIT_BITS-1:0] b_rom [0:K-1];
   initial begin
     if (WEIGHT_FILE != "") $readmemh(WEIGHT_FILE, w_rom);
     if (BIAS_FILE != "") $readmemh(BIAS_FILE, b_rom);

