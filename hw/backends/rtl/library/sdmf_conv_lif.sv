@@ -332,8 +332,8 @@ module sdmf_conv_lif #(
       assign ev_mask = '0;
     end
   end else begin : g_k1
-    // two-entry ping-pong buffer: two word registers (banks); a FETCH reads the PIW-bit
-    // chunk it needs straight into stage A (k1_xs), and EV's masks come from the banks
+    // two-entry ping-pong buffer (a 2-word memory, written whole, read asynchronously);
+    // a FETCH reads the PIW-bit chunk it needs straight into stage A (k1_xs)
     logic in_ptr, out_ptr;
     logic [1:0] cnt;
     assign s_ready = (cnt != 2'd2);
@@ -354,26 +354,20 @@ module sdmf_conv_lif #(
     assign lb_raddr = LBA'(out_ptr);
 
     if (J > 0) begin : g_banks
-      logic [XW-1:0] bank0, bank1;
+      logic [XW-1:0] bank [0:2-1];
+      logic [XW-1:0] tok;                 // the token being computed
       always_ff @(posedge clk) begin
-        if (wr && !in_ptr) bank0 <= s_data;
-        if (wr && in_ptr) bank1 <= s_data;
+        if (wr) bank[in_ptr] <= s_data;
       end
-      // chunk sel = t·CPI + cg of the token being computed, read at the issue edge (the
-      // old full-word read register and its 2:1 word mux are gone: one 2·NSEL:1 mux)
-      logic [PIW-1:0] c0, c1;
-      assign c0 = bank0[32'(sel) * PIW +: PIW];
-      assign c1 = bank1[32'(sel) * PIW +: PIW];
+      assign tok = bank[out_ptr];
+      // chunk sel = t·CPI + cg, taken at the issue edge: no full-word read register
       always_ff @(posedge clk) begin
-        if (!stall) k1_xs <= out_ptr ? c1 : c0;
+        if (!stall) k1_xs <= tok[32'(sel) * PIW +: PIW];
       end
 
       if (EV != 0 && PIW == 1) begin : g_ev1_bits
         // one element of one bit per chunk: the mask of step t is the data itself
-        logic [CPI-1:0] m0, m1;
-        assign m0 = bank0[32'(t) * CPI +: CPI];
-        assign m1 = bank1[32'(t) * CPI +: CPI];
-        assign ev_mask = out_ptr ? m1 : m0;                       // op j = chunk j
+        assign ev_mask = tok[32'(t) * CPI +: CPI];                // op j = chunk j
       end else if (EV != 0) begin : g_ev1
         // non-zero mask of each (t, chunk) of the two buffered tokens, written with them
         logic [NZW-1:0] nz_in;
