@@ -12,14 +12,16 @@
 //   busy_cycles per position = G·T·(J + 1) + 1,  G = ceil(COUT/PO).
 // PK = 3 (K = 3 only) reads the three buffered rows at once: one fan-in op covers
 // the taps (0..2, kx) of PI channels.
-// The issue stage presents ROM / line-buffer addresses (synchronous reads);
-// stage A accumulates, runs the LIF and emits one cycle later.
+// The issue stage presents ROM / line-buffer addresses (synchronous reads; K = 1: the
+// chunk of the asynchronously read ping-pong memory); stage A accumulates, runs the LIF
+// and emits one cycle later.
 //
 // EV = 1 (event-driven): per (og, t) only the fan-in ops j whose input chunk is non-zero
 // are issued, lowest j first (a find-first-set over a mask of non-zero ops). Every word
 // gets a T·CIN/PI-bit non-zero mask when it arrives (one bit per PI-chunk), kept beside
-// it (K = 1: the ping-pong buffer; K = 3: a mask line buffer read at the nine taps, a
-// padded tap is zero; PK = 3: op (kx, cg) is non-zero when any of its three rows is).
+// it (K = 1: a 2-word memory beside the ping-pong buffer, or with PI·IN_BITS = 1 the data
+// itself; K = 3: a mask line buffer read at the nine taps, a padded tap is zero;
+// PK = 3: op (kx, cg) is non-zero when any of its three rows is).
 //   busy_cycles per position = G·Σ_t (nz(t) + 1) + 1,  nz(t) ∈ [0, J] (EV = 0: nz = J).
 // LOADED = 1 (runtime-loaded parameters, docs/params.md): the weight, bias and theta
 // memories get a write port: prm_we[0/1/2] writes prm_data (low bits) to word prm_addr
