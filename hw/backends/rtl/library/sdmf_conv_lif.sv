@@ -356,7 +356,7 @@ module sdmf_conv_lif #(
     assign lb_raddr = LBA'(out_ptr);
 
     if (J > 0) begin : g_banks
-      logic [XW-1:0] bank [0:2-1];
+      logic [XW-1:0] bank [0:1];
       logic [XW-1:0] tok;                 // the token being computed
       always_ff @(posedge clk) begin
         if (wr) bank[in_ptr] <= s_data;
