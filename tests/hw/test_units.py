@@ -234,6 +234,9 @@ CONV_CONFIGS = {
     # PK = 3 on a one-row frame: rows ky = 0 and 2 are both padding
     "k3_rows_flat": dict(K=3, H=1, W=3, CIN=1, COUT=2, T=2, IN_BITS=1, W_BITS=4, PO=2,
                          PI=1, PK=3),
+    # 1×1 on a wide token, PI = 1: the chunk read picks one of T·CIN = 512 elements of the
+    # ping-pong memory per op; partial last group (the paper's blocks: PI = 1, PO = 26)
+    "k1_wide": dict(K=1, H=1, W=4, CIN=64, COUT=12, T=8, IN_BITS=1, W_BITS=8, PO=5, PI=1),
 }
 
 
@@ -377,6 +380,9 @@ EV_CONFIGS = {
     # one-row frame, PK = 3: rows 0 and 2 are padding
     "k3_rows_flat": dict(K=3, H=1, W=3, CIN=1, COUT=2, T=2, IN_BITS=1, W_BITS=4, PO=2,
                          PI=1, PK=3),
+    # one-bit chunks (PI = IN_BITS = 1) of a wide token: the mask is the data itself
+    "k1_wide_bits": dict(K=1, H=1, W=4, CIN=64, COUT=7, T=8, IN_BITS=1, W_BITS=6, PO=3,
+                         PI=1),
 }
 EV_DENSITIES = (0.0, 0.08, 0.3, 1.0)
 
@@ -844,7 +850,8 @@ def test_attention_lif(tmp_path, name, flow="sv"):
 
 
 @pytest.mark.parametrize("unit", ["conv_k3", "conv_k3_rows", "conv_k1", "conv_k1_event",
-                                  "conv_k3_event", "maxpool", "residual", "head", "attention"])
+                                  "conv_k1_event_bits", "conv_k3_event", "maxpool", "residual",
+                                  "head", "attention"])
 def test_yosys_netlist(tmp_path, unit):
     """Simulate Yosys's elaboration of each unit on the same cases (same golden results)."""
     _tools()._yosys_exe()
@@ -856,6 +863,8 @@ def test_yosys_netlist(tmp_path, unit):
         test_conv_lif(tmp_path, "k1_tokens", "extreme", flow="yosys")
     elif unit == "conv_k1_event":
         test_conv_lif_event(tmp_path, "k1_spikes", "random", flow="yosys")
+    elif unit == "conv_k1_event_bits":
+        test_conv_lif_event(tmp_path, "k1_wide_bits", "extreme", flow="yosys")
     elif unit == "conv_k3_event":
         test_conv_lif_event(tmp_path, "k3_rows_counts", "random", flow="yosys")
     elif unit == "maxpool":
@@ -869,7 +878,7 @@ def test_yosys_netlist(tmp_path, unit):
 
 
 @pytest.mark.parametrize("unit", ["conv_k3", "conv_k3_rows", "conv_k1_tokens", "conv_k1_pruned",
-                                  "conv_k1_event", "head"])
+                                  "conv_k1_wide", "conv_k1_event", "conv_k1_event_bits", "head"])
 def test_loaded_parameters(tmp_path, unit):
     """LOADED = 1, no ROM files: the images written through the prm_* ports give the same
     words and busy cycles as the ROM units (runtime-loaded parameters, docs/params.md)."""
@@ -881,8 +890,12 @@ def test_loaded_parameters(tmp_path, unit):
         test_conv_lif(tmp_path, "k1_tokens", "random", flow="loaded")
     elif unit == "conv_k1_pruned":
         test_conv_lif(tmp_path, "k1_pruned", "random", flow="loaded")
+    elif unit == "conv_k1_wide":
+        test_conv_lif(tmp_path, "k1_wide", "extreme", flow="loaded")
     elif unit == "conv_k1_event":
         test_conv_lif_event(tmp_path, "k1_spikes", "random", flow="loaded")
+    elif unit == "conv_k1_event_bits":
+        test_conv_lif_event(tmp_path, "k1_wide_bits", "random", flow="loaded")
     else:
         test_head_argmax(tmp_path, "ties", flow="loaded")
 
@@ -916,6 +929,12 @@ def _lint_sets():
         "conv_k1_ev_big": ("sdmf_conv_lif", dict(K=1, H=8, W=8, CIN=256, COUT=256, T=16,
                                                  PO=16, PI=8, ACC_BITS=16, CUR_BITS=22,
                                                  BIAS_PER_TOKEN=1, EV=1)),
+        # the paper's 1×1 block convolution (sdmformer-2-256, 128×128, T = 16), dense and EV
+        "conv_k1_paper": ("sdmf_conv_lif", dict(K=1, H=1, W=64, CIN=256, COUT=256, T=16,
+                                                PO=26, PI=1, ACC_BITS=15, CUR_BITS=19)),
+        "conv_k1_ev_paper": ("sdmf_conv_lif", dict(K=1, H=1, W=64, CIN=256, COUT=256, T=16,
+                                                   PO=26, PI=1, ACC_BITS=15, CUR_BITS=19,
+                                                   EV=1)),
         "conv_k3_ev": ("sdmf_conv_lif", dict(EV_CONFIGS["k3_counts"], EV=1, ACC_BITS=13,
                                              CUR_BITS=17)),
         "conv_k3_ev_rows": ("sdmf_conv_lif", dict(EV_CONFIGS["k3_rows_counts"], EV=1,
@@ -965,7 +984,8 @@ def _lint_sets():
 
 LINT_NAMES = ["conv_k3_counts", "conv_k1_pruned", "conv_k3_1x1", "conv_k3_big", "conv_k1_big",
               "conv_k3_rows", "conv_k3_rows_1x1", "conv_k3_rows_big", "conv_k1_ev",
-              "conv_k1_ev_pruned", "conv_k1_ev_one", "conv_k1_ev_big", "conv_k3_ev",
+              "conv_k1_ev_pruned", "conv_k1_ev_one", "conv_k1_ev_big", "conv_k1_paper",
+              "conv_k1_ev_paper", "conv_k3_ev",
               "conv_k3_ev_rows", "conv_k3_ev_1x1", "conv_k3_ev_big", "conv_k3_loaded",
               "conv_k3_rows_loaded", "conv_k1_loaded_tok", "conv_k1_loaded_pruned",
               "pool_small", "pool_1x1", "pool_big", "att_small", "att_big", "res_partial",

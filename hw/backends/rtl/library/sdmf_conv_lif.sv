@@ -12,14 +12,16 @@
 //   busy_cycles per position = G·T·(J + 1) + 1,  G = ceil(COUT/PO).
 // PK = 3 (K = 3 only) reads the three buffered rows at once: one fan-in op covers
 // the taps (0..2, kx) of PI channels.
-// The issue stage presents ROM / line-buffer addresses (synchronous reads);
-// stage A accumulates, runs the LIF and emits one cycle later.
+// The issue stage presents ROM / line-buffer addresses (synchronous reads; K = 1: the
+// chunk of the asynchronously read ping-pong memory); stage A accumulates, runs the LIF
+// and emits one cycle later.
 //
 // EV = 1 (event-driven): per (og, t) only the fan-in ops j whose input chunk is non-zero
 // are issued, lowest j first (a find-first-set over a mask of non-zero ops). Every word
 // gets a T·CIN/PI-bit non-zero mask when it arrives (one bit per PI-chunk), kept beside
-// it (K = 1: the ping-pong buffer; K = 3: a mask line buffer read at the nine taps, a
-// padded tap is zero; PK = 3: op (kx, cg) is non-zero when any of its three rows is).
+// it (K = 1: a 2-word memory beside the ping-pong buffer, or with PI·IN_BITS = 1 the data
+// itself; K = 3: a mask line buffer read at the nine taps, a padded tap is zero;
+// PK = 3: op (kx, cg) is non-zero when any of its three rows is).
 //   busy_cycles per position = G·Σ_t (nz(t) + 1) + 1,  nz(t) ∈ [0, J] (EV = 0: nz = J).
 // LOADED = 1 (runtime-loaded parameters, docs/params.md): the weight, bias and theta
 // memories get a write port: prm_we[0/1/2] writes prm_data (low bits) to word prm_addr
@@ -91,9 +93,9 @@ module sdmf_conv_lif #(
   localparam int LBA = (LB_DEPTH > 1) ? $clog2(LB_DEPTH) : 1;
   localparam int WA = (WDEPTH > 1) ? $clog2(WDEPTH) : 1;
   localparam int BA = (BDEPTH > 1) ? $clog2(BDEPTH) : 1;
-  localparam int SB = (G * T > 1) ? $clog2(G * T) : 1;
   localparam int NSEL = (T * CPI > 0) ? T * CPI : 1;   // fan-in slices of a word
   localparam int EB = (NSEL > 1) ? $clog2(NSEL) : 1;
+  localparam int PIW = PI * IN_BITS;                   // bits of one fan-in chunk
 
   localparam int NZW = (T * CPI > 0) ? T * CPI : 1;   // EV: non-zero-chunk mask of a word
   localparam int JW = (J > 0) ? J : 1;
@@ -224,6 +226,9 @@ module sdmf_conv_lif #(
 
   logic emit_issue;
   assign emit_issue = issue && (op == OP_EMIT);
+  logic [EB-1:0] sel;                      // fan-in slice t·(CIN/PI) + cg the FETCH reads
+  assign sel = EB'(32'(t) * CPI + 32'(cg_sel));
+  logic [PIW-1:0] k1_xs;                   // K = 1: that slice of the token (stage A)
 
   // ------------------------------------------------------------ input side + line buffer
   logic wr;
@@ -274,6 +279,7 @@ module sdmf_conv_lif #(
       end
     end
     assign lb_waddr = LBA'(in_slot) * LBA'(W) + LBA'(c_in);
+    assign k1_xs = '0;                    // (the K = 1 chunk read)
 
     // tap (ky, kx) of position (y_o, x_o): row slot (out_slot + ky − 1) mod 3
     logic [2:0] rs;
@@ -335,7 +341,8 @@ module sdmf_conv_lif #(
       assign ev_mask = '0;
     end
   end else begin : g_k1
-    // two-entry ping-pong buffer
+    // two-entry ping-pong buffer (a 2-word memory, written whole, read asynchronously);
+    // a FETCH reads the PIW-bit chunk it needs straight into stage A (k1_xs)
     logic in_ptr, out_ptr;
     logic [1:0] cnt;
     assign s_ready = (cnt != 2'd2);
@@ -355,20 +362,39 @@ module sdmf_conv_lif #(
     assign lb_waddr = LBA'(in_ptr);
     assign lb_raddr = LBA'(out_ptr);
 
-    if (EV != 0 && J > 0) begin : g_ev1
-      // non-zero mask of each (t, chunk) of the two buffered tokens, written with the token
-      logic [NZW-1:0] nz_in;
-      logic [NZW-1:0] nz_mem [0:1];
-      always_comb begin
-        for (int e = 0; e < T * CPI; e++)
-          nz_in[e] = |s_data[e * PI * IN_BITS +: PI * IN_BITS];
-      end
+    if (J > 0) begin : g_banks
+      logic [XW-1:0] bank [0:1];
+      logic [XW-1:0] tok;                 // the token being computed
       always_ff @(posedge clk) begin
-        if (wr) nz_mem[in_ptr] <= nz_in;
+        if (wr) bank[in_ptr] <= s_data;
       end
-      assign ev_mask = nz_mem[out_ptr][32'(t) * CPI +: CPI];      // op j = chunk j
-    end else begin : g_noev1
+      assign tok = bank[out_ptr];
+      // chunk sel = t·CPI + cg, taken at the issue edge: no full-word read register
+      always_ff @(posedge clk) begin
+        if (!stall) k1_xs <= tok[32'(sel) * PIW +: PIW];
+      end
+
+      if (EV != 0 && PIW == 1) begin : g_ev1_bits
+        // one element of one bit per chunk: the mask of step t is the data itself
+        assign ev_mask = tok[32'(t) * CPI +: CPI];                // op j = chunk j
+      end else if (EV != 0) begin : g_ev1
+        // non-zero mask of each (t, chunk) of the two buffered tokens, written with them
+        logic [NZW-1:0] nz_in;
+        logic [NZW-1:0] nz_mem [0:1];
+        always_comb begin
+          for (int e = 0; e < T * CPI; e++)
+            nz_in[e] = |s_data[e * PIW +: PIW];
+        end
+        always_ff @(posedge clk) begin
+          if (wr) nz_mem[in_ptr] <= nz_in;
+        end
+        assign ev_mask = nz_mem[out_ptr][32'(t) * CPI +: CPI];    // op j = chunk j
+      end else begin : g_noev1
+        assign ev_mask = '0;
+      end
+    end else begin : g_nobanks
       assign ev_mask = '0;
+      assign k1_xs = '0;
     end
     assign pad = 1'b0;
     assign lb_wslot = '0;
@@ -424,12 +450,9 @@ module sdmf_conv_lif #(
   // ------------------------------------------------------------ stage A registers
   logic [1:0] a_op;
   logic [TB-1:0] a_t;
-  logic [SB-1:0] a_sidx;                   // og·T + t (spike slot of the LIF)
   logic [EB-1:0] a_sel;                    // fan-in slice t·(CIN/PI) + cg of the word
   logic a_pad;
   logic [BW-1:0] bias_q, theta_q;
-  logic [SB-1:0] sidx;
-  assign sidx = SB'(og) * SB'(T) + SB'(t);
   logic [BA-1:0] baddr;
   assign baddr = bbase + BA'(og);
 
@@ -443,8 +466,7 @@ module sdmf_conv_lif #(
   always_ff @(posedge clk) begin
     if (!stall) begin
       a_t <= t;
-      a_sidx <= sidx;
-      a_sel <= EB'(32'(t) * CPI + 32'(cg_sel));
+      a_sel <= sel;
       a_pad <= pad;
       bias_q <= bias_rom[baddr];
       theta_q <= theta_rom[og];
@@ -456,8 +478,6 @@ module sdmf_conv_lif #(
   logic [PO-1:0][ACC_BITS-1:0] psum;       // Σ_u w·x of this cycle, per output
 
   if (J > 0 && PK == 1) begin : g_fanin
-    logic [XW-1:0] lb_mem [0:LB_DEPTH-1];
-    logic [XW-1:0] lb_q;
     (* ram_style = WEIGHT_STYLE *) logic [WW-1:0] w_rom [0:WDEPTH-1];
     logic [WW-1:0] w_q;
     logic [WA-1:0] waddr;
@@ -469,18 +489,32 @@ module sdmf_conv_lif #(
     end
     assign waddr = wbase + j_sel;
     always_ff @(posedge clk) begin
-      if (wr) lb_mem[lb_waddr] <= s_data;
-    end
-    always_ff @(posedge clk) begin
-      if (!stall) begin
-        lb_q <= lb_mem[lb_raddr];
-        w_q <= w_rom[waddr];
-      end
+      if (!stall) w_q <= w_rom[waddr];
     end
 
-    // elements t·CIN + cg·PI + u, u < PI: an aligned slice of PI·IN_BITS bits (a mux)
-    logic [PI*IN_BITS-1:0] xs;
-    assign xs = lb_q[32'(a_sel) * (PI * IN_BITS) +: PI * IN_BITS];
+    // elements t·CIN + cg·PI + u, u < PI: an aligned slice of PI·IN_BITS bits
+    logic [PIW-1:0] xs;
+    if (K == 1) begin : g_tok
+      assign xs = k1_xs;                  // read from the ping-pong banks (g_k1)
+      /* verilator lint_off UNUSEDSIGNAL */
+      logic unused_lb;                    // the line-buffer addressing serves K = 3
+      assign unused_lb = ^{lb_waddr, lb_raddr, a_sel};
+      /* verilator lint_on UNUSEDSIGNAL */
+    end else begin : g_lb
+      logic [XW-1:0] lb_mem [0:LB_DEPTH-1];
+      logic [XW-1:0] lb_q;
+      always_ff @(posedge clk) begin
+        if (wr) lb_mem[lb_waddr] <= s_data;
+      end
+      always_ff @(posedge clk) begin
+        if (!stall) lb_q <= lb_mem[lb_raddr];
+      end
+      assign xs = lb_q[32'(a_sel) * PIW +: PIW];    // a mux
+      /* verilator lint_off UNUSEDSIGNAL */
+      logic unused_k1;                    // the chunk read serves K = 1
+      assign unused_k1 = ^k1_xs;
+      /* verilator lint_on UNUSEDSIGNAL */
+    end
     always_comb begin
       for (int o = 0; o < PO; o++) begin
         psum[o] = '0;
@@ -570,7 +604,7 @@ module sdmf_conv_lif #(
     end
     /* verilator lint_off UNUSEDSIGNAL */
     logic unused_lb;                      // the single-memory addressing serves g_fanin
-    assign unused_lb = ^{lb_waddr, lb_raddr, a_pad};
+    assign unused_lb = ^{lb_waddr, lb_raddr, a_pad, k1_xs};
     /* verilator lint_on UNUSEDSIGNAL */
   end else begin : g_nofanin
     // CIN = 0: every input was pruned; acc stays 0 and the output is the LIF of the bias.
@@ -579,7 +613,7 @@ module sdmf_conv_lif #(
     // (the 1-bit placeholder words and the tap/address state carry no data here)
     logic unused;
     assign unused = ^{s_data, lb_waddr, lb_raddr, a_sel, a_pad, wbase, j_sel, cg, lb_wslot,
-                      lb_oslot, lb_wcol, lb_rcol, pad_row, pad_col};
+                      lb_oslot, lb_wcol, lb_rcol, pad_row, pad_col, k1_xs};
     /* verilator lint_on UNUSEDSIGNAL */
   end
 
@@ -599,7 +633,15 @@ module sdmf_conv_lif #(
     assign spikes[o] = ($signed(vnext[o]) >= th);
   end
 
-  logic [G*T*PO-1:0] spk;                  // spikes of the position, slot (og·T + t)·PO + o
+  // spikes of the position, slot (og·T + t)·PO + o: the LIF ops come in slot order, so
+  // each shifts its PO spikes in at the top (no slot decoder); after G·T of them slot s
+  // is at [s·PO +: PO]
+  logic [G*T*PO-1:0] spk, spk_next;
+  if (G * T > 1) begin : g_spk_shift
+    assign spk_next = {spikes, spk[G*T*PO-1:PO]};
+  end else begin : g_spk_one
+    assign spk_next = spikes;
+  end
   always_ff @(posedge clk) begin
     if (!rst_n) begin
       acc <= '0;
@@ -614,7 +656,7 @@ module sdmf_conv_lif #(
   always_ff @(posedge clk) begin
     if (!stall && a_op == OP_LIF) begin
       for (int o = 0; o < PO; o++) vmem[o] <= spikes[o] ? '0 : vnext[o];
-      spk[a_sidx * PO +: PO] <= spikes;
+      spk <= spk_next;
     end
   end
 
