@@ -127,16 +127,20 @@ class Accelerator:
 
     # ------------------------------------------------------------------ checks
     def check(self) -> None:
-        """The ID, interface version, hash (the IR hash; the design hash for runtime-loaded
-        parameters), configuration and counter count registers against the interface
-        (:class:`DeviceMismatchError` says what differs)."""
+        """The ID and interface version, ROM or loaded parameters, the hash (the IR hash;
+        the design hash for runtime-loaded parameters), configuration and counter count
+        registers against the interface, in this order (:class:`DeviceMismatchError` says
+        what differs)."""
         iface, where = self.interface, f"{self.bitfile} (instance {self.ip_name})"
         regs = {"id": self.mmio.read(regmap.ID.offset)}
         bad = iface.register_mismatches(regs)
-        if not bad:
-            regs.update({n: self.mmio.read(r.offset) for n, r in IDENT.items() if n != "id"})
-            bad = iface.register_mismatches(regs)
-        if bad and regs.get("hash", iface.registers["hash"]) != iface.registers["hash"]:
+        if bad:
+            raise DeviceMismatchError(f"{where} is not the design of "
+                                      f"{self.interface_source}: {'; '.join(bad)}")
+        self._check_loadable(where)      # before the hash: its meaning depends on it
+        regs.update({n: self.mmio.read(r.offset) for n, r in IDENT.items() if n != "id"})
+        bad = iface.register_mismatches(regs)
+        if bad and regs["hash"] != iface.registers["hash"]:
             raise DeviceMismatchError(self._hash_mismatch(where, regs["hash"]))
         if bad:
             raise DeviceMismatchError(f"{where} is not the design of "
@@ -146,10 +150,14 @@ class Accelerator:
             raise DeviceMismatchError(
                 f"{where} has {counters} busy counters, {self.interface_source} lists "
                 f"{len(iface.counter_layers)}")
+
+    def _check_loadable(self, where: str) -> None:
+        """ROM or runtime-loaded parameters, as the interface says (the PARAM register's
+        ``loadable`` bit)."""
         loadable = bool(self.mmio.read(regmap.PARAM.offset) & PARAM_LOADABLE)
-        if loadable != (iface.params is not None):
+        if loadable != (self.interface.params is not None):
             have = "runtime-loaded" if loadable else "ROM"
-            want = "runtime-loaded" if iface.params is not None else "ROM"
+            want = "runtime-loaded" if self.interface.params is not None else "ROM"
             raise DeviceMismatchError(f"{where} has {have} parameters, "
                                       f"{self.interface_source} describes {want} parameters")
 
