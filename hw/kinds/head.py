@@ -1,7 +1,10 @@
 """``head``: global sum pooling, linear classifier and arg-max (ties to the lowest index).
 
 Built from ``head``; also adds the ``output`` layer that serialises its K logit words
-and the class word. No knobs; busy cycles per inference ``1 + N·D + K·D + 1 + (K + 1)``.
+and the class word. No knobs; its input carries ``NB`` beats per token (``attrs["NB"]``,
+default 1). Busy cycles per inference (:func:`head_cycles`): ``1 + N·D + K·D + 1 + (K + 1)``
+with NB = 1 (D cycles per token), ``N·NB + K·D + 1 + (K + 1)`` with NB > 1 (one per
+accepted beat).
 """
 
 from __future__ import annotations
@@ -18,6 +21,12 @@ if TYPE_CHECKING:
     from sdmf.quant.opdefs import Op
 
     from ..graph import IrBuilder
+
+
+def head_cycles(n: int, d: int, k: int, nb: int = 1) -> int:
+    """Busy cycles of one frame of ``sdmf_head_argmax`` (pooling, linear, drain, output)."""
+    pool = 1 + n * d if nb == 1 else n * nb
+    return pool + k * d + 1 + k + 1
 
 
 class Head(LayerKind):
@@ -58,4 +67,4 @@ class Head(LayerKind):
 
     def cycles(self, layer: HwLayer, knobs: Knobs) -> int:
         a = layer.attrs
-        return 1 + a["N"] * a["D"] + a["K"] * a["D"] + 1 + a["K"] + 1
+        return head_cycles(a["N"], a["D"], a["K"], a.get("NB", 1))

@@ -210,10 +210,12 @@ class AttentionUnit:
 
 @dataclass
 class HeadUnit:
-    """``sdmf_head_argmax``: token n is taken in state IN or in the last ACC cycle of
-    token n − 1 (``x_in(n − 1) + D``); after the frame's last token, D ACC, K·D LIN
-    and one DRAIN cycle, the K + 1 output words (logits, class) leave one per ready
-    cycle; the next frame's first token is taken after the last word."""
+    """``sdmf_head_argmax``, input index = beat ``n·NB + b``. NB = 1: token n is taken in
+    state IN or in the last ACC cycle of token n − 1 (``x_in(n − 1) + D``), and the
+    frame's last token is followed by D ACC cycles. NB > 1: a beat is pooled in the cycle
+    it is taken (state IN), the next from ``x_in + 1``. Then K·D LIN and one DRAIN cycle,
+    and the K + 1 output words (logits, class) leave one per ready cycle; the next
+    frame's first beat is taken after the last word."""
 
     name: str
     N: int
@@ -221,6 +223,7 @@ class HeadUnit:
     K: int
     inp: str
     out: str
+    nb: int = 1
 
     def streams(self) -> tuple[list[str], list[str]]:
         return [self.inp], [self.out]
@@ -228,16 +231,22 @@ class HeadUnit:
     def rule(self, key: Key) -> Rule:
         raise TimingError(f"unit {self.name}: no timing key {key[0]!r}")
 
+    @property
+    def beats(self) -> int:
+        """Input beats per frame."""
+        return self.N * self.nb
+
     def offer(self, stream: str, w: int) -> Rule:
         i, e = divmod(w, self.K + 1)
         if e:
             return _x(self.out, w - 1, 1)
-        return _x(self.inp, i * self.N + self.N - 1, self.D + self.K * self.D + 2)
+        pool = self.D if self.nb == 1 else 0        # ACC cycles after the last input
+        return _x(self.inp, (i + 1) * self.beats - 1, pool + self.K * self.D + 2)
 
     def accept(self, stream: str, g: int) -> Rule:
-        i, n = divmod(g, self.N)
+        i, n = divmod(g, self.beats)
         if n:
-            return _x(self.inp, g - 1, self.D)
+            return _x(self.inp, g - 1, self.D if self.nb == 1 else 1)
         return const(0) if i == 0 else _x(self.out, i * (self.K + 1) - 1, 1)
 
 

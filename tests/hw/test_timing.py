@@ -127,6 +127,72 @@ def test_recurrence_equals_the_cycle_walk(K, H, W, seed):
                                                                 ready)
 
 
+def walk_head(N: int, D: int, K: int, nb: int, bubbles: list[int], ready: list[bool],
+              limit: int = 100_000) -> tuple[list[int], list[int]]:
+    """Cycle-stepped sdmf_head_argmax handshake (``st``, ``n``, ``d``, ``k``, ``e``): input
+    beat and output word transfer cycles."""
+    n_in, frames = len(bubbles), len(bubbles) // (N * nb)
+    st, n = "IN", 0
+    d = k = e = 0
+    q, offer = 0, bubbles[0]
+    w_x, o_x = [], []
+    for c in range(limit):
+        m_ready = ready[c] if c < len(ready) else True
+        last_d, last_n, last_k = d == D - 1, n == N * nb - 1, k == K - 1
+        s_ready = st == "IN" or (st == "ACC" and last_d and not last_n)
+        fire = q < n_in and c >= offer and s_ready
+        if fire:
+            w_x.append(c)
+            q += 1
+            if q < n_in:
+                offer = c + 1 + bubbles[q]
+        if st == "IN" and fire:
+            d = 0
+            if nb == 1:
+                st = "ACC"
+            else:
+                n = 0 if last_n else n + 1
+                st, k = ("LIN", 0) if last_n else (st, k)
+        elif st == "ACC":
+            d = 0 if last_d else d + 1
+            if last_d:
+                n = 0 if last_n else n + 1
+                st, k = ("LIN", 0) if last_n else ("ACC" if fire else "IN", k)
+        elif st == "LIN":
+            d = 0 if last_d else d + 1
+            if last_d:
+                k = 0 if last_k else k + 1
+                st = "DRAIN" if last_k else st
+        elif st == "DRAIN":
+            st, e = "OUT", 0
+        elif st == "OUT" and m_ready:
+            o_x.append(c)
+            st, e = ("IN", e + 1) if e == K else (st, e + 1)
+        if len(o_x) == frames * (K + 1):
+            return w_x, o_x
+    raise AssertionError("walk did not finish")
+
+
+@pytest.mark.parametrize("N,D,K,nb", [(3, 4, 2, 1), (1, 1, 1, 1), (4, 3, 3, 2), (2, 5, 2, 4),
+                                      (1, 2, 1, 3), (5, 1, 4, 2)])
+@pytest.mark.parametrize("seed", range(4))
+def test_head_recurrence_equals_the_cycle_walk(N, D, K, nb, seed):
+    """HeadUnit (NB = 1 and NB > 1): three frames under random bubbles and sink stalls,
+    every input beat and output word transfers in the walk's cycle."""
+    rng = random.Random(seed * 100 + N * 10 + nb)
+    n = 3 * N * nb
+    idle, stall = [0.0, 0.3, 0.0, 0.6][seed], [0.0, 0.0, 0.4, 0.7][seed]
+    bubbles = [0] * n
+    for j in range(n):
+        while idle and rng.random() < idle:
+            bubbles[j] += 1
+    ready = [rng.random() >= stall for _ in range(40 * n * (D + K * D + K + 3))]
+    net = Network([Source("src", bubbles, "a"), HeadUnit("h", N, D, K, "a", "b", nb),
+                   Sink("snk", ready, "b")])
+    want = walk_head(N, D, K, nb, bubbles, ready)
+    assert (net.transfers("a", n), net.transfers("b", 3 * (K + 1))) == want
+
+
 def test_position_cycles_sum_to_the_busy_counts():
     rng = np.random.default_rng(3)
     attrs = {"K": 3, "H": 4, "W": 5, "positions": 20, "T": 3, "CIN": 4, "COUT": 5}

@@ -138,6 +138,13 @@ def assert_words(got: list[int], want: list[int], what: str, decode=None) -> Non
                                  f"(differing bits {g ^ w:#x}) {detail}")
 
 
+def word_beats(words: list[int], word_bits: int, nb: int) -> list[int]:
+    """Each position word cut into its ``nb`` beats (docs/hardware.md, narrow streams:
+    beat b = bits ``[b·BW +: BW]``, ``BW = word_bits / nb``), beats of a word in order."""
+    bw = word_bits // nb
+    return [(w >> (b * bw)) & ((1 << bw) - 1) for w in words for b in range(nb)]
+
+
 def spike_decoder(T: int, C: int, per_frame: int):
     def decode(i, g, w):
         diff = [(e // C, e % C) for e in range(T * C) if ((g ^ w) >> e) & 1]
@@ -694,12 +701,18 @@ HEAD_CONFIGS = {
     "base": dict(N=6, T=2, D=5, K=3, R_BITS=2, W_BITS=5, SHIFT=2),
     "min": dict(N=1, T=1, D=1, K=1, R_BITS=1, W_BITS=3, SHIFT=0),
     "ties": dict(N=4, T=3, D=3, K=4, R_BITS=2, W_BITS=4, SHIFT=1),
+    # narrow input: NB beats per token (one cycle per beat)
+    "beats": dict(N=5, T=4, NB=2, D=3, K=3, R_BITS=2, W_BITS=5, SHIFT=1),
+    "beats_t": dict(N=3, T=3, NB=3, D=4, K=2, R_BITS=3, W_BITS=4, SHIFT=0),
+    "beats_min": dict(N=1, T=2, NB=2, D=1, K=1, R_BITS=1, W_BITS=3, SHIFT=0),
 }
 
 
-def head_cycles(N, T, D, K) -> int:
-    """docs/hardware.md: busy cycles of one frame."""
-    return 1 + N * D + K * D + 1 + (K + 1)
+def head_cycles(N, T, D, K, NB=1) -> int:
+    """docs/hardware.md: busy cycles of one frame (NB = 1: D per token; NB > 1: one per
+    beat)."""
+    pool = 1 + N * D if NB == 1 else N * NB
+    return pool + K * D + 1 + (K + 1)
 
 
 @pytest.mark.parametrize("name", list(HEAD_CONFIGS))
@@ -707,6 +720,7 @@ def test_head_argmax(tmp_path, name, flow="sv"):
     cfg = HEAD_CONFIGS[name]
     N, T, D, K, rb, wb, shift = (cfg[k] for k in ("N", "T", "D", "K", "R_BITS", "W_BITS",
                                                   "SHIFT"))
+    NB = cfg.get("NB", 1)
     g = torch.Generator().manual_seed(4000 + list(HEAD_CONFIGS).index(name))
     wmax, rmax = (1 << (wb - 1)) - 1, (1 << rb) - 1
     weight = torch.randint(-wmax, wmax + 1, (K, D), generator=g)
@@ -728,7 +742,7 @@ def test_head_argmax(tmp_path, name, flow="sv"):
     for r in frames:
         logits = ops.head_logits(r[None], weight, bias, shift)[0]
         pred = int(ops.predict(logits[None])[0])
-        in_words += position_words(r, rb)
+        in_words += word_beats(position_words(r, rb), T * D * rb, NB)
         want += [pack([v], logit_bits) for v in logits.tolist()] + [pred]
         last += [0] * K + [1]
     mems = {"weights.mem": hex_lines([pack([v], wb) for v in weight.reshape(-1).tolist()], wb),
@@ -742,11 +756,13 @@ def test_head_argmax(tmp_path, name, flow="sv"):
     out = res["outputs"]["m"]
     assert_words(out["words"], want, f"head {name}")
     assert [e["last"] for e in out["extras"]] == last
-    assert res["busy_cycles"] == len(frames) * head_cycles(N, T, D, K)
+    assert res["busy_cycles"] == len(frames) * head_cycles(N, T, D, K, NB)
+    from sdmf.hw.kinds.head import head_cycles as kind_cycles
+    assert kind_cycles(N, D, K, NB) == head_cycles(N, T, D, K, NB)
     from sdmf.hw.timing import HeadUnit  # every word in the recurrence's cycle
     assert out["cycles"] == tb_transfers(
-        HeadUnit("head", N, D, K, "s", "m"), {"s": (len(in_words), 0.3)}, {"m": 0.3},
-        len(want), 0, 20 * len(frames) * head_cycles(N, T, D, K))["m"]
+        HeadUnit("head", N, D, K, "s", "m", NB), {"s": (len(in_words), 0.3)}, {"m": 0.3},
+        len(want), 0, 20 * len(frames) * head_cycles(N, T, D, K, NB))["m"]
 
 
 # ------------------------------------------------------------------ sdmf_attention_lif
@@ -851,7 +867,7 @@ def test_attention_lif(tmp_path, name, flow="sv"):
 
 @pytest.mark.parametrize("unit", ["conv_k3", "conv_k3_rows", "conv_k1", "conv_k1_event",
                                   "conv_k1_event_bits", "conv_k3_event", "maxpool", "residual",
-                                  "head", "attention"])
+                                  "head", "head_nb", "attention"])
 def test_yosys_netlist(tmp_path, unit):
     """Simulate Yosys's elaboration of each unit on the same cases (same golden results)."""
     _tools()._yosys_exe()
@@ -873,12 +889,15 @@ def test_yosys_netlist(tmp_path, unit):
         test_residual_add(tmp_path, "partial", flow="yosys")
     elif unit == "head":
         test_head_argmax(tmp_path, "ties", flow="yosys")
+    elif unit == "head_nb":
+        test_head_argmax(tmp_path, "beats", flow="yosys")
     else:
         test_attention_lif(tmp_path, "heads", flow="yosys")
 
 
 @pytest.mark.parametrize("unit", ["conv_k3", "conv_k3_rows", "conv_k1_tokens", "conv_k1_pruned",
-                                  "conv_k1_wide", "conv_k1_event", "conv_k1_event_bits", "head"])
+                                  "conv_k1_wide", "conv_k1_event", "conv_k1_event_bits", "head",
+                                  "head_nb"])
 def test_loaded_parameters(tmp_path, unit):
     """LOADED = 1, no ROM files: the images written through the prm_* ports give the same
     words and busy cycles as the ROM units (runtime-loaded parameters, docs/params.md)."""
@@ -896,6 +915,8 @@ def test_loaded_parameters(tmp_path, unit):
         test_conv_lif_event(tmp_path, "k1_spikes", "random", flow="loaded")
     elif unit == "conv_k1_event_bits":
         test_conv_lif_event(tmp_path, "k1_wide_bits", "random", flow="loaded")
+    elif unit == "head_nb":
+        test_head_argmax(tmp_path, "beats_t", flow="loaded")
     else:
         test_head_argmax(tmp_path, "ties", flow="loaded")
 
@@ -974,6 +995,11 @@ def _lint_sets():
         "head_loaded_min": ("sdmf_head_argmax", dict(N=1, T=1, D=1, K=1, LOADED=1)),
         "head_big": ("sdmf_head_argmax", dict(N=64, T=4, D=256, K=11, R_BITS=3, POOL_BITS=11,
                                               LOGIT_BITS=24, SHIFT=3)),
+        "head_nb": ("sdmf_head_argmax", dict(N=6, T=4, NB=2, D=5, K=3, SHIFT=2)),
+        "head_nb_loaded": ("sdmf_head_argmax", dict(N=1, T=2, NB=2, D=1, K=1, LOADED=1)),
+        # the paper's head (sdmformer-2-256, T = 16) on 1-step beats
+        "head_nb_paper": ("sdmf_head_argmax", dict(N=64, T=16, NB=16, D=256, K=11, R_BITS=3,
+                                                   POOL_BITS=13, LOGIT_BITS=24, SHIFT=3)),
         "fork_1": ("sdmf_fork", dict(WORD=1, M=1)),
         "fork_4": ("sdmf_fork", dict(WORD=1024, M=4)),
         "fifo_1": ("sdmf_fifo", dict(WORD=1, DEPTH=1)),
@@ -990,7 +1016,7 @@ LINT_NAMES = ["conv_k3_counts", "conv_k1_pruned", "conv_k3_1x1", "conv_k3_big", 
               "conv_k3_rows_loaded", "conv_k1_loaded_tok", "conv_k1_loaded_pruned",
               "pool_small", "pool_1x1", "pool_big", "att_small", "att_big", "res_partial",
               "res_none", "res_big", "head_small", "head_min", "head_loaded", "head_loaded_min",
-              "head_big", "fork_1", "fork_4",
+              "head_big", "head_nb", "head_nb_loaded", "head_nb_paper", "fork_1", "fork_4",
               "fifo_1", "fifo_64"]
 
 
@@ -1004,3 +1030,13 @@ def test_lint(tmp_path, name):
     src = LIB / f"{module}.sv"
     runner.verilator_lint([src], module, params)
     assert runner.yosys_check(src, module, params, cwd=tmp_path) == []
+
+
+@pytest.mark.parametrize("module, params", [
+    ("sdmf_head_argmax", dict(N=2, T=4, NB=3, D=2, K=2)),
+])
+def test_nb_must_divide_t(module, params):
+    """NB that does not divide T is refused at elaboration (the unit's $error)."""
+    runner = _tools()
+    with pytest.raises(runner.SimToolError, match="must be a divisor of T"):
+        runner.verilator_lint([LIB / f"{module}.sv"], module, params)

@@ -22,6 +22,8 @@ class RtlHead(RtlKind):
                   "W_BITS": w["W_BITS"], "POOL_BITS": w["POOL_BITS"],
                   "LOGIT_BITS": w["LOGIT_BITS"], "SHIFT": a["shift"],
                   "WEIGHT_FILE": mem_file(layer, "weight"), "BIAS_FILE": mem_file(layer, "bias")}
+        if a.get("NB", 1) != 1:                      # NB = 1: the module's default
+            params["NB"] = a["NB"]
         return Instance(self.module, layer.instance, params,
                         {**CLK, **sink("s", i), **source(o), "m_last": f"{o.name}_last",
                          "busy_cycles": busy(layer)})

@@ -1,15 +1,18 @@
 // sdmf_head_argmax — classifier head: pooled sums, integer linear layer, arg-max.
 //
-// Input : N words per frame (tokens), T·D elements of R_BITS (unsigned), element t·D + d.
+// Input : N tokens per frame of NB beats (NB divides T, TS = T/NB), a beat TS·D elements
+//         of R_BITS (unsigned), element (t − b·TS)·D + d of beat b (NB = 1: one word).
 // pooled[d] = Σ_{t, n} R[t][d][n]                                   (POOL_BITS, unsigned)
 // logit[k]  = (Σ_d W[k][d] · pooled[d]) · 2^SHIFT + B[k]           (LOGIT_BITS, signed)
 // Output: K + 1 words of LOGIT_BITS per frame: logit[0] … logit[K−1], then the class
 //         arg-max (ties to the lowest index, zero-extended); m_last marks the class word.
-// Schedule: the first token of a frame is loaded in 1 cycle; each token takes D cycles
-// (one channel per cycle; pooled is a rotating register chain, the token a shift
-// register; the next token is loaded in the last of them); then K·D multiply-accumulate
-// cycles (weight ROM read one cycle ahead) + 1 drain cycle; then the K + 1 output
-// transfers. busy_cycles per frame = 1 + N·D + K·D + 1 + (K + 1).
+// Schedule, NB = 1: the first token of a frame is loaded in 1 cycle; each token takes D
+// cycles (one channel per cycle; pooled is a rotating register chain, the token a shift
+// register; the next token is loaded in the last of them). NB > 1: each beat is added to
+// the pooled sums in the cycle it is accepted (D adders of TS elements). Then K·D
+// multiply-accumulate cycles (weight ROM read one cycle ahead) + 1 drain cycle; then the
+// K + 1 output transfers. busy_cycles per frame = 1 + N·D + K·D + 1 + (K + 1) (NB = 1),
+// N·NB + K·D + 1 + (K + 1) (NB > 1).
 // WEIGHT_FILE: one W_BITS two's-complement weight per line, address k·D + d.
 // BIAS_FILE  : one LOGIT_BITS two's-complement bias per line, address k.
 // LOADED = 1 (runtime-loaded parameters, docs/params.md): prm_we[0/1] writes prm_data
@@ -19,6 +22,7 @@
 module sdmf_head_argmax #(
   parameter int N = 4,
   parameter int T = 1,
+  parameter int NB = 1,
   parameter int D = 4,
   parameter int K = 2,
   parameter int R_BITS = 2,
@@ -39,7 +43,7 @@ module sdmf_head_argmax #(
   input  logic rst_n,
   input  logic s_valid,
   output logic s_ready,
-  input  logic [T * D * R_BITS - 1:0] s_data,
+  input  logic [T / NB * D * R_BITS - 1:0] s_data,
   output logic m_valid,
   input  logic m_ready,
   output logic [LOGIT_BITS-1:0] m_data,
@@ -51,12 +55,18 @@ module sdmf_head_argmax #(
   input  logic [PRM_BITS-1:0] prm_data
   /* verilator lint_on UNUSEDSIGNAL */
 );
-  localparam int NB = (N > 1) ? $clog2(N) : 1;
+  localparam int TS = T / NB;                // time steps per beat
+  localparam int NW = N * NB;                // input beats per frame
+  localparam int NWB = (NW > 1) ? $clog2(NW) : 1;
   localparam int DB = (D > 1) ? $clog2(D) : 1;
   localparam int KB = (K > 1) ? $clog2(K) : 1;
   localparam int EB = $clog2(K + 1);
   localparam int WA = (K * D > 1) ? $clog2(K * D) : 1;
-  localparam int TB = T * D * R_BITS;
+  localparam int BW = TS * D * R_BITS;       // bits of one input beat
+
+  if (NB < 1 || T % NB != 0) begin : g_bad_nb
+    $error("sdmf_head_argmax: NB = %0d must be a divisor of T = %0d", NB, T);
+  end
 
   (* ram_style = WEIGHT_STYLE *) logic [W_BITS-1:0] w_rom [0:K*D-1];
   (* ram_style = BIAS_STYLE *) logic [LOGIT_BITS-1:0] b_rom [0:K-1];
@@ -71,37 +81,67 @@ module sdmf_head_argmax #(
 
   localparam logic [2:0] S_IN = 3'd0, S_ACC = 3'd1, S_LIN = 3'd2, S_DRAIN = 3'd3, S_OUT = 3'd4;
   logic [2:0] st;
-  logic [NB-1:0] n;
+  logic [NWB-1:0] n;                     // input beat of the frame (NB = 1: token)
   logic [DB-1:0] d;                      // channel step (ACC) / issue channel (LIN)
   logic [KB-1:0] k;                      // issue class (LIN)
   logic [WA-1:0] waddr;
-  logic [TB-1:0] tok;                    // token being pooled, shifted one channel per cycle
   logic [D*POOL_BITS-1:0] pooled;        // element 0 = channel under the head
   logic [EB-1:0] e;                      // output word index
 
   // ------------------------------------------------------------ pooling
-  logic [POOL_BITS-1:0] tsum, head_old, head_new;
-  always_comb begin
-    tsum = '0;
-    for (int t = 0; t < T; t++) tsum = tsum + POOL_BITS'(tok[t * D * R_BITS +: R_BITS]);
-  end
+  logic [POOL_BITS-1:0] head_old;
+  logic [D*POOL_BITS-1:0] acc_new;       // pooled after an accumulation step (acc_we)
+  logic acc_we;
   assign head_old = pooled[POOL_BITS-1:0];
-  assign head_new = ((n == '0) ? '0 : head_old) + tsum;
 
   logic last_d, last_n, last_k;
   assign last_d = (d == DB'(D - 1));
-  assign last_n = (n == NB'(N - 1));
+  assign last_n = (n == NWB'(NW - 1));
   assign last_k = (k == KB'(K - 1));
+  // NB > 1 never enters S_ACC
   assign s_ready = (st == S_IN) || (st == S_ACC && last_d && !last_n);
 
   logic fire;
   assign fire = s_valid && s_ready;
 
-  // shift every time block of the token down by one channel
-  logic [TB-1:0] tok_shift;
-  always_comb begin
-    for (int t = 0; t < T; t++)
-      tok_shift[t * D * R_BITS +: D * R_BITS] = (D * R_BITS)'(tok[t * D * R_BITS +: D * R_BITS] >> R_BITS);
+  if (NB == 1) begin : g_serial
+    // one channel per cycle: the token is a shift register, pooled a rotating chain
+    logic [BW-1:0] tok;
+    logic [BW-1:0] tok_shift;
+    logic [POOL_BITS-1:0] tsum, head_new;
+    always_comb begin
+      tsum = '0;
+      for (int t = 0; t < T; t++) tsum = tsum + POOL_BITS'(tok[t * D * R_BITS +: R_BITS]);
+    end
+    assign head_new = ((n == '0) ? '0 : head_old) + tsum;
+    // shift every time block of the token down by one channel
+    always_comb begin
+      for (int t = 0; t < T; t++)
+        tok_shift[t * D * R_BITS +: D * R_BITS] =
+          (D * R_BITS)'(tok[t * D * R_BITS +: D * R_BITS] >> R_BITS);
+    end
+    if (D > 1) begin : g_rot
+      assign acc_new = {head_new, pooled[D*POOL_BITS-1:POOL_BITS]};
+    end else begin : g_rot1
+      assign acc_new = head_new;
+    end
+    assign acc_we = (st == S_ACC);
+    always_ff @(posedge clk) begin
+      if (fire) tok <= s_data;
+      else if (st == S_ACC) tok <= tok_shift;
+    end
+  end else begin : g_beat
+    // a beat in one cycle: pooled[d] += Σ_{t < TS} beat[t][d]
+    for (genvar dd = 0; dd < D; dd++) begin : g_ch
+      logic [POOL_BITS-1:0] sum;
+      always_comb begin
+        sum = (n == '0) ? '0 : pooled[dd * POOL_BITS +: POOL_BITS];
+        for (int t = 0; t < TS; t++)
+          sum = sum + POOL_BITS'(s_data[(t * D + dd) * R_BITS +: R_BITS]);
+      end
+      assign acc_new[dd * POOL_BITS +: POOL_BITS] = sum;
+    end
+    assign acc_we = fire;
   end
 
   // ------------------------------------------------------------ linear (stage M one cycle behind)
@@ -114,13 +154,11 @@ module sdmf_head_argmax #(
   assign lsum = (m_first ? '0 : lacc) + prod;
   assign logit = (lsum << SHIFT) + b_q;
 
-  // rotate the pooled chain by one channel, the head element (re)entering at the tail
-  logic [D*POOL_BITS-1:0] rot_new, rot_old;
-  if (D > 1) begin : g_rot
-    assign rot_new = {head_new, pooled[D*POOL_BITS-1:POOL_BITS]};
+  // rotate the pooled chain by one channel, the head element re-entering at the tail
+  logic [D*POOL_BITS-1:0] rot_old;
+  if (D > 1) begin : g_lrot
     assign rot_old = {head_old, pooled[D*POOL_BITS-1:POOL_BITS]};
-  end else begin : g_rot1
-    assign rot_new = head_new;
+  end else begin : g_lrot1
     assign rot_old = head_old;
   end
 
@@ -146,8 +184,17 @@ module sdmf_head_argmax #(
       m_act <= 1'b0;
       case (st)
         S_IN: if (fire) begin
-          st <= S_ACC;
           d <= '0;
+          if (NB == 1) begin
+            st <= S_ACC;
+          end else begin              // the beat is pooled in this cycle
+            n <= last_n ? '0 : n + 1'b1;
+            if (last_n) begin
+              st <= S_LIN;
+              k <= '0;
+              waddr <= '0;
+            end
+          end
         end
         S_ACC: begin
           d <= last_d ? '0 : d + 1'b1;
@@ -189,9 +236,7 @@ module sdmf_head_argmax #(
   end
 
   always_ff @(posedge clk) begin
-    if (fire) tok <= s_data;
-    else if (st == S_ACC) tok <= tok_shift;
-    if (st == S_ACC) pooled <= rot_new;
+    if (acc_we) pooled <= acc_new;
     else if (m_act) pooled <= rot_old;
     if (m_act) begin
       lacc <= lsum;
@@ -212,9 +257,10 @@ module sdmf_head_argmax #(
 
   always_ff @(posedge clk) begin
     if (!rst_n) busy_cycles <= '0;
-    // the first token's load; later tokens load in the last ACC cycle of the previous
-    // one unless the input starved (S_IN again: waiting, not counted)
-    else if ((st == S_IN && fire && n == '0) || st == S_ACC || st == S_LIN || st == S_DRAIN
+    // NB = 1: the first token's load; later tokens load in the last ACC cycle of the
+    // previous one unless the input starved (S_IN again: waiting, not counted).
+    // NB > 1: every accepted beat.
+    else if ((st == S_IN && fire && (NB > 1 || n == '0)) || st == S_ACC || st == S_LIN || st == S_DRAIN
              || (st == S_OUT && m_ready))
       busy_cycles <= busy_cycles + 64'd1;
   end
