@@ -2,9 +2,11 @@
 
 Built from ``attention`` + the attention ``lif`` (checked: zero bias, θ = 2^(F+1)).
 Knob ``PO``: v lanes per group (≤ the largest head). Phased: it takes all N k/v tokens
-(phase 1), then the N q tokens (phase 2) and emits its frame in a burst. Busy cycles
-per inference ``N·(1 + Σ_g (qn_g ? T·qn_g : 1)) + N·(2 + Σ_g T·(qn_g + 1))`` over
-groups g of ≤ PO v channels of one head, ``qn_g`` its head's q·k channels.
+(phase 1), then the N q tokens (phase 2) and emits its frame in a burst. Its streams carry
+``NB`` beats per token (``attrs["NB"]``, default 1): a token loads in NB cycles (one beat
+each) and a q token's output leaves as NB beats. Busy cycles per inference
+``N·(NB + Σ_g (qn_g ? T·qn_g : 1)) + N·(NB + 1 + Σ_g T·(qn_g + 1))`` over groups g of
+≤ PO v channels of one head, ``qn_g`` its head's q·k channels.
 """
 
 from __future__ import annotations
@@ -106,8 +108,9 @@ class AttentionLif(LayerKind):
         return knobs["PO"]
 
     def token_ops(self, layer: HwLayer, knobs: Knobs) -> tuple[int, int]:
-        """Ops per token after its load: phase 1 (UPD, per k/v token) and phase 2 (q·k
-        FETCH and LIF, per q token, before its EMIT), over the v-channel groups of PO."""
+        """Ops per token after its NB load cycles: phase 1 (UPD, per k/v token) and phase 2
+        (q·k FETCH and LIF, per q token, before its EMIT), over the v-channel groups of PO
+        (independent of NB)."""
         t = layer.attrs["T"]
         phase1 = phase2 = 0
         for qn, vn in attention_heads(layer).values():
@@ -118,8 +121,8 @@ class AttentionLif(LayerKind):
 
     def cycles(self, layer: HwLayer, knobs: Knobs) -> int:
         phase1, phase2 = self.token_ops(layer, knobs)
-        n = layer.attrs["N"]
-        return n * (1 + phase1) + n * (2 + phase2)
+        n, nb = layer.attrs["N"], layer.attrs.get("NB", 1)
+        return n * (nb + phase1) + n * (nb + 1 + phase2)
 
     def capacity(self, layer: HwLayer) -> int:
         """All N k/v tokens and 2 q tokens."""

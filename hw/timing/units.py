@@ -166,11 +166,15 @@ class JoinUnit:
 
 @dataclass
 class AttentionUnit:
-    """``sdmf_attention_lif``, per frame of N tokens: k/v token m loads (both ports in
-    one cycle) from ``P(m)`` (state LD1, not stalled), then ``upd`` UPD ops; after the
-    last, q token m loads from ``R(m)`` (LD2), then ``att`` ATT ops and the EMIT, which
-    commits as in the conv unit (``A(m)``). ``P(0)`` of the next frame = ``A`` of the
-    last q token."""
+    """``sdmf_attention_lif``, per frame of N tokens of ``nb`` beats (stream index = beat
+    ``g·nb + b``; keys ``P``, ``R``, ``A`` per token g): k/v token g's first beat loads
+    (both ports in one cycle) from ``P(g)`` (state LD1, not stalled), each further beat
+    from the previous one + 1, then ``upd`` UPD ops; after the frame's last, q token g's
+    first beat loads from ``R(g)`` (LD2), its beats one per cycle, then ``att`` ATT ops
+    and the EMIT, which commits (``A(g)``) once the previous token's last output beat
+    has left; output beat b of token g is offered from ``A(g) + 1`` (b = 0) or the
+    previous beat's transfer + 1. ``P(0)`` of the next frame = ``A`` of the last q
+    token."""
 
     name: str
     N: int
@@ -180,9 +184,14 @@ class AttentionUnit:
     k: str
     v: str
     out: str
+    nb: int = 1
 
     def streams(self) -> tuple[list[str], list[str]]:
         return [self.q, self.k, self.v], [self.out]
+
+    def _last(self, stream: str, g: int, plus: int) -> Rule:
+        """The transfer of token g's last beat on ``stream``, + ``plus``."""
+        return _x(stream, g * self.nb + self.nb - 1, plus)
 
     def rule(self, key: Key) -> Rule:
         what, _, g = key
@@ -190,22 +199,26 @@ class AttentionUnit:
         if what == "P":
             if m == 0:
                 return const(0) if g == 0 else after(("A", self.name, g - 1))
-            return _x(self.k, g - 1, 1 + self.upd)
+            return self._last(self.k, g - 1, 1 + self.upd)
         if what == "R":
-            return _x(self.k, g + self.N - 1, self.upd + 1) if m == 0 \
+            return self._last(self.k, g + self.N - 1, self.upd + 1) if m == 0 \
                 else after(("A", self.name, g - 1))
         if what == "A":
-            return latest(_x(self.q, g, self.att + 2), *([_x(self.out, g - 1)] if g else []))
+            return latest(self._last(self.q, g, self.att + 2),
+                          *([self._last(self.out, g - 1, 0)] if g else []))
         raise TimingError(f"unit {self.name}: no timing key {what!r}")
 
-    def offer(self, stream: str, g: int) -> Rule:
-        return after(("A", self.name, g), 1)
+    def offer(self, stream: str, j: int) -> Rule:
+        g, b = divmod(j, self.nb)
+        return _x(self.out, j - 1, 1) if b else after(("A", self.name, g), 1)
 
-    def accept(self, stream: str, g: int) -> Rule:
+    def accept(self, stream: str, j: int) -> Rule:
+        g, b = divmod(j, self.nb)
         if stream == self.q:
-            return after(("R", self.name, g))
+            return _x(self.q, j - 1, 1) if b else after(("R", self.name, g))
         other = self.v if stream == self.k else self.k
-        return latest(after(("P", self.name, g)), after(("o", other, g)))
+        own = _x(stream, j - 1, 1) if b else after(("P", self.name, g))
+        return latest(own, after(("o", other, j)))
 
 
 @dataclass

@@ -776,6 +776,11 @@ ATT_CONFIGS = {
     "orphans": dict(N=3, T=3, head_qk=[0, 1, 1], head_v=[1, 3, 3], PO=1, F=1),
     # a single channel of each, N = 1
     "single": dict(N=1, T=4, head_qk=[5], head_v=[5], PO=1, F=0),
+    # narrow streams: NB beats per token
+    "heads_nb": dict(N=5, T=4, NB=2, head_qk=[0, 0, 1, 1, 2], head_v=[0, 0, 1, 2, 2, 2], PO=2,
+                     F=3),
+    "orphans_nb_t": dict(N=3, T=3, NB=3, head_qk=[0, 1, 1], head_v=[1, 3, 3], PO=1, F=1),
+    "single_nb_t": dict(N=1, T=4, NB=4, head_qk=[5], head_v=[5], PO=1, F=0),
 }
 
 
@@ -792,18 +797,18 @@ def attention_groups(head_qk: list[int], head_v: list[int], PO: int) -> list[int
     return groups
 
 
-def attention_cycles(N, T, head_qk, head_v, PO) -> int:
-    """docs/hardware.md: busy cycles of one frame."""
+def attention_cycles(N, T, head_qk, head_v, PO, NB=1) -> int:
+    """docs/hardware.md: busy cycles of one frame (NB load cycles per token)."""
     qn = attention_groups(head_qk, head_v, PO)
-    phase1 = N * (1 + sum(T * q if q else 1 for q in qn))
-    phase2 = N * (2 + sum(T * (q + 1) for q in qn))
+    phase1 = N * (NB + sum(T * q if q else 1 for q in qn))
+    phase2 = N * (NB + 1 + sum(T * (q + 1) for q in qn))
     return phase1 + phase2
 
 
 @pytest.mark.parametrize("name", list(ATT_CONFIGS))
 def test_attention_lif(tmp_path, name, flow="sv"):
     cfg = ATT_CONFIGS[name]
-    N, T, PO, F = cfg["N"], cfg["T"], cfg["PO"], cfg["F"]
+    N, T, PO, F, NB = cfg["N"], cfg["T"], cfg["PO"], cfg["F"], cfg.get("NB", 1)
     hq = torch.tensor(cfg["head_qk"], dtype=torch.int64)
     hv = torch.tensor(cfg["head_v"], dtype=torch.int64)
     CQK, CV = len(hq), len(hv)
@@ -825,40 +830,40 @@ def test_attention_lif(tmp_path, name, flow="sv"):
     for q, k, v in frames:
         A = ops.attention(q[None], k[None], v[None], hq, hv)
         s = ops.lif(ops.membrane_input(A, torch.zeros(CV, dtype=torch.int64), F), theta)[0]
-        q_words += position_words(q, 1)
-        k_words += position_words(k, 1)
-        v_words += position_words(v, 1)
-        want += position_words(s, 1)
+        q_words += word_beats(position_words(q, 1), T * CQK, NB)
+        k_words += word_beats(position_words(k, 1), T * CQK, NB)
+        v_words += word_beats(position_words(v, 1), T * CV, NB)
+        want += word_beats(position_words(s, 1), T * CV, NB)
     from sdmf.hw.backends.rtl.library import attention_cycles as lib_cycles
     from sdmf.hw.backends.rtl.library import attention_params
     params = {"N": N, "T": T, "CQK": CQK, "CV": CV, **attention_params(hq, hv, PO),
               "A_BITS": a_bits, "CUR_BITS": cur_bits,
-              "F": F, "PO": PO}
+              "F": F, "PO": PO, **({"NB": NB} if NB > 1 else {})}
     res = run_unit(tmp_path, "sdmf_attention_lif", params,
                    [{"prefix": "q", "words": q_words, "idle": 0.3},
                     {"prefix": "k", "words": k_words, "idle": 0.3},
                     {"prefix": "v", "words": v_words, "idle": 0.3}],
                    [{"prefix": "m", "count": len(want), "stall": 0.3}], tag=name, flow=flow)
     assert_words(res["outputs"]["m"]["words"], want, f"attention {name}",
-                 spike_decoder(T, CV, N))
-    expect = attention_cycles(N, T, cfg["head_qk"], cfg["head_v"], PO)
-    assert lib_cycles(N, T, hq, hv, PO) == expect
+                 spike_decoder(T // NB, CV, N * NB))
+    expect = attention_cycles(N, T, cfg["head_qk"], cfg["head_v"], PO, NB)
+    assert lib_cycles(N, T, hq, hv, PO, NB) == expect
     assert res["busy_cycles"] == len(frames) * expect
     from sdmf.hw.timing import AttentionUnit  # every word in the recurrence's cycle
     qn = attention_groups(cfg["head_qk"], cfg["head_v"], PO)
     upd, att = sum(T * q if q else 1 for q in qn), sum(T * (q + 1) for q in qn)
     n = len(q_words)
     assert res["outputs"]["m"]["cycles"] == tb_transfers(
-        AttentionUnit("att", N, upd, att, "q", "k", "v", "m"),
+        AttentionUnit("att", N, upd, att, "q", "k", "v", "m", NB),
         {"q": (n, 0.3), "k": (n, 0.3), "v": (n, 0.3)}, {"m": 0.3}, len(want), 0,
         20 * len(frames) * expect)["m"]
-    if name == "heads" and flow == "sv":
-        # capacity: all N k/v tokens, then 2 q tokens while the output is stalled
+    if name in ("heads", "heads_nb") and flow == "sv":
+        # capacity: all N k/v tokens, then 2 q tokens while the output is stalled (in beats)
         res = run_unit(tmp_path, "sdmf_attention_lif", params,
                        [{"prefix": "q", "words": q_words}, {"prefix": "k", "words": k_words},
                         {"prefix": "v", "words": v_words}],
                        [{"prefix": "m", "count": len(want)}], hold=5000, tag="cap")
-        assert res["absorbed"] == {"q": 2, "k": N, "v": N}
+        assert res["absorbed"] == {"q": 2 * NB, "k": N * NB, "v": N * NB}
         assert_words(res["outputs"]["m"]["words"], want, "attention after hold")
 
 

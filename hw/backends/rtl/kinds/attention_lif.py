@@ -22,6 +22,8 @@ class RtlAttentionLif(RtlKind):
                   "NGRP": groups["NGRP"], "GROUPS": Literal(groups["GROUPS"]),
                   "A_BITS": w["A_BITS"], "CUR_BITS": w["CUR_BITS"], "F": a["F"],
                   "PO": layer.parallel["PO"]}
+        if a.get("NB", 1) != 1:                      # NB = 1: the module's default
+            params["NB"] = a["NB"]
         return Instance(self.module, layer.instance, params,
                         {**CLK, **sink("q", q), **sink("k", k), **sink("v", v), **source(o),
                          "busy_cycles": busy(layer)})

@@ -76,9 +76,10 @@ def attention_params(head_qk, head_v, po: int) -> dict[str, object]:
     return {"NGRP": len(groups), "GROUPS": _literal(word, 64 * max(1, len(groups)))}
 
 
-def attention_cycles(n: int, t: int, head_qk, head_v, po: int) -> int:
-    """Busy cycles of one frame of ``sdmf_attention_lif`` (docs/hardware.md)."""
+def attention_cycles(n: int, t: int, head_qk, head_v, po: int, nb: int = 1) -> int:
+    """Busy cycles of one frame of ``sdmf_attention_lif`` (docs/hardware.md; ``nb`` load
+    cycles per token)."""
     qn = [g[3] for g in attention_groups(head_qk, head_v, po)]
-    phase1 = n * (1 + sum(t * q if q else 1 for q in qn))
-    phase2 = n * (2 + sum(t * (q + 1) for q in qn))
+    phase1 = n * (nb + sum(t * q if q else 1 for q in qn))
+    phase2 = n * (nb + 1 + sum(t * (q + 1) for q in qn))
     return phase1 + phase2

@@ -1,26 +1,31 @@
 // sdmf_attention_lif — spiking self-attention A_h = q_h·(k_hᵀ·v_h) fused with the attention
 // LIF (I = A·2^F, θ = 2^(F+1), bias 0), per head.
 //
-// Streams (one word per token, N tokens per frame):
-//   k, v: T·CQK / T·CV spike bits (bit t·C + c), consumed together in phase 1;
-//   q   : T·CQK spike bits, consumed in phase 2 after all N k/v tokens;
-//   m   : T·CV output spikes per q token.
+// Streams (N tokens per frame, NB beats per token, NB divides T, TS = T/NB; beat b holds
+// time steps [b·TS, (b+1)·TS), spike (t, c) at bit (t − b·TS)·C + c; NB = 1: one word):
+//   k, v: TS·CQK / TS·CV spike bits per beat, consumed together in phase 1;
+//   q   : TS·CQK spike bits per beat, consumed in phase 2 after all N k/v tokens;
+//   m   : TS·CV output spikes per beat, NB beats per q token.
 // Heads: channels of a head are contiguous (the IR's kept-channel order). v channels are
 // processed in NGRP groups of ≤ PO channels of one head (a head with V_h v channels has
 // ceil(V_h/PO) groups); group g covers v channels [vlo, vlo + vn) and its head's q·k
 // channels [qlo, qlo + qn). GROUPS packs the table, 64 bits per group (see
 // docs/hardware.md; sdmf.hw.backends.rtl.library.attention_params builds it from the tags).
-//   phase 1, per k/v token: 1 load cycle, then for g, t, c < qn(g): KV[t][c][group lanes]
-//            += k[t][c]·v[t][lanes] (read-modify-write of one KV word per cycle; a
-//            group with qn = 0 takes 1 cycle);
-//   phase 2, per q token: 1 load cycle, then for g, t: qn(g) cycles A += q[t][c]·KV, 1 LIF
-//            cycle; then 1 emit cycle.
-// busy_cycles per frame = N·(1 + Σ_g (qn(g) > 0 ? T·qn(g) : 1))
-//                       + N·(2 + Σ_g T·(qn(g) + 1)).
+//   phase 1, per k/v token: NB load cycles (one beat each), then for g, t, c < qn(g):
+//            KV[t][c][group lanes] += k[t][c]·v[t][lanes] (read-modify-write of one KV
+//            word per cycle; a group with qn = 0 takes 1 cycle);
+//   phase 2, per q token: NB load cycles, then for g, t: qn(g) cycles A += q[t][c]·KV,
+//            1 LIF cycle; then 1 emit cycle (the token's NB output beats then leave on
+//            consecutive ready cycles from the output buffer).
+// busy_cycles per frame = N·(NB + Σ_g (qn(g) > 0 ? T·qn(g) : 1))
+//                       + N·(NB + 1 + Σ_g T·(qn(g) + 1)).
 // KV memory: T·Σ_g qn(g) words of PO counters of $clog2(N+1) bits (simple dual port).
+// Token memories (asynchronous read, one beat written per cycle): NB words of TS·CQK bits
+// (k in phase 1, q in phase 2) and NB words of TS·CV bits (v).
 module sdmf_attention_lif #(
   parameter int N = 4,
   parameter int T = 1,
+  parameter int NB = 1,
   parameter int CQK = 2,
   parameter int CV = 2,
   parameter int NGRP = 1,
@@ -34,16 +39,16 @@ module sdmf_attention_lif #(
   input  logic rst_n,
   input  logic q_valid,
   output logic q_ready,
-  input  logic [T*CQK-1:0] q_data,
+  input  logic [T/NB*CQK-1:0] q_data,
   input  logic k_valid,
   output logic k_ready,
-  input  logic [T*CQK-1:0] k_data,
+  input  logic [T/NB*CQK-1:0] k_data,
   input  logic v_valid,
   output logic v_ready,
-  input  logic [T*CV-1:0] v_data,
+  input  logic [T/NB*CV-1:0] v_data,
   output logic m_valid,
   input  logic m_ready,
-  output logic [T*CV-1:0] m_data,
+  output logic [T/NB*CV-1:0] m_data,
   output logic [63:0] busy_cycles
 );
   // ------------------------------------------------------------ group table
@@ -60,9 +65,15 @@ module sdmf_attention_lif #(
   localparam int QB = $clog2(CQK + 1);
   localparam int GB = (NGRP > 1) ? $clog2(NGRP) : 1;
   localparam int TB = (T > 1) ? $clog2(T) : 1;
-  localparam int NB = (N > 1) ? $clog2(N) : 1;
+  localparam int MB = (N > 1) ? $clog2(N) : 1;
+  localparam int TS = T / NB;                          // time steps per beat
+  localparam int NBB = (NB > 1) ? $clog2(NB) : 1;      // beat index
   localparam int KA = (KVD > 1) ? $clog2(KVD) : 1;
   localparam int UW = (CUR_BITS > F + 2) ? CUR_BITS : F + 2;   // V, I ≥ 0 and θ = 2^(F+1)
+
+  if (NB < 1 || T % NB != 0) begin : g_bad_nb
+    $error("sdmf_attention_lif: NB = %0d must be a divisor of T = %0d", NB, T);
+  end
 
   // ------------------------------------------------------------ issue stage
   localparam logic [2:0] S_LD1 = 3'd0, S_UPD = 3'd1, S_LD2 = 3'd2, S_ATT = 3'd3, S_EMIT = 3'd4;
@@ -72,10 +83,9 @@ module sdmf_attention_lif #(
   logic [GB-1:0] g;
   logic [TB-1:0] t;
   logic [QB-1:0] c;
-  logic [NB-1:0] m;
+  logic [MB-1:0] m;
   logic [KA-1:0] kva;
-  logic [T*CQK-1:0] k_reg, q_reg;
-  logic [T*CV-1:0] v_reg;
+  logic [NBB-1:0] lb;                    // beat being loaded (LD1, LD2)
   logic stall;
 
   logic [QB-1:0] cur_qlo, cur_qn;
@@ -85,7 +95,7 @@ module sdmf_attention_lif #(
   logic last_g, last_t, last_m, last_c;
   assign last_g = (g == GB'(NGRP - 1));
   assign last_t = (t == TB'(T - 1));
-  assign last_m = (m == NB'(N - 1));
+  assign last_m = (m == MB'(N - 1));
   assign last_c = (c == cur_qn - 1'b1);
 
   logic ld1, ld2;
@@ -109,13 +119,15 @@ module sdmf_attention_lif #(
   logic issue;
   assign issue = (op != OP_NOP) && !stall;
 
+  // token memories: beat lb of the token being loaded; k (phase 1) and q (phase 2) share one
+  logic [TS*CQK-1:0] qk_mem [0:NB-1];
+  logic [TS*CV-1:0] v_mem [0:NB-1];
   always_ff @(posedge clk) begin
-    if (ld1) begin
-      k_reg <= k_data;
-      v_reg <= v_data;
-    end
-    if (ld2) q_reg <= q_data;
+    if (ld1 || ld2) qk_mem[lb] <= ld1 ? k_data : q_data;
+    if (ld1) v_mem[lb] <= v_data;
   end
+  logic last_lb;
+  assign last_lb = (lb == NBB'(NB - 1));
 
   always_ff @(posedge clk) begin
     if (!rst_n) begin
@@ -125,10 +137,13 @@ module sdmf_attention_lif #(
       c <= '0;
       m <= '0;
       kva <= '0;
+      lb <= '0;
     end else if (issue) begin
       case (st)
-        S_LD1: st <= S_UPD;
-        S_LD2: st <= S_ATT;
+        S_LD1, S_LD2: begin
+          lb <= last_lb ? '0 : lb + 1'b1;
+          if (last_lb) st <= (st == S_LD1) ? S_UPD : S_ATT;
+        end
         S_UPD: begin
           if (cur_qn != '0) kva <= kva + 1'b1;
           if (cur_qn == '0 || last_c) begin
@@ -187,13 +202,22 @@ module sdmf_attention_lif #(
   logic [GB-1:0] a_g;
   logic [PO-1:0] vsh;                    // v bits of the group's lanes at time t
   logic kbit, qbit;
+  // time step t is step ts of beat tb of the token memories
+  logic [NBB-1:0] tb;
+  logic [31:0] ts;
+  logic [TS*CQK-1:0] qk_w;
+  logic [TS*CV-1:0] v_w;
+  assign tb = NBB'(32'(t) / TS);
+  assign ts = 32'(t) % TS;
+  assign qk_w = qk_mem[tb];
+  assign v_w = v_mem[tb];
   // v bits of time t, then the group's lanes: a mux over the groups' constant offsets
   logic [CV-1:0] v_t;
   logic [NGRP*PO-1:0] v_cand;
-  assign v_t = v_reg[32'(t) * CV +: CV];
+  assign v_t = v_w[ts * CV +: CV];
   assign vsh = v_cand[32'(g) * PO +: PO];
-  assign kbit = k_reg[32'(t) * CQK + 32'(cur_qlo) + 32'(c)];
-  assign qbit = q_reg[32'(t) * CQK + 32'(cur_qlo) + 32'(c)];
+  assign kbit = qk_w[ts * CQK + 32'(cur_qlo) + 32'(c)];
+  assign qbit = kbit;                    // the same memory holds q in phase 2
 
   always_ff @(posedge clk) begin
     if (!rst_n) a_op <= OP_NOP;
@@ -209,7 +233,9 @@ module sdmf_attention_lif #(
       a_g <= g;
     end
   end
-  assign stall = (a_op == OP_EMIT) && m_valid && !m_ready;
+  // EMIT waits until the output buffer's last beat leaves
+  logic last_ob;
+  assign stall = (a_op == OP_EMIT) && m_valid && !(m_ready && last_ob);
 
   logic [PO-1:0][KVB-1:0] kv_q;
   if (KVD > 0) begin : g_kv
@@ -282,13 +308,32 @@ module sdmf_attention_lif #(
     end
   end
 
+  // output buffer: the emitted token, its beats leaving low first
+  logic [T*CV-1:0] obuf;
+  logic [NBB-1:0] ob;                    // beat at the output
+  assign last_ob = (ob == NBB'(NB - 1));
+  assign m_data = obuf[TS*CV-1:0];
   always_ff @(posedge clk) begin
-    if (!rst_n) m_valid <= 1'b0;
-    else if (a_op == OP_EMIT && !stall) m_valid <= 1'b1;
-    else if (m_ready) m_valid <= 1'b0;
+    if (!rst_n) begin
+      m_valid <= 1'b0;
+      ob <= '0;
+    end else if (a_op == OP_EMIT && !stall) begin
+      m_valid <= 1'b1;
+      ob <= '0;
+    end else if (m_valid && m_ready) begin
+      ob <= last_ob ? '0 : ob + 1'b1;
+      if (last_ob) m_valid <= 1'b0;
+    end
   end
-  always_ff @(posedge clk) begin
-    if (a_op == OP_EMIT && !stall) m_data <= word;
+  if (NB > 1) begin : g_obeats
+    always_ff @(posedge clk) begin
+      if (a_op == OP_EMIT && !stall) obuf <= word;
+      else if (m_valid && m_ready) obuf <= {(TS*CV)'(0), obuf[T*CV-1:TS*CV]};
+    end
+  end else begin : g_oword
+    always_ff @(posedge clk) begin
+      if (a_op == OP_EMIT && !stall) obuf <= word;
+    end
   end
 
   always_ff @(posedge clk) begin
