@@ -193,6 +193,81 @@ def test_head_recurrence_equals_the_cycle_walk(N, D, K, nb, seed):
     assert (net.transfers("a", n), net.transfers("b", 3 * (K + 1))) == want
 
 
+def walk_attention(N: int, upd: int, att: int, nb: int, bubbles: dict[str, list[int]],
+                   ready: list[bool], limit: int = 100_000) -> dict[str, list[int]]:
+    """Cycle-stepped sdmf_attention_lif handshake (``st``, ``lb``, ``m``, the op count,
+    stage A's EMIT and stall, ``m_valid`` and ``ob``): transfer cycles of every q, k, v
+    and output beat (``upd``, ``att`` ≥ 1)."""
+    n = len(bubbles["q"])
+    sent = dict.fromkeys("qkv", 0)
+    offer = {s: b[0] for s, b in bubbles.items()}
+    xs: dict[str, list[int]] = {s: [] for s in "qkvo"}
+    st, lb, m, left = "LD1", 0, 0, 0
+    a_emit = m_valid = False
+    ob = 0
+    for c in range(limit):
+        m_ready = ready[c] if c < len(ready) else True
+        valid = {s: sent[s] < n and c >= offer[s] for s in "qkv"}
+        last_ob = ob == nb - 1
+        stall = a_emit and m_valid and not (m_ready and last_ob)
+        ld1 = st == "LD1" and valid["k"] and valid["v"] and not stall
+        ld2 = st == "LD2" and valid["q"] and not stall
+        for s in ("kv" if ld1 else "q" if ld2 else ""):
+            xs[s].append(c)
+            sent[s] += 1
+            if sent[s] < n:
+                offer[s] = c + 1 + bubbles[s][sent[s]]
+        op = {"LD1": ld1, "LD2": ld2}.get(st, True)
+        issue, emit = op and not stall, st == "EMIT"
+        if m_valid and m_ready:
+            xs["o"].append(c)
+        # output register (old stage A, old stall)
+        if a_emit and not stall:
+            m_valid, ob = True, 0
+        elif m_valid and m_ready:
+            ob = 0 if last_ob else ob + 1
+            m_valid = m_valid and not last_ob
+        if not stall:
+            a_emit = issue and emit
+        if issue:
+            if st in ("LD1", "LD2"):
+                lb = 0 if lb == nb - 1 else lb + 1
+                if lb == 0:
+                    st, left = ("UPD", upd) if st == "LD1" else ("ATT", att)
+            elif st in ("UPD", "ATT"):
+                left -= 1
+                if left == 0 and st == "ATT":
+                    st = "EMIT"
+                elif left == 0:
+                    st, m = ("LD2" if m == N - 1 else "LD1"), (m + 1) % N
+            else:
+                st, m = ("LD1" if m == N - 1 else "LD2"), (m + 1) % N
+        if len(xs["o"]) == n:
+            return xs
+    raise AssertionError("walk did not finish")
+
+
+@pytest.mark.parametrize("N,nb", [(1, 1), (3, 1), (4, 2), (2, 3), (1, 4), (5, 2)])
+@pytest.mark.parametrize("seed", range(4))
+def test_attention_recurrence_equals_the_cycle_walk(N, nb, seed):
+    """AttentionUnit (NB = 1 and NB > 1): three frames, random op counts, bubbles on q, k,
+    v and sink stalls: every input and output beat transfers in the walk's cycle."""
+    rng = random.Random(seed * 100 + N * 10 + nb)
+    n, upd, att = 3 * N * nb, rng.randint(1, 6), rng.randint(1, 6)
+    idle, stall = [0.0, 0.3, 0.0, 0.6][seed], [0.0, 0.0, 0.4, 0.7][seed]
+    bubbles = {s: [0] * n for s in "qkv"}
+    for s in "qkv":
+        for j in range(n):
+            while idle and rng.random() < idle:
+                bubbles[s][j] += 1
+    ready = [rng.random() >= stall for _ in range(40 * n * (upd + att + 3))]
+    net = Network([*(Source(f"src_{s}", bubbles[s], s) for s in "qkv"),
+                   AttentionUnit("at", N, upd, att, "q", "k", "v", "o", nb),
+                   Sink("snk", ready, "o")])
+    want = walk_attention(N, upd, att, nb, bubbles, ready)
+    assert {s: net.transfers(s, n) for s in "qkvo"} == want
+
+
 def test_position_cycles_sum_to_the_busy_counts():
     rng = np.random.default_rng(3)
     attrs = {"K": 3, "H": 4, "W": 5, "positions": 20, "T": 3, "CIN": 4, "COUT": 5}
@@ -395,11 +470,12 @@ def _random_network(seed: int) -> tuple[Network, dict[str, int]]:
                  FifoUnit("f", rng.randint(1, 3), "b", "d"), conv, JoinUnit("j", ["d", "e"], "g"),
                  snk("k", "g")]
         return Network(units), dict.fromkeys("abcdeg", n)
-    if kind == 2:                                   # attention
-        N = rng.randint(1, 6)
-        n = frames * N
+    if kind == 2:                                   # attention (NB beats per token)
+        N, nb = rng.randint(1, 6), rng.choice([1, 1, 2, 3])
+        n = frames * N * nb
         units = [src("sq", "q", n), src("sk", "k", n), src("sv", "v", n),
-                 AttentionUnit("at", N, rng.randint(0, 5), rng.randint(0, 5), "q", "k", "v", "o"),
+                 AttentionUnit("at", N, rng.randint(0, 5), rng.randint(0, 5), "q", "k", "v", "o",
+                               nb),
                  snk("z", "o")]
         return Network(units), dict.fromkeys("qkvo", n)
     if kind == 3:                                   # maxpool, head

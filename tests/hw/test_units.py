@@ -872,7 +872,7 @@ def test_attention_lif(tmp_path, name, flow="sv"):
 
 @pytest.mark.parametrize("unit", ["conv_k3", "conv_k3_rows", "conv_k1", "conv_k1_event",
                                   "conv_k1_event_bits", "conv_k3_event", "maxpool", "residual",
-                                  "head", "head_nb", "attention"])
+                                  "head", "head_nb", "attention", "attention_nb"])
 def test_yosys_netlist(tmp_path, unit):
     """Simulate Yosys's elaboration of each unit on the same cases (same golden results)."""
     _tools()._yosys_exe()
@@ -896,6 +896,8 @@ def test_yosys_netlist(tmp_path, unit):
         test_head_argmax(tmp_path, "ties", flow="yosys")
     elif unit == "head_nb":
         test_head_argmax(tmp_path, "beats", flow="yosys")
+    elif unit == "attention_nb":
+        test_attention_lif(tmp_path, "heads_nb", flow="yosys")
     else:
         test_attention_lif(tmp_path, "heads", flow="yosys")
 
@@ -987,6 +989,13 @@ def _lint_sets():
         "att_big": ("sdmf_attention_lif", dict(N=64, T=4, CQK=256, CV=256, PO=16, A_BITS=11,
                                                CUR_BITS=16,
                                                **attention_params(heads, heads, 16))),
+        "att_nb": ("sdmf_attention_lif", dict(N=6, T=4, NB=2, CQK=5, CV=6, PO=2,
+                                              **attention_params([0, 0, 1, 1, 2],
+                                                                 [0, 0, 1, 2, 2, 2], 2))),
+        # the paper's attention (sdmformer-2-256, T = 16) on 1-step beats
+        "att_nb_paper": ("sdmf_attention_lif", dict(N=64, T=16, NB=16, CQK=256, CV=256, PO=16,
+                                                    A_BITS=11, CUR_BITS=16,
+                                                    **attention_params(heads, heads, 16))),
         "res_partial": ("sdmf_residual_add", dict(T=2, D=5, CB=3, R_IN_BITS=2, R_OUT_BITS=3,
                                                   CHANNELS=sv_bits(pack([4, 0, 2], 16), 48))),
         "res_none": ("sdmf_residual_add", dict(T=2, D=3, CB=0)),
@@ -1019,8 +1028,9 @@ LINT_NAMES = ["conv_k3_counts", "conv_k1_pruned", "conv_k3_1x1", "conv_k3_big", 
               "conv_k1_ev_paper", "conv_k3_ev",
               "conv_k3_ev_rows", "conv_k3_ev_1x1", "conv_k3_ev_big", "conv_k3_loaded",
               "conv_k3_rows_loaded", "conv_k1_loaded_tok", "conv_k1_loaded_pruned",
-              "pool_small", "pool_1x1", "pool_big", "att_small", "att_big", "res_partial",
-              "res_none", "res_big", "head_small", "head_min", "head_loaded", "head_loaded_min",
+              "pool_small", "pool_1x1", "pool_big", "att_small", "att_big", "att_nb",
+              "att_nb_paper", "res_partial", "res_none", "res_big", "head_small", "head_min",
+              "head_loaded", "head_loaded_min",
               "head_big", "head_nb", "head_nb_loaded", "head_nb_paper", "fork_1", "fork_4",
               "fifo_1", "fifo_64"]
 
@@ -1039,6 +1049,7 @@ def test_lint(tmp_path, name):
 
 @pytest.mark.parametrize("module, params", [
     ("sdmf_head_argmax", dict(N=2, T=4, NB=3, D=2, K=2)),
+    ("sdmf_attention_lif", dict(N=2, T=4, NB=3)),
 ])
 def test_nb_must_divide_t(module, params):
     """NB that does not divide T is refused at elaboration (the unit's $error)."""
