@@ -19,7 +19,7 @@ import numpy as np
 from sdmf.quant.bounds import bit_width, signed_bits
 
 from ..graph import GraphError, HwGraph, HwLayer
-from .base import Knobs, LayerKind, ceil_div, strip_suffix
+from .base import Knobs, LayerKind, MemoryNeed, ceil_div, strip_suffix
 
 if TYPE_CHECKING:
     from sdmf.quant.opdefs import Op
@@ -86,6 +86,15 @@ class AttentionLif(LayerKind):
     def describe(self, layer: HwLayer) -> str:
         a = layer.attrs
         return f"qk {a['CQK']}, v {a['CV']}, N {a['N']}"
+
+    def memory_needs(self, layer: HwLayer) -> list[MemoryNeed]:
+        """NB > 1: the token being loaded/worked on, one k-or-q and one v spike per
+        (t, channel) (NB = 1: registers). The KV counters are the resource model's."""
+        a = layer.attrs
+        if a.get("NB", 1) == 1:
+            return []
+        return [MemoryNeed("qk", a["T"] * a["CQK"], 0, 1),
+                MemoryNeed("v", a["T"] * a["CV"], 0, 1)]
 
     def is_empty(self, layer: HwLayer) -> bool:
         return layer.attrs["CV"] == 0

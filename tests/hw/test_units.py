@@ -805,6 +805,23 @@ def attention_cycles(N, T, head_qk, head_v, PO, NB=1) -> int:
     return phase1 + phase2
 
 
+def attention_kind_checks(cfg: dict, expect: int) -> None:
+    """The kind's busy formula and the RTL half's token memories (NB > 1: NB beats of
+    T/NB·CQK and T/NB·CV spikes; NB = 1: registers) for one config."""
+    from sdmf.hw.backends.rtl.kinds import RTL_KINDS
+    from sdmf.hw.graph import HwLayer
+    from sdmf.hw.kinds import KINDS
+
+    T, NB, CQK, CV = cfg["T"], cfg.get("NB", 1), len(cfg["head_qk"]), len(cfg["head_v"])
+    lay = HwLayer("att", "attention_lif", attrs={"N": cfg["N"], "T": T, "CQK": CQK, "CV": CV,
+                                                 "NB": NB},
+                  params={"head_qk": np.array(cfg["head_qk"]), "head_v": np.array(cfg["head_v"])})
+    assert KINDS["attention_lif"].cycles(lay, {"PO": cfg["PO"]}) == expect
+    mems = {m.name: (m.depth, m.width) for m in RTL_KINDS["attention_lif"].memories(lay)}
+    assert mems == ({} if NB == 1 else {"qk": (NB, T // NB * CQK), "v": (NB, T // NB * CV)})
+    assert {n.role for n in KINDS["attention_lif"].memory_needs(lay)} == set(mems)
+
+
 @pytest.mark.parametrize("name", list(ATT_CONFIGS))
 def test_attention_lif(tmp_path, name, flow="sv"):
     cfg = ATT_CONFIGS[name]
@@ -848,6 +865,7 @@ def test_attention_lif(tmp_path, name, flow="sv"):
                  spike_decoder(T // NB, CV, N * NB))
     expect = attention_cycles(N, T, cfg["head_qk"], cfg["head_v"], PO, NB)
     assert lib_cycles(N, T, hq, hv, PO, NB) == expect
+    attention_kind_checks(cfg, expect)
     assert res["busy_cycles"] == len(frames) * expect
     from sdmf.hw.timing import AttentionUnit  # every word in the recurrence's cycle
     qn = attention_groups(cfg["head_qk"], cfg["head_v"], PO)

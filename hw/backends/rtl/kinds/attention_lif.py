@@ -1,8 +1,9 @@
-"""RTL half of ``attention_lif``: ``sdmf_attention_lif`` (head groups as a packed parameter)."""
+"""RTL half of ``attention_lif``: ``sdmf_attention_lif`` (head groups as a packed parameter)
+and, with NB > 1 beats per token, its token memories."""
 
 from __future__ import annotations
 
-from ....graph import HwGraph, HwLayer
+from ....graph import HwGraph, HwLayer, Memory
 from .. import library
 from ..sv import Instance, Literal
 from .base import CLK, RtlKind, busy, sink, source
@@ -27,3 +28,14 @@ class RtlAttentionLif(RtlKind):
         return Instance(self.module, layer.instance, params,
                         {**CLK, **sink("q", q), **sink("k", k), **sink("v", v), **source(o),
                          "busy_cycles": busy(layer)})
+
+    def memories(self, layer: HwLayer) -> list[Memory]:
+        """NB > 1: ``qk`` (k in phase 1, q in phase 2) and ``v``, NB beats (address b) of
+        ``T/NB·CQK`` / ``T/NB·CV`` spikes each, one beat written per cycle, asynchronous
+        read (NB = 1: one word each, registers)."""
+        a = layer.attrs
+        nb = a.get("NB", 1)
+        if nb == 1:
+            return []
+        ts = a["T"] // nb
+        return [Memory("qk", nb, ts * a["CQK"], ""), Memory("v", nb, ts * a["CV"], "")]
