@@ -46,10 +46,11 @@ def _unit(graph: HwGraph, lay: HwLayer, taps: Sequence[Mapping[str, np.ndarray]]
     ins = {s.port: s.name for s in graph.inputs_of(lay.name)}
     outs = [s.name for s in graph.outputs_of(lay.name)]
     a, kind = lay.attrs, lay.kind
-    if kind == "input":
-        word = lay.widths["WORD"]
+    if kind == "input":               # the unpacker's words are the stream's beats
+        (o,) = graph.outputs_of(lay.name)
+        word = o.word_bits
         per = 64 // word if word <= 64 else 0
-        return UnpackUnit(lay.name, a["H"] * a["W"], per, -(-word // 64), BEATS, outs[0])
+        return UnpackUnit(lay.name, o.beats, per, -(-word // 64), BEATS, outs[0])
     if kind == "conv_lif":
         return ConvUnit(lay.name, a, _service(graph, lay, taps, dense), ins["s"], outs[0])
     if kind == "maxpool":
