@@ -55,7 +55,7 @@ class Plan:
     #                                            the dense worst case)
     # memory placement other than auto, per layer and memory (--fit-board, --mem)
     placement: dict[str, dict[str, str]] = field(default_factory=dict)
-    beats: int = 1                             # beats per position word (--beats-per-position)
+    word_beats: int = 1                        # beats per position word (--word-beats)
 
 
 @dataclass(frozen=True)
@@ -235,7 +235,7 @@ def manifest(graph: HwGraph, backend: str, out: BackendOutput, options: GenOptio
                 overrides=par.get("overrides", {}), row_parallel=par.get("row_parallel", False),
                 lanes=par["lanes"], event_driven=par.get("event_driven", False),
                 activity_samples=par.get("activity_samples", 0),
-                beats=graph.info.get("beats_per_position", 1),
+                word_beats=graph.info.get("word_beats", 1),
                 knobs={lay.name: dict(lay.parallel) for lay in graph.layers.values()
                        if lay.parallel},
                 placement={lay.name: dict(lay.placement) for lay in graph.layers.values()

@@ -235,7 +235,7 @@ def simulate(ir: IntegerIR, x: torch.Tensor | np.ndarray, labels: list[int] | No
              status: Callable[[str], None] | None = None,
              event_driven: bool = False, params: str = "rom",
              activity: Sequence[Mapping[str, np.ndarray]] | None = None,
-             beats: int = 1) -> NetworkReport:
+             word_beats: int = 1) -> NetworkReport:
     """Generate the project of ``ir`` (trace monitors, counters) into ``work_dir/project``,
     then :func:`simulate_project` it.
 
@@ -253,7 +253,7 @@ def simulate(ir: IntegerIR, x: torch.Tensor | np.ndarray, labels: list[int] | No
         say(f"generating RTL with trace monitors in {project}")
         generate(ir, project, trace=True, counters=True, target_cycles=target_cycles,
                  budget=budget, overrides=overrides, row_parallel=row_parallel,
-                 event_driven=event_driven, params=params, activity=activity, beats=beats)
+                 event_driven=event_driven, params=params, activity=activity, word_beats=word_beats)
         return _simulate(project, x, labels, work, in_gap, out_gap, build_dir, seed, overlap,
                          say)
 
@@ -470,7 +470,7 @@ def _project_graph(manifest: Project, ir: IntegerIR) -> HwGraph:
     plan = manifest.plan
     graph = build_graph(ir, manifest.backend, overrides=plan.knobs,
                         row_parallel=plan.row_parallel, widths=manifest.options.widths,
-                        interval=False, beats=plan.beats)
+                        interval=False, beats=plan.word_beats)
     for name, knobs in plan.knobs.items():
         if graph.layers[name].parallel != knobs:
             raise ProjectError(f"layer {name}: rebuilt with knobs {graph.layers[name].parallel}"

@@ -27,12 +27,13 @@ def default_passes(target_cycles: int | None = None, budget: int | None = None,
                    overrides: Mapping[str, Knobs] | None = None,
                    row_parallel: bool = False, event_driven: bool = False,
                    activity: Sequence[Taps] | None = None,
-                   planner: GraphPass | None = None, beats: int = 1) -> list[GraphPass]:
+                   planner: GraphPass | None = None,
+                   word_beats: int = 1) -> list[GraphPass]:
     """The standard pipeline: empty units, widths, forks, FIFOs, parallelism, cycles
     (``activity``: plan on these samples' golden tensors, :class:`ChooseParallelism`;
     ``planner``: another parallelism pass instead of :class:`ChooseParallelism`, e.g.
-    :class:`FitBoard`; ``beats``: beats per position word, :class:`SetBeats`)."""
-    return [SetBeats(beats), RemoveEmpty(), AssignWidths(), InsertForks(), SizeFifos(),
+    :class:`FitBoard`; ``word_beats``: beats per position word, :class:`SetBeats`)."""
+    return [SetBeats(word_beats), RemoveEmpty(), AssignWidths(), InsertForks(), SizeFifos(),
             planner or ChooseParallelism(target_cycles, budget, overrides, row_parallel,
                                          event_driven, activity),
             EstimateCycles()]

@@ -31,5 +31,5 @@ class SetBeats(GraphPass):
         for s in graph.streams:
             into_boundary = graph.spec(graph.layers[s.dst]).boundary   # the logits
             s.nb = self.nb if s.src in positional and not into_boundary else 1
-        graph.info["beats_per_position"] = self.nb
+        graph.info["word_beats"] = self.nb
         return graph

@@ -30,7 +30,7 @@ def add_plan_args(parser: argparse.ArgumentParser) -> None:
                        help="EV=1 on every convolution: only fan-in ops on non-zero inputs "
                             "are visited, busy cycles depend on the data (dense worst case "
                             "planned); docs/event-driven.md")
-    group.add_argument("--beats-per-position", type=positive_int, default=1, metavar="NB",
+    group.add_argument("--word-beats", type=positive_int, default=1, metavar="NB",
                        help="beats per position word on every stream, a divisor of T "
                             "(default 1: all T time steps at once; T: one time step per "
                             "beat, the narrow streams of large designs; docs/hardware.md, "
@@ -49,7 +49,7 @@ def plan_from_args(args: argparse.Namespace, ir: IntegerIR) -> dict[str, Any]:
     return {"target_cycles": args.target_cycles, "budget": args.budget,
             "overrides": parse_overrides(args.par), "row_parallel": args.row_parallel,
             "event_driven": args.event_driven, "activity": planning_activity(args, ir),
-            "beats": args.beats_per_position}
+            "word_beats": args.word_beats}
 
 
 def planning_activity(args: argparse.Namespace, ir: IntegerIR) -> list[dict[str, Any]] | None:
@@ -83,7 +83,7 @@ def plan_options_given(args: argparse.Namespace) -> list[str]:
              "--budget": args.budget is not None, "--par": bool(args.par),
              "--row-parallel": args.row_parallel, "--event-driven": args.event_driven,
              "--plan-activity": args.plan_activity is not None,
-             "--beats-per-position": args.beats_per_position != 1}
+             "--word-beats": args.word_beats != 1}
     return [name for name, on in given.items() if on]
 
 

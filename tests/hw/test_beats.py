@@ -17,21 +17,22 @@ def ir():
     return make_ir()
 
 
-def passes_only(ir, beats: int = 1) -> HwGraph:
+def passes_only(ir, word_beats: int = 1) -> HwGraph:
     """The graph after the generator's passes (no backend plan)."""
-    return run_passes(from_ir(ir, get_backend("rtl").kinds), default_passes(beats=beats))
+    return run_passes(from_ir(ir, get_backend("rtl").kinds),
+                      default_passes(word_beats=word_beats))
 
 
 def test_one_beat_per_position_is_the_wide_format(ir):
     g = build_graph(ir, interval=False)
-    assert g.info["beats_per_position"] == 1
+    assert g.info["word_beats"] == 1
     for s in g.streams:
         assert s.nb == 1 and s.word_bits == s.position_bits and s.beats == s.positions
 
 
 def test_every_positional_stream_carries_nb_beats_of_t_over_nb_time_steps(ir):
     wide, narrow = passes_only(ir), passes_only(ir, 2)
-    assert narrow.info["beats_per_position"] == 2
+    assert narrow.info["word_beats"] == 2
     by_name = {s.name: s for s in wide.streams}
     logits = [s for s in narrow.streams if s.dst == "output"]
     assert len(logits) == 1 and logits[0].nb == 1          # the head's words stay whole
@@ -64,13 +65,13 @@ def test_beats_must_divide_t(ir):
 
 def test_hls_backend_refuses_beats(ir):
     with pytest.raises(ValueError, match="hls backend streams whole position words"):
-        build_graph(ir, backend="hls", beats=2, interval=False)
+        build_graph(ir, backend="hls", word_beats=2, interval=False)
 
 
 def test_rtl_backend_names_the_units_without_narrow_streams(ir, monkeypatch):
     from sdmf.hw.backends.rtl.kinds import RTL_KINDS
 
     monkeypatch.setattr(type(RTL_KINDS["maxpool"]), "narrow", False)
-    with pytest.raises(ValueError, match=r"--beats-per-position 2: the RTL units of .*maxpool"):
-        build_graph(ir, beats=2)
-    build_graph(ir, beats=1)                  # the wide format needs nothing
+    with pytest.raises(ValueError, match=r"--word-beats 2: the RTL units of .*maxpool"):
+        build_graph(ir, word_beats=2)
+    build_graph(ir, word_beats=1)                  # the wide format needs nothing

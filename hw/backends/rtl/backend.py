@@ -77,10 +77,10 @@ class RtlBackend(Backend):
         """Memories in the layouts of the RTL units (:mod:`.memories`); with ``interval``,
         the pipelined interval from the units' token recurrence (exact for every N, where
         the bottleneck is only a bound: docs/generator.md, "The interval")."""
-        nb = graph.info.get("beats_per_position", 1)
+        nb = graph.info.get("word_beats", 1)
         wide = sorted({lay.kind for lay in graph.layers.values() if not rtl_kind(lay).narrow})
         if nb != 1 and wide:
-            raise ValueError(f"--beats-per-position {nb}: the RTL units of {', '.join(wide)} "
+            raise ValueError(f"--word-beats {nb}: the RTL units of {', '.join(wide)} "
                              "take whole position words only (docs/hardware.md, "
                              "\"Narrow streams\")")
         if interval:
