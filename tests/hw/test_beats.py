@@ -75,3 +75,35 @@ def test_rtl_backend_names_the_units_without_narrow_streams(ir, monkeypatch):
     with pytest.raises(ValueError, match=r"--word-beats 2: the RTL units of .*maxpool"):
         build_graph(ir, word_beats=2)
     build_graph(ir, word_beats=1)                  # the wide format needs nothing
+
+
+@pytest.mark.rtl
+def test_narrow_network_is_bit_cycle_and_interval_exact(ir, tmp_path):
+    """T = 2 time steps as two beats per position on every stream: every tap and the
+    logits bit-exact, every layer's busy cycles = model, and the overlapped pass's done
+    cycles (so the interval) = the token recurrence over beats."""
+    from tiny_models import counts
+
+    from sdmf.sim.network import check, simulate
+
+    rep = simulate(ir, counts(3, seed=7), work_dir=tmp_path, word_beats=2)
+    check(rep)
+    assert rep.bit_exact and rep.cycles_ok and rep.interval_checked
+    assert rep.pipelined_interval == rep.design_interval
+    assert rep.done_model == rep.done_measured and len(rep.done_model) == 3
+    adds = [lay for lay in rep.layers if lay.kind == "residual_add"]
+    assert adds and all(lay.analytic == 2 * 4 for lay in adds)      # 4 tokens × 2 beats
+
+
+@pytest.mark.rtl
+def test_narrow_event_driven_network_is_exact_per_sample(ir, tmp_path):
+    """Narrow streams with every conv event-driven: busy cycles per sample and every
+    done cycle equal to the model on the samples' golden tensors."""
+    from tiny_models import counts
+
+    from sdmf.sim.network import check, simulate
+
+    rep = simulate(ir, counts(3, seed=8), work_dir=tmp_path, word_beats=2, event_driven=True)
+    check(rep)
+    assert rep.bit_exact and rep.cycles_ok and rep.interval_checked and rep.data_dependent
+    assert rep.done_model == rep.done_measured and rep.pipelined_interval == rep.model_interval
