@@ -470,7 +470,7 @@ def _project_graph(manifest: Project, ir: IntegerIR) -> HwGraph:
     plan = manifest.plan
     graph = build_graph(ir, manifest.backend, overrides=plan.knobs,
                         row_parallel=plan.row_parallel, widths=manifest.options.widths,
-                        interval=False, beats=plan.word_beats)
+                        interval=False, word_beats=plan.word_beats)
     for name, knobs in plan.knobs.items():
         if graph.layers[name].parallel != knobs:
             raise ProjectError(f"layer {name}: rebuilt with knobs {graph.layers[name].parallel}"

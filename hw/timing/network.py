@@ -50,11 +50,11 @@ def _unit(graph: HwGraph, lay: HwLayer, taps: Sequence[Mapping[str, np.ndarray]]
         (o,) = graph.outputs_of(lay.name)
         word = o.word_bits
         per = 64 // word if word <= 64 else 0
-        return UnpackUnit(lay.name, o.beats, per, -(-word // 64), BEATS, outs[0])
+        return UnpackUnit(lay.name, o.positions, per, -(-word // 64), BEATS, outs[0], o.nb)
     if kind == "conv_lif":
         return ConvUnit(lay.name, a, _service(graph, lay, taps, dense), ins["s"], outs[0])
     if kind == "maxpool":
-        return MaxpoolUnit(lay.name, a["H"], a["W"], ins["s"], outs[0])
+        return MaxpoolUnit(lay.name, a["H"], a["W"], ins["s"], outs[0], a.get("NB", 1))
     if kind == "fork":
         return ForkUnit(lay.name, ins["s"], outs)
     if kind == "fifo":
