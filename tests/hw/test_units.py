@@ -568,6 +568,49 @@ def test_axis_unpack(tmp_path, name):
     assert_words(res["outputs"]["m"]["words"], want, f"axis_unpack {name}")
 
 
+def split_beats(words: list[int], nb: int, bw: int) -> list[int]:
+    """The stream of ``words`` as ``nb`` beats each, beat b the slice ``[b·bw +: bw]``
+    (written out here from docs/hardware.md, "Narrow streams")."""
+    return [(w >> (b * bw)) & ((1 << bw) - 1) for w in words for b in range(nb)]
+
+
+UNPACK_BEAT_CASES = {      # (T, C, H, W), in_bits, NB: the unpacker's words are beats
+    "bw16_nb16": ((16, 1, 2, 2), 16, 16),
+    "bw20_partial": ((2, 5, 3, 3), 4, 2),
+    "bw96_wide": ((4, 3, 2, 1), 16, 2),
+    "bw1_nb4": ((4, 1, 3, 3), 1, 4),
+}
+
+
+@pytest.mark.parametrize("name", list(UNPACK_BEAT_CASES))
+def test_axis_unpack_stream_beats(tmp_path, name):
+    """sdmf_axis_unpack with ``WORD = BW`` and ``POSITIONS = H·W·NB`` turns the host's
+    beats (sdmf.device.stream.pack_input with nb) of three samples into exactly the
+    stream beats of their position words (docs/hardware.md, "Narrow streams")."""
+    from sdmf.device.stream import pack_input
+
+    shape, bits, nb = UNPACK_BEAT_CASES[name]
+    T, C, H, W = shape
+    bw = T // nb * C * bits
+    rng = np.random.default_rng(len(name) * 31 + nb)
+    xs = [rng.integers(0, 1 << bits, size=shape) for _ in range(2)]
+    xs.append(np.full(shape, (1 << bits) - 1))                # every bit set
+    beats = [b for x in xs for b in pack_input(x, bits, nb=nb)]
+    want = [w for x in xs for w in split_beats(position_words(torch.from_numpy(x), bits),
+                                               nb, bw)]
+    res = run_unit(tmp_path, "sdmf_axis_unpack", {"WORD": bw, "POSITIONS": H * W * nb},
+                   [{"prefix": "s", "words": beats, "idle": 0.2}],
+                   [{"prefix": "m", "count": len(want), "stall": 0.3}],
+                   tag=name, lib=SUPPORT)
+    assert_words(res["outputs"]["m"]["words"], want, f"axis_unpack {name}")
+    from sdmf.hw.timing import UnpackUnit  # every beat in the recurrence's cycle
+    per = 64 // bw if bw <= 64 else 0
+    unit = UnpackUnit("u", H * W, per, -(-bw // 64), "s", "m", nb)
+    assert res["outputs"]["m"]["cycles"] == tb_transfers(
+        unit, {"s": (len(beats), 0.2)}, {"m": 0.3}, len(want), 0,
+        50 * (len(beats) + len(want)))["m"]
+
+
 # ------------------------------------------------------------------ sdmf_maxpool_or
 
 POOL_CONFIGS = {           # NB: beats per position (docs/hardware.md, "Narrow streams")
@@ -580,12 +623,6 @@ POOL_CONFIGS = {           # NB: beats per position (docs/hardware.md, "Narrow s
     "one_nb3": dict(H=1, W=1, T=6, C=2, NB=3),
     "square_nb2_ts3": dict(H=3, W=3, T=6, C=2, NB=2),
 }
-
-
-def split_beats(words: list[int], nb: int, bw: int) -> list[int]:
-    """The stream of ``words`` as ``nb`` beats each, beat b the slice ``[b·bw +: bw]``
-    (written out here from docs/hardware.md, "Narrow streams")."""
-    return [(w >> (b * bw)) & ((1 << bw) - 1) for w in words for b in range(nb)]
 
 
 @pytest.mark.parametrize("name", list(POOL_CONFIGS))
