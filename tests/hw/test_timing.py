@@ -224,6 +224,40 @@ def tiny():
     return ir, [{k: v[i].numpy() for k, v in g.taps.items()} for i in range(4)]
 
 
+def test_narrow_maxpool_layer_in_beats(tiny):
+    """At 2 beats per position every maxpool layer of the tiny network is instantiated
+    with NB and the beat width, stores WO·NB + NB beats, counts H·W·NB busy cycles and
+    its timing unit runs over beats; at 1 beat the instance is the wide one."""
+    from sdmf.hw.backends import get_backend
+    from sdmf.hw.backends.rtl.kinds import RTL_KINDS
+    from sdmf.hw.graph import from_ir
+    from sdmf.hw.passes import default_passes, run_passes
+    from sdmf.hw.timing.network import _unit
+
+    ir, _ = tiny
+    g = run_passes(from_ir(ir, get_backend("rtl").kinds), default_passes(word_beats=2))
+    pools = g.of_kind("maxpool")
+    assert pools
+    for lay in pools:
+        a, (s,) = lay.attrs, g.inputs_of(lay.name)
+        rtl = RTL_KINDS["maxpool"]
+        assert rtl.narrow and s.nb == 2
+        params = rtl.instance(g, lay).params
+        assert (params["NB"], params["WORD"]) == (2, s.word_bits) == (2, s.position_bits // 2)
+        assert [(m.name, m.depth, m.width) for m in rtl.memories(lay)] == \
+            [("colbuf", a["WO"] * 2, s.word_bits), ("hpart", 2, s.word_bits)]
+        assert lay.cycles == a["H"] * a["W"] * 2
+        unit = _unit(g, lay, [], True)
+        assert isinstance(unit, MaxpoolUnit) and unit.nb == 2
+    wide = run_passes(from_ir(ir, get_backend("rtl").kinds), default_passes())
+    for lay in wide.of_kind("maxpool"):          # NB = 1: today's instance and buffer
+        (s,) = wide.inputs_of(lay.name)
+        assert RTL_KINDS["maxpool"].instance(wide, lay).params == \
+            {"H": lay.attrs["H"], "W": lay.attrs["W"], "WORD": s.position_bits}
+        assert [(m.name, m.depth, m.width) for m in RTL_KINDS["maxpool"].memories(lay)] == \
+            [("colbuf", lay.attrs["WO"], s.position_bits)]
+
+
 @functools.cache
 def _case(name: str):
     """An adversarial case's spec and IR (built once per module: calibration is slow)."""
