@@ -660,6 +660,16 @@ def test_maxpool_or(tmp_path, name, flow="sv"):
         len(want), 0, 50 * len(in_words))["m"]
 
 
+def test_maxpool_or_refuses_nb_below_one(tmp_path):
+    """NB < 1 stops elaboration in Verilator and in Yosys, naming the parameter."""
+    runner = _tools()
+    src, params = LIB / "sdmf_maxpool_or.sv", dict(H=3, W=3, WORD=4, NB=0)
+    with pytest.raises(runner.SimToolError, match="NB = 0 beats per position, must be >= 1"):
+        runner.verilator_lint([src], "sdmf_maxpool_or", params)
+    with pytest.raises(runner.SimToolError, match="beats per position, must be >= 1"):
+        runner.yosys_check(src, "sdmf_maxpool_or", params, cwd=tmp_path)
+
+
 # ------------------------------------------------------------------ sdmf_fifo / sdmf_fork
 
 
