@@ -46,6 +46,7 @@ class Maxpool(LayerKind):
         return layer.attrs["H"] * layer.attrs["W"] * layer.attrs.get("NB", 1)
 
     def capacity(self, layer: HwLayer) -> int:
-        """The input positions of its first output position (with NB beats per position
-        it holds fewer beats: ``(W + 1)·NB + 1``, so this never under-counts a FIFO)."""
+        """The input positions of its first output position, counted in positions: with NB
+        beats per position it holds fewer beats than that many positions (it stops after
+        the closing beat of its first output beat), so a FIFO sized on it is never short."""
         return layer.attrs["W"] + 2
