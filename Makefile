@@ -21,8 +21,9 @@ SDMF := $(VENV)/bin/sdmf
 STAMP := $(VENV)/.installed
 PIP_FLAGS ?= --disable-pip-version-check -q
 PYTEST_ARGS ?= -n 2 --durations=25
+SLOW ?= -m "not slow"
 
-.PHONY: venv test lint mutants sim csim hls bitstream deploy synth help clean models regress activity-ir
+.PHONY: venv test test-slow lint mutants sim csim hls bitstream deploy synth help clean models regress activity-ir
 
 # ---------------------------------------------------------------- released models
 # The small digits-dvs models committed under models/ and the exact commands that
@@ -39,6 +40,7 @@ QUANT_RECIPE := --bits 8 --qat-epochs 1 --lr 1e-4 --seed 0 --no-progress
 help:
 	@echo "make sim [IR=... N=...] | make csim [IR=...] | make hls [BOARD=...] | make test | make bitstream [BOARD=pynq_z2|kv260 CLOCK_MHZ=... BACKEND=rtl|hls]"
 	@echo "make deploy [BOARD=pynq_z2|kv260 CLOCK_MHZ=... SAMPLES=100] (bundle for the board)"
+	@echo "make test-slow (the slow RTL tier, ~15 min) | make test SLOW= (both tiers)"
 	@echo "make regress [JOBS=2] (>= 1,000 RTL vectors, ~1 h on 2 cores) | make mutants"
 	@echo "make synth [IR=... FAMILY=xc7|xcup SYNTH_MODE=flat|units]"
 	@echo "make models (retrain + requantize the shipped digits-dvs models) | make lint | make clean"
@@ -55,7 +57,11 @@ venv: $(STAMP)
 
 # pytest exits 5 when it collects no tests: that is a failure too
 test: $(STAMP)
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest $(PYTEST_ARGS) $(SLOW)
+
+# the slow tier (marker `slow`): the most expensive adversarial networks in RTL
+test-slow: $(STAMP)
+	$(PY) -m pytest $(PYTEST_ARGS) -m slow
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

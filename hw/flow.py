@@ -27,7 +27,8 @@ def build_graph(ir: IntegerIR, backend: str = "rtl", target_cycles: int | None =
                 row_parallel: bool = False, event_driven: bool = False,
                 widths: str = "weights", activity: Sequence[Taps] | None = None,
                 interval: bool = True, fit_board: str | None = None, params: str = "rom",
-                placement: Mapping[str, Mapping[str, str]] | None = None) -> HwGraph:
+                placement: Mapping[str, Mapping[str, str]] | None = None,
+                word_beats: int = 1) -> HwGraph:
     """The finished hardware graph of ``ir`` under ``backend``'s layer kinds, with the
     backend's plan (memories) applied; ``widths``: datapath widths from the IR's bounds
     or its architecture's worst case (:mod:`sdmf.hw.archwidths`); ``activity``: the
@@ -36,7 +37,8 @@ def build_graph(ir: IntegerIR, backend: str = "rtl", target_cycles: int | None =
     keeps the bottleneck, ``interval_from: bottleneck``) for callers that only need the
     layers. ``fit_board``: plan knobs and memory placement for that board
     (:class:`sdmf.hw.passes.FitBoard`) instead of the cycle target / budget;
-    ``placement``: ``{layer: {memory: style}}`` pinned."""
+    ``placement``: ``{layer: {memory: style}}`` pinned; ``word_beats``: beats per position
+    word on every stream (:class:`sdmf.hw.passes.SetBeats`)."""
     gen = get_backend(backend)
     planner = None
     if fit_board is not None:
@@ -47,7 +49,7 @@ def build_graph(ir: IntegerIR, backend: str = "rtl", target_cycles: int | None =
         planner = FitBoard(board, board_estimator(backend, params, board.family), overrides,
                            placement, event_driven, activity)
     passes = default_passes(target_cycles, budget, overrides, row_parallel, event_driven,
-                            activity, planner)
+                            activity, planner, word_beats)
     graph = run_passes(from_ir(ir, gen.kinds, widths), passes)
     if planner is None:
         pin_placement(graph, placement or {})
@@ -89,14 +91,15 @@ def generate(ir: IntegerIR | str | Path, out: str | Path, backend: str = "rtl",
              clock_mhz: float | None = None, board: str | None = None,
              params: str = "rom", widths: str = "weights",
              activity: Sequence[Taps] | None = None, fit_board: bool = False,
-             placement: Mapping[str, Mapping[str, str]] | None = None) -> dict[str, Any]:
+             placement: Mapping[str, Mapping[str, str]] | None = None,
+             word_beats: int = 1) -> dict[str, Any]:
     """Write the project of ``ir`` to ``out``; returns its report (report.json).
     ``clock_mhz``: the PL clock (default: ``board``'s, :mod:`sdmf.device.blockdesign`);
     ``params``: ``"rom"`` or ``"loaded"`` parameter memories (docs/params.md);
     ``widths``: ``"weights"`` or ``"architecture"`` (:mod:`sdmf.hw.archwidths`);
     ``activity``: plan on these samples' golden tensors (:func:`build_graph`);
     ``fit_board``: plan knobs and memory placement for ``board`` (:class:`FitBoard`);
-    ``placement``: memory placements pinned per layer."""
+    ``placement``: memory placements pinned per layer; ``word_beats``: beats per position word."""
     if not isinstance(ir, IntegerIR):
         ir = IntegerIR.load(ir)
     options = GenOptions(trace=trace, counters=counters, clock_mhz=clock_mhz, board=board,
@@ -106,7 +109,7 @@ def generate(ir: IntegerIR | str | Path, out: str | Path, backend: str = "rtl",
     graph = build_graph(ir, backend, target_cycles, budget, overrides, row_parallel,
                         event_driven, widths, activity,
                         fit_board=board if fit_board else None, params=params,
-                        placement=placement)
+                        placement=placement, word_beats=word_beats)
     if activity:
         graph.info["cycles"]["activity"] = activity_report(graph, activity)
     return write_project(graph, out, backend, options)

@@ -56,8 +56,10 @@ class Memory:
 class Stream:
     """A valid/ready stream of position words from ``src`` to port ``port`` of ``dst``.
 
-    One word holds all T time steps and all channels of one position, element
-    ``t·C + c`` at bits ``[(t·C + c)·elem_bits +: elem_bits]``.
+    A position word holds all T time steps and all channels of one position, element
+    ``t·C + c`` at bits ``[(t·C + c)·elem_bits +: elem_bits]``; it travels as ``nb``
+    beats (transfers), beat b its slice ``[b·word_bits +: word_bits]`` (time steps
+    ``b·T/nb`` to ``(b + 1)·T/nb − 1``; docs/hardware.md, "Narrow streams").
     """
 
     src: str
@@ -72,10 +74,22 @@ class Stream:
     src_port: int = 0               # output index of a fork
     elem_bits: int = 0              # set by AssignWidths
     ignored: bool = False           # the consumer only counts tokens (its input was pruned)
+    nb: int = 1                     # beats per position (SetBeats)
 
     @property
     def word_bits(self) -> int:
+        """Bits of one transfer (beat): ``T/nb`` time steps of every channel."""
+        return self.T // self.nb * self.channels * self.elem_bits
+
+    @property
+    def position_bits(self) -> int:
+        """Bits of a whole position word (all ``nb`` beats)."""
         return self.T * self.channels * self.elem_bits
+
+    @property
+    def beats(self) -> int:
+        """Transfers per inference: ``nb`` per position."""
+        return self.positions * self.nb
 
     @property
     def name(self) -> str:
@@ -162,7 +176,7 @@ class HwGraph:
         down = Stream(src=layer.name, dst=stream.dst, port=stream.port, T=stream.T,
                       channels=stream.channels, positions=stream.positions, lo=stream.lo,
                       hi=stream.hi, taps=stream.taps, elem_bits=stream.elem_bits,
-                      ignored=stream.ignored)
+                      ignored=stream.ignored, nb=stream.nb)
         stream.dst, stream.port = layer.name, "s"
         self.streams.append(down)
         order = list(self.layers.items())

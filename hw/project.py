@@ -55,6 +55,7 @@ class Plan:
     #                                            the dense worst case)
     # memory placement other than auto, per layer and memory (--fit-board, --mem)
     placement: dict[str, dict[str, str]] = field(default_factory=dict)
+    word_beats: int = 1                        # beats per position word (--word-beats)
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,7 @@ class TraceTap:
     channels: int
     elem_bits: int
     positions: int
+    nb: int = 1                                # beats per position (one word per beat)
 
 
 @dataclass(frozen=True)
@@ -233,6 +235,7 @@ def manifest(graph: HwGraph, backend: str, out: BackendOutput, options: GenOptio
                 overrides=par.get("overrides", {}), row_parallel=par.get("row_parallel", False),
                 lanes=par["lanes"], event_driven=par.get("event_driven", False),
                 activity_samples=par.get("activity_samples", 0),
+                word_beats=graph.info.get("word_beats", 1),
                 knobs={lay.name: dict(lay.parallel) for lay in graph.layers.values()
                        if lay.parallel},
                 placement={lay.name: dict(lay.placement) for lay in graph.layers.values()

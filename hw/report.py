@@ -45,7 +45,8 @@ def report_dict(graph: HwGraph, backend: str, out: BackendOutput,
         "streams": [{"name": s.name, "src": s.src, "dst": s.dst, "port": s.port,
                      "src_port": s.src_port, "word_bits": s.word_bits,
                      "elem_bits": s.elem_bits, "channels": s.channels, "T": s.T,
-                     "positions": s.positions, "taps": list(s.taps)} for s in graph.streams],
+                     "positions": s.positions, "nb": s.nb, "taps": list(s.taps)}
+                    for s in graph.streams],
         **out.extra,
     }
 

@@ -234,14 +234,16 @@ def simulate(ir: IntegerIR, x: torch.Tensor | np.ndarray, labels: list[int] | No
              budget: int | None = None, overrides: Mapping[str, Knobs] | None = None,
              status: Callable[[str], None] | None = None,
              event_driven: bool = False, params: str = "rom",
-             activity: Sequence[Mapping[str, np.ndarray]] | None = None) -> NetworkReport:
+             activity: Sequence[Mapping[str, np.ndarray]] | None = None,
+             word_beats: int = 1) -> NetworkReport:
     """Generate the project of ``ir`` (trace monitors, counters) into ``work_dir/project``,
     then :func:`simulate_project` it.
 
     ``work_dir`` keeps the project, run folder and traces (a temporary folder
     otherwise, removed afterwards). ``target_cycles``, ``budget``, ``overrides``,
     ``row_parallel``, ``event_driven`` and ``activity`` (planning samples' golden
-    tensors) steer the parallelism planner as in ``sdmf hwgen``,
+    tensors) steer the parallelism planner as in ``sdmf hwgen``, ``beats`` sets the
+    beats per position word,
     ``params`` chooses ROM or runtime-loaded parameters (docs/params.md); the other
     arguments are :func:`simulate_project`'s.
     """
@@ -251,7 +253,7 @@ def simulate(ir: IntegerIR, x: torch.Tensor | np.ndarray, labels: list[int] | No
         say(f"generating RTL with trace monitors in {project}")
         generate(ir, project, trace=True, counters=True, target_cycles=target_cycles,
                  budget=budget, overrides=overrides, row_parallel=row_parallel,
-                 event_driven=event_driven, params=params, activity=activity)
+                 event_driven=event_driven, params=params, activity=activity, word_beats=word_beats)
         return _simulate(project, x, labels, work, in_gap, out_gap, build_dir, seed, overlap,
                          say)
 
@@ -416,13 +418,13 @@ def compare_samples(g: Any, run: Path, trace: Trace, tb: dict[str, Any],
         beats.setdefault(int(frame), []).append((int(data, 16), int(last)))
     taps: dict[str, np.ndarray] = {}
     for name, t in trace.taps.items():
-        words = _read_hex(run / t.file)
-        want = runs * S * t.positions
+        words = _read_hex(run / t.file)             # one per beat, nb per position
+        want = runs * S * t.positions * t.nb
         if len(words) != want:
             raise NetworkMismatchError(
                 f"tap {name}: {len(words)} words in {t.file}, expected {want} "
-                f"({runs}×{S} inferences × {t.positions} positions)")
-        arr = decode_words(words, t.T, t.channels, t.elem_bits)
+                f"({runs}×{S} inferences × {t.positions} positions × {t.nb} beats)")
+        arr = decode_words(words, t.T // t.nb, t.channels, t.elem_bits)
         taps[name] = arr.reshape(runs * S, t.positions, t.T, t.channels).transpose(0, 2, 3, 1)
     out = []
     for i in range(S):
@@ -468,7 +470,7 @@ def _project_graph(manifest: Project, ir: IntegerIR) -> HwGraph:
     plan = manifest.plan
     graph = build_graph(ir, manifest.backend, overrides=plan.knobs,
                         row_parallel=plan.row_parallel, widths=manifest.options.widths,
-                        interval=False)
+                        interval=False, word_beats=plan.word_beats)
     for name, knobs in plan.knobs.items():
         if graph.layers[name].parallel != knobs:
             raise ProjectError(f"layer {name}: rebuilt with knobs {graph.layers[name].parallel}"

@@ -35,6 +35,20 @@ def test_pack_batch_equals_pack_input(shape, bits):
     assert np.array_equal(got, want)
 
 
+@pytest.mark.parametrize(("shape", "bits", "nb"), [((2, 16, 1, 2, 3), 16, 16),
+                                                  ((3, 2, 5, 3, 3), 4, 2),
+                                                  ((2, 4, 3, 2, 2), 16, 2),
+                                                  ((2, 6, 7, 2, 1), 5, 3),
+                                                  ((1, 4, 2, 3, 3), 8, 4)])
+def test_pack_batch_in_beats_equals_pack_input(shape, bits, nb):
+    rng = np.random.default_rng(sum(shape) * bits + nb)
+    x = rng.integers(0, 1 << (bits + 1), size=shape)
+    got = pack_batch(x, bits, nb)
+    want = np.array([pack_input(s, bits, nb) for s in x], dtype=np.uint64)
+    assert got.shape == (shape[0], beats_per_sample(shape[1:], bits, nb))
+    assert np.array_equal(got, want)
+
+
 def test_the_cases_cover_both_layouts_and_partial_beats():
     words = [word_bits(s[1], s[2], b) for s, b in CASES]
     assert min(words) < BEAT_BITS < max(words) and BEAT_BITS in words

@@ -202,6 +202,77 @@ def test_input_round_trip(shape, bits):
         unpack_input([*beats[:-1], 2**64], shape, bits)
 
 
+def reference_beats(x: np.ndarray, bits: int, nb: int) -> list[int]:
+    """docs/hardware.md's input layout with ``nb`` beats per position, written out bit by
+    bit: stream beat (p, b) holds counts (t, c), t in [b·T/nb, (b+1)·T/nb), at element
+    (t − b·T/nb)·C + c; stream beats fill AXI beats whole (P per beat, or ⌈BW/64⌉ each)."""
+    T, C, H, W = x.shape
+    ts, top = T // nb, (1 << bits) - 1
+    bw = ts * C * bits
+    stream = []
+    for y in range(H):
+        for xx in range(W):
+            for b in range(nb):
+                v = 0
+                for t in range(b * ts, (b + 1) * ts):
+                    for c in range(C):
+                        v |= min(int(x[t, c, y, xx]), top) << (((t - b * ts) * C + c) * bits)
+                stream.append(v)
+    if bw > 64:
+        return [(v >> (64 * k)) & (2**64 - 1) for v in stream for k in range(-(-bw // 64))]
+    per = 64 // bw
+    return [sum(v << (i * bw) for i, v in enumerate(stream[s:s + per]))
+            for s in range(0, len(stream), per)]
+
+
+def test_input_packing_in_beats_by_hand():
+    # T 3, C 1, in_bits 16, nb 3: BW 16, four stream beats per AXI beat, 2 positions
+    x = np.array([1, 2, 3, 4, 5, 6]).reshape(1, 2, 3).transpose(2, 0, 1)[:, :, None, :]
+    assert x.shape == (3, 1, 1, 2) and x[2, 0, 0, 1] == 6
+    assert pack_input(x, 16, nb=3) == [0x0004_0003_0002_0001, 0x0006_0005]
+    assert pack_input(x, 16) == [0x0003_0002_0001, 0x0006_0005_0004]     # nb = 1: words
+    # T 4, C 3, in_bits 16, nb 2: BW 96, two AXI beats per stream beat, low bits first
+    y = np.arange(12).reshape(4, 3, 1, 1)
+    beat = [sum(v << (16 * i) for i, v in enumerate(range(6 * b, 6 * b + 6))) for b in (0, 1)]
+    assert pack_input(y, 16, nb=2) == [beat[0] & (2**64 - 1), beat[0] >> 64,
+                                       beat[1] & (2**64 - 1), beat[1] >> 64]
+
+
+# (T, C, H, W), in_bits, nb: BW 16 at nb 16, BW not dividing 64 (20, 24: partial AXI
+# beats), BW > 64 with straddling elements (5 bits), nb = T (one time step per beat)
+BEAT_CASES = [((16, 1, 2, 3), 1, 16), ((16, 1, 2, 2), 16, 16), ((2, 5, 3, 3), 4, 2),
+              ((4, 2, 3, 1), 3, 2), ((3, 1, 1, 2), 16, 3), ((4, 3, 2, 2), 16, 2),
+              ((6, 7, 2, 1), 5, 3), ((6, 7, 2, 1), 5, 1), ((2, 2, 4, 4), 16, 1),
+              ((2, 2, 4, 4), 16, 2), ((8, 2, 2, 2), 8, 2)]
+
+
+@pytest.mark.parametrize("shape,bits,nb", BEAT_CASES)
+def test_input_round_trip_in_beats(shape, bits, nb):
+    """pack_input with nb beats per position equals the bit-by-bit reference, round-trips
+    through unpack_input, has beats_per_sample beats, and equals the nb = 1 layout where
+    docs/hardware.md says so (WORD divides 64 or 64 divides BW)."""
+    rng = np.random.default_rng(sum(shape) * 7 + bits + nb)
+    x = rng.integers(0, 2 ** bits + 3, size=shape)
+    beats = pack_input(x, bits, nb=nb)
+    assert beats == reference_beats(x, bits, nb)
+    assert len(beats) == beats_per_sample(shape, bits, nb)
+    assert np.array_equal(unpack_input(beats, shape, bits, nb), np.minimum(x, 2 ** bits - 1))
+    wb, bw = x.shape[0] * x.shape[1] * bits, x.shape[0] // nb * x.shape[1] * bits
+    if nb == 1 or 64 % wb == 0 or bw % 64 == 0:      # contiguous bits: nb = 1's beats
+        assert beats == pack_input(x, bits)
+    with pytest.raises(ValueError, match=r"expected \d+ beats"):
+        unpack_input([*beats, 0], shape, bits, nb)
+
+
+def test_beats_per_position_must_divide_t():
+    x = np.zeros((4, 2, 2, 2), np.int64)
+    for nb in (0, 3, 8):
+        with pytest.raises(ValueError, match=f"divisor of T = 4 that is >= 1, got {nb}"):
+            pack_input(x, 8, nb=nb)
+        with pytest.raises(ValueError, match="divisor of T"):
+            beats_per_sample(x.shape, 8, nb)
+
+
 # ---------------------------------------------------------------------- output stream
 
 

@@ -1,6 +1,8 @@
-"""``maxpool``: 3×3 / stride 2 / pad 1 OR pooling of spike words, one input word per cycle.
+"""``maxpool``: 3×3 / stride 2 / pad 1 OR pooling of spike words, one input beat per cycle.
 
-Built from ``maxpool``. No knobs; busy cycles per inference ``H · W``.
+Built from ``maxpool``. No knobs; ``WORD``: bits of one beat (``T/NB`` time steps of every
+channel, ``NB`` beats per position); busy cycles per inference ``H · W · NB`` (one per
+accepted beat).
 """
 
 from __future__ import annotations
@@ -8,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..graph import HwGraph, HwLayer
-from .base import Knobs, LayerKind
+from .base import Knobs, LayerKind, MemoryNeed
 
 if TYPE_CHECKING:
     from sdmf.quant.opdefs import Op
@@ -31,11 +33,20 @@ class Maxpool(LayerKind):
 
     def assign_widths(self, graph: HwGraph, layer: HwLayer) -> None:
         (s,) = graph.inputs_of(layer.name)
-        layer.widths = {"WORD": layer.attrs["T"] * layer.attrs["C"] * s.elem_bits}
+        layer.widths = {"WORD": s.word_bits}            # one beat (SetBeats)
+
+    def memory_needs(self, layer: HwLayer) -> list[MemoryNeed]:
+        """The vertical partial ORs (``WO`` positions of ``NB`` beats) and, for NB > 1,
+        the horizontal ones (``NB`` beats; one word is a register)."""
+        nb, top = layer.attrs.get("NB", 1), (1 << layer.widths["WORD"]) - 1
+        needs = [MemoryNeed("colbuf", layer.attrs["WO"] * nb, 0, top)]
+        return [*needs, MemoryNeed("hpart", nb, 0, top)] if nb > 1 else needs
 
     def cycles(self, layer: HwLayer, knobs: Knobs) -> int:
-        return layer.attrs["H"] * layer.attrs["W"]
+        return layer.attrs["H"] * layer.attrs["W"] * layer.attrs.get("NB", 1)
 
     def capacity(self, layer: HwLayer) -> int:
-        """The inputs of its first output word."""
+        """The input positions of its first output position, counted in positions: with NB
+        beats per position it holds fewer beats than that many positions (it stops after
+        the closing beat of its first output beat), so a FIFO sized on it is never short."""
         return layer.attrs["W"] + 2

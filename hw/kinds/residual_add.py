@@ -1,7 +1,7 @@
 """``residual_add``: ``R'[t][CHANNELS[j]] = R[t][CHANNELS[j]] + s[t][j]`` per token.
 
 Built from ``residual_add`` (port ``r``: the residual stream, ``s``: the branch spikes,
-in lockstep). No knobs; busy cycles per inference ``positions``.
+in lockstep). No knobs; busy cycles per inference ``positions·NB`` (one per beat).
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ class ResidualAdd(LayerKind):
         return f"{layer.attrs['CB']}→{layer.attrs['D']}"
 
     def cycles(self, layer: HwLayer, knobs: Knobs) -> int:
-        return layer.attrs["positions"]
+        return layer.attrs["positions"] * layer.attrs.get("NB", 1)
 
     def capacity(self, layer: HwLayer) -> int:
         return 1

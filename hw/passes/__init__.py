@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from ..activity import Taps
 from ..kinds import Knobs
 from .base import GraphPass, run_passes
+from .beats import SetBeats
 from .board import FitBoard
 from .cycles import EstimateCycles
 from .empty import RemoveEmpty
@@ -19,19 +20,20 @@ from .parallelism import ChooseParallelism
 from .widths import AssignWidths
 
 __all__ = ["AssignWidths", "ChooseParallelism", "EstimateCycles", "FitBoard", "GraphPass",
-           "InsertForks", "RemoveEmpty", "SizeFifos", "default_passes", "run_passes"]
+           "InsertForks", "RemoveEmpty", "SetBeats", "SizeFifos", "default_passes", "run_passes"]
 
 
 def default_passes(target_cycles: int | None = None, budget: int | None = None,
                    overrides: Mapping[str, Knobs] | None = None,
                    row_parallel: bool = False, event_driven: bool = False,
                    activity: Sequence[Taps] | None = None,
-                   planner: GraphPass | None = None) -> list[GraphPass]:
+                   planner: GraphPass | None = None,
+                   word_beats: int = 1) -> list[GraphPass]:
     """The standard pipeline: empty units, widths, forks, FIFOs, parallelism, cycles
     (``activity``: plan on these samples' golden tensors, :class:`ChooseParallelism`;
     ``planner``: another parallelism pass instead of :class:`ChooseParallelism`, e.g.
-    :class:`FitBoard`)."""
-    return [RemoveEmpty(), AssignWidths(), InsertForks(), SizeFifos(),
+    :class:`FitBoard`; ``word_beats``: beats per position word, :class:`SetBeats`)."""
+    return [SetBeats(word_beats), RemoveEmpty(), AssignWidths(), InsertForks(), SizeFifos(),
             planner or ChooseParallelism(target_cycles, budget, overrides, row_parallel,
                                          event_driven, activity),
             EstimateCycles()]

@@ -22,6 +22,10 @@ A phased unit also emits a frame in a burst, faster than a streaming consumer ta
 it, so its output gets a FIFO of ``burst`` (N) tokens. For a block: q FIFO 2N, k and
 v FIFOs N, attention output FIFO N, attention skip FIFO 2N, MLP skip ``min(N,
 capacity of fc1 + fc2)`` (the argument: docs/generator.md, "Passes").
+
+Needs are counted in tokens (positions); a FIFO holds ``need·nb`` beats of its stream
+(``nb`` beats per position, :class:`~sdmf.hw.passes.SetBeats`). Counting a unit that
+holds a single beat as a whole token over-sizes, never under-sizes, the FIFO.
 """
 
 from __future__ import annotations
@@ -45,7 +49,8 @@ class InsertForks(GraphPass):
             first = outs[0]
             trunk = Stream(src=name, dst=fork.name, port="s", T=first.T,
                            channels=first.channels, positions=first.positions, lo=first.lo,
-                           hi=first.hi, taps=first.taps, elem_bits=first.elem_bits)
+                           hi=first.hi, taps=first.taps, elem_bits=first.elem_bits,
+                           nb=first.nb)
             for i, s in enumerate(outs):
                 s.src, s.src_port = fork.name, i
             graph.streams.append(trunk)
@@ -126,13 +131,14 @@ class SizeFifos(GraphPass):
                 join, port, _, _, _, walked = _walk(graph, p, None)
                 usable = [s for s in reversed(walked) if not s.ignored] or [p]
                 narrow = min(usable, key=lambda s: s.word_bits)
-                plan.append((narrow, max(MIN_FIFO_DEPTH, need), fork.name, f"{join}.{port}"))
+                plan.append((narrow, max(MIN_FIFO_DEPTH, need * narrow.nb), fork.name,
+                             f"{join}.{port}"))
         for lay in list(graph.layers.values()):
             outs = graph.outputs_of(lay.name)
             burst = graph.spec(lay).burst(lay)
             if burst > 0 and not outs[0].ignored:   # ignored: only counted
                 (out,) = outs
-                plan.append((out, max(MIN_FIFO_DEPTH, burst), lay.name,
+                plan.append((out, max(MIN_FIFO_DEPTH, burst * out.nb), lay.name,
                              f"{out.dst}.{out.port}, a burst of {burst} tokens"))
         for stream, depth, source, target in plan:
             layer = Fifo.make(graph.layers[stream.dst].name, stream.port, depth,

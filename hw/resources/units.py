@@ -95,8 +95,11 @@ def _head(u: UnitDesc) -> tuple[dict[str, float], list[MemDesc]]:
 
 
 def _maxpool(u: UnitDesc) -> tuple[dict[str, float], list[MemDesc]]:
-    a = u.attrs
-    return {"one": 1.0, "word": u.word_in}, [MemDesc("colbuf", a["WO"], u.word_out)]
+    # its column buffer is the layer's memory ``colbuf``; a report written before it was
+    # one (NB = 1 only) has it here
+    has = any(m.name == "colbuf" for m in u.memories)
+    return {"one": 1.0, "word": u.word_in}, [] if has else [MemDesc("colbuf", u.attrs["WO"],
+                                                                    u.word_out)]
 
 
 def _fifo(u: UnitDesc) -> tuple[dict[str, float], list[MemDesc]]:

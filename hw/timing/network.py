@@ -46,14 +46,15 @@ def _unit(graph: HwGraph, lay: HwLayer, taps: Sequence[Mapping[str, np.ndarray]]
     ins = {s.port: s.name for s in graph.inputs_of(lay.name)}
     outs = [s.name for s in graph.outputs_of(lay.name)]
     a, kind = lay.attrs, lay.kind
-    if kind == "input":
-        word = lay.widths["WORD"]
+    if kind == "input":               # the unpacker's words are the stream's beats
+        (o,) = graph.outputs_of(lay.name)
+        word = o.word_bits
         per = 64 // word if word <= 64 else 0
-        return UnpackUnit(lay.name, a["H"] * a["W"], per, -(-word // 64), BEATS, outs[0])
+        return UnpackUnit(lay.name, o.positions, per, -(-word // 64), BEATS, outs[0], o.nb)
     if kind == "conv_lif":
         return ConvUnit(lay.name, a, _service(graph, lay, taps, dense), ins["s"], outs[0])
     if kind == "maxpool":
-        return MaxpoolUnit(lay.name, a["H"], a["W"], ins["s"], outs[0])
+        return MaxpoolUnit(lay.name, a["H"], a["W"], ins["s"], outs[0], a.get("NB", 1))
     if kind == "fork":
         return ForkUnit(lay.name, ins["s"], outs)
     if kind == "fifo":
@@ -62,9 +63,10 @@ def _unit(graph: HwGraph, lay: HwLayer, taps: Sequence[Mapping[str, np.ndarray]]
         return JoinUnit(lay.name, [ins["r"], ins["s"]], outs[0])
     if kind == "attention_lif":
         upd, att = graph.spec(lay).token_ops(lay, lay.parallel)
-        return AttentionUnit(lay.name, a["N"], upd, att, ins["q"], ins["k"], ins["v"], outs[0])
+        return AttentionUnit(lay.name, a["N"], upd, att, ins["q"], ins["k"], ins["v"], outs[0],
+                             a.get("NB", 1))
     if kind == "head":
-        return HeadUnit(lay.name, a["N"], a["D"], a["K"], ins["s"], outs[0])
+        return HeadUnit(lay.name, a["N"], a["D"], a["K"], ins["s"], outs[0], a.get("NB", 1))
     if kind == "output":
         return Sink(lay.name, (), ins["s"])
     raise TimingError(f"layer {lay.name!r}: no token timing model for kind {kind!r}")

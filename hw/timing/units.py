@@ -109,21 +109,27 @@ class ForkUnit:
 
 @dataclass
 class MaxpoolUnit:
-    """``sdmf_maxpool_or``: input (y, x) emits when it closes a 2×2 window (x odd or last,
-    y odd or last), valid from its transfer + 1; every input waits while the output
-    register holds a word (``s_ready = !m_valid || m_ready``)."""
+    """``sdmf_maxpool_or``, over beats (``nb`` per position, token k = position·nb + b):
+    input beat (y, x, b) emits output beat b of its window when it closes a 2×2 window
+    (x odd or last, y odd or last), valid from its transfer + 1 — output beat j·nb + b of
+    a frame comes from input beat gen[j]·nb + b; every input beat waits while the output
+    register holds a beat (``s_ready = !m_valid || m_ready``)."""
 
     name: str
     H: int
     W: int
     inp: str
     out: str
+    nb: int = 1
 
     def __post_init__(self) -> None:
-        emits = [(x % 2 == 1 or x == self.W - 1) and (y % 2 == 1 or y == self.H - 1)
-                 for y in range(self.H) for x in range(self.W)]
-        self.gen = [q for q, e in enumerate(emits) if e]           # input of output j
-        self.before = [0, *accumulate(emits)][:-1]                 # outputs of inputs < q
+        if self.nb < 1:
+            raise TimingError(f"unit {self.name}: nb = {self.nb} beats per position, "
+                              "must be >= 1")
+        self.emits = [(x % 2 == 1 or x == self.W - 1) and (y % 2 == 1 or y == self.H - 1)
+                      for y in range(self.H) for x in range(self.W)]
+        self.gen = [q for q, e in enumerate(self.emits) if e]      # input of output j
+        self.before = [0, *accumulate(self.emits)][:-1]            # outputs of inputs < q
 
     def streams(self) -> tuple[list[str], list[str]]:
         return [self.inp], [self.out]
@@ -132,12 +138,15 @@ class MaxpoolUnit:
         raise TimingError(f"unit {self.name}: no timing key {key[0]!r}")
 
     def offer(self, stream: str, j: int) -> Rule:
-        i, jl = divmod(j, len(self.gen))
-        return _x(self.inp, i * self.H * self.W + self.gen[jl], 1)
+        i, jl = divmod(j, len(self.gen) * self.nb)
+        jp, b = divmod(jl, self.nb)
+        return _x(self.inp, (i * self.H * self.W + self.gen[jp]) * self.nb + b, 1)
 
     def accept(self, stream: str, q: int) -> Rule:
-        i, ql = divmod(q, self.H * self.W)
-        prev = i * len(self.gen) + self.before[ql] - 1
+        i, ql = divmod(q, self.H * self.W * self.nb)
+        qp, b = divmod(ql, self.nb)
+        done = (i * len(self.gen) + self.before[qp]) * self.nb     # beats of earlier outputs
+        prev = done + (b if self.emits[qp] else 0) - 1
         return const(0) if prev < 0 else _x(self.out, prev)
 
 
@@ -185,6 +194,10 @@ class AttentionUnit:
     v: str
     out: str
     nb: int = 1
+
+    def __post_init__(self) -> None:
+        if self.nb < 1:
+            raise TimingError(f"unit {self.name}: nb = {self.nb} beats per token, must be >= 1")
 
     def streams(self) -> tuple[list[str], list[str]]:
         return [self.q, self.k, self.v], [self.out]
@@ -238,6 +251,10 @@ class HeadUnit:
     out: str
     nb: int = 1
 
+    def __post_init__(self) -> None:
+        if self.nb < 1:
+            raise TimingError(f"unit {self.name}: nb = {self.nb} beats per token, must be >= 1")
+
     def streams(self) -> tuple[list[str], list[str]]:
         return [self.inp], [self.out]
 
@@ -265,42 +282,55 @@ class HeadUnit:
 
 @dataclass
 class UnpackUnit:
-    """``sdmf_axis_unpack``: WORD ≤ 64 — a beat carries ``per`` words of one sample,
-    presented one per cycle from its transfer + 1; the next beat is taken after the last
-    word left. WORD > 64 — ``nb`` beats fill one word, presented from the last beat's
-    transfer + 1; the next word's first beat waits for it to leave."""
+    """``sdmf_axis_unpack`` over the stream's beats (``nb`` per position, so ``positions ·
+    nb`` words of ``WORD = BW`` bits per sample; the module's ``POSITIONS`` is that count).
+    WORD ≤ 64 — an AXI beat carries ``per`` words of one sample, presented one per cycle
+    from its transfer + 1; the next AXI beat is taken after the last word left. WORD > 64
+    — ``limbs`` AXI beats fill one word, presented from the last one's transfer + 1; the
+    next word's first AXI beat waits for it to leave."""
 
     name: str
     positions: int
-    per: int                        # words per beat (0: wide words)
-    nb: int                         # beats per word (wide words)
+    per: int                        # words per AXI beat (0: wide words)
+    limbs: int                      # AXI beats per word (wide words)
     inp: str
     out: str
+    nb: int = 1                     # stream beats (words) per position
+
+    def __post_init__(self) -> None:
+        if self.nb < 1:
+            raise TimingError(f"unit {self.name}: nb = {self.nb} beats per position, "
+                              "must be >= 1")
 
     def streams(self) -> tuple[list[str], list[str]]:
         return [self.inp], [self.out]
 
     @property
+    def words(self) -> int:
+        """Words (stream beats) per sample."""
+        return self.positions * self.nb
+
+    @property
     def beats(self) -> int:
-        """Beats per sample."""
-        return -(-self.positions // self.per) if self.per else self.positions * self.nb
+        """AXI beats per sample."""
+        return -(-self.words // self.per) if self.per else self.words * self.limbs
 
     def rule(self, key: Key) -> Rule:
         raise TimingError(f"unit {self.name}: no timing key {key[0]!r}")
 
     def offer(self, stream: str, j: int) -> Rule:
         if not self.per:
-            return _x(self.inp, j * self.nb + self.nb - 1, 1)
-        i, jl = divmod(j, self.positions)
+            return _x(self.inp, j * self.limbs + self.limbs - 1, 1)
+        i, jl = divmod(j, self.words)
         b, m = divmod(jl, self.per)
         return _x(self.out, j - 1, 1) if m else _x(self.inp, i * self.beats + b, 1)
 
     def accept(self, stream: str, bg: int) -> Rule:
         if not self.per:
-            j, m = divmod(bg, self.nb)
+            j, m = divmod(bg, self.limbs)
             return _x(self.out, j - 1, 1) if m == 0 and j else const(0)
         i, b = divmod(bg, self.beats)
-        last = i * self.positions + b * self.per - 1
+        last = i * self.words + b * self.per - 1
         return const(0) if bg == 0 else _x(self.out, last, 1)
 
 

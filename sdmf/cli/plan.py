@@ -30,6 +30,11 @@ def add_plan_args(parser: argparse.ArgumentParser) -> None:
                        help="EV=1 on every convolution: only fan-in ops on non-zero inputs "
                             "are visited, busy cycles depend on the data (dense worst case "
                             "planned); docs/event-driven.md")
+    group.add_argument("--word-beats", type=positive_int, default=1, metavar="NB",
+                       help="beats per position word on every stream, a divisor of T "
+                            "(default 1: all T time steps at once; T: one time step per "
+                            "beat, the narrow streams of large designs; docs/hardware.md, "
+                            "\"Narrow streams\")")
     group.add_argument("--plan-activity", type=positive_int, default=None, metavar="N",
                        help="with --event-driven: size every layer for its busy cycles on "
                             "the slowest of the first N training samples of the IR's dataset "
@@ -43,7 +48,8 @@ def plan_from_args(args: argparse.Namespace, ir: IntegerIR) -> dict[str, Any]:
     of ``ir`` (``--plan-activity`` runs its golden model on the planning samples)."""
     return {"target_cycles": args.target_cycles, "budget": args.budget,
             "overrides": parse_overrides(args.par), "row_parallel": args.row_parallel,
-            "event_driven": args.event_driven, "activity": planning_activity(args, ir)}
+            "event_driven": args.event_driven, "activity": planning_activity(args, ir),
+            "word_beats": args.word_beats}
 
 
 def planning_activity(args: argparse.Namespace, ir: IntegerIR) -> list[dict[str, Any]] | None:
@@ -76,7 +82,8 @@ def plan_options_given(args: argparse.Namespace) -> list[str]:
     given = {"--target-cycles": args.target_cycles is not None,
              "--budget": args.budget is not None, "--par": bool(args.par),
              "--row-parallel": args.row_parallel, "--event-driven": args.event_driven,
-             "--plan-activity": args.plan_activity is not None}
+             "--plan-activity": args.plan_activity is not None,
+             "--word-beats": args.word_beats != 1}
     return [name for name, on in given.items() if on]
 
 

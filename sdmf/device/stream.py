@@ -3,15 +3,19 @@
 Input (docs/hardware.md, "Input stream layout"). One *position word* holds every
 count of one pixel: ``for t, for c`` one ``in_bits``-wide unsigned count (saturated),
 element ``t·C + c`` at bits ``[(t·C + c)·in_bits +: in_bits]`` — the word the first
-conv unit consumes. Position words follow in raster order ``(y, x)`` and never
-straddle beats:
+conv unit consumes. With ``nb`` beats per position (a divisor of T; docs/hardware.md,
+"Narrow streams") the design's stream carries each position word as ``nb`` *stream
+beats* of ``BW = WORD / nb`` bits, beat b the slice ``[b·BW +: BW]`` (time steps
+``b·T/nb … (b+1)·T/nb − 1``); ``nb = 1``: the stream beat is the position word. Stream
+beats follow in order (positions in raster order ``(y, x)``, b ascending within one)
+and never straddle AXI beats:
 
-* ``WORD ≤ 64``: each beat carries ``P = 64 // WORD`` consecutive positions,
-  position ``p`` at bits ``[(p mod P)·WORD +: WORD]`` of beat ``p // P``;
-* ``WORD > 64``: each position takes ``ceil(WORD / 64)`` beats, least
-  significant 64 bits first.
+* ``BW ≤ 64``: each AXI beat carries ``P = 64 // BW`` consecutive stream beats, stream
+  beat ``s`` at bits ``[(s mod P)·BW +: BW]`` of AXI beat ``s // P``;
+* ``BW > 64``: each stream beat takes ``ceil(BW / 64)`` AXI beats, least significant
+  64 bits first.
 
-Unused bits are zero; the last beat of a sample carries ``TLAST``.
+Unused bits are zero; the last AXI beat of a sample carries ``TLAST``.
 
 Output ("Output stream"): K beats with the logits, each sign-extended to 64 bits,
 then one beat with the predicted class (zero-extended), ``TLAST`` on the class beat.
@@ -44,24 +48,36 @@ def word_bits(T: int, C: int, in_bits: int) -> int:
     return T * C * in_bits
 
 
-def positions_per_beat(T: int, C: int, in_bits: int) -> int:
-    """Positions packed into one beat (1 when a position needs several beats)."""
-    return max(1, BEAT_BITS // word_bits(T, C, in_bits))
+def stream_beat_bits(T: int, C: int, in_bits: int, nb: int = 1) -> int:
+    """Bits ``BW`` of one stream beat, ``nb`` per position word (``ValueError`` unless
+    ``nb ≥ 1`` divides T)."""
+    wb = word_bits(T, C, in_bits)
+    if nb < 1 or T % nb:
+        raise ValueError(f"nb (beats per position) must be a divisor of T = {T} that is "
+                         f">= 1, got {nb}")
+    return wb // nb
 
 
-def beats_per_position(T: int, C: int, in_bits: int) -> int:
-    """Beats one position occupies (1 when several positions share a beat)."""
-    return -(-word_bits(T, C, in_bits) // BEAT_BITS)
+def positions_per_beat(T: int, C: int, in_bits: int, nb: int = 1) -> int:
+    """Stream beats (``nb = 1``: positions) packed into one AXI beat (1 when a stream
+    beat needs several AXI beats)."""
+    return max(1, BEAT_BITS // stream_beat_bits(T, C, in_bits, nb))
 
 
-def beats_per_sample(shape: Sequence[int], in_bits: int) -> int:
-    """Beats of one sample of counts ``[T, C, H, W]``."""
+def beats_per_position(T: int, C: int, in_bits: int, nb: int = 1) -> int:
+    """AXI beats one stream beat (``nb = 1``: position) occupies (1 when several share
+    an AXI beat)."""
+    return -(-stream_beat_bits(T, C, in_bits, nb) // BEAT_BITS)
+
+
+def beats_per_sample(shape: Sequence[int], in_bits: int, nb: int = 1) -> int:
+    """AXI beats of one sample of counts ``[T, C, H, W]`` with ``nb`` beats per position."""
     T, C, H, W = (int(v) for v in shape)
-    positions = H * W
-    per = positions_per_beat(T, C, in_bits)
+    words = H * W * nb                           # stream beats of the sample
+    per = positions_per_beat(T, C, in_bits, nb)
     if per > 1:
-        return -(-positions // per)
-    return positions * beats_per_position(T, C, in_bits)
+        return -(-words // per)
+    return words * beats_per_position(T, C, in_bits, nb)
 
 
 def input_lasts(beats: int, per_sample: int) -> list[bool]:
@@ -69,51 +85,54 @@ def input_lasts(beats: int, per_sample: int) -> list[bool]:
     return [i % per_sample == per_sample - 1 for i in range(beats)]
 
 
-def _check_shape(counts: np.ndarray, in_bits: int) -> None:
+def _check_shape(counts: np.ndarray, in_bits: int, nb: int) -> None:
     if counts.ndim != 4:
         raise ValueError(f"counts must be [T, C, H, W], got shape {counts.shape}")
-    word_bits(*counts.shape[:2], in_bits)
+    stream_beat_bits(*counts.shape[:2], in_bits, nb)
 
 
-def pack_input(counts: np.ndarray | Sequence, in_bits: int) -> list[int]:
-    """64-bit beats (Python ints) of one sample ``counts[T, C, H, W]``.
+def pack_input(counts: np.ndarray | Sequence, in_bits: int, nb: int = 1) -> list[int]:
+    """64-bit AXI beats (Python ints) of one sample ``counts[T, C, H, W]``, each position
+    as ``nb`` stream beats (``nb = 1``: whole position words).
 
     Counts are non-negative integers; they saturate at ``2^in_bits − 1`` exactly as
     the IR's ``input`` op does.
     """
     a = np.asarray(counts)
-    _check_shape(a, in_bits)
+    _check_shape(a, in_bits, nb)
     if a.size and (a.min() < 0 or not np.array_equal(a, np.round(a))):
         raise ValueError("counts must be non-negative integers")
     T, C, H, W = a.shape
     sat = np.minimum(a.astype(np.int64), (1 << in_bits) - 1)
-    elems = sat.transpose(2, 3, 0, 1).reshape(H * W, T * C)  # [position, t·C + c]
+    # [stream beat p·nb + b, (t − b·T/nb)·C + c]: row p of [position, t·C + c] split in nb
+    elems = sat.transpose(2, 3, 0, 1).reshape(H * W * nb, T * C // nb)
     words = [pack(row, in_bits) for row in elems.tolist()]
-    wb = word_bits(T, C, in_bits)
-    if wb <= BEAT_BITS:
-        per = positions_per_beat(T, C, in_bits)
-        return [pack(words[start:start + per], wb) for start in range(0, len(words), per)]
-    nb = beats_per_position(T, C, in_bits)
-    return [b for w in words for b in unpack(w, nb, BEAT_BITS)]
+    bw = stream_beat_bits(T, C, in_bits, nb)
+    if bw <= BEAT_BITS:
+        per = positions_per_beat(T, C, in_bits, nb)
+        return [pack(words[start:start + per], bw) for start in range(0, len(words), per)]
+    limbs = beats_per_position(T, C, in_bits, nb)
+    return [b for w in words for b in unpack(w, limbs, BEAT_BITS)]
 
 
-def unpack_input(beats: Sequence[int], shape: Sequence[int], in_bits: int) -> np.ndarray:
+def unpack_input(beats: Sequence[int], shape: Sequence[int], in_bits: int,
+                 nb: int = 1) -> np.ndarray:
     """Inverse of :func:`pack_input`: counts ``[T, C, H, W]`` (int64, saturated values)."""
     T, C, H, W = (int(v) for v in shape)
-    _check_shape(np.zeros((T, C, 0, 0)), in_bits)
-    want = beats_per_sample((T, C, H, W), in_bits)
+    _check_shape(np.zeros((T, C, 0, 0)), in_bits, nb)
+    want = beats_per_sample((T, C, H, W), in_bits, nb)
     if len(beats) != want:
-        raise ValueError(f"expected {want} beats for shape {tuple(shape)}, got {len(beats)}")
+        raise ValueError(f"expected {want} beats for shape {tuple(shape)} and nb = {nb}, "
+                         f"got {len(beats)}")
     beats = unpack_beats(beats)
-    wb = word_bits(T, C, in_bits)
-    if wb <= BEAT_BITS:
-        per = positions_per_beat(T, C, in_bits)
-        words = [w for b in beats for w in unpack(b, per, wb)][:H * W]
+    bw, n = stream_beat_bits(T, C, in_bits, nb), H * W * nb
+    if bw <= BEAT_BITS:
+        per = positions_per_beat(T, C, in_bits, nb)
+        words = [w for b in beats for w in unpack(b, per, bw)][:n]
     else:
-        nb = beats_per_position(T, C, in_bits)
-        words = [pack(beats[p * nb:(p + 1) * nb], BEAT_BITS)
-                 for p in range(H * W)]
-    elems = np.array([unpack(w, T * C, in_bits) for w in words], dtype=np.int64)
+        limbs = beats_per_position(T, C, in_bits, nb)
+        words = [pack(beats[s * limbs:(s + 1) * limbs], BEAT_BITS) for s in range(n)]
+    elems = np.array([unpack(w, T * C // nb, in_bits) for w in words], dtype=np.int64)
     return elems.reshape(H, W, T, C).transpose(2, 3, 0, 1).copy()
 
 
@@ -128,9 +147,10 @@ def unpack_beats(beats: Sequence[int]) -> list[int]:
     return out
 
 
-def pack_batch(counts: np.ndarray, in_bits: int) -> np.ndarray:
+def pack_batch(counts: np.ndarray, in_bits: int, nb: int = 1) -> np.ndarray:
     """The input beats of a batch ``counts[N, T, C, H, W]`` as ``uint64 [N, beats]``,
-    vectorised (the same layout as :func:`pack_input`, sample by sample).
+    vectorised (the same layout as :func:`pack_input` with ``nb`` beats per position,
+    sample by sample).
 
     Counts must be non-negative integers (any integer or bool dtype, or floats with
     integral values); they saturate at ``2^in_bits − 1`` as the IR's ``input`` op does.
@@ -139,27 +159,28 @@ def pack_batch(counts: np.ndarray, in_bits: int) -> np.ndarray:
     if a.ndim != 5:
         raise ValueError(f"counts must be [N, T, C, H, W], got shape {a.shape}")
     N, T, C, H, W = a.shape
-    wb = word_bits(T, C, in_bits)
+    bw = stream_beat_bits(T, C, in_bits, nb)
+    n, per_word = H * W * nb, T * C // nb        # stream beats, elements of one
     sat = saturate(a, in_bits)
-    elems = sat.transpose(0, 3, 4, 1, 2).reshape(N, H * W, T * C)   # [n, position, t·C + c]
-    limbs = -(-wb // BEAT_BITS)                  # 64-bit limbs of one position word
-    words = np.zeros((N, H * W, limbs), dtype=np.uint64)
-    for e in range(T * C):                       # element e at bits [e·in_bits +: in_bits]
+    elems = sat.transpose(0, 3, 4, 1, 2).reshape(N, n, per_word)   # [n, stream beat, elem]
+    limbs = -(-bw // BEAT_BITS)                  # 64-bit limbs of one stream beat
+    words = np.zeros((N, n, limbs), dtype=np.uint64)
+    for e in range(per_word):                    # element e at bits [e·in_bits +: in_bits]
         v = elems[..., e]
         limb, shift = divmod(e * in_bits, BEAT_BITS)
         words[..., limb] |= v << np.uint64(shift)
         if shift + in_bits > BEAT_BITS:          # straddles into the next limb
             words[..., limb + 1] |= v >> np.uint64(BEAT_BITS - shift)
-    if limbs > 1:                                # WORD > 64: a position's limbs are its beats
-        return words.reshape(N, H * W * limbs)
-    per = positions_per_beat(T, C, in_bits)
-    beats = -(-H * W // per)
+    if limbs > 1:                                # BW > 64: a stream beat's limbs are AXI beats
+        return words.reshape(N, n * limbs)
+    per = positions_per_beat(T, C, in_bits, nb)
+    beats = -(-n // per)
     padded = np.zeros((N, beats * per), dtype=np.uint64)
-    padded[:, :H * W] = words[..., 0]
+    padded[:, :n] = words[..., 0]
     grouped = padded.reshape(N, beats, per)
     out = np.zeros((N, beats), dtype=np.uint64)
-    for p in range(per):                         # position p of a beat at [p·WORD +: WORD]
-        out |= grouped[..., p] << np.uint64(p * wb)
+    for p in range(per):                         # stream beat p of an AXI beat at [p·BW +: BW]
+        out |= grouped[..., p] << np.uint64(p * bw)
     return out
 
 

@@ -268,6 +268,72 @@ def test_attention_recurrence_equals_the_cycle_walk(N, nb, seed):
     assert {s: net.transfers(s, n) for s in "qkvo"} == want
 
 
+def test_head_and_attention_refuse_nb_below_one():
+    with pytest.raises(TimingError, match="nb = 0"):
+        HeadUnit("h", 2, 3, 2, "a", "b", 0)
+    with pytest.raises(TimingError, match="nb = 0"):
+        AttentionUnit("at", 2, 1, 1, "q", "k", "v", "o", 0)
+
+
+def walk_maxpool(H: int, W: int, nb: int, frames: int, bubbles: list[int],
+                 ready: list[bool]) -> tuple[list[int], list[int]]:
+    """Cycle-stepped sdmf_maxpool_or (its registers, written out from the SV): input and
+    output beat transfer cycles; input beat (y, x, b) loads the output register when
+    x is odd or last and y is odd or last; ``s_ready = !m_valid || m_ready``."""
+    n = frames * H * W * nb
+    closes = [(x % 2 or x == W - 1) and (y % 2 or y == H - 1)
+              for y in range(H) for x in range(W) for _ in range(nb)]
+    ins, outs, m_valid, shown = [], [], False, bubbles[0]
+    c = 0
+    while len(ins) < n or m_valid:
+        rdy = ready[c] if c < len(ready) else True
+        fire = len(ins) < n and c >= shown and (not m_valid or rdy)
+        if m_valid and rdy:
+            outs.append(c)
+        if fire:
+            ins.append(c)
+            if len(ins) < n:
+                shown = c + 1 + bubbles[len(ins)]
+        m_valid = True if fire and closes[(len(ins) - 1) % len(closes)] else \
+            (m_valid and not rdy)
+        c += 1
+    return ins, outs
+
+
+@pytest.mark.parametrize("H,W,nb", [(1, 1, 1), (5, 7, 1), (4, 6, 1), (1, 2, 3), (5, 7, 2),
+                                    (3, 3, 4), (2, 5, 3), (1, 1, 2)])
+@pytest.mark.parametrize("seed", range(4))
+def test_maxpool_recurrence_equals_the_cycle_walk(H, W, nb, seed):
+    """Two frames of nb beats per position, random bubbles and sink stalls: every input
+    and output beat of MaxpoolUnit transfers in the cycle of the stepped registers."""
+    rng = random.Random(seed * 1000 + H * 100 + W * 10 + nb)
+    n = 2 * H * W * nb
+    idle, stall = [0.0, 0.3, 0.0, 0.6][seed], [0.0, 0.0, 0.5, 0.7][seed]
+    bubbles = [0] * n
+    for k in range(n):
+        while idle and rng.random() < idle:
+            bubbles[k] += 1
+    ready = [rng.random() >= stall for _ in range(40 * n)]
+    pool = MaxpoolUnit("mp", H, W, "a", "b", nb)
+    net = Network([Source("src", bubbles, "a"), pool, Sink("snk", ready, "b")])
+    outs = 2 * len(pool.gen) * nb
+    assert (net.transfers("a", n), net.transfers("b", outs)) == \
+        walk_maxpool(H, W, nb, 2, bubbles, ready)
+
+
+def test_maxpool_beats_flow_one_per_cycle():
+    """Hand-computed, no bubbles and a ready sink: input beat q transfers in cycle q and
+    output beat j·nb + b one cycle after input beat gen[j]·nb + b."""
+    H, W, nb = 3, 4, 3
+    pool = MaxpoolUnit("mp", H, W, "a", "b", nb)
+    net = Network([Source("src", [0] * H * W * nb, "a"), pool, Sink("snk", [], "b")])
+    assert pool.gen == [5, 7, 9, 11]                 # (1, 1), (1, 3), (2, 1), (2, 3)
+    assert net.transfers("a", H * W * nb) == list(range(H * W * nb))
+    assert net.transfers("b", 4 * nb) == [q * nb + b + 1 for q in pool.gen for b in range(nb)]
+    with pytest.raises(TimingError, match="nb = 0"):
+        MaxpoolUnit("mp", H, W, "a", "b", 0)
+
+
 def test_position_cycles_sum_to_the_busy_counts():
     rng = np.random.default_rng(3)
     attrs = {"K": 3, "H": 4, "W": 5, "positions": 20, "T": 3, "CIN": 4, "COUT": 5}
@@ -304,6 +370,40 @@ def tiny():
     ir = make_ir()
     g = GoldenModel(ir).run(torch.as_tensor(counts(4, seed=2)), taps=True)
     return ir, [{k: v[i].numpy() for k, v in g.taps.items()} for i in range(4)]
+
+
+def test_narrow_maxpool_layer_in_beats(tiny):
+    """At 2 beats per position every maxpool layer of the tiny network is instantiated
+    with NB and the beat width, stores WO·NB + NB beats, counts H·W·NB busy cycles and
+    its timing unit runs over beats; at 1 beat the instance is the wide one."""
+    from sdmf.hw.backends import get_backend
+    from sdmf.hw.backends.rtl.kinds import RTL_KINDS
+    from sdmf.hw.graph import from_ir
+    from sdmf.hw.passes import default_passes, run_passes
+    from sdmf.hw.timing.network import _unit
+
+    ir, _ = tiny
+    g = run_passes(from_ir(ir, get_backend("rtl").kinds), default_passes(word_beats=2))
+    pools = g.of_kind("maxpool")
+    assert pools
+    for lay in pools:
+        a, (s,) = lay.attrs, g.inputs_of(lay.name)
+        rtl = RTL_KINDS["maxpool"]
+        assert rtl.narrow and s.nb == 2
+        params = rtl.instance(g, lay).params
+        assert (params["NB"], params["WORD"]) == (2, s.word_bits) == (2, s.position_bits // 2)
+        assert [(m.name, m.depth, m.width) for m in rtl.memories(lay)] == \
+            [("colbuf", a["WO"] * 2, s.word_bits), ("hpart", 2, s.word_bits)]
+        assert lay.cycles == a["H"] * a["W"] * 2
+        unit = _unit(g, lay, [], True)
+        assert isinstance(unit, MaxpoolUnit) and unit.nb == 2
+    wide = run_passes(from_ir(ir, get_backend("rtl").kinds), default_passes())
+    for lay in wide.of_kind("maxpool"):          # NB = 1: today's instance and buffer
+        (s,) = wide.inputs_of(lay.name)
+        assert RTL_KINDS["maxpool"].instance(wide, lay).params == \
+            {"H": lay.attrs["H"], "W": lay.attrs["W"], "WORD": s.position_bits}
+        assert [(m.name, m.depth, m.width) for m in RTL_KINDS["maxpool"].memories(lay)] == \
+            [("colbuf", lay.attrs["WO"], s.position_bits)]
 
 
 @functools.cache
@@ -478,17 +578,20 @@ def _random_network(seed: int) -> tuple[Network, dict[str, int]]:
                                nb),
                  snk("z", "o")]
         return Network(units), dict.fromkeys("qkvo", n)
-    if kind == 3:                                   # maxpool, head
+    if kind == 3:                                   # maxpool (nb beats), head (N·nb tokens)
         H, W, D, K = rng.randint(1, 5), rng.randint(1, 5), rng.randint(1, 4), rng.randint(1, 4)
-        pool = MaxpoolUnit("mp", H, W, "a", "b")
-        N = len(pool.gen)
-        units = [src("s", "a", frames * H * W), pool, HeadUnit("h", N, D, K, "b", "c"),
+        nb = rng.choice([1, 1, 2, 3])
+        pool = MaxpoolUnit("mp", H, W, "a", "b", nb)
+        N = len(pool.gen) * nb
+        units = [src("s", "a", frames * H * W * nb), pool, HeadUnit("h", N, D, K, "b", "c"),
                  snk("k", "c")]
-        return Network(units), {"a": frames * H * W, "b": frames * N, "c": frames * (K + 1)}
+        return Network(units), {"a": frames * H * W * nb, "b": frames * N,
+                                "c": frames * (K + 1)}
     pos, per = rng.randint(1, 9), rng.choice([0, 1, 2, 3])     # unpack (per = 0: wide)
-    up = UnpackUnit("u", pos, per, rng.randint(1, 3) if not per else 1, "a", "b")
+    nb = rng.choice([1, 1, 2, 4])                               # stream beats per position
+    up = UnpackUnit("u", pos, per, rng.randint(1, 3) if not per else 1, "a", "b", nb)
     units = [src("s", "a", frames * up.beats), up, snk("k", "b")]
-    return Network(units), {"a": frames * up.beats, "b": frames * pos}
+    return Network(units), {"a": frames * up.beats, "b": frames * pos * nb}
 
 
 @pytest.mark.parametrize("seed", range(40))

@@ -138,13 +138,6 @@ def assert_words(got: list[int], want: list[int], what: str, decode=None) -> Non
                                  f"(differing bits {g ^ w:#x}) {detail}")
 
 
-def word_beats(words: list[int], word_bits: int, nb: int) -> list[int]:
-    """Each position word cut into its ``nb`` beats (docs/hardware.md, narrow streams:
-    beat b = bits ``[b·BW +: BW]``, ``BW = word_bits / nb``), beats of a word in order."""
-    bw = word_bits // nb
-    return [(w >> (b * bw)) & ((1 << bw) - 1) for w in words for b in range(nb)]
-
-
 def spike_decoder(T: int, C: int, per_frame: int):
     def decode(i, g, w):
         diff = [(e // C, e % C) for e in range(T * C) if ((g ^ w) >> e) & 1]
@@ -575,19 +568,70 @@ def test_axis_unpack(tmp_path, name):
     assert_words(res["outputs"]["m"]["words"], want, f"axis_unpack {name}")
 
 
+def split_beats(words: list[int], nb: int, bw: int) -> list[int]:
+    """The stream of ``words`` as ``nb`` beats each, beat b the slice ``[b·bw +: bw]``
+    (written out here from docs/hardware.md, "Narrow streams")."""
+    return [(w >> (b * bw)) & ((1 << bw) - 1) for w in words for b in range(nb)]
+
+
+UNPACK_BEAT_CASES = {      # (T, C, H, W), in_bits, NB: the unpacker's words are beats
+    "bw16_nb16": ((16, 1, 2, 2), 16, 16),
+    "bw20_partial": ((2, 5, 3, 3), 4, 2),
+    "bw96_wide": ((4, 3, 2, 1), 16, 2),
+    "bw1_nb4": ((4, 1, 3, 3), 1, 4),
+}
+
+
+@pytest.mark.parametrize("name", list(UNPACK_BEAT_CASES))
+def test_axis_unpack_stream_beats(tmp_path, name):
+    """sdmf_axis_unpack with ``WORD = BW`` and ``POSITIONS = H·W·NB`` turns the host's
+    beats (sdmf.device.stream.pack_input with nb) of three samples into exactly the
+    stream beats of their position words (docs/hardware.md, "Narrow streams")."""
+    from sdmf.device.stream import pack_input
+
+    shape, bits, nb = UNPACK_BEAT_CASES[name]
+    T, C, H, W = shape
+    bw = T // nb * C * bits
+    rng = np.random.default_rng(len(name) * 31 + nb)
+    xs = [rng.integers(0, 1 << bits, size=shape) for _ in range(2)]
+    xs.append(np.full(shape, (1 << bits) - 1))                # every bit set
+    beats = [b for x in xs for b in pack_input(x, bits, nb=nb)]
+    want = [w for x in xs for w in split_beats(position_words(torch.from_numpy(x), bits),
+                                               nb, bw)]
+    res = run_unit(tmp_path, "sdmf_axis_unpack", {"WORD": bw, "POSITIONS": H * W * nb},
+                   [{"prefix": "s", "words": beats, "idle": 0.2}],
+                   [{"prefix": "m", "count": len(want), "stall": 0.3}],
+                   tag=name, lib=SUPPORT)
+    assert_words(res["outputs"]["m"]["words"], want, f"axis_unpack {name}")
+    from sdmf.hw.timing import UnpackUnit  # every beat in the recurrence's cycle
+    per = 64 // bw if bw <= 64 else 0
+    unit = UnpackUnit("u", H * W, per, -(-bw // 64), "s", "m", nb)
+    assert res["outputs"]["m"]["cycles"] == tb_transfers(
+        unit, {"s": (len(beats), 0.2)}, {"m": 0.3}, len(want), 0,
+        50 * (len(beats) + len(want)))["m"]
+
+
 # ------------------------------------------------------------------ sdmf_maxpool_or
 
-POOL_CONFIGS = {
+POOL_CONFIGS = {           # NB: beats per position (docs/hardware.md, "Narrow streams")
     "odd": dict(H=5, W=7, T=2, C=3),
     "even": dict(H=4, W=6, T=1, C=4),
     "tiny": dict(H=1, W=2, T=3, C=1),
+    "odd_nb2": dict(H=5, W=7, T=2, C=3, NB=2),
+    "even_nb4": dict(H=4, W=6, T=4, C=2, NB=4),
+    "tiny_nb3": dict(H=1, W=2, T=3, C=1, NB=3),
+    "one_nb3": dict(H=1, W=1, T=6, C=2, NB=3),
+    "square_nb2_ts3": dict(H=3, W=3, T=6, C=2, NB=2),
 }
 
 
 @pytest.mark.parametrize("name", list(POOL_CONFIGS))
 def test_maxpool_or(tmp_path, name, flow="sv"):
+    """Output beats bit-exact with the golden op on whole words split into beats, busy
+    cycles one per input beat, and every beat in the recurrence's cycle (NB = 1 and > 1)."""
     cfg = POOL_CONFIGS[name]
-    T, C, H, W = cfg["T"], cfg["C"], cfg["H"], cfg["W"]
+    T, C, H, W, NB = cfg["T"], cfg["C"], cfg["H"], cfg["W"], cfg.get("NB", 1)
+    BW = T // NB * C
     g = torch.Generator().manual_seed(2000 + list(POOL_CONFIGS).index(name))
     frames = [(torch.rand(T, C, H, W, generator=g) < 0.15).long(),
               torch.zeros(T, C, H, W, dtype=torch.int64),
@@ -595,22 +639,35 @@ def test_maxpool_or(tmp_path, name, flow="sv"):
     single = torch.zeros(T, C, H, W, dtype=torch.int64)
     single[T - 1, C - 1, H - 1, W - 1] = 1                      # bottom-right corner only
     frames.append(single)
+    first = torch.zeros(T, C, H, W, dtype=torch.int64)
+    first[0, 0, 0, 0] = 1                                       # top-left, first beat only
+    frames.append(first)
     in_words, want = [], []
     for x in frames:
         y = ops.maxpool_or(x[None])[0]
-        in_words += position_words(x, 1)
-        want += position_words(y, 1)
-    res = run_unit(tmp_path, "sdmf_maxpool_or", {"H": H, "W": W, "WORD": T * C},
+        in_words += split_beats(position_words(x, 1), NB, BW)
+        want += split_beats(position_words(y, 1), NB, BW)
+    res = run_unit(tmp_path, "sdmf_maxpool_or", {"H": H, "W": W, "WORD": BW, "NB": NB},
                    [{"prefix": "s", "words": in_words, "idle": 0.3}],
                    [{"prefix": "m", "count": len(want), "stall": 0.4}], tag=name, flow=flow)
     ho, wo = (H - 1) // 2 + 1, (W - 1) // 2 + 1
     assert_words(res["outputs"]["m"]["words"], want, f"maxpool {name}",
-                 spike_decoder(T, C, ho * wo))
-    assert res["busy_cycles"] == len(frames) * H * W
-    from sdmf.hw.timing import MaxpoolUnit  # every word in the recurrence's cycle
+                 spike_decoder(T // NB, C, ho * wo * NB))
+    assert res["busy_cycles"] == len(frames) * H * W * NB
+    from sdmf.hw.timing import MaxpoolUnit  # every beat in the recurrence's cycle
     assert res["outputs"]["m"]["cycles"] == tb_transfers(
-        MaxpoolUnit("pool", H, W, "s", "m"), {"s": (len(in_words), 0.3)}, {"m": 0.4},
+        MaxpoolUnit("pool", H, W, "s", "m", NB), {"s": (len(in_words), 0.3)}, {"m": 0.4},
         len(want), 0, 50 * len(in_words))["m"]
+
+
+def test_maxpool_or_refuses_nb_below_one(tmp_path):
+    """NB < 1 stops elaboration in Verilator and in Yosys, naming the parameter."""
+    runner = _tools()
+    src, params = LIB / "sdmf_maxpool_or.sv", dict(H=3, W=3, WORD=4, NB=0)
+    with pytest.raises(runner.SimToolError, match="NB = 0 beats per position, must be >= 1"):
+        runner.verilator_lint([src], "sdmf_maxpool_or", params)
+    with pytest.raises(runner.SimToolError, match="beats per position, must be >= 1"):
+        runner.yosys_check(src, "sdmf_maxpool_or", params, cwd=tmp_path)
 
 
 # ------------------------------------------------------------------ sdmf_fifo / sdmf_fork
@@ -656,40 +713,53 @@ def test_fork(tmp_path):
 
 # ------------------------------------------------------------------ sdmf_residual_add
 
-RES_CONFIGS = {
+RES_CONFIGS = {            # NB > 1: the unit per beat, instantiated with T := T/NB
     "partial": dict(T=2, D=5, channels=[4, 0, 2], r_in=2),
     "all_permuted": dict(T=1, D=4, channels=[3, 1, 0, 2], r_in=1),
     "none": dict(T=2, D=3, channels=[], r_in=3),
+    "partial_nb2": dict(T=4, D=5, channels=[4, 0, 2], r_in=2, NB=2),
+    "all_permuted_nb4": dict(T=4, D=4, channels=[3, 1, 0, 2], r_in=1, NB=4),
+    "none_nb3": dict(T=3, D=3, channels=[], r_in=3, NB=3),
 }
 
 
 @pytest.mark.parametrize("name", list(RES_CONFIGS))
 def test_residual_add(tmp_path, name, flow="sv"):
+    """Outputs bit-exact with the golden op; with NB beats per position the unit runs per
+    beat (``T := T/NB``) and the golden op's whole T-step words, split into beats, are
+    exactly its output beats. Busy cycles: one per beat; every beat transfers in the
+    cycle of the join recurrence over beats."""
     cfg = RES_CONFIGS[name]
-    T, D, ch, rb = cfg["T"], cfg["D"], cfg["channels"], cfg["r_in"]
-    CB, P = len(ch), 6
+    T, D, ch, rb, NB = cfg["T"], cfg["D"], cfg["channels"], cfg["r_in"], cfg.get("NB", 1)
+    CB, P, TS = len(ch), 6, T // NB
     g = torch.Generator().manual_seed(3000 + list(RES_CONFIGS).index(name))
     rmax = (1 << rb) - 1
     frames = [(torch.randint(0, rmax + 1, (T, D, P), generator=g),
                torch.randint(0, 2, (T, CB, P), generator=g)),
               (torch.full((T, D, P), rmax), torch.ones(T, CB, P, dtype=torch.int64))]
+    if NB > 1:            # time steps that differ per beat: all-max first, zeros after
+        r = torch.zeros(T, D, P, dtype=torch.int64)
+        r[:TS] = rmax
+        s = torch.zeros(T, CB, P, dtype=torch.int64)
+        s[:TS] = 1
+        frames.append((r, s))
     ro = bit_width(0, rmax + 1)                                # stream bound grows by one
     channels = torch.tensor(ch, dtype=torch.int64)
     r_words, s_words, want = [], [], []
     for r, s in frames:
         out = ops.residual_add(r[None], s[None], channels)[0]
-        r_words += position_words(r, rb)
-        s_words += position_words(s, 1) if CB else [0] * P
-        want += position_words(out, ro)
-    params = {"T": T, "D": D, "CB": CB, "R_IN_BITS": rb, "R_OUT_BITS": ro,
+        r_words += split_beats(position_words(r, rb), NB, TS * D * rb)
+        s_words += split_beats(position_words(s, 1), NB, TS * CB) if CB else [0] * P * NB
+        want += split_beats(position_words(out, ro), NB, TS * D * ro)
+    params = {"T": TS, "D": D, "CB": CB, "R_IN_BITS": rb, "R_OUT_BITS": ro,
               "CHANNELS": sv_bits(pack(ch, 16) if CB else 0, 16 * max(CB, 1))}
     res = run_unit(tmp_path, "sdmf_residual_add", params,
                    [{"prefix": "r", "words": r_words, "idle": 0.3},
                     {"prefix": "s", "words": s_words, "idle": 0.3}],
                    [{"prefix": "m", "count": len(want), "stall": 0.3}], tag=name, flow=flow)
     assert_words(res["outputs"]["m"]["words"], want, f"residual_add {name}")
-    assert res["busy_cycles"] == len(want)
-    from sdmf.hw.timing import JoinUnit  # every word in the recurrence's cycle
+    assert res["busy_cycles"] == len(want) == len(frames) * P * NB
+    from sdmf.hw.timing import JoinUnit  # every beat in the recurrence's cycle
     assert res["outputs"]["m"]["cycles"] == tb_transfers(
         JoinUnit("add", ["r", "s"], "m"), {"r": (len(r_words), 0.3), "s": (len(s_words), 0.3)},
         {"m": 0.3}, len(want), 0, 50 * len(want))["m"]
@@ -742,7 +812,7 @@ def test_head_argmax(tmp_path, name, flow="sv"):
     for r in frames:
         logits = ops.head_logits(r[None], weight, bias, shift)[0]
         pred = int(ops.predict(logits[None])[0])
-        in_words += word_beats(position_words(r, rb), T * D * rb, NB)
+        in_words += split_beats(position_words(r, rb), NB, T // NB * D * rb)
         want += [pack([v], logit_bits) for v in logits.tolist()] + [pred]
         last += [0] * K + [1]
     mems = {"weights.mem": hex_lines([pack([v], wb) for v in weight.reshape(-1).tolist()], wb),
@@ -847,10 +917,10 @@ def test_attention_lif(tmp_path, name, flow="sv"):
     for q, k, v in frames:
         A = ops.attention(q[None], k[None], v[None], hq, hv)
         s = ops.lif(ops.membrane_input(A, torch.zeros(CV, dtype=torch.int64), F), theta)[0]
-        q_words += word_beats(position_words(q, 1), T * CQK, NB)
-        k_words += word_beats(position_words(k, 1), T * CQK, NB)
-        v_words += word_beats(position_words(v, 1), T * CV, NB)
-        want += word_beats(position_words(s, 1), T * CV, NB)
+        q_words += split_beats(position_words(q, 1), NB, T // NB * CQK)
+        k_words += split_beats(position_words(k, 1), NB, T // NB * CQK)
+        v_words += split_beats(position_words(v, 1), NB, T // NB * CV)
+        want += split_beats(position_words(s, 1), NB, T // NB * CV)
     from sdmf.hw.backends.rtl.library import attention_cycles as lib_cycles
     from sdmf.hw.backends.rtl.library import attention_params
     params = {"N": N, "T": T, "CQK": CQK, "CV": CV, **attention_params(hq, hv, PO),
@@ -889,8 +959,9 @@ def test_attention_lif(tmp_path, name, flow="sv"):
 
 
 @pytest.mark.parametrize("unit", ["conv_k3", "conv_k3_rows", "conv_k1", "conv_k1_event",
-                                  "conv_k1_event_bits", "conv_k3_event", "maxpool", "residual",
-                                  "head", "head_nb", "attention", "attention_nb"])
+                                  "conv_k1_event_bits", "conv_k3_event", "maxpool", "maxpool_nb",
+                                  "residual", "residual_beats", "head", "head_nb", "attention",
+                                  "attention_nb"])
 def test_yosys_netlist(tmp_path, unit):
     """Simulate Yosys's elaboration of each unit on the same cases (same golden results)."""
     _tools()._yosys_exe()
@@ -908,8 +979,12 @@ def test_yosys_netlist(tmp_path, unit):
         test_conv_lif_event(tmp_path, "k3_rows_counts", "random", flow="yosys")
     elif unit == "maxpool":
         test_maxpool_or(tmp_path, "odd", flow="yosys")
+    elif unit == "maxpool_nb":
+        test_maxpool_or(tmp_path, "square_nb2_ts3", flow="yosys")
     elif unit == "residual":
         test_residual_add(tmp_path, "partial", flow="yosys")
+    elif unit == "residual_beats":
+        test_residual_add(tmp_path, "partial_nb2", flow="yosys")
     elif unit == "head":
         test_head_argmax(tmp_path, "ties", flow="yosys")
     elif unit == "head_nb":
@@ -1001,6 +1076,9 @@ def _lint_sets():
         "pool_small": ("sdmf_maxpool_or", dict(H=5, W=7, WORD=6)),
         "pool_1x1": ("sdmf_maxpool_or", dict(H=1, W=1, WORD=1)),
         "pool_big": ("sdmf_maxpool_or", dict(H=64, W=64, WORD=128)),
+        "pool_nb3": ("sdmf_maxpool_or", dict(H=5, W=7, WORD=6, NB=3)),
+        "pool_1x1_nb2": ("sdmf_maxpool_or", dict(H=1, W=1, WORD=1, NB=2)),
+        "pool_big_nb16": ("sdmf_maxpool_or", dict(H=64, W=64, WORD=256, NB=16)),
         "att_small": ("sdmf_attention_lif", dict(N=6, T=2, CQK=5, CV=6, PO=2,
                                                  **attention_params([0, 0, 1, 1, 2],
                                                                     [0, 0, 1, 2, 2, 2], 2))),
@@ -1046,9 +1124,9 @@ LINT_NAMES = ["conv_k3_counts", "conv_k1_pruned", "conv_k3_1x1", "conv_k3_big", 
               "conv_k1_ev_paper", "conv_k3_ev",
               "conv_k3_ev_rows", "conv_k3_ev_1x1", "conv_k3_ev_big", "conv_k3_loaded",
               "conv_k3_rows_loaded", "conv_k1_loaded_tok", "conv_k1_loaded_pruned",
-              "pool_small", "pool_1x1", "pool_big", "att_small", "att_big", "att_nb",
-              "att_nb_paper", "res_partial", "res_none", "res_big", "head_small", "head_min",
-              "head_loaded", "head_loaded_min",
+              "pool_small", "pool_1x1", "pool_big", "pool_nb3", "pool_1x1_nb2", "pool_big_nb16",
+              "att_small", "att_big", "att_nb", "att_nb_paper", "res_partial",
+              "res_none", "res_big", "head_small", "head_min", "head_loaded", "head_loaded_min",
               "head_big", "head_nb", "head_nb_loaded", "head_nb_paper", "fork_1", "fork_4",
               "fifo_1", "fifo_64"]
 

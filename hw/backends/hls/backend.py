@@ -89,6 +89,10 @@ class HlsBackend(Backend):
     kinds = KINDS
 
     def plan(self, graph: HwGraph, interval: bool = True) -> HwGraph:
+        nb = graph.info.get("word_beats", 1)
+        if nb != 1:
+            raise ValueError(f"the hls backend streams whole position words; "
+                             f"--word-beats {nb} is an RTL option (docs/hls.md)")
         return plan_arrays(graph)
 
     def write(self, graph: HwGraph, root: Path, options: GenOptions) -> BackendOutput:

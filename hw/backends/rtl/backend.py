@@ -49,7 +49,7 @@ def _trace_taps(graph: HwGraph) -> dict[str, dict[str, object]]:
         for tap in s.taps:
             taps[tap] = {"file": trace_file(s), "stream": s.name, "T": s.T,
                          "channels": s.channels, "elem_bits": s.elem_bits,
-                         "positions": s.positions}
+                         "positions": s.positions, "nb": s.nb}
     return taps
 
 
@@ -77,6 +77,12 @@ class RtlBackend(Backend):
         """Memories in the layouts of the RTL units (:mod:`.memories`); with ``interval``,
         the pipelined interval from the units' token recurrence (exact for every N, where
         the bottleneck is only a bound: docs/generator.md, "The interval")."""
+        nb = graph.info.get("word_beats", 1)
+        wide = sorted({lay.kind for lay in graph.layers.values() if not rtl_kind(lay).narrow})
+        if nb != 1 and wide:
+            raise ValueError(f"--word-beats {nb}: the RTL units of {', '.join(wide)} "
+                             "take whole position words only (docs/hardware.md, "
+                             "\"Narrow streams\")")
         if interval:
             steady = steady_interval(graph)
             graph.info["cycles"].update(interval=steady.interval, interval_from="recurrence")

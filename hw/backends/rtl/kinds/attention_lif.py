@@ -12,6 +12,7 @@ from .base import CLK, RtlKind, busy, sink, source
 class RtlAttentionLif(RtlKind):
     kind = "attention_lif"
     module = "sdmf_attention_lif"
+    narrow = True
 
     def instance(self, graph: HwGraph, layer: HwLayer) -> Instance:
         a, w = layer.attrs, layer.widths

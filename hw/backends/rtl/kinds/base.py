@@ -62,6 +62,9 @@ class RtlKind:
     # memory roles the module can load at run time, in the order of its prm_we bits
     # (docs/params.md); their ROM file parameters are ``<ROLE>_FILE``
     prm_roles: ClassVar[tuple[str, ...]] = ()
+    # the module takes position words as several beats (NB > 1, docs/hardware.md,
+    # "Narrow streams")
+    narrow: ClassVar[bool] = False
 
     @property
     def source(self) -> Path:

@@ -10,6 +10,7 @@ from .base import CLK, RtlKind, busy, sink, source
 class RtlFifo(RtlKind):
     kind = "fifo"
     module = "sdmf_fifo"
+    narrow = True
 
     def instance(self, graph: HwGraph, layer: HwLayer) -> Instance:
         (i,), (o,) = graph.inputs_of(layer.name), graph.outputs_of(layer.name)

@@ -15,6 +15,7 @@ def fork_data(layer: HwLayer) -> str:
 class RtlFork(RtlKind):
     kind = "fork"
     module = "sdmf_fork"
+    narrow = True
 
     def instance(self, graph: HwGraph, layer: HwLayer) -> Instance:
         (i,) = graph.inputs_of(layer.name)

@@ -13,6 +13,7 @@ from .base import CLK, Images, RtlKind, busy, mem_file, mem_name, sink, source
 class RtlHead(RtlKind):
     kind = "head"
     module = "sdmf_head_argmax"
+    narrow = True
     prm_roles = ("weight", "bias")
 
     def instance(self, graph: HwGraph, layer: HwLayer) -> Instance:

@@ -12,12 +12,12 @@ class RtlInput(RtlKind):
     kind = "input"
     module = "sdmf_axis_unpack"
     support = True
+    narrow = True
 
     def instance(self, graph: HwGraph, layer: HwLayer) -> Instance:
-        (o,) = graph.outputs_of(layer.name)
+        (o,) = graph.outputs_of(layer.name)     # its beats are the unpacker's words
         return Instance(self.module, layer.instance,
-                        {"WORD": layer.widths["WORD"],
-                         "POSITIONS": layer.attrs["H"] * layer.attrs["W"]},
+                        {"WORD": o.word_bits, "POSITIONS": o.beats},
                         {**CLK, "s_valid": "in_valid", "s_ready": "in_ready",
                          "s_data": "s_axis_tdata", **source(o)})
 
@@ -26,6 +26,7 @@ class RtlOutput(RtlKind):
     kind = "output"
     module = "sdmf_axis_logits"
     support = True
+    narrow = True
 
     def instance(self, graph: HwGraph, layer: HwLayer) -> Instance:
         (i,) = graph.inputs_of(layer.name)

@@ -1,16 +1,21 @@
 // sdmf_maxpool_or — 3×3 / stride 2 / zero-pad 1 max pooling of spike words (an OR).
 //
-// Input : H·W words per frame (raster order), WORD bits each (all T·C spikes of a position).
-// Output: HO·WO words per frame, HO = (H−1)/2 + 1, WO = (W−1)/2 + 1, raster order;
-//         output (i, j) = OR of inputs (y, x) with |y − 2i| ≤ 1, |x − 2j| ≤ 1.
-// One input word per cycle; the output word of (i, j) is registered in the cycle its last
-// input (min(2i+1, H−1), min(2j+1, W−1)) arrives. A column buffer of WO words holds the
-// vertical partial ORs, a register the horizontal one.
-// busy_cycles: one per accepted input word (H·W per frame).
+// Input : H·W positions per frame (raster order), each as NB beats of WORD bits (b
+//         ascending; beat b holds time steps b·T/NB … (b+1)·T/NB − 1 of every channel,
+//         docs/hardware.md "Narrow streams"); NB = 1: one word of all T·C spikes.
+// Output: HO·WO positions per frame, HO = (H−1)/2 + 1, WO = (W−1)/2 + 1, raster order,
+//         NB beats each; beat (i, j, b) = OR of input beats (y, x, b) with |y − 2i| ≤ 1,
+//         |x − 2j| ≤ 1 (the OR is per bit, so each beat pools on its own).
+// One input beat per cycle; output beat (i, j, b) is registered in the cycle its last
+// input beat (min(2i+1, H−1), min(2j+1, W−1), b) arrives; s_ready = !m_valid || m_ready.
+// A column buffer of WO·NB beats (address j·NB + b, asynchronous read: LUT RAM) holds the
+// vertical partial ORs, a memory of NB beats the horizontal ones (address b).
+// busy_cycles: one per accepted input beat (H·W·NB per frame).
 module sdmf_maxpool_or #(
   parameter int H = 4,
   parameter int W = 4,
-  parameter int WORD = 8
+  parameter int WORD = 8,
+  parameter int NB = 1
 ) (
   input  logic clk,
   input  logic rst_n,
@@ -25,49 +30,69 @@ module sdmf_maxpool_or #(
   localparam int WO = (W - 1) / 2 + 1;
   localparam int YB = (H > 1) ? $clog2(H) : 1;
   localparam int XB = (W > 1) ? $clog2(W) : 1;
-  localparam int OB = (WO > 1) ? $clog2(WO) : 1;
+  localparam int BB = (NB > 1) ? $clog2(NB) : 1;
+  localparam int AB = (WO * NB > 1) ? $clog2(WO * NB) : 1;
+
+  generate
+    if (NB < 1) begin : g_bad_nb
+      $error("sdmf_maxpool_or: NB = %0d beats per position, must be >= 1", NB);
+    end
+  endgenerate
 
   logic [YB-1:0] y;
   logic [XB-1:0] x;
-  logic [WORD-1:0] hreg;                 // OR of the current output column's inputs so far
-  logic [WORD-1:0] colbuf [0:WO-1];      // OR of the rows so far, per output column
-  logic fire, x_last, y_last, y_odd, x_odd, h_done;
-  logic [OB-1:0] jo;
+  logic [BB-1:0] b;
+  logic [AB-1:0] cbase;                  // j·NB of the current output column
+  logic [WORD-1:0] hreg [0:NB-1];        // OR of the current output column's inputs so far
+  logic [WORD-1:0] colbuf [0:WO*NB-1];   // OR of the rows so far, per output column, beat
+  logic fire, x_last, y_last, b_last, y_odd, x_odd, h_done;
+  logic [AB-1:0] ca;
   logic [WORD-1:0] hcur, above, vsum;
 
   assign s_ready = !m_valid || m_ready;
   assign fire = s_valid && s_ready;
   assign x_last = (x == XB'(W - 1));
   assign y_last = (y == YB'(H - 1));
+  assign b_last = (b == BB'(NB - 1));
   assign x_odd = x[0];
   assign y_odd = y[0];
   assign h_done = x_odd || x_last;       // the column's last input (2j+1 or W−1)
-  assign jo = OB'(x >> 1);
-  assign hcur = (x == '0) ? s_data : (hreg | s_data);
-  assign above = colbuf[jo];
+  assign ca = cbase + AB'(b);
+  assign hcur = (x == '0) ? s_data : (hreg[b] | s_data);
+  assign above = colbuf[ca];
   assign vsum = (y == '0) ? hcur : (above | hcur);
 
   always_ff @(posedge clk) begin
     if (fire && h_done && !y_last)
-      colbuf[jo] <= y_odd ? hcur : vsum;  // odd row: starts output row (y+1)/2
+      colbuf[ca] <= y_odd ? hcur : vsum;  // odd row: starts output row (y+1)/2
+  end
+
+  always_ff @(posedge clk) begin
+    if (fire) hreg[b] <= x_odd ? s_data : hcur;
   end
 
   always_ff @(posedge clk) begin
     if (!rst_n) begin
       x <= '0;
       y <= '0;
+      b <= '0;
+      cbase <= '0;
       m_valid <= 1'b0;
     end else begin
       if (fire) begin
-        x <= x_last ? '0 : x + 1'b1;
-        if (x_last) y <= y_last ? '0 : y + 1'b1;
+        b <= b_last ? '0 : b + 1'b1;
+        if (b_last) begin
+          x <= x_last ? '0 : x + 1'b1;
+          if (x_last) y <= y_last ? '0 : y + 1'b1;
+          if (x_last) cbase <= '0;
+          else if (x_odd) cbase <= cbase + AB'(NB);
+        end
       end
       if (fire && h_done && (y_odd || y_last)) m_valid <= 1'b1;
       else if (m_ready) m_valid <= 1'b0;
     end
   end
   always_ff @(posedge clk) begin
-    if (fire) hreg <= x_odd ? s_data : hcur;
     if (fire && h_done && (y_odd || y_last)) m_data <= vsum;
   end
 
