@@ -451,16 +451,21 @@ def tb_stream_pattern(seed: int, ins: list[tuple[int, float]], stalls: list[floa
 
 
 def tb_transfers(unit, ins: dict[str, tuple[int, float]], outs: dict[str, float],
-                 count: int, seed: int, cycles: int) -> dict[str, list[int]]:
+                 count: int, seed: int, cycles: int,
+                 inputs: bool = False) -> dict[str, list[int]]:
     """Transfer cycles of the first ``count`` words of each output of ``unit`` (a
     sdmf.hw.timing unit model) in tb_stream: inputs ``{stream: (words, idle)}`` in the
-    testbench's order, outputs ``{stream: stall}``."""
+    testbench's order, outputs ``{stream: stall}``; with ``inputs`` also of every word of
+    each input."""
     from sdmf.hw.timing import Network, Sink, Source
 
     bubbles, ready = tb_stream_pattern(seed, list(ins.values()), list(outs.values()), cycles)
     net = Network([*(Source(f"src{i}", b, s) for i, (s, b) in enumerate(zip(ins, bubbles))),
                    unit, *(Sink(f"snk{i}", r, o) for i, (o, r) in enumerate(zip(outs, ready)))])
-    return {o: net.transfers(o, count) for o in outs}
+    got = {o: net.transfers(o, count) for o in outs}
+    if inputs:
+        got |= {s: net.transfers(s, n) for s, (n, _) in ins.items()}
+    return got
 
 
 def conv_output_cycles(cfg: dict, frames: list[torch.Tensor] | int, seed: int, idle: float,
@@ -829,10 +834,12 @@ def test_head_argmax(tmp_path, name, flow="sv"):
     assert res["busy_cycles"] == len(frames) * head_cycles(N, T, D, K, NB)
     from sdmf.hw.kinds.head import head_cycles as kind_cycles
     assert kind_cycles(N, D, K, NB) == head_cycles(N, T, D, K, NB)
-    from sdmf.hw.timing import HeadUnit  # every word in the recurrence's cycle
-    assert out["cycles"] == tb_transfers(
-        HeadUnit("head", N, D, K, "s", "m", NB), {"s": (len(in_words), 0.3)}, {"m": 0.3},
-        len(want), 0, 20 * len(frames) * head_cycles(N, T, D, K, NB))["m"]
+    from sdmf.hw.timing import HeadUnit  # every beat and word in the recurrence's cycle
+    model = tb_transfers(HeadUnit("head", N, D, K, "s", "m", NB), {"s": (len(in_words), 0.3)},
+                         {"m": 0.3}, len(want), 0, 20 * len(frames) * head_cycles(N, T, D, K, NB),
+                         inputs=True)
+    assert out["cycles"] == model["m"]
+    assert res["inputs"]["s"]["cycles"] == model["s"]
 
 
 # ------------------------------------------------------------------ sdmf_attention_lif
@@ -941,10 +948,12 @@ def test_attention_lif(tmp_path, name, flow="sv"):
     qn = attention_groups(cfg["head_qk"], cfg["head_v"], PO)
     upd, att = sum(T * q if q else 1 for q in qn), sum(T * (q + 1) for q in qn)
     n = len(q_words)
-    assert res["outputs"]["m"]["cycles"] == tb_transfers(
-        AttentionUnit("att", N, upd, att, "q", "k", "v", "m", NB),
-        {"q": (n, 0.3), "k": (n, 0.3), "v": (n, 0.3)}, {"m": 0.3}, len(want), 0,
-        20 * len(frames) * expect)["m"]
+    model = tb_transfers(AttentionUnit("att", N, upd, att, "q", "k", "v", "m", NB),
+                         {"q": (n, 0.3), "k": (n, 0.3), "v": (n, 0.3)}, {"m": 0.3}, len(want), 0,
+                         20 * len(frames) * expect, inputs=True)
+    assert res["outputs"]["m"]["cycles"] == model["m"]
+    for port in "qkv":                    # every input beat too
+        assert res["inputs"][port]["cycles"] == model[port], port
     if name in ("heads", "heads_nb") and flow == "sv":
         # capacity: all N k/v tokens, then 2 q tokens while the output is stalled (in beats)
         res = run_unit(tmp_path, "sdmf_attention_lif", params,
