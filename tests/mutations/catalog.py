@@ -102,7 +102,7 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation(
         "version-bumped-undocumented", "the interface version raised without the register "
         "table (sdmf/device/regmap.py)",
-        (Edit("sdmf/device/regmap.py", "INTERFACE_VERSION = 3", "INTERFACE_VERSION = 4"),),
+        (Edit("sdmf/device/regmap.py", "INTERFACE_VERSION = 4", "INTERFACE_VERSION = 5"),),
         ("tests/test_device_interface.py", "tests/test_interface_doc.py")),
     Mutation(
         "params-crc-big-endian", "the parameter checksum over big-endian beats, unlike the "
