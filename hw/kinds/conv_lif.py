@@ -251,7 +251,8 @@ class ConvLif(LayerKind):
         return event_cycles(layer.attrs, knobs, inputs["s"])
 
     def capacity(self, layer: HwLayer) -> int:
-        """docs/hardware.md, sdmf_conv_lif: 4 tokens (K = 1), the line buffer (K = 3)."""
+        """docs/hardware.md, sdmf_conv_lif: 4 tokens (K = 1), the line buffer (K = 3);
+        positions, ``NB`` beats each."""
         return 4 if layer.attrs["K"] == 1 else 2 * layer.attrs["W"] + 1
 
     def signature(self, layer: HwLayer) -> tuple:
