@@ -368,7 +368,7 @@ def conv_words(cfg: dict, weight, bias, theta, frames, F: int) -> tuple[list[int
 @pytest.mark.parametrize("name", [*CONV_CONFIGS, *NB_CONV_CONFIGS])
 def test_conv_lif(tmp_path, name, variant, flow="sv"):
     """Outputs (beats with NB > 1) bit-exact with the golden ops, busy cycles equal to the
-    formula, every output beat in the cycle the token-level recurrence gives."""
+    formula, every input and output beat in the cycle the token-level recurrence gives."""
     cfg, params, mems, in_words, want, frames, seed = conv_case(name, variant)
     K, CIN, COUT, T, H, W = (cfg[k] for k in ("K", "CIN", "COUT", "T", "H", "W"))
     res = run_unit(tmp_path, "sdmf_conv_lif", params,
@@ -379,7 +379,9 @@ def test_conv_lif(tmp_path, name, variant, flow="sv"):
                  spike_decoder(T, COUT, H * W, cfg.get("NB", 1)))
     expect = frames * conv_cycles(K, H, W, CIN, COUT, T, cfg["PO"], cfg["PI"], cfg.get("PK", 1))
     assert res["busy_cycles"] == expect
-    assert res["outputs"]["m"]["cycles"] == conv_output_cycles(cfg, frames, seed, 0.2, 0.3)
+    model = conv_transfer_cycles(cfg, frames, seed, 0.2, 0.3)
+    assert res["outputs"]["m"]["cycles"] == model["m"]
+    assert res["inputs"]["s"]["cycles"] == model["s"]
 
 
 def conv_capacity(K: int, W: int) -> int:
@@ -516,23 +518,29 @@ def tb_stream_pattern(seed: int, ins: list[tuple[int, float]], stalls: list[floa
 
 
 def tb_transfers(unit, ins: dict[str, tuple[int, float]], outs: dict[str, float],
-                 count: int, seed: int, cycles: int) -> dict[str, list[int]]:
+                 count: int, seed: int, cycles: int,
+                 inputs: bool = False) -> dict[str, list[int]]:
     """Transfer cycles of the first ``count`` words of each output of ``unit`` (a
     sdmf.hw.timing unit model) in tb_stream: inputs ``{stream: (words, idle)}`` in the
-    testbench's order, outputs ``{stream: stall}``."""
+    testbench's order, outputs ``{stream: stall}``; with ``inputs`` also of every word of
+    each input."""
     from sdmf.hw.timing import Network, Sink, Source
 
     bubbles, ready = tb_stream_pattern(seed, list(ins.values()), list(outs.values()), cycles)
     net = Network([*(Source(f"src{i}", b, s) for i, (s, b) in enumerate(zip(ins, bubbles))),
                    unit, *(Sink(f"snk{i}", r, o) for i, (o, r) in enumerate(zip(outs, ready)))])
-    return {o: net.transfers(o, count) for o in outs}
+    got = {o: net.transfers(o, count) for o in outs}
+    if inputs:
+        got |= {s: net.transfers(s, n) for s, (n, _) in ins.items()}
+    return got
 
 
-def conv_output_cycles(cfg: dict, frames: list[torch.Tensor] | int, seed: int, idle: float,
-                       stall: float) -> list[int]:
-    """Output transfer cycles of a conv unit in tb_stream per the token-level recurrence
-    (sdmf.hw.timing) on each position's service time (conv_lif.position_cycles): EV = 1 of
-    each of the ``frames``, or dense for ``frames`` frames."""
+def conv_transfer_cycles(cfg: dict, frames: list[torch.Tensor] | int, seed: int, idle: float,
+                         stall: float) -> dict[str, list[int]]:
+    """Input (``s``) and output (``m``) beat transfer cycles of a conv unit in tb_stream per
+    the token-level recurrence (sdmf.hw.timing) on each position's service time
+    (conv_lif.position_cycles): EV = 1 of each of the ``frames``, or dense for ``frames``
+    frames."""
     from sdmf.hw.kinds.conv_lif import position_cycles
     from sdmf.hw.timing import ConvUnit
 
@@ -546,7 +554,7 @@ def conv_output_cycles(cfg: dict, frames: list[torch.Tensor] | int, seed: int, i
     n = len(service) * nb                 # beats on each stream
     unit = ConvUnit("conv", attrs, service, "s", "m", nb)
     return tb_transfers(unit, {"s": (n, idle)}, {"m": stall}, n, seed,
-                        4 * sum(service) + 100 * n)["m"]
+                        4 * sum(service) + 100 * n, inputs=True)
 
 
 @pytest.mark.parametrize("variant", ["random", "extreme"])
@@ -554,9 +562,9 @@ def conv_output_cycles(cfg: dict, frames: list[torch.Tensor] | int, seed: int, i
 def test_conv_lif_event(tmp_path, name, variant, flow="sv"):
     """EV = 1: outputs bit-exact with the golden ops at every density, busy cycles
     equal to the kind spec's function of the input (hw/kinds/conv_lif.py), frame by
-    frame — never more than the dense count —, and every output word leaves in the cycle
-    the token-level recurrence (sdmf.hw.timing) gives for the testbench's bubbles and
-    stalls."""
+    frame — never more than the dense count —, and every input and output beat transfers
+    in the cycle the token-level recurrence (sdmf.hw.timing) gives for the testbench's
+    bubbles and stalls."""
     from sdmf.hw.kinds import event_cycles
 
     cfg, params, mems, in_words, want, frames, seed = ev_case(name, variant)
@@ -572,7 +580,9 @@ def test_conv_lif_event(tmp_path, name, variant, flow="sv"):
     dense = conv_cycles(cfg["K"], H, W, cfg["CIN"], cfg["COUT"], cfg["T"], cfg["PO"], cfg["PI"],
                         cfg.get("PK", 1))
     assert res["busy_cycles"] == sum(per_frame)
-    assert res["outputs"]["m"]["cycles"] == conv_output_cycles(cfg, frames, seed, 0.2, 0.3)
+    model = conv_transfer_cycles(cfg, frames, seed, 0.2, 0.3)
+    assert res["outputs"]["m"]["cycles"] == model["m"]
+    assert res["inputs"]["s"]["cycles"] == model["s"]
     assert max(per_frame) <= dense
     if cfg["K"] == 1:                     # every element set: the dense count
         assert per_frame[EV_DENSITIES.index(1.0)] == dense
