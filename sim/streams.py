@@ -74,6 +74,8 @@ class StreamSource:
         self.idle = idle
         self.rng = rng or random.Random(0)
         self.sent = 0
+        self.cycles: list[int] = []          # cycle of each transfer (from the first send)
+        self._cycle = 0
         self.valid.value = 0
 
     async def send(self, words: Iterable[int]) -> None:
@@ -83,12 +85,16 @@ class StreamSource:
             while self.idle and self.rng.random() < self.idle:
                 self.valid.value = 0
                 await RisingEdge(self.clk)
+                self._cycle += 1
             self.valid.value = 1
             self.data.value = int(w)
             while True:
                 await ReadOnly()
                 fire = int(self.ready.value) == 1
+                if fire:
+                    self.cycles.append(self._cycle)
                 await RisingEdge(self.clk)
+                self._cycle += 1
                 if fire:
                     break
             self.sent += 1

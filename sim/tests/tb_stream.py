@@ -8,7 +8,8 @@ The case file (``$SDMF_TB_CASE``, JSON) lists input streams (``prefix``, ``words
 before any input). The testbench resets the unit, writes the parameters, drives every
 input concurrently, collects every output, checks that no further word appears,
 and writes what it saw to ``$SDMF_TB_RESULT`` (JSON): words per output stream,
-extra signals, the cycle of every transfer, ``busy_cycles`` and the total cycles.
+extra signals, the cycle of every transfer (inputs and outputs), ``busy_cycles`` and the
+total cycles.
 Comparison against the golden model happens in the pytest test that wrote the case.
 """
 
@@ -97,6 +98,8 @@ async def run_case(dut):
         "outputs": {o["prefix"] + (f"[{o['bit']}]" if o.get("bit") is not None else ""):
                     {"words": snk.words, "extras": snk.extras, "cycles": snk.cycles}
                     for o, snk in zip(case["outputs"], sinks)},
+        "inputs": {s["prefix"]: {"cycles": src.cycles}
+                   for s, src in zip(case["inputs"], sources)},
         "busy_cycles": busy,
         "total_cycles": total,
         "spurious": sorted(set(spurious)),

@@ -191,8 +191,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         "timing-emit-stall-dropped", "the token recurrence forgets that a conv's EMIT waits "
         "for its output register (hw/timing/units.py)",
         (Edit("hw/timing/units.py",
-              'return latest(after(("e", self.name, p), 1), *([_x(self.out, p - 1)] if p else []))',
-              'return after(("e", self.name, p), 1)'),),
+              '*([_x(self.out, p * self.nb - 1)] if p else []))', '*[])'),),
         ("tests/hw/test_timing.py",)),
     Mutation(
         "activity-plan-on-dense", "--plan-activity costs every candidate at the dense worst "
