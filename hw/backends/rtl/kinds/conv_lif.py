@@ -81,6 +81,7 @@ class RtlConvLif(RtlKind):
     kind = "conv_lif"
     module = "sdmf_conv_lif"
     prm_roles = ("weight", "bias", "theta")
+    narrow = True
 
     def instance(self, graph: HwGraph, layer: HwLayer) -> Instance:
         a, w, k = layer.attrs, layer.widths, layer.parallel
