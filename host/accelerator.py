@@ -268,7 +268,7 @@ class Accelerator:
         for lo, hi in chunks:
             inbuf, outbuf = self._buffers_for(hi - lo)
             t = time.perf_counter()
-            inbuf[:hi - lo] = pack_batch(x[lo:hi], iface.in_bits)
+            inbuf[:hi - lo] = pack_batch(x[lo:hi], iface.in_bits, nb=iface.word_beats)
             inbuf.flush()
             timing["pack_s"] += time.perf_counter() - t
             t = time.perf_counter()

@@ -15,7 +15,7 @@ from sdmf.device.stream import IN_BITS  # noqa: F401  (input event counts the st
 MAX_T = (1 << CONFIG0.field("T").width) - 1                  # 255
 MAX_CLASSES = (1 << CONFIG0.field("classes").width) - 1      # 255
 WEIGHT_BITS = (2, 16)      # two's-complement weights of conv2d, conv1d and head
-MAX_SIDE = (1 << min(CONFIG1.field("H").width, CONFIG1.field("W").width)) - 1  # 65535
+MAX_SIDE = (1 << min(CONFIG1.field("H").width, CONFIG1.field("W").width)) - 1  # 4095
 MAX_POSITIONS = (1 << 31) - 1   # H·W: SystemVerilog ``int`` unit parameters count positions
 # channel indices (residual CHANNELS) and attention group-table fields are 16 bits wide
 MAX_CHANNELS = 65535

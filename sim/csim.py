@@ -153,7 +153,8 @@ def csim_project(project: str | Path, x: torch.Tensor | np.ndarray,
         if run.exists() and work_dir is not None:
             shutil.rmtree(run)
         (run / manifest.trace.dir).mkdir(parents=True)
-        beats = [b for i in range(S) for b in pack_input(xs[i], iface.in_bits)]
+        beats = [b for i in range(S) for b in pack_input(xs[i], iface.in_bits,
+                                                         nb=iface.word_beats)]
         (run / "input.hex").write_text(hex_lines(beats, BEAT_BITS))
         t1 = time.monotonic()
         _run(binary, run, S, iface)

@@ -194,10 +194,10 @@ def _read_hex(path: Path) -> list[int]:
         raise NetworkMismatchError(str(e)) from None
 
 
-def _write_inputs(run: Path, x: np.ndarray, in_bits: int) -> None:
+def _write_inputs(run: Path, x: np.ndarray, in_bits: int, word_beats: int = 1) -> None:
     (run / "inputs").mkdir(parents=True, exist_ok=True)
     for i, sample in enumerate(x):
-        beats = pack_input(sample, in_bits)
+        beats = pack_input(sample, in_bits, nb=word_beats)
         (run / "inputs" / f"input_{i}.hex").write_text(hex_lines(beats, BEAT_BITS))
 
 
@@ -299,7 +299,7 @@ def _run_folder(work: Path, root: Path, manifest: Project, trace: Trace,
     (run / trace.dir).mkdir(parents=True)
     for mem in manifest.memories:
         shutil.copyfile(root / mem, run / Path(mem).name)
-    _write_inputs(run, xs, iface.in_bits)
+    _write_inputs(run, xs, iface.in_bits, iface.word_beats)
     cyc = manifest.cycles
     cfg = {"samples": len(xs), "in_gap": gaps[0], "out_gap": gaps[1], "overlap": overlap,
            "timeout_cycles": 8 * (cyc.sum + cyc.interval) + 50 * iface.beats_per_sample

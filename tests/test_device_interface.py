@@ -79,8 +79,12 @@ def test_register_map_matches_the_documented_table():
 
 
 def test_configuration_words_by_hand():
-    # T 4, classes 10, in_bits 16, weight bits 8 | H 32, W 48
-    assert regmap.config_words(4, 10, 16, 8, 32, 48) == (0x0810_0A04, 0x0030_0020)
+    # T 4, classes 10, in_bits 16, weight bits 8 | H 32, W 48, 1 beat per position word
+    assert regmap.config_words(4, 10, 16, 8, 32, 48) == (0x0810_0A04, 0x0103_0020)
+    # word_beats at [31:24] (interface version 4): 4 beats, H 128, W 4095
+    assert regmap.config_words(4, 10, 16, 8, 128, 4095, 4)[1] == 0x04FF_F080
+    with pytest.raises(ValueError, match=r"H = 4096 does not fit \[11:0\]"):
+        regmap.config_words(4, 10, 8, 8, 4096, 32)
     with pytest.raises(ValueError, match=r"T = 256 does not fit \[7:0\]"):
         regmap.config_words(256, 10, 8, 8, 32, 32)
     with pytest.raises(KeyError, match="missing fields"):
@@ -320,8 +324,8 @@ def test_interface_round_trip_and_derived_values(tmp_path):
     d = iface.to_dict()
     assert d["beats_per_sample"] == 1024 and d["output_beats"] == 11
     assert d["counters"] == {"sps.0": 0x40, "head": 0x48} and d["axil_addr_bits"] == 7
-    assert d["registers"] == {"id": 0x5D3F0003, "hash": 0xC75F8CA1, "config0": 0x0808_0A04,
-                              "config1": 0x0020_0020}
+    assert d["registers"] == {"id": 0x5D3F0004, "hash": 0xC75F8CA1, "config0": 0x0808_0A04,
+                              "config1": 0x0102_0020}
     path = iface.write(tmp_path / INTERFACE_FILE)
     assert DeviceInterface.read(path) == iface
     assert json.loads(path.read_text()) == d
@@ -399,11 +403,31 @@ def test_unreadable_interface_files(tmp_path):
         DeviceInterface.read(bad)
 
 
+def test_word_beats_set_the_input_layout_and_config1(tmp_path):
+    """Narrow streams: the input packs T/NB time steps per stream beat, config1 carries
+    NB, so a host that packs another NB than the bitstream takes is refused by register."""
+    one, two = _iface(input_shape=(4, 3, 8, 8)), _iface(input_shape=(4, 3, 8, 8), word_beats=2)
+    x = np.arange(4 * 3 * 8 * 8).reshape(4, 3, 8, 8) % 200
+    # 96-bit words in two AXI beats; 48-bit stream beats, one per AXI beat: same count
+    assert two.beats_per_sample == len(pack_input(x, 8, nb=2)) == one.beats_per_sample
+    assert pack_input(x, 8, nb=2) != pack_input(x, 8)
+    assert regmap.CONFIG1.unpack(two.registers["config1"])["word_beats"] == 2
+    (msg,) = one.register_mismatches({"config1": two.registers["config1"]})
+    assert "config1" in msg
+    assert DeviceInterface.read(two.write(tmp_path / INTERFACE_FILE)) == two
+    with pytest.raises(InterfaceError, match="field word_beats: 3 does not divide T = 4"):
+        _iface(word_beats=3)
+    old = {**one.to_dict(), "interface_version": 3}
+    del old["word_beats"]
+    with pytest.raises(InterfaceError, match="field interface_version: 3"):
+        DeviceInterface.from_dict(old)
+
+
 def test_register_mismatches_say_what_is_wrong():
     iface = _iface()
     assert iface.register_mismatches(iface.registers) == []
     (older,) = iface.register_mismatches({"id": 0x5D3F0001})
-    assert "interface version 1" in older and "version 3" in older
+    assert "interface version 1" in older and "version 4" in older
     (other,) = iface.register_mismatches({"id": 0x12340001})
     assert "not an SDMFormer accelerator" in other
     (ir,) = iface.register_mismatches({"hash": 0})

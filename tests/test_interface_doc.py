@@ -25,7 +25,8 @@ def test_generated_interface_matches_the_register_table(tmp_path):
     T, _, H, W = ir.input_shape
     values = {"t": T, "classes": ir.params["head.weight"].shape[0],
               "in_bits": ir.ops[0].attrs["bits"],
-              "weight_bits": ir.meta["quant_spec"]["weight_bits"], "h": H, "w": W}
+              "weight_bits": ir.meta["quant_spec"]["weight_bits"], "h": H, "w": W,
+              "word_beats": 1}
     (_, f0), (_, f1) = regs.config
     assert iface["registers"] == {
         "id": regs.id_value, "hash": int(ir.content_hash()[:regs.hash_digits], 16),

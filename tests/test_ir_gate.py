@@ -313,7 +313,7 @@ def test_config_register_reads_back_16_bit_widths():
         return (c0 >> lsb) & ((1 << (msb - lsb + 1)) - 1)
 
     assert (read("T"), read("classes"), read("in_bits"), read("weight bits")) == (2, 3, 16, 16)
-    assert c1 == 4 | (4 << 16)
+    assert c1 == 4 | (4 << 12) | (1 << 24)            # H, W, one beat per position word
 
 
 def test_weight_bits_without_a_declared_spec_come_from_the_weights():

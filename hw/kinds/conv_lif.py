@@ -10,6 +10,10 @@ performs only the fan-in ops whose input chunk is non-zero, so its busy cycles d
 the input (:func:`event_ops`, :func:`event_cycles`, :meth:`ConvLif.sample_cycles`);
 :meth:`ConvLif.cycles` stays the dense worst case (every chunk non-zero), which is the
 EV = 0 count.
+
+``NB`` (``attrs["NB"]``, default 1; :func:`conv_beats`) beats per position on both streams,
+a divisor of T: the buffers hold beats, the busy cycles do not change
+(docs/hardware.md, sdmf_conv_lif).
 """
 
 from __future__ import annotations
@@ -28,6 +32,28 @@ if TYPE_CHECKING:
     from sdmf.quant.opdefs import Op
 
     from ..graph import IrBuilder
+
+
+def conv_beats(attrs: dict) -> int:
+    """``NB``: beats per position of the unit's streams (1: one word per position)."""
+    nb = int(attrs.get("NB", 1))
+    if nb < 1 or attrs["T"] % nb:
+        raise ValueError(f"conv_lif: NB={nb} must be a divisor of T={attrs['T']}")
+    return nb
+
+
+def held_positions(attrs: dict) -> int:
+    """Input positions the unit's buffer holds: K = 1 a two-position ping-pong, K = 3
+    three rows."""
+    return 2 if attrs["K"] == 1 else 3 * attrs["W"]
+
+
+def has_mask_memory(attrs: dict, knobs: Knobs, in_bits: int) -> bool:
+    """EV = 1 keeps a non-zero-chunk mask beside the input buffer, except K = 1 with
+    one-bit chunks (``PI·IN_BITS = 1``: the mask is the data); no inputs, no buffer."""
+    if not (knobs.get("EV", 0) and attrs["CIN"]):
+        return False
+    return not (attrs["K"] == 1 and knobs.get("PI", 1) * in_bits == 1)
 
 
 def conv_steps(attrs: dict, knobs: Knobs) -> int:
@@ -85,22 +111,25 @@ def event_cycles(attrs: dict, knobs: Knobs, x: np.ndarray) -> int:
     return int(position_cycles(dict(attrs), {**knobs, "EV": 1}, x).sum())
 
 
-def window_need(attrs: dict, p: int) -> int:
-    """Input words (of the run, all samples in order) written before output position ``p``
-    (global index) can issue: K = 1 its own word; K = 3 its window up to row ``min(y + 1,
-    H − 1)``, column ``min(x + 1, W − 1)`` (the RTL's ``avail``)."""
+def window_need(attrs: dict, p: int, nb: int = 1) -> int:
+    """Input beats (of the run, all samples in order; ``nb`` per position) written before
+    output position ``p`` (global index) can issue: every beat of the positions of its
+    window — K = 1 its own position; K = 3 up to row ``min(y + 1, H − 1)``, column
+    ``min(x + 1, W − 1)`` (the RTL's ``avail``, which counts complete positions)."""
     if attrs["K"] == 1:
-        return p + 1
+        return (p + 1) * nb
     H, W = attrs["H"], attrs["W"]
     base, q = divmod(p, H * W)
     y, x = divmod(q, W)
-    return base * H * W + min(y + 1, H - 1) * W + min(x + 1, W - 1) + 1
+    return (base * H * W + min(y + 1, H - 1) * W + min(x + 1, W - 1) + 1) * nb
 
 
-def slot_need(attrs: dict, q: int) -> int:
-    """EMITs issued before input word ``q`` (global index) can be written (the RTL's
-    ``s_ready``): K = 1 a two-word ping-pong, ``q − 1``; K = 3 the three-row line buffer,
-    ``(R − 2)·W + min(c + 1, W − 1) + 1`` for word (row R of the run, column c)."""
+def slot_need(attrs: dict, k: int, nb: int = 1) -> int:
+    """EMITs issued before input beat ``k`` (global index, ``nb`` per position) can be
+    written (the RTL's ``s_ready``, the same for every beat of a position q = ⌊k / nb⌋):
+    K = 1 a two-position ping-pong, ``q − 1``; K = 3 the three-row line buffer,
+    ``(R − 2)·W + min(c + 1, W − 1) + 1`` for position (row R of the run, column c)."""
+    q = k // nb
     if attrs["K"] == 1:
         return q - 1
     W = attrs["W"]
@@ -150,8 +179,17 @@ class ConvLif(LayerKind):
         }
 
     def memory_needs(self, layer: HwLayer) -> list[MemoryNeed]:
-        return [MemoryNeed(role, int(layer.params[role].size), *layer.ranges[role])
-                for role in ROLES]
+        """The parameters, the input buffer (``line``: K = 3, ``pingpong``: K = 1; the
+        :func:`held_positions`' elements) and with EV = 1 its ``mask`` (one bit per chunk)."""
+        a, k, bits = layer.attrs, layer.parallel, layer.widths.get("IN_BITS", 1)
+        needs = [MemoryNeed(role, int(layer.params[role].size), *layer.ranges[role])
+                 for role in ROLES]
+        elems = held_positions(a) * a["T"] * a["CIN"]
+        needs.append(MemoryNeed("line" if a["K"] == 3 else "pingpong", elems, 0,
+                                (1 << bits) - 1))
+        if has_mask_memory(a, k, bits):
+            needs.append(MemoryNeed("mask", elems // k.get("PI", 1), 0, 1))
+        return needs
 
     def describe(self, layer: HwLayer) -> str:
         a = layer.attrs
@@ -213,7 +251,8 @@ class ConvLif(LayerKind):
         return event_cycles(layer.attrs, knobs, inputs["s"])
 
     def capacity(self, layer: HwLayer) -> int:
-        """docs/hardware.md, sdmf_conv_lif: 4 tokens (K = 1), the line buffer (K = 3)."""
+        """docs/hardware.md, sdmf_conv_lif: 4 tokens (K = 1), the line buffer (K = 3);
+        positions, ``NB`` beats each."""
         return 4 if layer.attrs["K"] == 1 else 2 * layer.attrs["W"] + 1
 
     def signature(self, layer: HwLayer) -> tuple:

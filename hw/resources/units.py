@@ -70,11 +70,9 @@ def _conv(u: UnitDesc) -> tuple[dict[str, float], list[MemDesc]]:
     feats = {"one": 1.0, "add": lanes * w["ACC_BITS"], "mul": mul,
              "lif": po * (w["ACC_BITS"] + w["CUR_BITS"]), "xsel": xw, "xrows": xw * (pk - 1),
              "out": a["T"] * a["COUT"], "wreg": lanes * w["W_BITS"]}
-    if a["K"] == 3:
-        lb = [MemDesc("line", a["W"], xw)] * 3 if pk == 3 else [MemDesc("line", 3 * a["W"], xw)]
-    else:
-        lb = []                    # a two-word ping-pong: registers, in the logic features
-    return feats, lb
+    # its input buffers (line buffer / ping-pong, EV masks) are the layer's memories
+    # (hw/backends/rtl/kinds/conv_lif.py, input_buffers)
+    return feats, []
 
 
 def _attention(u: UnitDesc) -> tuple[dict[str, float], list[MemDesc]]:

@@ -52,7 +52,8 @@ def _unit(graph: HwGraph, lay: HwLayer, taps: Sequence[Mapping[str, np.ndarray]]
         per = 64 // word if word <= 64 else 0
         return UnpackUnit(lay.name, o.positions, per, -(-word // 64), BEATS, outs[0], o.nb)
     if kind == "conv_lif":
-        return ConvUnit(lay.name, a, _service(graph, lay, taps, dense), ins["s"], outs[0])
+        return ConvUnit(lay.name, a, _service(graph, lay, taps, dense), ins["s"], outs[0],
+                        a.get("NB", 1))
     if kind == "maxpool":
         return MaxpoolUnit(lay.name, a["H"], a["W"], ins["s"], outs[0], a.get("NB", 1))
     if kind == "fork":

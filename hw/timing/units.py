@@ -24,17 +24,20 @@ def _x(stream: str, k: int, plus: int = 0) -> Rule:
 
 @dataclass
 class ConvUnit:
-    """``sdmf_conv_lif``: the ops of output position p issue in consecutive cycles from
-    ``f(p) = max(A(p − 1), x_in(window_need(p) − 1) + 1)``; its EMIT issues at ``e(p) =
-    f(p) + service(p) − 1``; stage A commits it at ``A(p) = max(e(p) + 1, x_out(p − 1))``
-    (the EMIT stall while the output register still holds p − 1); the output is valid
-    from ``A(p) + 1``. Input word q is taken from ``e(slot_need(q) − 1) + 1``."""
+    """``sdmf_conv_lif`` with ``nb`` beats per position (stream index k = p·nb + b): the
+    ops of output position p issue in consecutive cycles from ``f(p) = max(A(p − 1),
+    x_in(window_need(p) − 1) + 1)`` (the last beat of its window); its EMIT issues at
+    ``e(p) = f(p) + service(p) − 1``; stage A commits it at ``A(p) = max(e(p) + 1,
+    x_out(p·nb − 1))`` (the EMIT stall until the last beat of p − 1 left the output
+    register); beat 0 of p is valid from ``A(p) + 1``, beat b > 0 from ``x_out(k − 1) + 1``.
+    Input beat k is taken from ``e(slot_need(k) − 1) + 1``."""
 
     name: str
     attrs: dict
     service: Sequence[int]          # issue cycles of each output position of the run
     inp: str
     out: str
+    nb: int = 1                     # beats per position on both streams
 
     def streams(self) -> tuple[list[str], list[str]]:
         return [self.inp], [self.out]
@@ -45,18 +48,20 @@ class ConvUnit:
             raise TimingError(f"unit {self.name}: position {p} outside the run "
                               f"(0..{len(self.service) - 1})")
         if what == "e":
-            start = latest(_x(self.inp, window_need(self.attrs, p) - 1, 1),
+            start = latest(_x(self.inp, window_need(self.attrs, p, self.nb) - 1, 1),
                            *([after(("A", self.name, p - 1))] if p else []))
             return after_rule(start, int(self.service[p]) - 1)
         if what == "A":
-            return latest(after(("e", self.name, p), 1), *([_x(self.out, p - 1)] if p else []))
+            return latest(after(("e", self.name, p), 1),
+                          *([_x(self.out, p * self.nb - 1)] if p else []))
         raise TimingError(f"unit {self.name}: no timing key {what!r}")
 
     def offer(self, stream: str, k: int) -> Rule:
-        return after(("A", self.name, k), 1)
+        p, b = divmod(k, self.nb)
+        return _x(self.out, k - 1, 1) if b else after(("A", self.name, p), 1)
 
-    def accept(self, stream: str, q: int) -> Rule:
-        need = slot_need(self.attrs, q)
+    def accept(self, stream: str, k: int) -> Rule:
+        need = slot_need(self.attrs, k, self.nb)
         return const(0) if need <= 0 else after(("e", self.name, need - 1), 1)
 
 

@@ -61,6 +61,7 @@ class DeviceInterface:
     # what determines the hardware, without the IR hash and parameter contents
     # (docs/params.md); the hash register holds it for designs with loaded parameters
     design_hash: str | None = None
+    word_beats: int = 1                           # beats per input position word (NB)
     interface_version: int = field(default=regmap.INTERFACE_VERSION)
 
     def __post_init__(self) -> None:
@@ -75,7 +76,7 @@ class DeviceInterface:
 
     @property
     def beats_per_sample(self) -> int:
-        return beats_per_sample(self.input_shape, self.in_bits)
+        return beats_per_sample(self.input_shape, self.in_bits, nb=self.word_beats)
 
     @property
     def output_beats(self) -> int:
@@ -95,7 +96,8 @@ class DeviceInterface:
     def registers(self) -> dict[str, int]:
         """What the read-only identification registers must read."""
         T, _, H, W = self.input_shape
-        c0, c1 = regmap.config_words(T, self.classes, self.in_bits, self.weight_bits, H, W)
+        c0, c1 = regmap.config_words(T, self.classes, self.in_bits, self.weight_bits, H, W,
+                                     self.word_beats)
         return {"id": regmap.ID.pack({"version": self.interface_version,
                                       "magic": regmap.ID_MAGIC}),
                 "hash": regmap.hash_register(self.ir_hash, self.design_hash,
@@ -136,6 +138,7 @@ class DeviceInterface:
             "in_bits": self.in_bits,
             "weight_bits": self.weight_bits,
             "classes": self.classes,
+            "word_beats": self.word_beats,
             "logit_scale": self.logit_scale,
             "beat_bits": self.beat_bits,
             "beats_per_sample": self.beats_per_sample,
@@ -201,11 +204,15 @@ class DeviceInterface:
                 (regmap.CONFIG0, "classes", self.classes, "classes"),
                 (regmap.CONFIG0, "weight_bits", self.weight_bits, "weight_bits"),
                 (regmap.CONFIG1, "H", H, "input_shape[2]"),
-                (regmap.CONFIG1, "W", W, "input_shape[3]")):
+                (regmap.CONFIG1, "W", W, "input_shape[3]"),
+                (regmap.CONFIG1, "word_beats", self.word_beats, "word_beats")):
             try:
                 reg.field(fname).insert(value)
             except ValueError as e:
                 raise InterfaceError(f"field {name}: {e} (register {reg.name})") from None
+        if _int(self.word_beats, "word_beats", 1) and T % self.word_beats:
+            raise InterfaceError(f"field word_beats: {self.word_beats} does not divide "
+                                 f"T = {T} (input_shape[0])")
         self._validate_optional()
 
     def _validate_optional(self) -> None:
@@ -242,7 +249,8 @@ class DeviceInterface:
 
 
 _STORED = ("ir_hash", "input_shape", "in_bits", "weight_bits", "classes", "model",
-           "logit_scale", "interval_cycles", "max_in_flight", "interface_version")
+           "logit_scale", "interval_cycles", "max_in_flight", "interface_version",
+           "word_beats")
 # absent from files written before they existed: None
 _OPTIONAL = ("clock_mhz", "design_hash")
 _DERIVED = ("beat_bits", "beats_per_sample", "output_beats", "axil_addr_bits", "registers",
@@ -254,15 +262,15 @@ def _from_dict(cls: type[DeviceInterface], data: Any) -> DeviceInterface:
         raise InterfaceError(f"expected a JSON object, got {type(data).__name__}")
     if data.get("format") != FORMAT:
         raise InterfaceError(f"field format: {data.get('format')!r}, expected {FORMAT!r}")
+    version = data.get("interface_version")     # first: older files lack newer fields
+    if version != regmap.INTERFACE_VERSION:
+        raise InterfaceError(f"field interface_version: {version!r}; this sdmf.device "
+                             f"implements version {regmap.INTERFACE_VERSION}")
     known = {"format", "params", *_STORED, *_OPTIONAL, *_DERIVED}
     if missing := sorted(known - set(data) - set(_OPTIONAL)):
         raise InterfaceError(f"field {missing[0]}: missing")
     if extra := sorted(set(data) - known):
         raise InterfaceError(f"field {extra[0]}: unknown to {FORMAT}")
-    version = data["interface_version"]
-    if version != regmap.INTERFACE_VERSION:
-        raise InterfaceError(f"field interface_version: {version!r}; this sdmf.device "
-                             f"implements version {regmap.INTERFACE_VERSION}")
     counters = data["counters"]
     if not isinstance(counters, Mapping):
         raise InterfaceError(f"field counters: expected an object, got {counters!r}")

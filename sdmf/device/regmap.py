@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-INTERFACE_VERSION = 3
+INTERFACE_VERSION = 4
 ID_MAGIC = 0x5D3F
 DATA_BITS = 32                 # AXI4-Lite data width
 DECODE_BITS = 12               # address bits the control block decodes (4 KiB window)
@@ -104,7 +104,10 @@ LATENCY_HI = Register("latency_hi", 0x1C, "ro")
 CONFIG0 = Register("config0", 0x20, "ro", (
     Field("T", 0, 8), Field("classes", 8, 8), Field("in_bits", 16, 5),
     Field("weight_bits", 24, 5)))
-CONFIG1 = Register("config1", 0x24, "ro", (Field("H", 0, 16), Field("W", 16, 16)))
+# word_beats: beats per position word on the input stream (docs/hardware.md, "Narrow
+# streams"), since interface version 4 (H and W were 16 bits wide before)
+CONFIG1 = Register("config1", 0x24, "ro", (Field("H", 0, 12), Field("W", 12, 12),
+                                           Field("word_beats", 24, 8)))
 STATUS = Register("status", 0x28, "ro", (Field("tlast_error", 0),))
 NUM_COUNTERS = Register("counters", 0x2C, "ro")
 INTERVAL_LO = Register("interval_lo", 0x30, "ro")
@@ -181,12 +184,12 @@ def hash_register(ir_hash: str, design_hash: str | None, loaded: bool) -> int:
     return hash_word(design_hash)
 
 
-def config_words(T: int, classes: int, in_bits: int, weight_bits: int, H: int, W: int
-                 ) -> tuple[int, int]:
+def config_words(T: int, classes: int, in_bits: int, weight_bits: int, H: int, W: int,
+                 word_beats: int = 1) -> tuple[int, int]:
     """The configuration registers' values (0x20, 0x24) of a design."""
     return (CONFIG0.pack({"T": T, "classes": classes, "in_bits": in_bits,
                           "weight_bits": weight_bits}),
-            CONFIG1.pack({"H": H, "W": W}))
+            CONFIG1.pack({"H": H, "W": W, "word_beats": word_beats}))
 
 
 def _check_map() -> None:

@@ -20,7 +20,7 @@ def test_the_register_table_parses_into_every_role():
                                       "auto_restart"}
     assert set(regs.ier_bits) == {"done", "ready"}
     names = {name for _, fields in regs.config for name in fields}
-    assert names == {"t", "classes", "in_bits", "weight_bits", "h", "w"}
+    assert names == {"t", "classes", "in_bits", "weight_bits", "h", "w", "word_beats"}
     offsets = sorted(regs.offsets.values())
     assert len(set(offsets)) == len(offsets) and all(o % 4 == 0 for o in offsets)
     assert regs.counter_base > max(offsets)

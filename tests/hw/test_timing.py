@@ -31,10 +31,13 @@ from sdmf.hw.timing.recurrence import NONE
 
 
 def walk_conv(K: int, H: int, W: int, service: list[int], bubbles: list[int],
-              ready: list[bool], limit: int = 200_000) -> tuple[list[int], list[int]]:
-    """Cycle-stepped sdmf_conv_lif handshake: input and output transfer cycles."""
+              ready: list[bool], limit: int = 200_000,
+              nb: int = 1) -> tuple[list[int], list[int]]:
+    """Cycle-stepped sdmf_conv_lif handshake with ``nb`` beats per position (``in_beat``,
+    ``ob``): input and output beat transfer cycles (``bubbles`` per input beat)."""
     n = len(service)
     cnt = d = c_in = x_o = y_o = 0           # K = 1: cnt; K = 3: d, c_in, x_o, y_o
+    in_beat = ob = 0
     p, left = 0, service[0]
     a_emit = m_valid = False
     q, offer = 0, bubbles[0]
@@ -50,8 +53,10 @@ def walk_conv(K: int, H: int, W: int, service: list[int], bubbles: list[int],
             s_ready = d < 2 or (d == 2 and x_o > lim_in)
             avail = (d > 1 or (d == 1 and c_in > lim_o)) if not last_y \
                 else (d > 0 or (d == 0 and c_in > lim_o))
-        wr = q < n and c >= offer and s_ready
-        stall = a_emit and m_valid and not m_ready
+        wr = q < n * nb and c >= offer and s_ready
+        wr_pos = wr and in_beat == nb - 1
+        out_last = ob == nb - 1
+        stall = a_emit and m_valid and not (m_ready and out_last)
         issue = avail and not stall and p < n
         emit = issue and left == 1
         if m_valid and m_ready:
@@ -59,15 +64,16 @@ def walk_conv(K: int, H: int, W: int, service: list[int], bubbles: list[int],
         if wr:
             w_x.append(c)
             q += 1
-            if q < n:
+            in_beat = 0 if wr_pos else in_beat + 1
+            if q < n * nb:
                 offer = c + 1 + bubbles[q]
         # registers
         if K == 1:
-            cnt += int(wr) - int(emit)
+            cnt += int(wr_pos) - int(emit)
         else:
-            in_row = wr and c_in == W - 1
+            in_row = wr_pos and c_in == W - 1
             out_row = emit and last_x
-            if wr:
+            if wr_pos:
                 c_in = 0 if c_in == W - 1 else c_in + 1
             d += int(in_row) - int(out_row)
             if emit:
@@ -75,9 +81,9 @@ def walk_conv(K: int, H: int, W: int, service: list[int], bubbles: list[int],
                 if last_x:
                     y_o = 0 if last_y else y_o + 1
         if a_emit and not stall:
-            m_valid = True
-        elif m_ready:
-            m_valid = False
+            m_valid, ob = True, 0
+        elif m_valid and m_ready:
+            m_valid, ob = not out_last, 0 if out_last else ob + 1
         if not stall:
             a_emit = emit
         if issue:
@@ -85,16 +91,17 @@ def walk_conv(K: int, H: int, W: int, service: list[int], bubbles: list[int],
             if emit:
                 p += 1
                 left = service[p] if p < n else 0
-        if len(o_x) == n:
+        if len(o_x) == n * nb:
             return w_x, o_x
     raise AssertionError("walk did not finish")
 
 
-def model(K: int, H: int, W: int, service, bubbles, ready) -> tuple[list[int], list[int]]:
+def model(K: int, H: int, W: int, service, bubbles, ready,
+          nb: int = 1) -> tuple[list[int], list[int]]:
     attrs = {"K": K, "H": H, "W": W}
-    net = Network([Source("src", bubbles, "a"), ConvUnit("conv", attrs, service, "a", "b"),
+    net = Network([Source("src", bubbles, "a"), ConvUnit("conv", attrs, service, "a", "b", nb),
                    Sink("snk", ready, "b")])
-    n = len(service)
+    n = len(service) * nb
     return net.transfers("a", n), net.transfers("b", n)
 
 
@@ -332,6 +339,37 @@ def test_maxpool_beats_flow_one_per_cycle():
     assert net.transfers("b", 4 * nb) == [q * nb + b + 1 for q in pool.gen for b in range(nb)]
     with pytest.raises(TimingError, match="nb = 0"):
         MaxpoolUnit("mp", H, W, "a", "b", 0)
+
+
+@pytest.mark.parametrize("K,H,W", [(1, 1, 7), (3, 4, 5), (3, 1, 3), (3, 3, 1)])
+@pytest.mark.parametrize("nb", [2, 3])
+@pytest.mark.parametrize("seed", range(4))
+def test_recurrence_equals_the_cycle_walk_with_beats(K, H, W, nb, seed):
+    """NB beats per position: every input and output beat transfers in the walk's cycle
+    (bubbles before every input beat, sink stalls per cycle)."""
+    rng = random.Random(seed * 1000 + nb * 100 + K * 10 + H)
+    n = 3 * H * W
+    service = [rng.randint(1, 12) for _ in range(n)]
+    idle = [0.0, 0.3, 0.0, 0.6][seed]
+    stall = [0.0, 0.0, 0.4, 0.7][seed]
+    bubbles = [0] * (n * nb)
+    for k in range(n * nb):
+        while idle and rng.random() < idle:
+            bubbles[k] += 1
+    ready = [rng.random() >= stall for _ in range(40 * n * nb * 12)]
+    want = walk_conv(K, H, W, service, bubbles, ready, nb=nb)
+    assert model(K, H, W, service, bubbles, ready, nb) == want
+
+
+def test_beats_leave_back_to_back_after_one_service_time():
+    """Hand-computed, K = 1, NB = 3, service s ≥ 3, no bubbles, ready sink: position 0's
+    ops start in cycle 3 (its last beat is written in cycle 2), so its EMIT commits in
+    s + 3; beat b of position p leaves at s + 4 + p·s + b (the next position's ops follow
+    back to back, and its three beats leave before the following EMIT commits)."""
+    s, n, nb = 7, 4, 3
+    w, o = model(1, 1, n, [s] * n, [0] * (n * nb), [], nb)
+    assert o == [s + 4 + p * s + b for p in range(n) for b in range(nb)]
+    assert w[:6] == list(range(6))            # two positions fill the ping-pong
 
 
 def test_position_cycles_sum_to_the_busy_counts():

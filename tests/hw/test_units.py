@@ -138,12 +138,29 @@ def assert_words(got: list[int], want: list[int], what: str, decode=None) -> Non
                                  f"(differing bits {g ^ w:#x}) {detail}")
 
 
-def spike_decoder(T: int, C: int, per_frame: int):
+def spike_decoder(T: int, C: int, per_frame: int, nb: int = 1):
+    """Names frame, position and the differing (t, c) of output beat i (``nb`` beats per
+    position, ``T/nb`` time steps each)."""
+    ts = T // nb
+
     def decode(i, g, w):
-        diff = [(e // C, e % C) for e in range(T * C) if ((g ^ w) >> e) & 1]
-        return (f"[frame {i // per_frame}, position {i % per_frame}; differing (t, c): "
-                f"{diff[:8]}]")
+        pos, b = divmod(i, nb)
+        diff = [(b * ts + e // C, e % C) for e in range(ts * C) if ((g ^ w) >> e) & 1]
+        return (f"[frame {pos // per_frame}, position {pos % per_frame}, beat {b}; "
+                f"differing (t, c): {diff[:8]}]")
     return decode
+
+
+def split_beats(words: list[int], width: int, nb: int) -> list[int]:
+    """The NB-beat stream of ``width``-bit position words (docs/hardware.md, "Dataflow":
+    beat b = bits ``[b·width/nb +: width/nb]``, b ascending)."""
+    return beats_by_width(words, nb, width // nb)
+
+
+def beats_by_width(words: list[int], nb: int, bw: int) -> list[int]:
+    """The stream of ``words`` as ``nb`` beats of ``bw`` bits each, beat b the slice
+    ``[b·bw +: bw]``."""
+    return [(w >> (b * bw)) & ((1 << bw) - 1) for w in words for b in range(nb)]
 
 
 # ------------------------------------------------------------------ sdmf_conv_lif
@@ -239,6 +256,28 @@ CONV_CONFIGS = {
     "k1_wide": dict(K=1, H=1, W=4, CIN=64, COUT=12, T=8, IN_BITS=1, W_BITS=8, PO=5, PI=1),
 }
 
+# narrow streams: NB beats per position (docs/hardware.md, sdmf_conv_lif)
+NB_CONV_CONFIGS = {
+    # the first layer's shape, two beats of two steps
+    "k3_counts_nb2": dict(K=3, H=5, W=6, CIN=2, COUT=5, T=4, IN_BITS=4, W_BITS=6, PO=3,
+                          PI=1, NB=2),
+    # NB = 3 (not a power of two), TS = 2, two channel groups per tap, odd frame
+    "k3_spikes_nb3": dict(K=3, H=3, W=5, CIN=4, COUT=3, T=6, IN_BITS=1, W_BITS=8, PO=2,
+                          PI=2, NB=3),
+    # PK = 3, one step per beat
+    "k3_rows_nb2": dict(K=3, H=4, W=5, CIN=4, COUT=5, T=2, IN_BITS=1, W_BITS=8, PO=2,
+                        PI=2, PK=3, NB=2),
+    # 1×1 with per-token bias, one step per beat (NB = T)
+    "k1_tokens_nb4": dict(K=1, H=2, W=4, CIN=6, COUT=5, T=4, IN_BITS=3, W_BITS=5, PO=2,
+                          PI=3, BIAS_PER_TOKEN=1, NB=4),
+    # every input pruned: NB 1-bit dummy beats per position
+    "k1_pruned_nb2": dict(K=1, H=1, W=4, CIN=0, COUT=3, T=4, IN_BITS=1, W_BITS=4, PO=2,
+                          PI=1, BIAS_PER_TOKEN=1, NB=2),
+    # a wide token, PI = 1: 128 of the 512 elements per beat, partial last group
+    "k1_wide_nb4": dict(K=1, H=1, W=4, CIN=64, COUT=12, T=8, IN_BITS=1, W_BITS=8, PO=5,
+                        PI=1, NB=4),
+}
+
 
 def _conv_data(name: str, cfg: dict, variant: str, seed: int):
     g = torch.Generator().manual_seed(seed)
@@ -285,9 +324,14 @@ def _conv_data(name: str, cfg: dict, variant: str, seed: int):
 
 
 def conv_case(name: str, variant: str):
-    """Parameters, ROM images, input words and golden output words of one conv case."""
-    cfg = dict(CONV_CONFIGS[name])
-    seed = 1000 + list(CONV_CONFIGS).index(name) * 10 + (variant == "extreme")
+    """Parameters, ROM images, input words and golden output words (beats with NB > 1)
+    of one conv case."""
+    if name in CONV_CONFIGS:
+        cfg = dict(CONV_CONFIGS[name])
+        seed = 1000 + list(CONV_CONFIGS).index(name) * 10 + (variant == "extreme")
+    else:
+        cfg = dict(NB_CONV_CONFIGS[name])
+        seed = 5000 + list(NB_CONV_CONFIGS).index(name) * 10 + (variant == "extreme")
     weight, bias, theta, frames, acc_bits, cur_bits, F = _conv_data(name, cfg, variant, seed)
     # both variants share one build: the widths of the wider one (the extreme weights
     # make ACC_BITS tight there), with θ clamped to the largest representable value
@@ -306,8 +350,10 @@ def conv_case(name: str, variant: str):
 
 
 def conv_words(cfg: dict, weight, bias, theta, frames, F: int) -> tuple[list[int], list[int]]:
-    """Input words of ``frames`` ``[T, CIN, H, W]`` and the golden ops' output words."""
+    """Input words of ``frames`` ``[T, CIN, H, W]`` and the golden ops' output words, as
+    ``NB`` beats per position (``cfg["NB"]``, default 1)."""
     K, CIN, COUT, T, H, W = (cfg[k] for k in ("K", "CIN", "COUT", "T", "H", "W"))
+    nb = cfg.get("NB", 1)
     in_words, want = [], []
     for x in frames:
         xb = x[None]                                            # [1, T, CIN, H, W]
@@ -317,14 +363,17 @@ def conv_words(cfg: dict, weight, bias, theta, frames, F: int) -> tuple[list[int
             acc = ops.conv1d_acc(xb.flatten(3), weight).reshape(1, T, COUT, H, W)
         b = bias if bias.dim() == 1 else bias.reshape(COUT, H, W)
         spikes = ops.lif(ops.membrane_input(acc, b, F), theta)[0]
-        in_words += position_words(x, cfg["IN_BITS"]) if CIN else [0] * (H * W)
-        want += position_words(spikes, 1)
+        in_words += split_beats(position_words(x, cfg["IN_BITS"]), T * CIN * cfg["IN_BITS"],
+                                nb) if CIN else [0] * (H * W * nb)
+        want += split_beats(position_words(spikes, 1), T * COUT, nb)
     return in_words, want
 
 
 @pytest.mark.parametrize("variant", ["random", "extreme"])
-@pytest.mark.parametrize("name", list(CONV_CONFIGS))
+@pytest.mark.parametrize("name", [*CONV_CONFIGS, *NB_CONV_CONFIGS])
 def test_conv_lif(tmp_path, name, variant, flow="sv"):
+    """Outputs (beats with NB > 1) bit-exact with the golden ops, busy cycles equal to the
+    formula, every input and output beat in the cycle the token-level recurrence gives."""
     cfg, params, mems, in_words, want, frames, seed = conv_case(name, variant)
     K, CIN, COUT, T, H, W = (cfg[k] for k in ("K", "CIN", "COUT", "T", "H", "W"))
     res = run_unit(tmp_path, "sdmf_conv_lif", params,
@@ -332,10 +381,12 @@ def test_conv_lif(tmp_path, name, variant, flow="sv"):
                    [{"prefix": "m", "count": len(want), "stall": 0.3}],
                    mems, seed=seed, tag=f"{name}-{variant}", flow=flow)
     assert_words(res["outputs"]["m"]["words"], want, f"conv_lif {name}/{variant}",
-                 spike_decoder(T, COUT, H * W))
+                 spike_decoder(T, COUT, H * W, cfg.get("NB", 1)))
     expect = frames * conv_cycles(K, H, W, CIN, COUT, T, cfg["PO"], cfg["PI"], cfg.get("PK", 1))
     assert res["busy_cycles"] == expect
-    assert res["outputs"]["m"]["cycles"] == conv_output_cycles(cfg, frames, seed, 0.2, 0.3)
+    model = conv_transfer_cycles(cfg, frames, seed, 0.2, 0.3)
+    assert res["outputs"]["m"]["cycles"] == model["m"]
+    assert res["inputs"]["s"]["cycles"] == model["s"]
 
 
 def conv_capacity(K: int, W: int) -> int:
@@ -343,15 +394,17 @@ def conv_capacity(K: int, W: int) -> int:
     return 4 if K == 1 else 2 * W + 1
 
 
-@pytest.mark.parametrize("name", ["k3_counts", "k3_rows_counts", "k1_tokens"])
+@pytest.mark.parametrize("name", ["k3_counts", "k3_rows_counts", "k1_tokens", "k3_counts_nb2",
+                                  "k1_tokens_nb4"])
 def test_conv_lif_capacity(tmp_path, name):
-    """With the output stalled, the unit absorbs exactly the documented number of words."""
+    """With the output stalled, the unit absorbs exactly the documented number of words
+    (positions; NB beats each)."""
     cfg, params, mems, in_words, want, _, _ = conv_case(name, "random")
     K, CIN, T, H, W = (cfg[k] for k in ("K", "CIN", "T", "H", "W"))
     hold = 2 * conv_cycles(K, H, W, CIN, cfg["COUT"], T, cfg["PO"], cfg["PI"], cfg.get("PK", 1))
     res = run_unit(tmp_path, "sdmf_conv_lif", params, [{"prefix": "s", "words": in_words}],
                    [{"prefix": "m", "count": len(want)}], mems, hold=hold, tag=f"cap-{name}")
-    assert res["absorbed"]["s"] == min(H * W, conv_capacity(K, W))
+    assert res["absorbed"]["s"] == min(H * W, conv_capacity(K, W)) * cfg.get("NB", 1)
     assert_words(res["outputs"]["m"]["words"], want, f"conv_lif {name} after hold")
 
 
@@ -386,6 +439,21 @@ EV_CONFIGS = {
 }
 EV_DENSITIES = (0.0, 0.08, 0.3, 1.0)
 
+NB_EV_CONFIGS = {
+    # spikes, four chunks per step, two beats of two steps
+    "k1_spikes_nb2": dict(K=1, H=2, W=4, CIN=16, COUT=5, T=4, IN_BITS=1, W_BITS=6, PO=2,
+                          PI=4, NB=2),
+    # one-bit chunks (the mask is the data), one step per beat
+    "k1_wide_bits_nb8": dict(K=1, H=1, W=4, CIN=64, COUT=7, T=8, IN_BITS=1, W_BITS=6, PO=3,
+                             PI=1, NB=8),
+    # the first layer row-parallel, counts, one step per beat
+    "k3_rows_counts_nb4": dict(K=3, H=5, W=6, CIN=2, COUT=5, T=4, IN_BITS=4, W_BITS=6, PO=3,
+                               PI=2, PK=3, NB=4),
+    # 3×3 on spikes (nine tap masks), NB = 3 of T = 6
+    "k3_spikes_nb3": dict(K=3, H=4, W=5, CIN=4, COUT=3, T=6, IN_BITS=1, W_BITS=8, PO=1,
+                          PI=2, NB=3),
+}
+
 
 def ev_frames(cfg: dict, seed: int) -> list[torch.Tensor]:
     """Frames ``[T, CIN, H, W]`` at every density of EV_DENSITIES (0: no events, 1: every
@@ -412,8 +480,12 @@ def ev_frames(cfg: dict, seed: int) -> list[torch.Tensor]:
 
 def ev_case(name: str, variant: str):
     """An EV = 1 case: the dense case's weights, biases and thresholds, sparse frames."""
-    cfg = dict(EV_CONFIGS[name])
-    seed = 3000 + list(EV_CONFIGS).index(name) * 10 + (variant == "extreme")
+    if name in EV_CONFIGS:
+        cfg = dict(EV_CONFIGS[name])
+        seed = 3000 + list(EV_CONFIGS).index(name) * 10 + (variant == "extreme")
+    else:
+        cfg = dict(NB_EV_CONFIGS[name])
+        seed = 7000 + list(NB_EV_CONFIGS).index(name) * 10 + (variant == "extreme")
     weight, bias, theta, _, acc_bits, cur_bits, F = _conv_data(name, cfg, variant, seed)
     # both variants share one build, as in conv_case
     o = _conv_data(name, cfg, "random" if variant == "extreme" else "extreme",
@@ -468,11 +540,12 @@ def tb_transfers(unit, ins: dict[str, tuple[int, float]], outs: dict[str, float]
     return got
 
 
-def conv_output_cycles(cfg: dict, frames: list[torch.Tensor] | int, seed: int, idle: float,
-                       stall: float) -> list[int]:
-    """Output transfer cycles of a conv unit in tb_stream per the token-level recurrence
-    (sdmf.hw.timing) on each position's service time (conv_lif.position_cycles): EV = 1 of
-    each of the ``frames``, or dense for ``frames`` frames."""
+def conv_transfer_cycles(cfg: dict, frames: list[torch.Tensor] | int, seed: int, idle: float,
+                         stall: float) -> dict[str, list[int]]:
+    """Input (``s``) and output (``m``) beat transfer cycles of a conv unit in tb_stream per
+    the token-level recurrence (sdmf.hw.timing) on each position's service time
+    (conv_lif.position_cycles): EV = 1 of each of the ``frames``, or dense for ``frames``
+    frames."""
     from sdmf.hw.kinds.conv_lif import position_cycles
     from sdmf.hw.timing import ConvUnit
 
@@ -482,20 +555,21 @@ def conv_output_cycles(cfg: dict, frames: list[torch.Tensor] | int, seed: int, i
     else:
         service = [int(c) for x in frames
                    for c in position_cycles(attrs, {**cfg, "EV": 1}, x.numpy())]
-    n = len(service)
-    unit = ConvUnit("conv", attrs, service, "s", "m")
+    nb = cfg.get("NB", 1)
+    n = len(service) * nb                 # beats on each stream
+    unit = ConvUnit("conv", attrs, service, "s", "m", nb)
     return tb_transfers(unit, {"s": (n, idle)}, {"m": stall}, n, seed,
-                        4 * sum(service) + 100 * n)["m"]
+                        4 * sum(service) + 100 * n, inputs=True)
 
 
 @pytest.mark.parametrize("variant", ["random", "extreme"])
-@pytest.mark.parametrize("name", list(EV_CONFIGS))
+@pytest.mark.parametrize("name", [*EV_CONFIGS, *NB_EV_CONFIGS])
 def test_conv_lif_event(tmp_path, name, variant, flow="sv"):
     """EV = 1: outputs bit-exact with the golden ops at every density, busy cycles
     equal to the kind spec's function of the input (hw/kinds/conv_lif.py), frame by
-    frame — never more than the dense count —, and every output word leaves in the cycle
-    the token-level recurrence (sdmf.hw.timing) gives for the testbench's bubbles and
-    stalls."""
+    frame — never more than the dense count —, and every input and output beat transfers
+    in the cycle the token-level recurrence (sdmf.hw.timing) gives for the testbench's
+    bubbles and stalls."""
     from sdmf.hw.kinds import event_cycles
 
     cfg, params, mems, in_words, want, frames, seed = ev_case(name, variant)
@@ -505,13 +579,15 @@ def test_conv_lif_event(tmp_path, name, variant, flow="sv"):
                    [{"prefix": "m", "count": len(want), "stall": 0.3}],
                    mems, seed=seed, tag=f"ev-{name}-{variant}", flow=flow)
     assert_words(res["outputs"]["m"]["words"], want, f"conv_lif EV {name}/{variant}",
-                 spike_decoder(cfg["T"], cfg["COUT"], H * W))
+                 spike_decoder(cfg["T"], cfg["COUT"], H * W, cfg.get("NB", 1)))
     attrs = dict(cfg, positions=H * W)
     per_frame = [event_cycles(attrs, cfg, x) for x in frames]
     dense = conv_cycles(cfg["K"], H, W, cfg["CIN"], cfg["COUT"], cfg["T"], cfg["PO"], cfg["PI"],
                         cfg.get("PK", 1))
     assert res["busy_cycles"] == sum(per_frame)
-    assert res["outputs"]["m"]["cycles"] == conv_output_cycles(cfg, frames, seed, 0.2, 0.3)
+    model = conv_transfer_cycles(cfg, frames, seed, 0.2, 0.3)
+    assert res["outputs"]["m"]["cycles"] == model["m"]
+    assert res["inputs"]["s"]["cycles"] == model["s"]
     assert max(per_frame) <= dense
     if cfg["K"] == 1:                     # every element set: the dense count
         assert per_frame[EV_DENSITIES.index(1.0)] == dense
@@ -573,11 +649,6 @@ def test_axis_unpack(tmp_path, name):
     assert_words(res["outputs"]["m"]["words"], want, f"axis_unpack {name}")
 
 
-def split_beats(words: list[int], nb: int, bw: int) -> list[int]:
-    """The stream of ``words`` as ``nb`` beats each, beat b the slice ``[b·bw +: bw]``
-    (written out here from docs/hardware.md, "Narrow streams")."""
-    return [(w >> (b * bw)) & ((1 << bw) - 1) for w in words for b in range(nb)]
-
 
 UNPACK_BEAT_CASES = {      # (T, C, H, W), in_bits, NB: the unpacker's words are beats
     "bw16_nb16": ((16, 1, 2, 2), 16, 16),
@@ -601,7 +672,7 @@ def test_axis_unpack_stream_beats(tmp_path, name):
     xs = [rng.integers(0, 1 << bits, size=shape) for _ in range(2)]
     xs.append(np.full(shape, (1 << bits) - 1))                # every bit set
     beats = [b for x in xs for b in pack_input(x, bits, nb=nb)]
-    want = [w for x in xs for w in split_beats(position_words(torch.from_numpy(x), bits),
+    want = [w for x in xs for w in beats_by_width(position_words(torch.from_numpy(x), bits),
                                                nb, bw)]
     res = run_unit(tmp_path, "sdmf_axis_unpack", {"WORD": bw, "POSITIONS": H * W * nb},
                    [{"prefix": "s", "words": beats, "idle": 0.2}],
@@ -650,8 +721,8 @@ def test_maxpool_or(tmp_path, name, flow="sv"):
     in_words, want = [], []
     for x in frames:
         y = ops.maxpool_or(x[None])[0]
-        in_words += split_beats(position_words(x, 1), NB, BW)
-        want += split_beats(position_words(y, 1), NB, BW)
+        in_words += beats_by_width(position_words(x, 1), NB, BW)
+        want += beats_by_width(position_words(y, 1), NB, BW)
     res = run_unit(tmp_path, "sdmf_maxpool_or", {"H": H, "W": W, "WORD": BW, "NB": NB},
                    [{"prefix": "s", "words": in_words, "idle": 0.3}],
                    [{"prefix": "m", "count": len(want), "stall": 0.4}], tag=name, flow=flow)
@@ -753,9 +824,9 @@ def test_residual_add(tmp_path, name, flow="sv"):
     r_words, s_words, want = [], [], []
     for r, s in frames:
         out = ops.residual_add(r[None], s[None], channels)[0]
-        r_words += split_beats(position_words(r, rb), NB, TS * D * rb)
-        s_words += split_beats(position_words(s, 1), NB, TS * CB) if CB else [0] * P * NB
-        want += split_beats(position_words(out, ro), NB, TS * D * ro)
+        r_words += beats_by_width(position_words(r, rb), NB, TS * D * rb)
+        s_words += beats_by_width(position_words(s, 1), NB, TS * CB) if CB else [0] * P * NB
+        want += beats_by_width(position_words(out, ro), NB, TS * D * ro)
     params = {"T": TS, "D": D, "CB": CB, "R_IN_BITS": rb, "R_OUT_BITS": ro,
               "CHANNELS": sv_bits(pack(ch, 16) if CB else 0, 16 * max(CB, 1))}
     res = run_unit(tmp_path, "sdmf_residual_add", params,
@@ -817,7 +888,7 @@ def test_head_argmax(tmp_path, name, flow="sv"):
     for r in frames:
         logits = ops.head_logits(r[None], weight, bias, shift)[0]
         pred = int(ops.predict(logits[None])[0])
-        in_words += split_beats(position_words(r, rb), NB, T // NB * D * rb)
+        in_words += beats_by_width(position_words(r, rb), NB, T // NB * D * rb)
         want += [pack([v], logit_bits) for v in logits.tolist()] + [pred]
         last += [0] * K + [1]
     mems = {"weights.mem": hex_lines([pack([v], wb) for v in weight.reshape(-1).tolist()], wb),
@@ -924,10 +995,10 @@ def test_attention_lif(tmp_path, name, flow="sv"):
     for q, k, v in frames:
         A = ops.attention(q[None], k[None], v[None], hq, hv)
         s = ops.lif(ops.membrane_input(A, torch.zeros(CV, dtype=torch.int64), F), theta)[0]
-        q_words += split_beats(position_words(q, 1), NB, T // NB * CQK)
-        k_words += split_beats(position_words(k, 1), NB, T // NB * CQK)
-        v_words += split_beats(position_words(v, 1), NB, T // NB * CV)
-        want += split_beats(position_words(s, 1), NB, T // NB * CV)
+        q_words += beats_by_width(position_words(q, 1), NB, T // NB * CQK)
+        k_words += beats_by_width(position_words(k, 1), NB, T // NB * CQK)
+        v_words += beats_by_width(position_words(v, 1), NB, T // NB * CV)
+        want += beats_by_width(position_words(s, 1), NB, T // NB * CV)
     from sdmf.hw.backends.rtl.library import attention_cycles as lib_cycles
     from sdmf.hw.backends.rtl.library import attention_params
     params = {"N": N, "T": T, "CQK": CQK, "CV": CV, **attention_params(hq, hv, PO),
@@ -968,13 +1039,18 @@ def test_attention_lif(tmp_path, name, flow="sv"):
 
 
 @pytest.mark.parametrize("unit", ["conv_k3", "conv_k3_rows", "conv_k1", "conv_k1_event",
-                                  "conv_k1_event_bits", "conv_k3_event", "maxpool", "maxpool_nb",
-                                  "residual", "residual_beats", "head", "head_nb", "attention",
+                                  "conv_k1_event_bits", "conv_k3_event", "conv_k3_nb",
+                                  "conv_k1_event_nb", "maxpool", "maxpool_nb", "residual",
+                                  "residual_beats", "head", "head_nb", "attention",
                                   "attention_nb"])
 def test_yosys_netlist(tmp_path, unit):
     """Simulate Yosys's elaboration of each unit on the same cases (same golden results)."""
     _tools()._yosys_exe()
-    if unit == "conv_k3":
+    if unit == "conv_k3_nb":
+        test_conv_lif(tmp_path, "k3_spikes_nb3", "random", flow="yosys")
+    elif unit == "conv_k1_event_nb":
+        test_conv_lif_event(tmp_path, "k1_spikes_nb2", "random", flow="yosys")
+    elif unit == "conv_k3":
         test_conv_lif(tmp_path, "k3_counts", "random", flow="yosys")
     elif unit == "conv_k3_rows":
         test_conv_lif(tmp_path, "k3_rows_spikes", "random", flow="yosys")
@@ -1082,6 +1158,22 @@ def _lint_sets():
                                                      PRM_BITS=128)),
         "conv_k1_loaded_pruned": ("sdmf_conv_lif", dict(K=1, H=1, W=1, CIN=0, COUT=1, T=1,
                                                         LOADED=1)),
+        # narrow streams (NB beats per position)
+        "conv_k3_nb": ("sdmf_conv_lif", dict(NB_CONV_CONFIGS["k3_counts_nb2"], ACC_BITS=13,
+                                             CUR_BITS=17)),
+        "conv_k3_rows_ev_nb": ("sdmf_conv_lif", dict(NB_EV_CONFIGS["k3_rows_counts_nb4"], EV=1,
+                                                     ACC_BITS=13, CUR_BITS=17)),
+        "conv_k3_ev_nb3": ("sdmf_conv_lif", dict(NB_EV_CONFIGS["k3_spikes_nb3"], EV=1)),
+        "conv_k1_pruned_nb": ("sdmf_conv_lif", dict(NB_CONV_CONFIGS["k1_pruned_nb2"])),
+        "conv_k1_paper_nb16": ("sdmf_conv_lif", dict(K=1, H=1, W=64, CIN=256, COUT=256, T=16,
+                                                     PO=26, PI=1, ACC_BITS=15, CUR_BITS=19,
+                                                     NB=16)),
+        "conv_k1_ev_paper_nb16": ("sdmf_conv_lif", dict(K=1, H=1, W=64, CIN=256, COUT=256,
+                                                        T=16, PO=26, PI=1, ACC_BITS=15,
+                                                        CUR_BITS=19, EV=1, NB=16)),
+        "conv_k3_ev_big_nb4": ("sdmf_conv_lif", dict(K=3, H=128, W=128, CIN=2, COUT=32, T=16,
+                                                     IN_BITS=4, PO=32, PI=2, PK=3, ACC_BITS=14,
+                                                     CUR_BITS=20, EV=1, NB=4)),
         "pool_small": ("sdmf_maxpool_or", dict(H=5, W=7, WORD=6)),
         "pool_1x1": ("sdmf_maxpool_or", dict(H=1, W=1, WORD=1)),
         "pool_big": ("sdmf_maxpool_or", dict(H=64, W=64, WORD=128)),
@@ -1133,11 +1225,53 @@ LINT_NAMES = ["conv_k3_counts", "conv_k1_pruned", "conv_k3_1x1", "conv_k3_big", 
               "conv_k1_ev_paper", "conv_k3_ev",
               "conv_k3_ev_rows", "conv_k3_ev_1x1", "conv_k3_ev_big", "conv_k3_loaded",
               "conv_k3_rows_loaded", "conv_k1_loaded_tok", "conv_k1_loaded_pruned",
+              "conv_k3_nb", "conv_k3_rows_ev_nb", "conv_k3_ev_nb3", "conv_k1_pruned_nb",
+              "conv_k1_paper_nb16", "conv_k1_ev_paper_nb16", "conv_k3_ev_big_nb4",
               "pool_small", "pool_1x1", "pool_big", "pool_nb3", "pool_1x1_nb2", "pool_big_nb16",
               "att_small", "att_big", "att_nb", "att_nb_paper", "res_partial",
               "res_none", "res_big", "head_small", "head_min", "head_loaded", "head_loaded_min",
               "head_big", "head_nb", "head_nb_loaded", "head_nb_paper", "fork_1", "fork_4",
               "fifo_1", "fifo_64"]
+
+
+@pytest.mark.parametrize("nb", [3, 8])
+def test_conv_lif_refuses_an_nb_that_does_not_divide_t(tmp_path, nb):
+    """NB must divide T: Verilator and Yosys both stop at the elaboration-time check."""
+    runner = _tools()
+    params = dict(K=1, H=1, W=4, CIN=2, COUT=3, T=4, NB=nb)
+    src = LIB / "sdmf_conv_lif.sv"
+    with pytest.raises(runner.SimToolError, match="NB"):
+        runner.verilator_lint([src], "sdmf_conv_lif", params)
+    with pytest.raises(runner.SimToolError, match="must be a divisor of T"):
+        runner.yosys_check(src, "sdmf_conv_lif", params, cwd=tmp_path)
+
+
+@pytest.mark.parametrize("cfg", [
+    dict(K=1, CIN=4, IN_BITS=2, PI=2, NB=1), dict(K=1, CIN=4, IN_BITS=2, PI=2, NB=4, EV=1),
+    dict(K=1, CIN=8, IN_BITS=1, PI=1, NB=2, EV=1), dict(K=1, CIN=0, NB=2),
+    dict(K=3, CIN=4, IN_BITS=2, PI=2, NB=1), dict(K=3, CIN=4, IN_BITS=2, PI=1, NB=2, EV=1),
+    dict(K=3, CIN=4, IN_BITS=1, PI=2, PK=3, NB=4, EV=1)], ids=str)
+def test_conv_memories_describe_the_rtl(tmp_path, cfg):
+    """The RTL kind's input memories (ping-pong / line buffer / EV masks, NB-dependent
+    depth × width) are the memories Yosys infers from sdmf_conv_lif, besides its ROMs."""
+    from types import SimpleNamespace
+
+    from sdmf.hw.backends.rtl.kinds.conv_lif import input_buffers
+
+    runner = _tools()
+    params = dict(H=3, W=5, COUT=3, T=4, PO=1, **cfg)
+    local = runner._sandbox_source(LIB / "sdmf_conv_lif.sv", tmp_path)
+    runner._run_yosys(runner._yosys_script(Path(local), "sdmf_conv_lif", params,
+                                           "memory_collect; write_json mems.json"), tmp_path)
+    cells = json.loads((tmp_path / "mems.json").read_text())["modules"]["sdmf_conv_lif"]["cells"]
+    got = sorted((int(c["parameters"]["SIZE"], 2), int(c["parameters"]["WIDTH"], 2))
+                 for c in cells.values() if c["type"] == "$mem_v2"
+                 and not c["parameters"]["MEMID"].endswith("rom"))
+    layer = SimpleNamespace(attrs=dict(params, positions=15),
+                            widths={"IN_BITS": cfg.get("IN_BITS", 1)},
+                            parallel={"PO": 1, "PI": params.get("PI", 1),
+                                      "PK": params.get("PK", 1), "EV": params.get("EV", 0)})
+    assert got == sorted((m.depth, m.width) for m in input_buffers(layer))
 
 
 @pytest.mark.parametrize("name", LINT_NAMES)

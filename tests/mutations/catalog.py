@@ -102,7 +102,7 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation(
         "version-bumped-undocumented", "the interface version raised without the register "
         "table (sdmf/device/regmap.py)",
-        (Edit("sdmf/device/regmap.py", "INTERFACE_VERSION = 3", "INTERFACE_VERSION = 4"),),
+        (Edit("sdmf/device/regmap.py", "INTERFACE_VERSION = 4", "INTERFACE_VERSION = 5"),),
         ("tests/test_device_interface.py", "tests/test_interface_doc.py")),
     Mutation(
         "params-crc-big-endian", "the parameter checksum over big-endian beats, unlike the "
@@ -191,8 +191,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         "timing-emit-stall-dropped", "the token recurrence forgets that a conv's EMIT waits "
         "for its output register (hw/timing/units.py)",
         (Edit("hw/timing/units.py",
-              'return latest(after(("e", self.name, p), 1), *([_x(self.out, p - 1)] if p else []))',
-              'return after(("e", self.name, p), 1)'),),
+              '*([_x(self.out, p * self.nb - 1)] if p else []))', '*[])'),),
         ("tests/hw/test_timing.py",)),
     Mutation(
         "activity-plan-on-dense", "--plan-activity costs every candidate at the dense worst "

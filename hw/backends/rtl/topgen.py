@@ -44,10 +44,12 @@ def trace_file(stream: Stream) -> str:
 
 
 def config_words(graph: HwGraph) -> tuple[int, int]:
-    """The configuration registers (T, classes, in_bits, weight bits; H, W) of ``graph``."""
+    """The configuration registers (T, classes, in_bits, weight bits; H, W, word beats)
+    of ``graph``."""
     i = graph.info
     T, _, H, W = i["input_shape"]
-    return regmap.config_words(T, i["classes"], i["in_bits"], i["weight_bits"], H, W)
+    return regmap.config_words(T, i["classes"], i["in_bits"], i["weight_bits"], H, W,
+                               i.get("word_beats", 1))
 
 
 def busy_layers(graph: HwGraph) -> list[str]:
@@ -68,7 +70,8 @@ def device_interface(graph: HwGraph, options: GenOptions,
         counter_layers=tuple(busy_layers(graph)) if options.counters else (),
         model=i.get("model"), logit_scale=i.get("logit_scale"),
         interval_cycles=(i.get("cycles") or {}).get("interval"), max_in_flight=INFLIGHT,
-        clock_mhz=options.clock_mhz, params=params, design_hash=i.get("design_hash"))
+        clock_mhz=options.clock_mhz, params=params, design_hash=i.get("design_hash"),
+        word_beats=i.get("word_beats", 1))
 
 
 def top_ports(aw: int) -> list[tuple[str, int, str]]:

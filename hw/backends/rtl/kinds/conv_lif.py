@@ -3,7 +3,8 @@
 Layouts (docs/hardware.md, sdmf_conv_lif): weights one word per ``(og, j)`` packing
 ``PK·PO·PI`` weights; biases one word per group ``og`` (per token and group with a
 per-token bias) and thresholds one per group, ``PO`` lanes of ``CUR_BITS`` each. Only
-kept channels are stored; a conv without inputs has no weight ROM.
+kept channels are stored; a conv without inputs has no weight ROM and no input buffer.
+The input buffers hold beats (``NB`` per position, :func:`input_buffers`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from sdmf.device.words import pack
 
 from ....graph import HwGraph, HwLayer, Memory
 from ....kinds import ceil_div, conv_steps, conv_weight_lanes
+from ....kinds.conv_lif import conv_beats, has_mask_memory, held_positions
 from ..sv import Instance
 from .base import CLK, Images, RtlKind, busy, mem_file, mem_name, sink, source
 
@@ -43,6 +45,29 @@ def conv_weight_words(layer: HwLayer) -> list[int]:
     return words
 
 
+def input_buffers(layer: HwLayer) -> list[Memory]:
+    """The unit's input memories, one entry per beat of ``TS·CIN·IN_BITS`` bits (TS = T/NB):
+    K = 1 the ping-pong, ``2·NB`` entries; K = 3 the line buffer, ``3·W·NB`` entries (PK = 3:
+    three row memories of ``W·NB``); EV = 1 the masks, ``TS·CIN/PI`` bits per entry of the
+    ping-pong or line buffer. None without inputs (``CIN = 0``)."""
+    a, w, k = layer.attrs, layer.widths, layer.parallel
+    if not a["CIN"]:
+        return []
+    nb = conv_beats(a)
+    ts = a["T"] // nb
+    depth = held_positions(a) * nb
+    beat = ts * a["CIN"] * w["IN_BITS"]
+    if a["K"] == 1:
+        mems = [Memory("pingpong", depth, beat, "")]
+    elif k.get("PK", 1) == 3:
+        mems = [Memory("line", depth // 3, beat, "") for _ in range(3)]
+    else:
+        mems = [Memory("line", depth, beat, "")]
+    if has_mask_memory(a, k, w["IN_BITS"]):
+        mems.append(Memory("mask", depth, ts * a["CIN"] // k["PI"], ""))
+    return mems
+
+
 def lane_words(values: np.ndarray, po: int, bits: int) -> list[int]:
     """Per-channel values ``[C]`` in groups of ``po`` lanes (lane o at ``[o·bits +: bits]``)."""
     words = []
@@ -56,6 +81,7 @@ class RtlConvLif(RtlKind):
     kind = "conv_lif"
     module = "sdmf_conv_lif"
     prm_roles = ("weight", "bias", "theta")
+    narrow = True
 
     def instance(self, graph: HwGraph, layer: HwLayer) -> Instance:
         a, w, k = layer.attrs, layer.widths, layer.parallel
@@ -69,6 +95,8 @@ class RtlConvLif(RtlKind):
                   "THETA_FILE": mem_file(layer, "theta")}
         if k.get("EV", 0):                 # event-driven (EV = 0 designs stay as they were)
             params["EV"] = 1
+        if conv_beats(a) != 1:             # narrow streams (NB = 1 designs stay as they were)
+            params["NB"] = conv_beats(a)
         return Instance(self.module, layer.instance, params,
                         {**CLK, **sink("s", i), **source(o), "busy_cycles": busy(layer)})
 
@@ -80,7 +108,7 @@ class RtlConvLif(RtlKind):
         bias_depth = groups * (a["positions"] if a["bias_per_token"] else 1)
         weights = [Memory("weight", groups * steps, conv_weight_lanes(k) * w["W_BITS"],
                           mem_name(layer, "weight"))] if steps else []
-        return [*weights,
+        return [*input_buffers(layer), *weights,
                 Memory("bias", bias_depth, lanes, mem_name(layer, "bias")),
                 Memory("theta", groups, lanes, mem_name(layer, "theta"))]
 

@@ -2,14 +2,20 @@
 // streaming line buffer; K = 1: per position/token) fused with the per-channel
 // integer LIF of sdmf.quant.ops.lif. See docs/hardware.md ("sdmf_conv_lif").
 //
-// Input stream : one word per position (raster order), T·CIN elements of
-//                IN_BITS unsigned bits, element t·CIN + i at [(t·CIN+i)·IN_BITS +: IN_BITS].
-//                CIN = 0: a 1-bit word per position whose value is ignored.
-// Output stream: one word per position, T·COUT spike bits, bit t·COUT + c.
+// Input stream : NB beats per position (raster order, beats b ascending; NB divides T,
+//                TS = T/NB time steps per beat), TS·CIN elements of IN_BITS unsigned bits,
+//                element (t, i) at [((t − b·TS)·CIN + i)·IN_BITS +: IN_BITS] of beat b.
+//                CIN = 0: NB 1-bit beats per position whose value is ignored.
+// Output stream: NB beats per position, TS·COUT spike bits, bit (t − b·TS)·COUT + c of
+//                beat b. NB = 1: one word per position holding all T steps.
+// A position's NB beats fill NB entries of the input buffer (K = 1: a 2·NB-entry ping-pong,
+// K = 3: a 3·W·NB-entry line buffer); its compute starts once the last beat of its window
+// is written. After its EMIT the output register sends the NB beats on consecutive ready
+// cycles and takes the next position's EMIT in the cycle its last beat transfers.
 //
 // Schedule per output position (one op per cycle, counted in busy_cycles):
 //   for og < G: for t < T: J = K·K·CIN/(PI·PK) fan-in ops, then 1 LIF op;  then 1 EMIT op
-//   busy_cycles per position = G·T·(J + 1) + 1,  G = ceil(COUT/PO).
+//   busy_cycles per position = G·T·(J + 1) + 1,  G = ceil(COUT/PO)  (any NB).
 // PK = 3 (K = 3 only) reads the three buffered rows at once: one fan-in op covers
 // the taps (0..2, kx) of PI channels.
 // The issue stage presents ROM / line-buffer addresses (synchronous reads; K = 1: the
@@ -17,10 +23,10 @@
 // and emits one cycle later.
 //
 // EV = 1 (event-driven): per (og, t) only the fan-in ops j whose input chunk is non-zero
-// are issued, lowest j first (a find-first-set over a mask of non-zero ops). Every word
-// gets a T·CIN/PI-bit non-zero mask when it arrives (one bit per PI-chunk), kept beside
-// it (K = 1: a 2-word memory beside the ping-pong buffer, or with PI·IN_BITS = 1 the data
-// itself; K = 3: a mask line buffer read at the nine taps, a padded tap is zero;
+// are issued, lowest j first (a find-first-set over a mask of non-zero ops). Every beat
+// gets a TS·CIN/PI-bit non-zero mask when it arrives (one bit per PI-chunk), kept beside
+// it (K = 1: a 2·NB-entry memory beside the ping-pong buffer, or with PI·IN_BITS = 1 the
+// data itself; K = 3: a mask line buffer read at the nine taps, a padded tap is zero;
 // PK = 3: op (kx, cg) is non-zero when any of its three rows is).
 //   busy_cycles per position = G·Σ_t (nz(t) + 1) + 1,  nz(t) ∈ [0, J] (EV = 0: nz = J).
 // LOADED = 1 (runtime-loaded parameters, docs/params.md): the weight, bias and theta
@@ -45,6 +51,7 @@ module sdmf_conv_lif #(
   parameter int PK = 1,
   parameter int BIAS_PER_TOKEN = 0,
   parameter int EV = 0,
+  parameter int NB = 1,
   parameter WEIGHT_FILE = "",
   parameter BIAS_FILE = "",
   parameter THETA_FILE = "",
@@ -60,10 +67,10 @@ module sdmf_conv_lif #(
   input  logic rst_n,
   input  logic s_valid,
   output logic s_ready,
-  input  logic [((T * CIN * IN_BITS > 0) ? T * CIN * IN_BITS : 1) - 1:0] s_data,
+  input  logic [((T * CIN * IN_BITS > 0) ? T / NB * CIN * IN_BITS : 1) - 1:0] s_data,
   output logic m_valid,
   input  logic m_ready,
-  output logic [T * COUT - 1:0] m_data,
+  output logic [T / NB * COUT - 1:0] m_data,
   output logic [63:0] busy_cycles,
   /* verilator lint_off UNUSEDSIGNAL */  // used with LOADED = 1, low bits only
   input  logic [2:0] prm_we,
@@ -76,8 +83,10 @@ module sdmf_conv_lif #(
   localparam int J = K * K * CPI / PK;                 // fan-in ops per (og, t)
   localparam int G = (COUT + PO - 1) / PO;             // output-channel groups
   localparam int NPOS = H * W;
-  localparam int XW = (T * CIN * IN_BITS > 0) ? T * CIN * IN_BITS : 1;
-  localparam int LB_DEPTH = (K == 3) ? 3 * W : 2;
+  localparam int TS = T / NB;                          // time steps per beat
+  localparam int XW = (TS * CIN * IN_BITS > 0) ? TS * CIN * IN_BITS : 1;   // input beat
+  localparam int OW = TS * COUT;                       // output beat
+  localparam int LB_DEPTH = (K == 3) ? 3 * W * NB : 2 * NB;   // buffer entries (beats)
   localparam int WDEPTH = (G * J > 0) ? G * J : 1;
   localparam int WW = PK * PO * PI * W_BITS;
   localparam int BDEPTH = (BIAS_PER_TOKEN != 0) ? NPOS * G : G;
@@ -93,12 +102,18 @@ module sdmf_conv_lif #(
   localparam int LBA = (LB_DEPTH > 1) ? $clog2(LB_DEPTH) : 1;
   localparam int WA = (WDEPTH > 1) ? $clog2(WDEPTH) : 1;
   localparam int BA = (BDEPTH > 1) ? $clog2(BDEPTH) : 1;
-  localparam int NSEL = (T * CPI > 0) ? T * CPI : 1;   // fan-in slices of a word
+  localparam int NSEL = (TS * CPI > 0) ? TS * CPI : 1; // fan-in slices of a beat
   localparam int EB = (NSEL > 1) ? $clog2(NSEL) : 1;
   localparam int PIW = PI * IN_BITS;                   // bits of one fan-in chunk
+  localparam int NBB = (NB > 1) ? $clog2(NB) : 1;      // beat index
+  localparam int TSB = (TS > 1) ? $clog2(TS) : 1;      // step within a beat
 
-  localparam int NZW = (T * CPI > 0) ? T * CPI : 1;   // EV: non-zero-chunk mask of a word
+  localparam int NZW = (TS * CPI > 0) ? TS * CPI : 1; // EV: non-zero-chunk mask of a beat
   localparam int JW = (J > 0) ? J : 1;
+
+  if (NB < 1 || T % NB != 0) begin : g_bad_nb
+    $error("sdmf_conv_lif: NB = %0d must be a divisor of T = %0d", NB, T);
+  end
 
   localparam logic [1:0] OP_NOP = 2'd0, OP_FETCH = 2'd1, OP_LIF = 2'd2, OP_EMIT = 2'd3;
 
@@ -226,13 +241,54 @@ module sdmf_conv_lif #(
 
   logic emit_issue;
   assign emit_issue = issue && (op == OP_EMIT);
-  logic [EB-1:0] sel;                      // fan-in slice t·(CIN/PI) + cg the FETCH reads
-  assign sel = EB'(32'(t) * CPI + 32'(cg_sel));
+
+  // step t = tb·TS + tr: the input beat the FETCHes of (og, t) read and the step within it
+  logic [NBB-1:0] tb;
+  logic [TSB-1:0] tr;
+  if (NB > 1) begin : g_tbeat
+    always_ff @(posedge clk) begin
+      if (!rst_n) begin
+        tb <= '0;
+        tr <= '0;
+      end else if (issue && op == OP_LIF) begin
+        if (lif_last_t) begin
+          tb <= '0;
+          tr <= '0;
+        end else if (tr == TSB'(TS - 1)) begin
+          tb <= tb + 1'b1;
+          tr <= '0;
+        end else begin
+          tr <= tr + 1'b1;
+        end
+      end
+    end
+  end else begin : g_tword
+    assign tb = '0;
+    assign tr = t;
+  end
+
+  logic [EB-1:0] sel;                      // fan-in slice tr·(CIN/PI) + cg of the beat
+  assign sel = EB'(32'(tr) * CPI + 32'(cg_sel));
   logic [PIW-1:0] k1_xs;                   // K = 1: that slice of the token (stage A)
 
   // ------------------------------------------------------------ input side + line buffer
   logic wr;
   assign wr = s_valid && s_ready;
+  // input beat counter: wr_pos = the last beat of a position is written
+  logic [NBB-1:0] in_beat;
+  logic wr_pos;
+  if (NB > 1) begin : g_inbeat
+    logic in_last;
+    assign in_last = (in_beat == NBB'(NB - 1));
+    assign wr_pos = wr && in_last;
+    always_ff @(posedge clk) begin
+      if (!rst_n) in_beat <= '0;
+      else if (wr) in_beat <= in_last ? '0 : in_beat + 1'b1;
+    end
+  end else begin : g_inword
+    assign in_beat = '0;
+    assign wr_pos = wr;
+  end
   logic [LBA-1:0] lb_waddr, lb_raddr;
   logic pad;
   // PK = 3: the three row slots are separate memories, read at one column
@@ -242,7 +298,8 @@ module sdmf_conv_lif #(
   logic pad_col;                           // tap column kx lies outside the frame
 
   if (K == 3) begin : g_k3
-    // d = (global input row) − (global output row) ∈ {0, 1, 2}; slots rotate mod 3.
+    // d = (global input row) − (global output row) ∈ {0, 1, 2}; slots rotate mod 3;
+    // rows and columns count complete positions (their last beat written).
     logic [1:0] d, in_slot, out_slot;
     logic [XB-1:0] c_in;
     logic last_x_in;
@@ -262,7 +319,7 @@ module sdmf_conv_lif #(
     end
 
     logic in_row_done, out_row_done;
-    assign in_row_done = wr && last_x_in;
+    assign in_row_done = wr_pos && last_x_in;
     assign out_row_done = emit_issue && last_x;
     always_ff @(posedge clk) begin
       if (!rst_n) begin
@@ -271,14 +328,15 @@ module sdmf_conv_lif #(
         out_slot <= '0;
         c_in <= '0;
       end else begin
-        if (wr) c_in <= last_x_in ? '0 : c_in + 1'b1;
+        if (wr_pos) c_in <= last_x_in ? '0 : c_in + 1'b1;
         if (in_row_done) in_slot <= (in_slot == 2'd2) ? 2'd0 : in_slot + 1'b1;
         if (out_row_done) out_slot <= (out_slot == 2'd2) ? 2'd0 : out_slot + 1'b1;
         if (in_row_done && !out_row_done) d <= d + 1'b1;
         else if (!in_row_done && out_row_done) d <= d - 1'b1;
       end
     end
-    assign lb_waddr = LBA'(in_slot) * LBA'(W) + LBA'(c_in);
+    // entry (slot·W + column)·NB + beat
+    assign lb_waddr = (LBA'(in_slot) * LBA'(W) + LBA'(c_in)) * LBA'(NB) + LBA'(in_beat);
     assign k1_xs = '0;                    // (the K = 1 chunk read)
 
     // tap (ky, kx) of position (y_o, x_o): row slot (out_slot + ky − 1) mod 3
@@ -289,7 +347,8 @@ module sdmf_conv_lif #(
     assign pad = (ky_s == 2'd0 && y_o == '0) || (ky_s == 2'd2 && last_y)
                || (kx_s == 2'd0 && x_o == '0) || (kx_s == 2'd2 && last_x);
     // (column x_o + kx − 1 never underflows when the tap is not padded)
-    assign lb_raddr = pad ? '0 : LBA'(rslot) * LBA'(W) + LBA'(x_o) + LBA'(kx_s) - LBA'(1);
+    assign lb_raddr = pad ? '0 : (LBA'(rslot) * LBA'(W) + LBA'(x_o) + LBA'(kx_s) - LBA'(1))
+                                 * LBA'(NB) + LBA'(tb);
     assign lb_wslot = in_slot;
     assign lb_oslot = out_slot;
     assign lb_wcol = c_in;
@@ -298,11 +357,11 @@ module sdmf_conv_lif #(
     assign lb_rcol = pad_col ? '0 : XB'({1'b0, x_o} + (XB + 1)'(kx_s) - 1'b1);
 
     if (EV != 0 && J > 0) begin : g_ev3
-      // non-zero mask of every buffered word, addressed like the line buffer
+      // non-zero mask of every buffered beat, addressed like the line buffer
       logic [NZW-1:0] nz_in;
       logic [NZW-1:0] nz_lb [0:LB_DEPTH-1];
       always_comb begin
-        for (int e = 0; e < T * CPI; e++)
+        for (int e = 0; e < TS * CPI; e++)
           nz_in[e] = |s_data[e * PI * IN_BITS +: PI * IN_BITS];
       end
       always_ff @(posedge clk) begin
@@ -320,9 +379,10 @@ module sdmf_conv_lif #(
           assign tslot = (ts >= 3'd6) ? 2'(ts - 3'd6) : (ts >= 3'd3) ? 2'(ts - 3'd3) : ts[1:0];
           assign tpad = (ty == 0 && y_o == '0) || (ty == 2 && last_y)
                       || (tx == 0 && x_o == '0) || (tx == 2 && last_x);
-          assign taddr = tpad ? '0 : LBA'(tslot) * LBA'(W) + LBA'(x_o) + LBA'(tx) - LBA'(1);
+          assign taddr = tpad ? '0 : (LBA'(tslot) * LBA'(W) + LBA'(x_o) + LBA'(tx) - LBA'(1))
+                                     * LBA'(NB) + LBA'(tb);
           assign tap_nz[(ty * 3 + tx) * CPI +: CPI] = tpad ? '0
-                                                 : nz_lb[taddr][32'(t) * CPI +: CPI];
+                                                 : nz_lb[taddr][32'(tr) * CPI +: CPI];
         end
       end
       if (PK == 3) begin : g_ev_rows
@@ -341,8 +401,9 @@ module sdmf_conv_lif #(
       assign ev_mask = '0;
     end
   end else begin : g_k1
-    // two-entry ping-pong buffer (a 2-word memory, written whole, read asynchronously);
-    // a FETCH reads the PIW-bit chunk it needs straight into stage A (k1_xs)
+    // two-position ping-pong buffer (a 2·NB-beat memory, entry ptr·NB + beat, each beat
+    // written whole, read asynchronously); cnt counts complete positions; a FETCH reads the
+    // PIW-bit chunk it needs straight into stage A (k1_xs)
     logic in_ptr, out_ptr;
     logic [1:0] cnt;
     assign s_ready = (cnt != 2'd2);
@@ -353,42 +414,42 @@ module sdmf_conv_lif #(
         out_ptr <= 1'b0;
         cnt <= '0;
       end else begin
-        if (wr) in_ptr <= !in_ptr;
+        if (wr_pos) in_ptr <= !in_ptr;
         if (emit_issue) out_ptr <= !out_ptr;
-        if (wr && !emit_issue) cnt <= cnt + 1'b1;
-        else if (!wr && emit_issue) cnt <= cnt - 1'b1;
+        if (wr_pos && !emit_issue) cnt <= cnt + 1'b1;
+        else if (!wr_pos && emit_issue) cnt <= cnt - 1'b1;
       end
     end
-    assign lb_waddr = LBA'(in_ptr);
-    assign lb_raddr = LBA'(out_ptr);
+    assign lb_waddr = LBA'(in_ptr) * LBA'(NB) + LBA'(in_beat);
+    assign lb_raddr = LBA'(out_ptr) * LBA'(NB) + LBA'(tb);
 
     if (J > 0) begin : g_banks
-      logic [XW-1:0] bank [0:1];
-      logic [XW-1:0] tok;                 // the token being computed
+      logic [XW-1:0] bank [0:LB_DEPTH-1];
+      logic [XW-1:0] tok;                 // beat tb of the token being computed
       always_ff @(posedge clk) begin
-        if (wr) bank[in_ptr] <= s_data;
+        if (wr) bank[lb_waddr] <= s_data;
       end
-      assign tok = bank[out_ptr];
-      // chunk sel = t·CPI + cg, taken at the issue edge: no full-word read register
+      assign tok = bank[lb_raddr];
+      // chunk sel = tr·CPI + cg, taken at the issue edge: no full-beat read register
       always_ff @(posedge clk) begin
         if (!stall) k1_xs <= tok[32'(sel) * PIW +: PIW];
       end
 
       if (EV != 0 && PIW == 1) begin : g_ev1_bits
         // one element of one bit per chunk: the mask of step t is the data itself
-        assign ev_mask = tok[32'(t) * CPI +: CPI];                // op j = chunk j
+        assign ev_mask = tok[32'(tr) * CPI +: CPI];               // op j = chunk j
       end else if (EV != 0) begin : g_ev1
-        // non-zero mask of each (t, chunk) of the two buffered tokens, written with them
+        // non-zero mask of each (t, chunk) of the buffered beats, written with them
         logic [NZW-1:0] nz_in;
-        logic [NZW-1:0] nz_mem [0:1];
+        logic [NZW-1:0] nz_mem [0:LB_DEPTH-1];
         always_comb begin
-          for (int e = 0; e < T * CPI; e++)
+          for (int e = 0; e < TS * CPI; e++)
             nz_in[e] = |s_data[e * PIW +: PIW];
         end
         always_ff @(posedge clk) begin
-          if (wr) nz_mem[in_ptr] <= nz_in;
+          if (wr) nz_mem[lb_waddr] <= nz_in;
         end
-        assign ev_mask = nz_mem[out_ptr][32'(t) * CPI +: CPI];    // op j = chunk j
+        assign ev_mask = nz_mem[lb_raddr][32'(tr) * CPI +: CPI];  // op j = chunk j
       end else begin : g_noev1
         assign ev_mask = '0;
       end
@@ -472,7 +533,11 @@ module sdmf_conv_lif #(
       theta_q <= theta_rom[og];
     end
   end
-  assign stall = (a_op == OP_EMIT) && m_valid && !m_ready;
+  // the output register is free once its last beat transfers
+  logic out_last;                          // m_data is the position's last beat
+  logic out_free;
+  assign out_free = !m_valid || (m_ready && out_last);
+  assign stall = (a_op == OP_EMIT) && !out_free;
 
   // ------------------------------------------------------------ fan-in datapath
   logic [PO-1:0][ACC_BITS-1:0] psum;       // Σ_u w·x of this cycle, per output
@@ -536,9 +601,15 @@ module sdmf_conv_lif #(
     /* verilator lint_on UNUSEDSIGNAL */
   end else if (J > 0) begin : g_fanin_rows
     // PK = 3: rows y−1, y, y+1 of the window from three row memories at once
-    logic [XW-1:0] row0 [0:W-1];
-    logic [XW-1:0] row1 [0:W-1];
-    logic [XW-1:0] row2 [0:W-1];
+    // (entry column·NB + beat)
+    localparam int RD = W * NB;
+    localparam int RA = (RD > 1) ? $clog2(RD) : 1;
+    logic [XW-1:0] row0 [0:RD-1];
+    logic [XW-1:0] row1 [0:RD-1];
+    logic [XW-1:0] row2 [0:RD-1];
+    logic [RA-1:0] row_wa, row_ra;
+    assign row_wa = RA'(lb_wcol) * RA'(NB) + RA'(in_beat);
+    assign row_ra = RA'(lb_rcol) * RA'(NB) + RA'(tb);
     logic [XW-1:0] q0, q1, q2;
     (* ram_style = WEIGHT_STYLE *) logic [WW-1:0] w_rom [0:WDEPTH-1];
     logic [WW-1:0] w_q;
@@ -553,15 +624,15 @@ module sdmf_conv_lif #(
     end
     assign waddr = wbase + j_sel;
     always_ff @(posedge clk) begin
-      if (wr && lb_wslot == 2'd0) row0[lb_wcol] <= s_data;
-      if (wr && lb_wslot == 2'd1) row1[lb_wcol] <= s_data;
-      if (wr && lb_wslot == 2'd2) row2[lb_wcol] <= s_data;
+      if (wr && lb_wslot == 2'd0) row0[row_wa] <= s_data;
+      if (wr && lb_wslot == 2'd1) row1[row_wa] <= s_data;
+      if (wr && lb_wslot == 2'd2) row2[row_wa] <= s_data;
     end
     always_ff @(posedge clk) begin
       if (!stall) begin
-        q0 <= row0[lb_rcol];
-        q1 <= row1[lb_rcol];
-        q2 <= row2[lb_rcol];
+        q0 <= row0[row_ra];
+        q1 <= row1[row_ra];
+        q2 <= row2[row_ra];
         w_q <= w_rom[waddr];
         a_oslot <= lb_oslot;
         a_padk <= pad_row | {3{pad_col}};
@@ -613,7 +684,7 @@ module sdmf_conv_lif #(
     // (the 1-bit placeholder words and the tap/address state carry no data here)
     logic unused;
     assign unused = ^{s_data, lb_waddr, lb_raddr, a_sel, a_pad, wbase, j_sel, cg, lb_wslot,
-                      lb_oslot, lb_wcol, lb_rcol, pad_row, pad_col, k1_xs};
+                      lb_oslot, lb_wcol, lb_rcol, pad_row, pad_col, k1_xs, tb};
     /* verilator lint_on UNUSEDSIGNAL */
   end
 
@@ -672,12 +743,29 @@ module sdmf_conv_lif #(
       m_valid <= 1'b0;
     end else if (a_op == OP_EMIT && !stall) begin
       m_valid <= 1'b1;
-    end else if (m_ready) begin
+    end else if (m_ready && out_last) begin
       m_valid <= 1'b0;
     end
   end
-  always_ff @(posedge clk) begin
-    if (a_op == OP_EMIT && !stall) m_data <= word;
+  if (NB > 1) begin : g_out_beats
+    // the whole position is held; beat ob (the ob-th OW-bit slice) is presented
+    logic [T*COUT-1:0] out_q;
+    logic [NBB-1:0] ob;
+    assign out_last = (ob == NBB'(NB - 1));
+    always_ff @(posedge clk) begin
+      if (!rst_n) ob <= '0;
+      else if (a_op == OP_EMIT && !stall) ob <= '0;
+      else if (m_valid && m_ready) ob <= out_last ? '0 : ob + 1'b1;
+    end
+    always_ff @(posedge clk) begin
+      if (a_op == OP_EMIT && !stall) out_q <= word;
+    end
+    assign m_data = out_q[32'(ob) * OW +: OW];
+  end else begin : g_out_word
+    assign out_last = 1'b1;
+    always_ff @(posedge clk) begin
+      if (a_op == OP_EMIT && !stall) m_data <= word;
+    end
   end
 
   // ------------------------------------------------------------ busy counter
