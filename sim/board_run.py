@@ -27,7 +27,7 @@ from sdmf.hw.project import Project, ProjectError
 from . import runner
 
 TB_MODULE = "sdmf.sim.tests.tb_board"
-BUILD_ARGS = ["--output-split", "0"]   # one C++ unit (docs/generator.md: the wheel's PCH)
+BUILD_ARGS: list[str] = []             # (sdmf.sim.runner adds --output-split 0)
 BITFILE = "sdmf.bit"                   # the name the simulated overlay is opened with
 POLL_CYCLES = 4096
 

@@ -56,9 +56,7 @@ from . import runner
 TB_TOP = "sdmf_tb_network"
 TB_MODULE = "sdmf.sim.tests.tb_network"
 TB_SOURCE = Path(__file__).resolve().parent / "hdl" / "sdmf_tb_network.sv"
-# --output-split 0: one C++ unit (the wheel's verilated.mk has no PCH include flag, so
-# split builds fail).
-BUILD_ARGS = ["+define+SDMF_TRACE", "-Wno-fatal", "--output-split", "0"]
+BUILD_ARGS = ["+define+SDMF_TRACE", "-Wno-fatal"]
 
 
 @dataclass

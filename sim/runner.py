@@ -182,7 +182,9 @@ def _build_locked(runner, sources: list[Path], toplevel: str, parameters: dict,
     # touch only the top level's ports: keeping just those public simulates ~6x faster.
     vpi = build_dir / "vpi_public.vlt"
     vpi.write_text(f'`verilator_config\npublic_flat_rw -module "{toplevel}" -var "*"\n')
-    build_args = [*build_args, "--no-public-flat-rw"]
+    # --output-split 0: one C++ unit; the wheel's verilated.mk has no PCH include flag,
+    # so a design big enough to be split fails to compile (docs/generator.md)
+    build_args = [*build_args, "--no-public-flat-rw", "--output-split", "0"]
     objcache = Path(__file__).with_name("_objcache.py")
     old = os.environ.get("OBJCACHE")
     os.environ["OBJCACHE"] = f"{sys.executable} {objcache}"

