@@ -65,7 +65,8 @@ def _conv(u: UnitDesc) -> tuple[dict[str, float], list[MemDesc]]:
     a, w, k = u.attrs, u.widths, u.knobs
     po, pi, pk = k.get("PO", 1), k.get("PI", 1), k.get("PK", 1)
     lanes = po * pi * pk
-    xw = max(1, a["T"] * a["CIN"] * w["IN_BITS"])
+    # the issue stage selects its chunk from one beat (T/NB time steps) of the buffer
+    xw = max(1, a["T"] // a.get("NB", 1) * a["CIN"] * w["IN_BITS"])
     mul = lanes * w["IN_BITS"] * w["W_BITS"] if w["IN_BITS"] > 1 else 0
     feats = {"one": 1.0, "add": lanes * w["ACC_BITS"], "mul": mul,
              "lif": po * (w["ACC_BITS"] + w["CUR_BITS"]), "xsel": xw, "xrows": xw * (pk - 1),
@@ -80,8 +81,11 @@ def _attention(u: UnitDesc) -> tuple[dict[str, float], list[MemDesc]]:
     heads = max(1, len(a.get("heads", [1])))
     kvd = a["T"] * a["CQK"] * ceil_div(ceil_div(a["CV"], heads), po)
     kvb = max(1, (a["N"]).bit_length())
-    feats = {"one": 1.0, "lanes": po * (w["A_BITS"] + w["CUR_BITS"]),
-             "regs": a["T"] * (2 * a["CQK"] + a["CV"]), "out": u.word_out}
+    # token registers q, k, v (NB = 1); with NB > 1 the tokens are the layer's memories
+    # qk and v and only the T·CV output buffer is a register
+    regs = a["T"] * (2 * a["CQK"] + a["CV"]) if a.get("NB", 1) == 1 else a["T"] * a["CV"]
+    feats = {"one": 1.0, "lanes": po * (w["A_BITS"] + w["CUR_BITS"]), "regs": regs,
+             "out": u.word_out}
     return feats, [MemDesc("kv", kvd, po * kvb)] if kvd else []
 
 
