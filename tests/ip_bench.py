@@ -36,12 +36,14 @@ BUILD_ARGS = ["--output-split", "0"]   # see docs/generator.md (the wheel's PCH 
 MASK64 = (1 << 64) - 1
 
 
-def ir_config_values(ir: IntegerIR) -> dict[str, int]:
-    """The documented configuration fields, from the IR (names as regmap_doc gives them)."""
+def ir_config_values(ir: IntegerIR, word_beats: int = 1) -> dict[str, int]:
+    """The documented configuration fields, from the IR and the design's beats per
+    position word (names as regmap_doc gives them)."""
     T, _, H, W = (int(v) for v in ir.input_shape)
     return {"t": T, "h": H, "w": W, "in_bits": int(ir.ops[0].attrs["bits"]),
             "classes": int(ir.params[f"{ir.ops[-1].name}.weight"].shape[0]),
-            "weight_bits": int(ir.meta["quant_spec"]["weight_bits"])}
+            "weight_bits": int(ir.meta["quant_spec"]["weight_bits"]),
+            "word_beats": word_beats}
 
 
 def rom_param_word(regs: RegisterMap) -> int:
