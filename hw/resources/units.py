@@ -68,11 +68,16 @@ def _conv(u: UnitDesc) -> tuple[dict[str, float], list[MemDesc]]:
     # the issue stage selects its chunk from one beat (T/NB time steps) of the buffer
     xw = max(1, a["T"] // a.get("NB", 1) * a["CIN"] * w["IN_BITS"])
     mul = lanes * w["IN_BITS"] * w["W_BITS"] if w["IN_BITS"] > 1 else 0
+    # NB = 1: the position's T·COUT spikes are registers ("out"); NB > 1: they are the
+    # output ping-pong memory, written a group of PO spikes at a time ("ogrp" enables)
+    nb = a.get("NB", 1)
+    out = a["T"] * a["COUT"] if nb == 1 else 0
+    ogrp = 0 if nb == 1 else a["T"] // nb * ceil_div(a["COUT"], po)
     feats = {"one": 1.0, "add": lanes * w["ACC_BITS"], "mul": mul,
              "lif": po * (w["ACC_BITS"] + w["CUR_BITS"]), "xsel": xw, "xrows": xw * (pk - 1),
-             "out": a["T"] * a["COUT"], "wreg": lanes * w["W_BITS"]}
-    # its input buffers (line buffer / ping-pong, EV masks) are the layer's memories
-    # (hw/backends/rtl/kinds/conv_lif.py, input_buffers)
+             "out": out, "ogrp": ogrp, "wreg": lanes * w["W_BITS"]}
+    # its input buffers (line buffer / ping-pong, EV masks) and, NB > 1, its output
+    # ping-pong are the layer's memories (hw/backends/rtl/kinds/conv_lif.py)
     return feats, []
 
 

@@ -1250,16 +1250,18 @@ def test_conv_lif_refuses_an_nb_that_does_not_divide_t(tmp_path, nb):
     dict(K=1, CIN=4, IN_BITS=2, PI=2, NB=1), dict(K=1, CIN=4, IN_BITS=2, PI=2, NB=4, EV=1),
     dict(K=1, CIN=8, IN_BITS=1, PI=1, NB=2, EV=1), dict(K=1, CIN=0, NB=2),
     dict(K=3, CIN=4, IN_BITS=2, PI=2, NB=1), dict(K=3, CIN=4, IN_BITS=2, PI=1, NB=2, EV=1),
-    dict(K=3, CIN=4, IN_BITS=1, PI=2, PK=3, NB=4, EV=1)], ids=str)
+    dict(K=3, CIN=4, IN_BITS=1, PI=2, PK=3, NB=4, EV=1),
+    dict(K=1, CIN=4, IN_BITS=1, PI=2, PO=2, NB=4)], ids=str)
 def test_conv_memories_describe_the_rtl(tmp_path, cfg):
-    """The RTL kind's input memories (ping-pong / line buffer / EV masks, NB-dependent
-    depth × width) are the memories Yosys infers from sdmf_conv_lif, besides its ROMs."""
+    """The RTL kind's buffers (ping-pong / line buffer / EV masks, NB-dependent depth ×
+    width; the output ping-pong with NB > 1) are the memories Yosys infers from
+    sdmf_conv_lif, besides its ROMs."""
     from types import SimpleNamespace
 
-    from sdmf.hw.backends.rtl.kinds.conv_lif import input_buffers
+    from sdmf.hw.backends.rtl.kinds.conv_lif import input_buffers, output_buffer
 
     runner = _tools()
-    params = dict(H=3, W=5, COUT=3, T=4, PO=1, **cfg)
+    params = dict(H=3, W=5, COUT=3, T=4, **{"PO": 1, **cfg})
     local = runner._sandbox_source(LIB / "sdmf_conv_lif.sv", tmp_path)
     runner._run_yosys(runner._yosys_script(Path(local), "sdmf_conv_lif", params,
                                            "memory_collect; write_json mems.json"), tmp_path)
@@ -1269,9 +1271,10 @@ def test_conv_memories_describe_the_rtl(tmp_path, cfg):
                  and not c["parameters"]["MEMID"].endswith("rom"))
     layer = SimpleNamespace(attrs=dict(params, positions=15),
                             widths={"IN_BITS": cfg.get("IN_BITS", 1)},
-                            parallel={"PO": 1, "PI": params.get("PI", 1),
+                            parallel={"PO": params["PO"], "PI": params.get("PI", 1),
                                       "PK": params.get("PK", 1), "EV": params.get("EV", 0)})
-    assert got == sorted((m.depth, m.width) for m in input_buffers(layer))
+    mems = [*input_buffers(layer), *output_buffer(layer)]
+    assert got == sorted((m.depth, m.width) for m in mems)
 
 
 @pytest.mark.parametrize("name", LINT_NAMES)

@@ -4,7 +4,8 @@ Layouts (docs/hardware.md, sdmf_conv_lif): weights one word per ``(og, j)`` pack
 ``PK·PO·PI`` weights; biases one word per group ``og`` (per token and group with a
 per-token bias) and thresholds one per group, ``PO`` lanes of ``CUR_BITS`` each. Only
 kept channels are stored; a conv without inputs has no weight ROM and no input buffer.
-The input buffers hold beats (``NB`` per position, :func:`input_buffers`).
+The input buffers hold beats (``NB`` per position, :func:`input_buffers`); with NB > 1 the
+output beats come from a two-position memory (:func:`output_buffer`).
 """
 
 from __future__ import annotations
@@ -68,6 +69,17 @@ def input_buffers(layer: HwLayer) -> list[Memory]:
     return mems
 
 
+def output_buffer(layer: HwLayer) -> list[Memory]:
+    """NB > 1: the output ping-pong, ``2·NB`` entries of ``TS·G·PO`` bits (a step's
+    channels padded to whole groups; written a group of PO spikes at a time). NB = 1: none
+    (the position's spikes are registers)."""
+    a, k = layer.attrs, layer.parallel
+    nb = conv_beats(a)
+    if nb == 1:
+        return []
+    return [Memory("obuf", 2 * nb, a["T"] // nb * ceil_div(a["COUT"], k["PO"]) * k["PO"], "")]
+
+
 def lane_words(values: np.ndarray, po: int, bits: int) -> list[int]:
     """Per-channel values ``[C]`` in groups of ``po`` lanes (lane o at ``[o·bits +: bits]``)."""
     words = []
@@ -108,7 +120,7 @@ class RtlConvLif(RtlKind):
         bias_depth = groups * (a["positions"] if a["bias_per_token"] else 1)
         weights = [Memory("weight", groups * steps, conv_weight_lanes(k) * w["W_BITS"],
                           mem_name(layer, "weight"))] if steps else []
-        return [*input_buffers(layer), *weights,
+        return [*input_buffers(layer), *output_buffer(layer), *weights,
                 Memory("bias", bias_depth, lanes, mem_name(layer, "bias")),
                 Memory("theta", groups, lanes, mem_name(layer, "theta"))]
 

@@ -8,6 +8,12 @@
 //                CIN = 0: NB 1-bit beats per position whose value is ignored.
 // Output stream: NB beats per position, TS·COUT spike bits, bit (t − b·TS)·COUT + c of
 //                beat b. NB = 1: one word per position holding all T steps.
+// Output buffer: NB = 1: the position's spikes gather in a G·T·PO-bit shift register and
+//                go to the output register at EMIT. NB > 1: a ping-pong memory of two
+//                positions (entry slot·NB + beat, TS·G·PO bits, step s's channels at
+//                [s·G·PO +: COUT]); each LIF op writes its PO spikes as one group of PO
+//                bits (group tr·G + og) of entry (slot, tb), and the beats are read from
+//                the other slot — no T·COUT registers.
 // A position's NB beats fill NB entries of the input buffer (K = 1: a 2·NB-entry ping-pong,
 // K = 3: a 3·W·NB-entry line buffer); its compute starts once the last beat of its window
 // is written. After its EMIT the output register sends the NB beats on consecutive ready
@@ -85,7 +91,6 @@ module sdmf_conv_lif #(
   localparam int NPOS = H * W;
   localparam int TS = T / NB;                          // time steps per beat
   localparam int XW = (TS * CIN * IN_BITS > 0) ? TS * CIN * IN_BITS : 1;   // input beat
-  localparam int OW = TS * COUT;                       // output beat
   localparam int LB_DEPTH = (K == 3) ? 3 * W * NB : 2 * NB;   // buffer entries (beats)
   localparam int WDEPTH = (G * J > 0) ? G * J : 1;
   localparam int WW = PK * PO * PI * W_BITS;
@@ -525,6 +530,9 @@ module sdmf_conv_lif #(
   // ------------------------------------------------------------ stage A registers
   logic [1:0] a_op;
   logic [TB-1:0] a_t;
+  logic [GB-1:0] a_og;                     // output group,
+  logic [NBB-1:0] a_tb;                    // beat and step within it of the op (NB > 1)
+  logic [TSB-1:0] a_tr;
   logic [EB-1:0] a_sel;                    // fan-in slice t·(CIN/PI) + cg of the word
   logic a_pad;
   logic [BW-1:0] bias_q, theta_q;
@@ -541,6 +549,9 @@ module sdmf_conv_lif #(
   always_ff @(posedge clk) begin
     if (!stall) begin
       a_t <= t;
+      a_og <= og;
+      a_tb <= tb;
+      a_tr <= tr;
       a_sel <= sel;
       a_pad <= pad;
       bias_q <= bias_rom[baddr];
@@ -718,15 +729,6 @@ module sdmf_conv_lif #(
     assign spikes[o] = ($signed(vnext[o]) >= th);
   end
 
-  // spikes of the position, slot (og·T + t)·PO + o: the LIF ops come in slot order, so
-  // each shifts its PO spikes in at the top (no slot decoder); after G·T of them slot s
-  // is at [s·PO +: PO]
-  logic [G*T*PO-1:0] spk, spk_next;
-  if (G * T > 1) begin : g_spk_shift
-    assign spk_next = {spikes, spk[G*T*PO-1:PO]};
-  end else begin : g_spk_one
-    assign spk_next = spikes;
-  end
   always_ff @(posedge clk) begin
     if (!rst_n) begin
       acc <= '0;
@@ -741,45 +743,92 @@ module sdmf_conv_lif #(
   always_ff @(posedge clk) begin
     if (!stall && a_op == OP_LIF) begin
       for (int o = 0; o < PO; o++) vmem[o] <= spikes[o] ? '0 : vnext[o];
-      spk <= spk_next;
     end
   end
 
-  // ------------------------------------------------------------ output register
-  logic [T*COUT-1:0] word;
-  always_comb begin
-    for (int tt = 0; tt < T; tt++)
-      for (int c = 0; c < COUT; c++)
-        word[tt * COUT + c] = spk[((c / PO) * T + tt) * PO + (c % PO)];
-  end
+  // ------------------------------------------------------------ output
+  logic lif_w, emit_w;                     // stage A writes a LIF's spikes / takes an EMIT
+  assign lif_w = !stall && a_op == OP_LIF;
+  assign emit_w = a_op == OP_EMIT && !stall;
   always_ff @(posedge clk) begin
     if (!rst_n) begin
       m_valid <= 1'b0;
-    end else if (a_op == OP_EMIT && !stall) begin
+    end else if (emit_w) begin
       m_valid <= 1'b1;
     end else if (m_ready && out_last) begin
       m_valid <= 1'b0;
     end
   end
-  if (NB > 1) begin : g_out_beats
-    // the whole position is held; beat ob (the ob-th OW-bit slice) is presented
-    logic [T*COUT-1:0] out_q;
-    logic [NBB-1:0] ob;
+  if (NB > 1) begin : g_out_mem
+    // ping-pong of two positions; stage A's LIF ops write slot wslot, the beats are read
+    // from slot rslot (the position of the last EMIT). EMIT waits for out_free, so the slot
+    // it hands to the next position has been sent.
+    localparam int GW = G * PO;                          // bits of one step in the memory
+    localparam int NG = TS * G;                          // PO-bit groups of an entry
+    (* ram_style = "distributed" *) logic [TS*GW-1:0] obuf [0:2*NB-1];
+    logic wslot, rslot;
+    logic [NBB-1:0] ob;                                   // beat being presented
+    localparam int OA = $clog2(2 * NB);
+    logic [OA-1:0] waddr_o, raddr_o;                      // entry slot·NB + beat
+    logic [TS*GW-1:0] q;
     assign out_last = (ob == NBB'(NB - 1));
+    assign waddr_o = OA'(wslot) * OA'(NB) + OA'(a_tb);
+    assign raddr_o = OA'(rslot) * OA'(NB) + OA'(ob);
     always_ff @(posedge clk) begin
-      if (!rst_n) ob <= '0;
-      else if (a_op == OP_EMIT && !stall) ob <= '0;
-      else if (m_valid && m_ready) ob <= out_last ? '0 : ob + 1'b1;
+      // group gi = step·G + og: the byte-enable idiom (one write port, NG enables)
+      for (int gi = 0; gi < NG; gi++)
+        if (lif_w && 32'(a_tr) * G + 32'(a_og) == gi) obuf[waddr_o][gi * PO +: PO] <= spikes;
     end
     always_ff @(posedge clk) begin
-      if (a_op == OP_EMIT && !stall) out_q <= word;
+      if (!rst_n) begin
+        wslot <= 1'b0;
+        rslot <= 1'b0;
+        ob <= '0;
+      end else if (emit_w) begin
+        rslot <= wslot;
+        wslot <= !wslot;
+        ob <= '0;
+      end else if (m_valid && m_ready) begin
+        ob <= out_last ? '0 : ob + 1'b1;
+      end
     end
-    assign m_data = out_q[32'(ob) * OW +: OW];
+    assign q = obuf[raddr_o];
+    always_comb begin
+      for (int s = 0; s < TS; s++)
+        for (int c = 0; c < COUT; c++)
+          m_data[s * COUT + c] = q[s * GW + c];
+    end
+    /* verilator lint_off UNUSEDSIGNAL */
+    logic unused_pad;                     // (lanes of a step beyond COUT: the last group's)
+    assign unused_pad = ^q;
+    /* verilator lint_on UNUSEDSIGNAL */
   end else begin : g_out_word
+    // spikes of the position, slot (og·T + t)·PO + o: the LIF ops come in slot order, so
+    // each shifts its PO spikes in at the top (no slot decoder); after G·T of them slot s
+    // is at [s·PO +: PO]
+    logic [G*T*PO-1:0] spk, spk_next;
+    logic [T*COUT-1:0] word;
+    if (G * T > 1) begin : g_spk_shift
+      assign spk_next = {spikes, spk[G*T*PO-1:PO]};
+    end else begin : g_spk_one
+      assign spk_next = spikes;
+    end
+    always_ff @(posedge clk) begin
+      if (lif_w) spk <= spk_next;
+    end
+    always_comb begin
+      for (int tt = 0; tt < T; tt++)
+        for (int c = 0; c < COUT; c++)
+          word[tt * COUT + c] = spk[((c / PO) * T + tt) * PO + (c % PO)];
+    end
     assign out_last = 1'b1;
     always_ff @(posedge clk) begin
-      if (a_op == OP_EMIT && !stall) m_data <= word;
+      if (emit_w) m_data <= word;
     end
+    /* verilator lint_off UNUSEDSIGNAL */
+    logic unused_beat;                    // (the beat and step serve g_out_mem)
+    assign unused_beat = ^{a_og, a_tb, a_tr};
+    /* verilator lint_on UNUSEDSIGNAL */
   end
 
   // ------------------------------------------------------------ busy counter
