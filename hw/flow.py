@@ -79,7 +79,8 @@ def board_estimator(backend: str, params: str, family: str) -> Callable[[HwGraph
 
     def make(graph: HwGraph) -> Estimator:
         return Estimator(graph, family, lambda lay: rtl_kind(lay).memories(lay),
-                         lambda lay: rtl_kind(lay).prm_roles, params == "loaded")
+                         lambda lay: rtl_kind(lay).prm_roles, params == "loaded",
+                         lambda lay: rtl_kind(lay).work_roles)
     return make
 
 

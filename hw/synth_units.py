@@ -41,13 +41,24 @@ def _mem_files(params: dict[str, str]) -> list[str]:
                   if len(v) > 2 and v[0] == v[-1] == '"' and v[1:-1].endswith(".mem"))
 
 
+def unit_sources(module: str, sources: list[str]) -> list[str]:
+    """The sources a unit's synthesis depends on: its module's file (named after it; the
+    library's units instantiate no other module) and the packages (``*_pkg.sv``); every
+    source when no file is named after the module. Editing one unit's RTL so leaves the
+    other units' cached results valid."""
+    own = [s for s in sources if Path(s).stem == module]
+    if not own:
+        return list(sources)
+    return [s for s in sources if Path(s).stem.endswith("_pkg")] + own
+
+
 def unit_key(project: Path, family: str, module: str, params: dict[str, str],
              sources: list[str], unused_ports: list[str] | tuple[str, ...] = ()) -> str:
     """Content hash of one unit: family, module, parameters, the outputs the top leaves
-    unconnected, every source, its ROM images."""
+    unconnected, its sources (:func:`unit_sources`), its ROM images."""
     h = hashlib.sha256(json.dumps([CACHE_FORMAT, family, module, params,
                                    sorted(unused_ports)]).encode())
-    for src in sources:
+    for src in unit_sources(module, sources):
         h.update(src.encode() + b"\0" + (project / src).read_bytes())
     for mem in _mem_files(params):
         path = project / "mem" / mem

@@ -59,7 +59,7 @@ class FitBoard(GraphPass):
         options = [fixed]
         if self.board.capacity.get("URAM"):
             ultra = {m.name: "uram" for m in est.memories(lay, knobs)
-                     if m.loaded and m.name not in fixed}
+                     if m.no_init and m.name not in fixed}
             if ultra:
                 options.append({**fixed, **ultra})
         return min(self._score(est.resources(lay, knobs, p)) for p in options)
@@ -159,15 +159,16 @@ class FitBoard(GraphPass):
 
 def place(est: Estimator, graph: HwGraph, plan: Plan, fixed: Mapping[str, Mapping[str, str]],
           board: Board, lut_limit: float) -> Placement:
-    """Placement of the parameter memories of ``plan``: each where Yosys puts it by itself
-    (``auto``), then, while block RAM is over the part, the memories that save the most
-    BRAM18 per URAM move to URAM (loaded memories on a part with URAM), then the cheapest
+    """Placement of the parameter and working memories (FIFO buffers) of ``plan``: each
+    where Yosys puts it by itself (``auto``), then, while block RAM is over the part, the
+    memories that save the most BRAM18 per URAM move to URAM (loaded parameters and working
+    memories, which need no initial contents, on a part with URAM), then the cheapest
     in LUTs per BRAM18 saved to LUTRAM while the LUTs allow; while the LUTs are over, the
     parameter memories Yosys puts in LUTs move to block RAM while it has room. Memories
     pinned by ``fixed`` stay where they are."""
     placement: Placement = {n: dict(fixed.get(n, {})) for n in plan}
     movable = [(n, m) for n, k in plan.items() for m in est.memories(graph.layers[n], k)
-               if m.name not in fixed.get(n, {}) and m.name in est.param_roles(graph.layers[n])]
+               if m.name not in fixed.get(n, {}) and m.name in est.placeable(graph.layers[n])]
     used = total(est.resources(graph.layers[n], k, placement[n]) for n, k in plan.items())
     cap = board.capacity
     lut_cap = int(cap["LUT"] * lut_limit)
@@ -184,7 +185,7 @@ def place(est: Estimator, graph: HwGraph, plan: Plan, fixed: Mapping[str, Mappin
 
     in_bram = [(n, m) for n, m in movable if cost(m, "auto").BRAM18]
     if cap.get("URAM", 0):
-        for n, m in sorted((x for x in in_bram if x[1].loaded),
+        for n, m in sorted((x for x in in_bram if x[1].no_init),
                            key=lambda x: -cost(x[1], "bram").BRAM18 / cost(x[1], "uram").URAM):
             if used["BRAM18"] <= cap["BRAM18"]:
                 break

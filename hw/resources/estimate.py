@@ -23,13 +23,15 @@ class Estimator:
 
     ``layouts(layer)`` lays out the layer's memories under ``layer.parallel`` (the
     backend's); ``param_roles(layer)`` names the memories that are parameters — placeable,
-    and runtime-loaded when ``loaded``.
+    and runtime-loaded when ``loaded``; ``work_roles(layer)`` the working memories (FIFO
+    buffers) — placeable, URAM included.
     """
 
     def __init__(self, graph: HwGraph, family: str, layouts: Layouts, param_roles: ParamRoles,
-                 loaded: bool) -> None:
+                 loaded: bool, work_roles: ParamRoles | None = None) -> None:
         self.graph, self.family, self.loaded = graph, family, loaded
         self.layouts, self.param_roles = layouts, param_roles
+        self.work_roles: ParamRoles = work_roles or (lambda lay: ())
         self.coeffs = load_coeffs(family)
         self._cache: dict[tuple, dict[str, int]] = {}
         self._mems: dict[tuple, list[MemDesc]] = {}
@@ -44,16 +46,17 @@ class Estimator:
                 mems = self.layouts(layer)
             finally:
                 layer.parallel = saved
-            roles = self.param_roles(layer)
+            roles, work = self.param_roles(layer), self.work_roles(layer)
             self._mems[key] = [MemDesc(m.name, m.depth, m.width, "auto",
                                        self.loaded and m.name in roles,
-                                       not self.loaded and m.name in roles) for m in mems]
+                                       not self.loaded and m.name in roles, m.name in work)
+                               for m in mems]
         return self._mems[key]
 
     def unit(self, layer: HwLayer, knobs: Mapping[str, int],
              placement: Mapping[str, str]) -> UnitDesc:
         mems = [MemDesc(m.name, m.depth, m.width, placement.get(m.name, "auto"), m.loaded,
-                        m.rom) for m in self.memories(layer, knobs)]
+                        m.rom, m.scratch) for m in self.memories(layer, knobs)]
         g = self.graph
         return UnitDesc(layer.name, layer.kind, layer.attrs, layer.widths, dict(knobs),
                         sum(s.word_bits for s in g.inputs_of(layer.name)),
@@ -69,11 +72,15 @@ class Estimator:
                                        self.family)
         return self._cache[key]
 
+    def placeable(self, layer: HwLayer) -> tuple[str, ...]:
+        """The memories placement may move: parameters and working memories."""
+        return (*self.param_roles(layer), *self.work_roles(layer))
+
     def fixed_memory(self, layer: HwLayer, knobs: Mapping[str, int]) -> MemCost:
         """The cost of the memories placement does not move: internal ones (line buffers,
-        KV counters, column buffers) and non-parameter ones (FIFO storage), all ``auto``."""
+        KV counters, column buffers, output buffers), all ``auto``."""
         unit = self.unit(layer, knobs, {})
         _, internal = features(unit)
-        roles = self.param_roles(layer)
+        roles = self.placeable(layer)
         return memories_cost([*internal, *(m for m in unit.memories if m.name not in roles)],
                              self.family, layer.name)

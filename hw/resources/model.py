@@ -20,14 +20,14 @@ Coeffs = Mapping[str, Mapping[str, Mapping[str, float]]]   # kind -> resource ->
 
 
 def check_style(mem: MemDesc, family: str | None, unit: str) -> None:
-    """URAM only for runtime-loaded memories (no initial contents) and, for a ``family``,
-    only on UltraScale+."""
+    """URAM only for memories without initial contents (runtime-loaded parameters,
+    working memories such as FIFO buffers) and, for a ``family``, only on UltraScale+."""
     if mem.style != "uram":
         return
     if family is not None and family != "xcup":
         raise ValueError(f"layer {unit!r} memory {mem.name!r}: URAM exists only on "
                          f"UltraScale+ (xcup), not {family}")
-    if not mem.loaded:
+    if not mem.no_init:
         raise ValueError(f"layer {unit!r} memory {mem.name!r}: URAM has no initial contents, "
                          "so only runtime-loaded parameters may be placed there; generate "
                          "with --params loaded")

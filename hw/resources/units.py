@@ -28,6 +28,12 @@ class MemDesc:
     style: str = "auto"
     loaded: bool = False
     rom: bool = False        # a parameter memory of a ROM design (read-only)
+    scratch: bool = False    # a working memory (no initial contents: URAM allowed)
+
+    @property
+    def no_init(self) -> bool:
+        """Needs no initial contents (may be URAM): runtime-loaded or a working memory."""
+        return self.loaded or self.scratch
 
 
 @dataclass
@@ -50,11 +56,13 @@ def desc_from_report(lay: dict[str, Any], streams: list[dict[str, Any]],
     the project's parameters are runtime-loaded)."""
     from ..backends.rtl.kinds import RTL_KINDS
 
-    roles = RTL_KINDS[lay["kind"]].prm_roles if lay["kind"] in RTL_KINDS else ()
+    rk = RTL_KINDS.get(lay["kind"])
+    roles, work = (rk.prm_roles, rk.work_roles) if rk else ((), ())
     w_in = sum(s["word_bits"] for s in streams if s["dst"] == lay["name"])
     w_out = sum(s["word_bits"] for s in streams if s["src"] == lay["name"])
     mems = [MemDesc(m["name"], m["depth"], m["width"], m.get("style", "auto"),
-                    loaded and m["name"] in roles, not loaded and m["name"] in roles)
+                    loaded and m["name"] in roles, not loaded and m["name"] in roles,
+                    m["name"] in work)
             for m in lay["memories"]]
     return UnitDesc(lay["name"], lay["kind"], dict(lay["attrs"]), dict(lay["widths"]),
                     dict(lay["parallel"]), w_in, w_out, mems)

@@ -573,3 +573,30 @@ def test_per_unit_synthesis_needs_instances(tmp_path):
     (tmp_path / "report.json").write_text(json.dumps({"top": "sdmf_top", "sources": []}))
     with pytest.raises(SynthError, match=r"report\.json.*'instances'"):
         synthesize(tmp_path, "xc7", mode="units")
+
+
+def test_unit_key_follows_only_the_units_own_source(tmp_path):
+    """A unit's cache key hashes its module's file and the packages, not the other units'
+    files: editing sdmf_maxpool_or.sv re-runs the pools only; editing a package re-runs all."""
+    from sdmf.hw.synth_units import unit_key
+
+    (tmp_path / "rtl").mkdir()
+    srcs = ["rtl/sdmf_regmap_pkg.sv", "rtl/sdmf_conv_lif.sv", "rtl/sdmf_maxpool_or.sv"]
+    for s in srcs:
+        (tmp_path / s).write_text(f"// {s}\n")
+
+    def keys() -> tuple[str, str]:
+        return (unit_key(tmp_path, "xcup", "sdmf_conv_lif", {"K": "3"}, srcs),
+                unit_key(tmp_path, "xcup", "sdmf_maxpool_or", {"H": "4"}, srcs))
+
+    conv, pool = keys()
+    (tmp_path / srcs[2]).write_text("// an edited pool\n")
+    conv2, pool2 = keys()
+    assert conv2 == conv and pool2 != pool
+    (tmp_path / srcs[0]).write_text("// an edited package\n")
+    conv3, pool3 = keys()
+    assert conv3 != conv2 and pool3 != pool2
+    # a module without a file of its name depends on every source
+    other = unit_key(tmp_path, "xcup", "sdmf_other", {}, srcs)
+    (tmp_path / srcs[1]).write_text("// an edited conv\n")
+    assert unit_key(tmp_path, "xcup", "sdmf_other", {}, srcs) != other

@@ -74,7 +74,7 @@ def test_placement_reaches_the_rtl(tmp_path):
     styles = {(lay["name"], m["name"]): m["style"] for lay in report["layers"]
               for m in lay["memories"]}
     assert styles[("head", "weight")] == "bram" and styles[("sps.0", "theta")] == "auto"
-    with pytest.raises(ValueError, match="parameter memories are"):
+    with pytest.raises(ValueError, match="placeable memories are"):
         generate(tiny_ir(), tmp_path / "bad", placement={"head": {"theta": "bram"}})
 
 
@@ -85,6 +85,53 @@ def test_uram_needs_loaded_parameters(tmp_path):
     generate(tiny_ir(), tmp_path / "ld", params="loaded",
              placement={"head": {"weight": "uram"}})
     assert '.WEIGHT_STYLE("ultra")' in _top(tmp_path / "ld")
+
+
+def test_fifo_buffers_are_placeable_and_may_be_uram(tmp_path):
+    """A FIFO's buffer needs no initial contents: placed (URAM too, in a ROM design) it
+    reaches the RTL as BUFFER_STYLE; its other memories stay unplaceable."""
+    generate(tiny_ir(), tmp_path / "u", placement={
+        "blocks.0.attn.add.r_fifo": {"buffer": "uram"},
+        "blocks.0.attn.attention.q_fifo": {"buffer": "bram"}})
+    top = _top(tmp_path / "u")
+    assert '.BUFFER_STYLE("ultra")' in top and '.BUFFER_STYLE("block")' in top
+    assert top.count("BUFFER_STYLE") == 2
+    assert "(* ram_style = BUFFER_STYLE *)" in source("sdmf_fifo").read_text()
+    with pytest.raises(ValueError, match="placeable memories are"):
+        generate(tiny_ir(), tmp_path / "bad", placement={"sps.0.pool": {"colbuf": "bram"}})
+
+
+def test_placement_moves_fifo_buffers_to_uram():
+    """Block RAM over the part in a ROM design (parameters cannot be URAM): the deep FIFO
+    buffers, which block RAM holds by default, move to URAM until block RAM fits."""
+    from sdmf.hw.backends.rtl.kinds import rtl_kind
+    from sdmf.hw.graph import Memory
+    from sdmf.hw.passes.board import place
+    from sdmf.hw.resources.estimate import Estimator
+
+    g = build_graph(tiny_ir())
+    deep = {"blocks.0.attn.add.r_fifo": 2048, "blocks.0.attn.attention.q_fifo": 1024}
+
+    def layouts(lay):                 # the tiny IR's FIFOs made residual-buffer deep
+        if lay.name in deep:
+            return [Memory("buffer", deep[lay.name], 512, "")]
+        return rtl_kind(lay).memories(lay)
+
+    est = Estimator(g, "xcup", layouts, lambda lay: rtl_kind(lay).prm_roles, False,
+                    lambda lay: rtl_kind(lay).work_roles)
+    plan = {n: dict(lay.parallel) for n, lay in g.layers.items()}
+    auto = total(est.resources(g.layers[n], k) for n, k in plan.items())
+    fifo_bram = sum(memory_cost(d, 512, "bram").BRAM18 for d in deep.values())
+    assert auto["BRAM18"] >= fifo_bram and auto["URAM"] == 0
+    board = dataclasses.replace(BOARDS["kv260"], capacity={
+        **BOARDS["kv260"].capacity, "BRAM18": auto["BRAM18"] - fifo_bram + 1})
+    placement = place(est, g, plan, {}, board, 0.85)
+    assert {n: placement[n].get("buffer") for n in deep} == {n: "uram" for n in deep}
+    used = total(est.resources(g.layers[n], k, placement[n]) for n, k in plan.items())
+    assert used["BRAM18"] <= board.capacity["BRAM18"]
+    assert used["URAM"] == sum(memory_cost(d, 512, "uram").URAM for d in deep.values())
+    assert not any(s == "uram" for n, p in placement.items() if n not in deep
+                   for s in p.values())
 
 
 def _bottleneck(graph) -> int:
@@ -188,6 +235,24 @@ def test_yosys_maps_ultra_to_uram(tmp_path):
     script = ("read_verilog -sv -DSYNTHESIS head.sv; chparam -set LOADED 1 -set K 2 -set D 8 "
               "-set WEIGHT_STYLE \"ultra\" sdmf_head_argmax; synth_xilinx -family xcup "
               "-top sdmf_head_argmax -flatten -noiopad -noclkbuf; tee -q -o stat.txt stat")
+    subprocess.run([yosys_executable(), "-q", "-p", script], cwd=tmp_path, check=True,
+                   capture_output=True, timeout=600)
+    res = parse_stat((tmp_path / "stat.txt").read_text())
+    assert res["URAM"] == 1 and res["BRAM18"] == 0
+
+
+@pytest.mark.rtl
+def test_yosys_maps_a_fifo_buffer_to_uram(tmp_path):
+    """``BUFFER_STYLE = "ultra"`` on a 4,096 × 72 FIFO: one URAM288 in Yosys's xcup map."""
+    import shutil
+    import subprocess
+
+    from sdmf.hw.synth import parse_stat, yosys_executable
+
+    shutil.copy(source("sdmf_fifo"), tmp_path / "fifo.sv")
+    script = ("read_verilog -sv -DSYNTHESIS fifo.sv; chparam -set WORD 72 -set DEPTH 4096 "
+              "-set BUFFER_STYLE \"ultra\" sdmf_fifo; synth_xilinx -family xcup "
+              "-top sdmf_fifo -flatten -noiopad -noclkbuf; tee -q -o stat.txt stat")
     subprocess.run([yosys_executable(), "-q", "-p", script], cwd=tmp_path, check=True,
                    capture_output=True, timeout=600)
     res = parse_stat((tmp_path / "stat.txt").read_text())

@@ -41,11 +41,11 @@ def plan_memories(graph: HwGraph) -> HwGraph:
         if planned != needed:
             raise ValueError(f"layer {lay.name!r} ({lay.kind}): RTL memories "
                              f"{sorted(planned)}, but the kind stores {sorted(needed)}")
-        placeable = planned & set(rtl_kind(lay).prm_roles)
+        placeable = planned & set(rtl_kind(lay).placeable_roles)
         unknown = set(lay.placement) - placeable
         if unknown:
             raise ValueError(f"layer {lay.name!r}: memory placement names {sorted(unknown)}, "
-                             f"but its parameter memories are {sorted(placeable) or 'none'}")
+                             f"but its placeable memories are {sorted(placeable) or 'none'}")
         for m in lay.memories:
             m.style = lay.placement.get(m.name, "auto")
             m.bram18 = bram18_estimate(m)
@@ -90,8 +90,10 @@ def mark_loaded(graph: HwGraph, mode: str) -> list[Memory]:
     graph.info["param_bits"] = BEAT_BITS * max(
         [ceil_div(m.width, BEAT_BITS) for m in loaded], default=1)
     for lay in graph.layers.values():
+        work = rtl_kind(lay).work_roles
         for m in lay.memories:
-            check_style(MemDesc(m.name, m.depth, m.width, m.style, m.loaded), None, lay.name)
+            check_style(MemDesc(m.name, m.depth, m.width, m.style, m.loaded,
+                                scratch=m.name in work), None, lay.name)
     return loaded
 
 

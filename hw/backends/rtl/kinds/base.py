@@ -62,9 +62,17 @@ class RtlKind:
     # memory roles the module can load at run time, in the order of its prm_we bits
     # (docs/params.md); their ROM file parameters are ``<ROLE>_FILE``
     prm_roles: ClassVar[tuple[str, ...]] = ()
+    # working memories (no initial contents) the planner may place, URAM included; each
+    # parameter memory and working memory placed other than ``auto`` gets ``<ROLE>_STYLE``
+    work_roles: ClassVar[tuple[str, ...]] = ()
     # the module takes position words as several beats (NB > 1, docs/hardware.md,
     # "Narrow streams")
     narrow: ClassVar[bool] = False
+
+    @property
+    def placeable_roles(self) -> tuple[str, ...]:
+        """The memories a placement may name: parameters and working memories."""
+        return (*self.prm_roles, *self.work_roles)
 
     @property
     def source(self) -> Path:
@@ -83,12 +91,12 @@ class RtlKind:
         from the loader's memory id; ROM units get the write enables and address tied to 0 and
         no data connection (never read without a write enable)."""
         inst = self.instance(graph, layer)
-        if not self.prm_roles:
-            return inst
         params, ports = dict(inst.params), dict(inst.ports)
         for m in layer.memories:          # placement: a ram_style attribute (auto: none)
-            if m.name in self.prm_roles and m.style != "auto":
+            if m.name in self.placeable_roles and m.style != "auto":
                 params[f"{m.name.upper()}_STYLE"] = RAM_STYLE[m.style]
+        if not self.prm_roles:
+            return Instance(inst.module, inst.name, params, ports)
         loaded = {m.name: m for m in layer.memories if m.loaded}
         if loaded:
             params["LOADED"] = 1

@@ -1,4 +1,5 @@
-"""RTL half of ``fifo``: ``sdmf_fifo`` and its buffer (``DEPTH`` words of ``WORD`` bits)."""
+"""RTL half of ``fifo``: ``sdmf_fifo`` and its buffer (``DEPTH`` words of ``WORD`` bits),
+which the board planner may place (``BUFFER_STYLE``)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ class RtlFifo(RtlKind):
     kind = "fifo"
     module = "sdmf_fifo"
     narrow = True
+    work_roles = ("buffer",)      # placeable (URAM too): BUFFER_STYLE
 
     def instance(self, graph: HwGraph, layer: HwLayer) -> Instance:
         (i,), (o,) = graph.inputs_of(layer.name), graph.outputs_of(layer.name)

@@ -5,9 +5,14 @@
 // s_ready = (memory not full), registered. Latency: a word written in cycle c is
 // valid at the output in cycle c + 2 at the earliest; full throughput of one word/cycle.
 // busy_cycles: words written (one per push).
+// BUFFER_STYLE: the memory's ram_style attribute ("auto": the tool's choice; "block",
+// "distributed", "ultra": URAM — the buffer needs no initial contents).
 module sdmf_fifo #(
   parameter int WORD = 8,
-  parameter int DEPTH = 4
+  parameter int DEPTH = 4,
+  /* verilator lint_off UNUSEDPARAM */  // a synthesis attribute only
+  parameter BUFFER_STYLE = "auto"
+  /* verilator lint_on UNUSEDPARAM */
 ) (
   input  logic clk,
   input  logic rst_n,
@@ -22,7 +27,7 @@ module sdmf_fifo #(
   localparam int AB = (DEPTH > 1) ? $clog2(DEPTH) : 1;
   localparam int CB = $clog2(DEPTH + 1);
 
-  logic [WORD-1:0] mem [0:DEPTH-1];
+  (* ram_style = BUFFER_STYLE *) logic [WORD-1:0] mem [0:DEPTH-1];
   logic [AB-1:0] wptr, rptr;
   logic [CB-1:0] count;                  // words in the memory (not in the output register)
   logic push, pop, rd;
