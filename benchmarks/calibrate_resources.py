@@ -46,9 +46,58 @@ ROWS_KNOBS = {
 ROWS_PLACEMENT = {"sps.2": {"weight": "bram"}, "blocks.0.attn.q": {"bias": "bram"},
                   "blocks.0.attn.k": {"bias": "bram"},
                   "blocks.0.mlp.fc1": {"bias": "bram", "theta": "bram"}}
-# the paper-size project: every stream one time step per beat, event-driven, loaded
-PAPER16 = {"word_beats": 16, "event_driven": True, "row_parallel": True, "params": "loaded",
-           "board": "kv260", "target_cycles": 1_000_000}
+# the paper-size project: sdmformer-2-256's KV260 board plan (sdmf hwgen --board kv260
+# --fit-board --params loaded --event-driven --plan-activity 4 --word-beats 16, first
+# calibration), pinned: every stream one time step per beat, event-driven, loaded
+PAPER16_KNOBS = {
+    "sps.0": {"PO": 32, "PI": 1, "PK": 1},
+    "sps.1": {"PO": 32, "PI": 4, "PK": 3},
+    "sps.2": {"PO": 64, "PI": 2, "PK": 3},
+    "sps.3": {"PO": 64, "PI": 4, "PK": 3},
+    "blocks.0.attn.q": {"PO": 15, "PI": 1},
+    "blocks.0.attn.k": {"PO": 15, "PI": 1},
+    "blocks.0.attn.v": {"PO": 22, "PI": 1},
+    "blocks.0.attn.attention": {"PO": 12},
+    "blocks.0.attn.proj": {"PO": 9, "PI": 1},
+    "blocks.0.mlp.fc1": {"PO": 13, "PI": 1},
+    "blocks.0.mlp.fc2": {"PO": 2, "PI": 1},
+    "blocks.1.attn.q": {"PO": 11, "PI": 1},
+    "blocks.1.attn.k": {"PO": 11, "PI": 1},
+    "blocks.1.attn.v": {"PO": 19, "PI": 1},
+    "blocks.1.attn.attention": {"PO": 11},
+    "blocks.1.attn.proj": {"PO": 2, "PI": 1},
+    "blocks.1.mlp.fc1": {"PO": 10, "PI": 1},
+    "blocks.1.mlp.fc2": {"PO": 1, "PI": 1},
+}
+PAPER16_PLACEMENT = {
+    "sps.2": {"weight": "lutram"},
+    "blocks.0.attn.add.r_fifo": {"buffer": "uram"},
+    "blocks.0.attn.q": {"weight": "uram", "bias": "uram"},
+    "blocks.0.attn.attention.q_fifo": {"buffer": "uram"},
+    "blocks.0.attn.k": {"weight": "uram", "bias": "uram"},
+    "blocks.0.attn.attention.k_fifo": {"buffer": "uram"},
+    "blocks.0.attn.v": {"weight": "uram"},
+    "blocks.0.attn.attention.v_fifo": {"buffer": "uram"},
+    "blocks.0.attn.proj.s_fifo": {"buffer": "uram"},
+    "blocks.0.attn.proj": {"weight": "uram"},
+    "blocks.0.mlp.add.r_fifo": {"buffer": "lutram"},
+    "blocks.0.mlp.fc1": {"weight": "uram"},
+    "blocks.0.mlp.fc2": {"weight": "uram"},
+    "blocks.1.attn.add.r_fifo": {"buffer": "uram"},
+    "blocks.1.attn.q": {"weight": "uram", "bias": "lutram"},
+    "blocks.1.attn.attention.q_fifo": {"buffer": "uram"},
+    "blocks.1.attn.k": {"weight": "uram"},
+    "blocks.1.attn.attention.k_fifo": {"buffer": "uram"},
+    "blocks.1.attn.v": {"weight": "uram"},
+    "blocks.1.attn.attention.v_fifo": {"buffer": "uram"},
+    "blocks.1.attn.proj.s_fifo": {"buffer": "uram"},
+    "blocks.1.attn.proj": {"weight": "uram"},
+    "blocks.1.mlp.add.r_fifo": {"buffer": "lutram"},
+    "blocks.1.mlp.fc1": {"weight": "uram"},
+    "head": {"weight": "uram"},
+}
+PAPER16 = {"word_beats": 16, "event_driven": True, "params": "loaded", "board": "kv260",
+           "overrides": PAPER16_KNOBS, "placement": PAPER16_PLACEMENT}
 # (project, IR, generate() keyword arguments, families synthesized); partial runs count too
 CALIBRATION_SET: list[tuple[str, Path, dict[str, Any], tuple[str, ...]]] = [
     ("dflt", MODEL, {}, ("xc7", "xcup")),
