@@ -25,6 +25,7 @@ import shutil
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,7 @@ from sdmf.device import (
     pack_input,
     regmap,
 )
+from sdmf.device.blockdesign import DEFAULT_CLOCK_MHZ
 from sdmf.device.stream import BEAT_BITS
 from sdmf.device.words import hex_lines, parse_hex_lines, to_signed, unpack
 from sdmf.hw.backends.rtl.topgen import EVENTS_FILE
@@ -119,6 +121,27 @@ class NetworkReport:
     done_measured: list[int] = field(default_factory=list)   # overlapped pass: done cycles
     done_model: list[int] = field(default_factory=list)      # ... per the token recurrence
     interval_bound: int = 0           # the bottleneck layer's busy cycles (a lower bound)
+    clock_mhz: float | None = None    # the design's PL clock (img/s of the overlapped pass)
+
+    @property
+    def overlapped_intervals(self) -> list[int]:
+        """Measured cycles between consecutive done cycles of the overlapped pass."""
+        d = self.done_measured
+        return [b - a for a, b in pairwise(d)]
+
+    @property
+    def throughput(self) -> dict[str, float] | None:
+        """Images per second at ``clock_mhz`` from the overlapped pass's measured done
+        cycles: the mean interval (last − first done over S − 1) and the slowest sample's
+        (the largest done-to-done gap); None without an overlapped pass or a clock."""
+        iv = self.overlapped_intervals
+        if not iv or not self.clock_mhz:
+            return None
+        mean = (self.done_measured[-1] - self.done_measured[0]) / len(iv)
+        hz = self.clock_mhz * 1e6
+        return {"clock_mhz": self.clock_mhz, "mean_interval": mean,
+                "slowest_interval": max(iv), "mean_img_s": hz / mean,
+                "slowest_img_s": hz / max(iv)}
 
     @property
     def model_interval(self) -> int | None:
@@ -154,6 +177,8 @@ class NetworkReport:
         d["cycles_ok"] = self.cycles_ok
         d["interval_ok"] = self.interval_ok
         d["model_interval"] = self.model_interval
+        d["overlapped_intervals"] = self.overlapped_intervals
+        d["throughput"] = self.throughput
         for lay, ld in zip(self.layers, d["layers"]):
             ld["exact"] = lay.exact
         for s, sd in zip(self.samples, d["samples"]):
@@ -375,7 +400,8 @@ def _simulate(root: Path, x: torch.Tensor | np.ndarray, labels: list[int] | None
                          build_seconds=build_s, sim_seconds=sim_s, built=built,
                          data_dependent=sorted(expected),
                          done_measured=dones[0] if dones else [],
-                         done_model=dones[1] if dones else [])
+                         done_model=dones[1] if dones else [],
+                         clock_mhz=manifest.options.clock_mhz or DEFAULT_CLOCK_MHZ)
 
 
 def _other_weights(iface: DeviceInterface, folder: Path) -> tuple[IntegerIR, DeviceInterface]:

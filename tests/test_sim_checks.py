@@ -70,6 +70,22 @@ def test_data_dependent_interval_follows_the_recurrence(interval, ok):
     assert rep.interval_ok is ok and rep.cycles_ok is ok
 
 
+def test_throughput_is_the_overlapped_pass_mean_and_slowest():
+    """img/s from the measured done cycles: mean = (last − first) / (S − 1), slowest = the
+    largest done-to-done gap, at the design's clock; none without a clock or a pass."""
+    rep = _report([1000, 1000], 2000, 1000)
+    rep.done_measured = [5000, 5600, 6600]               # intervals 600 and 1000
+    assert rep.throughput is None                         # no clock known
+    rep.clock_mhz = 250.0
+    tp = rep.throughput
+    assert rep.overlapped_intervals == [600, 1000]
+    assert tp["mean_interval"] == 800 and tp["slowest_interval"] == 1000
+    assert tp["mean_img_s"] == 250e6 / 800 and tp["slowest_img_s"] == 250e6 / 1000
+    assert rep.to_dict()["throughput"] == tp
+    rep.done_measured = [5000]
+    assert rep.throughput is None
+
+
 def test_unchecked_interval_is_said_so():
     rep = _report([1000], 1000, 5000)
     rep.interval_checked = False          # one sample, or random gaps

@@ -151,14 +151,19 @@ def _text(rep: Any) -> str:
         f"{rep.model_interval:,} by the recurrence of this pass, "
     kind = ("quoted (dense token recurrence, the worst case" if rep.data_dependent else
             "quoted (token recurrence") + f"; bottleneck bound {rep.interval_bound:,})"
+    tp = rep.throughput
+    rate = "" if tp is None else (
+        f"; overlapped pass at {tp['clock_mhz']:g} MHz: mean interval "
+        f"{tp['mean_interval']:,.0f} cycles = {tp['mean_img_s']:,.1f} img/s, slowest sample "
+        f"{tp['slowest_interval']:,} cycles = {tp['slowest_img_s']:,.1f} img/s (measured)")
     return (f"{table}\n\n{ltable}\n\n"
             f"{exact}/{len(rep.samples)} samples bit-exact (class, logits and "
             f"{len(rep.compared_taps)} taps: {', '.join(rep.compared_taps)}); "
             f"busy cycles {'equal to' if all(lay.exact for lay in rep.layers) else 'DIFFER FROM'}"
             f" the model in every layer and sample; interval {rep.design_interval:,} cycles "
             f"{kind}, {model}{rep.pipelined_interval or 0:,} measured with samples overlapped: "
-            f"{verdict}; build {rep.build_seconds:.0f} s{'' if rep.built else ' (cached)'}, "
-            f"simulation {rep.sim_seconds:.0f} s")
+            f"{verdict}{rate}; build {rep.build_seconds:.0f} s"
+            f"{'' if rep.built else ' (cached)'}, simulation {rep.sim_seconds:.0f} s")
 
 
 def _values(values: list[int]) -> str:
