@@ -107,3 +107,18 @@ def test_sdmf_run_on_the_simulated_board_with_loaded_parameters(board, capsys):
                "2", "--seed", "4", "--json", "--no-progress"])
     out = json.loads(capsys.readouterr().out)
     assert rc == 0 and out["samples"] == out["matches_golden"] == 2
+
+
+def test_sdmf_run_on_the_simulated_board_narrow_and_loaded(tmp_path, capsys):
+    """Narrow streams (NB = T: one time step per beat) with runtime-loaded parameters: the
+    host packs the input by the interface's ``word_beats`` and loads ``params.bin``; the
+    simulated board's results equal the golden model's."""
+    from sdmf.cli.main import main
+
+    project = tmp_path / "narrow"
+    generate(tiny_ir(), project, counters=True, params="loaded", word_beats=T)
+    assert DeviceInterface.read(project / "interface.json").word_beats == T > 1
+    rc = main(["run", "--board", "sim", "--project", str(project), "--random", "--samples",
+               "2", "--seed", "5", "--json", "--no-progress"])
+    out = json.loads(capsys.readouterr().out)
+    assert rc == 0 and out["samples"] == out["matches_golden"] == 2
