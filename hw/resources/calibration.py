@@ -19,7 +19,7 @@ import numpy as np
 
 from .memory import MemCost
 from .model import LOGIC, Coeffs, memories_cost
-from .units import desc_from_report, features
+from .units import desc_from_report, features, report_loads_params
 
 CALIBRATION = Path(__file__).with_name("calibration.json")
 FORMAT = "sdmf-resource-calibration/1"
@@ -29,7 +29,7 @@ def collect(project: Path, family: str) -> list[dict[str, Any]]:
     """One point per distinct unit of ``project``'s per-unit synthesis of ``family``:
     layer, kind, features, the memories' modelled cost and the measured resources."""
     report = json.loads((project / "report.json").read_text())
-    loaded = report["options"].get("params") == "loaded"
+    loaded = report_loads_params(report)
     layers = {lay["name"]: lay for lay in report["layers"]}
     points, seen = [], set()
     for u in unit_results(project, report, family):

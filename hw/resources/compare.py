@@ -9,7 +9,7 @@ from typing import Any
 
 from .calibration import load_coeffs
 from .model import predict
-from .units import desc_from_report
+from .units import desc_from_report, report_loads_params
 
 COMPARED = ("LUT", "FF", "BRAM18", "URAM", "DSP")   # LUT: logic + LUT memory
 
@@ -25,7 +25,7 @@ def model_vs_yosys(report: dict[str, Any], synth: dict[str, Any]) -> dict[str, A
     """Per unit instance and in total: model, Yosys and error per resource."""
     family = synth["family"]
     coeffs = load_coeffs(family)
-    loaded = report["options"].get("params") == "loaded"
+    loaded = report_loads_params(report)
     layers = {lay["name"]: lay for lay in report["layers"]}
     rows, tot_m, tot_y = [], dict.fromkeys(COMPARED, 0), dict.fromkeys(COMPARED, 0)
     for u in synth["units"]:

@@ -50,6 +50,16 @@ class UnitDesc:
     memories: list[MemDesc] = field(default_factory=list)
 
 
+def report_loads_params(report: dict[str, Any]) -> bool:
+    """Whether a ``report.json``'s design loads its parameters at run time: its
+    ``options.params``, or for a report written before that was recorded, a parameter map
+    in its device interface."""
+    params = report.get("options", {}).get("params")
+    if params is not None:
+        return params == "loaded"
+    return bool((report.get("interface") or {}).get("params"))
+
+
 def desc_from_report(lay: dict[str, Any], streams: list[dict[str, Any]],
                      loaded: bool = False) -> UnitDesc:
     """The unit of a ``report.json`` layer (``streams``: the report's streams; ``loaded``:

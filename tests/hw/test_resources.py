@@ -300,3 +300,21 @@ def test_params_for_keeps_the_placement(tmp_path):
                                              "head": {"weight": "uram"}}
     result = params_for(tmp_path / "a", tiny_ir(), tmp_path / "b")
     assert result["design_hash"] == manifest["design_hash"]
+
+
+def test_model_vs_yosys_of_a_loaded_design(tmp_path):
+    """A runtime-loaded design's report says so (options.params), and the model-vs-Yosys
+    comparison costs its URAM-placed parameters as loaded (a ROM in URAM is refused);
+    a report written before options.params falls back to its interface's parameter map."""
+    from sdmf.hw.resources.units import report_loads_params
+
+    generate(tiny_ir(), tmp_path / "ld", params="loaded", placement={"head": {"weight": "uram"}})
+    report = json.loads((tmp_path / "ld" / "report.json").read_text())
+    assert report["options"]["params"] == "loaded" and report_loads_params(report)
+    units = [{"layer": lay["name"], "module": "m", "LUT": 1, "LUT_MEM": 0, "FF": 1,
+              "BRAM18": 0, "URAM": 0, "DSP": 0} for lay in report["layers"]]
+    cmp = model_vs_yosys(report, {"family": "xcup", "units": units})
+    assert cmp["total"]["model"]["URAM"] >= 1
+    old = {**report, "options": {"trace": False, "counters": False}}
+    assert report_loads_params(old)
+    assert not report_loads_params({**old, "interface": {"params": None}})
