@@ -46,6 +46,9 @@ class Memory:
     loaded: bool = False           # written at run time through the load stream (a RAM)
     param_id: int | None = None    # its id in the load stream (docs/params.md) if loaded
     style: str = "auto"            # placement: auto, bram, uram, lutram (sdmf.hw.resources)
+    # asynchronous read ports: a LUT RAM read at several addresses in one cycle is one copy
+    # per port (the K = 3 event-driven mask, read at the nine taps)
+    read_ports: int = 1
 
     @property
     def bits(self) -> int:

@@ -37,7 +37,11 @@ def memories_cost(mems: Iterable[MemDesc], family: str, unit: str = "?") -> MemC
     total = MemCost()
     for m in mems:
         check_style(m, family, unit)
-        total = total + memory_cost(m.depth, m.width, m.style, family, m.rom)
+        if m.read_ports > 1:          # read asynchronously at several addresses: LUT RAM,
+            one = memory_cost(m.depth, m.width, "lutram", family)    # one copy per port
+            total = total + MemCost(LUT_MEM=one.LUT_MEM * m.read_ports)
+        else:
+            total = total + memory_cost(m.depth, m.width, m.style, family, m.rom)
     return total
 
 

@@ -318,3 +318,26 @@ def test_model_vs_yosys_of_a_loaded_design(tmp_path):
     old = {**report, "options": {"trace": False, "counters": False}}
     assert report_loads_params(old)
     assert not report_loads_params({**old, "interface": {"params": None}})
+
+
+def test_a_memory_read_at_nine_taps_costs_nine_lutram_copies():
+    """The K = 3 event-driven conv reads its non-zero mask at the nine taps in one cycle
+    (asynchronously): one LUT RAM copy per read port, never block RAM (Yosys put the
+    paper's sps.0 mask, 6,144 × 2 bits, in 7,088 LUTs as memory, not in 1 BRAM18)."""
+    from types import SimpleNamespace
+
+    from sdmf.hw.backends.rtl.kinds.conv_lif import input_buffers
+    from sdmf.hw.resources.model import memories_cost
+    from sdmf.hw.resources.units import MemDesc
+
+    one = memory_cost(6144, 2, "lutram", "xcup")
+    nine = memories_cost([MemDesc("mask", 6144, 2, read_ports=9)], "xcup")
+    assert nine.LUT_MEM == 9 * one.LUT_MEM and nine.BRAM18 == 0
+    assert memories_cost([MemDesc("mask", 6144, 2)], "xcup").BRAM18 >= 1
+    for K, ports in ((3, 9), (1, 1)):
+        layer = SimpleNamespace(attrs=dict(K=K, H=4, W=4, CIN=4, COUT=2, T=4, NB=1,
+                                           positions=16),
+                                widths={"IN_BITS": 2},
+                                parallel={"PO": 1, "PI": 1, "PK": 1, "EV": 1})
+        (mask,) = [m for m in input_buffers(layer) if m.name == "mask"]
+        assert mask.read_ports == ports
