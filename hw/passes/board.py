@@ -64,10 +64,15 @@ class FitBoard(GraphPass):
                 options.append({**fixed, **ultra})
         return min(self._score(est.resources(lay, knobs, p)) for p in options)
 
+    def _knobs(self, lay: HwLayer, knobs: Knobs) -> Knobs:
+        """``knobs`` as the design will have them: with EV = 1 where ``event_driven`` sets
+        it, so the candidate is costed with the event-driven unit's memories (its masks)."""
+        return {**knobs, "EV": 1} if self.costs.sets_ev(self.graph.spec(lay), lay) else knobs
+
     def _best(self, est: Estimator, lay: HwLayer, target: int) -> Knobs:
         spec = self.graph.spec(lay)
         cands = [(self._cost(est, lay, k), self.costs(spec, lay, k), k)
-                 for k in spec.candidates(lay)]
+                 for k in (self._knobs(lay, c) for c in spec.candidates(lay))]
         ok = [c for c in cands if c[1] <= target]
         if ok:
             return min(ok, key=lambda c: (c[0], c[1]))[2]
@@ -90,7 +95,7 @@ class FitBoard(GraphPass):
         for lay in graph.layers.values():
             if lay.name in self.overrides:
                 spec(lay).validate(lay, self.overrides[lay.name])
-                fixed[lay.name] = dict(self.overrides[lay.name])
+                fixed[lay.name] = self._knobs(lay, dict(self.overrides[lay.name]))
             elif not spec(lay).knobs(lay):
                 fixed[lay.name] = {}
         free = [lay for lay in graph.layers.values() if lay.name not in fixed]

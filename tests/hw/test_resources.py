@@ -341,3 +341,25 @@ def test_a_memory_read_at_nine_taps_costs_nine_lutram_copies():
                                 parallel={"PO": 1, "PI": 1, "PK": 1, "EV": 1})
         (mask,) = [m for m in input_buffers(layer) if m.name == "mask"]
         assert mask.read_ports == ports
+
+
+def test_event_driven_board_plan_is_costed_with_its_masks():
+    """--event-driven sets EV = 1 after planning; the planner must cost every candidate as
+    the event-driven unit (its non-zero masks: the K = 3 ones nine LUT RAM copies), so its
+    predicted totals are those of the design it commits."""
+    from sdmf.hw.backends import get_backend
+    from sdmf.hw.flow import board_estimator
+    from sdmf.hw.graph import from_ir
+    from sdmf.hw.passes import default_passes, run_passes
+
+    board = BOARDS["kv260"]
+    planner = FitBoard(board, board_estimator("rtl", "loaded", board.family), event_driven=True)
+    g = run_passes(from_ir(tiny_ir(), get_backend("rtl").kinds, "weights"),
+                   default_passes(planner=planner))
+    convs = [lay for lay in g.layers.values() if lay.kind == "conv_lif"]
+    assert convs and all(lay.parallel.get("EV") == 1 for lay in convs)
+    est = planner.factory(g)
+    again = total(est.resources(lay, lay.parallel, lay.placement) for lay in g.layers.values())
+    assert again == g.info["board_plan"]["predicted"]
+    assert any(m.name == "mask" and m.read_ports == 9 for lay in convs
+               for m in est.memories(lay, lay.parallel))
