@@ -320,32 +320,35 @@ def test_model_vs_yosys_of_a_loaded_design(tmp_path):
     assert not report_loads_params({**old, "interface": {"params": None}})
 
 
-def test_a_memory_read_at_nine_taps_costs_nine_lutram_copies():
-    """The K = 3 event-driven conv reads its non-zero mask at the nine taps in one cycle
-    (asynchronously): one LUT RAM copy per read port, never block RAM (Yosys put the
-    paper's sps.0 mask, 6,144 × 2 bits, in 7,088 LUTs as memory, not in 1 BRAM18)."""
+def test_a_memory_read_at_several_addresses_costs_a_lutram_copy_per_port():
+    """The K = 3 event-driven conv reads its non-zero masks at the nine taps in one cycle
+    (asynchronously): one mask memory per row slot, read at the three tap columns — one
+    LUT RAM copy per read port, never block RAM (as one memory read at nine taps, Yosys put
+    the paper's sps.0 mask, 6,144 × 2 bits, in 7,088 LUTs as memory, not in 1 BRAM18)."""
     from types import SimpleNamespace
 
     from sdmf.hw.backends.rtl.kinds.conv_lif import input_buffers
     from sdmf.hw.resources.model import memories_cost
     from sdmf.hw.resources.units import MemDesc
 
-    one = memory_cost(6144, 2, "lutram", "xcup")
-    nine = memories_cost([MemDesc("mask", 6144, 2, read_ports=9)], "xcup")
-    assert nine.LUT_MEM == 9 * one.LUT_MEM and nine.BRAM18 == 0
+    one = memory_cost(2048, 2, "lutram", "xcup")
+    three = memories_cost([MemDesc("mask", 2048, 2, read_ports=3)], "xcup")
+    assert three.LUT_MEM == 3 * one.LUT_MEM and three.BRAM18 == 0
     assert memories_cost([MemDesc("mask", 6144, 2)], "xcup").BRAM18 >= 1
-    for K, ports in ((3, 9), (1, 1)):
+    # K = 3 (W = 4, NB = 1): three row slots of W·NB = 4 entries, three ports each;
+    # K = 1: one 2·NB-entry memory beside the ping-pong, one port
+    for K, want in ((3, [(4, 3)] * 3), (1, [(2, 1)])):
         layer = SimpleNamespace(attrs=dict(K=K, H=4, W=4, CIN=4, COUT=2, T=4, NB=1,
                                            positions=16),
                                 widths={"IN_BITS": 2},
                                 parallel={"PO": 1, "PI": 1, "PK": 1, "EV": 1})
-        (mask,) = [m for m in input_buffers(layer) if m.name == "mask"]
-        assert mask.read_ports == ports
+        masks = [(m.depth, m.read_ports) for m in input_buffers(layer) if m.name == "mask"]
+        assert masks == want
 
 
 def test_event_driven_board_plan_is_costed_with_its_masks():
     """--event-driven sets EV = 1 after planning; the planner must cost every candidate as
-    the event-driven unit (its non-zero masks: the K = 3 ones nine LUT RAM copies), so its
+    the event-driven unit (its non-zero masks: K = 3 read at the nine taps), so its
     predicted totals are those of the design it commits."""
     from sdmf.hw.backends import get_backend
     from sdmf.hw.flow import board_estimator
@@ -361,5 +364,5 @@ def test_event_driven_board_plan_is_costed_with_its_masks():
     est = planner.factory(g)
     again = total(est.resources(lay, lay.parallel, lay.placement) for lay in g.layers.values())
     assert again == g.info["board_plan"]["predicted"]
-    assert any(m.name == "mask" and m.read_ports == 9 for lay in convs
+    assert any(m.name == "mask" and m.read_ports == 3 for lay in convs
                for m in est.memories(lay, lay.parallel))

@@ -50,8 +50,8 @@ def input_buffers(layer: HwLayer) -> list[Memory]:
     """The unit's input memories, one entry per beat of ``TS·CIN·IN_BITS`` bits (TS = T/NB):
     K = 1 the ping-pong, ``2·NB`` entries; K = 3 the line buffer, ``3·W·NB`` entries (PK = 3:
     three row memories of ``W·NB``); EV = 1 the masks, ``TS·CIN/PI`` bits per entry of the
-    ping-pong or line buffer (K = 3: read at the nine taps at once, ``read_ports`` 9). None
-    without inputs (``CIN = 0``)."""
+    ping-pong or line buffer (K = 3: three row-slot memories of ``W·NB`` entries, each read
+    at the three tap columns at once, ``read_ports`` 3). None without inputs (``CIN = 0``)."""
     a, w, k = layer.attrs, layer.widths, layer.parallel
     if not a["CIN"]:
         return []
@@ -66,9 +66,11 @@ def input_buffers(layer: HwLayer) -> list[Memory]:
     else:
         mems = [Memory("line", depth, beat, "")]
     if has_mask_memory(a, k, w["IN_BITS"]):
-        # K = 3: read at the nine taps at once (asynchronously): nine LUT RAM copies
-        mems.append(Memory("mask", depth, ts * a["CIN"] // k["PI"], "",
-                           read_ports=9 if a["K"] == 3 else 1))
+        bits = ts * a["CIN"] // k["PI"]
+        if a["K"] == 1:
+            mems.append(Memory("mask", depth, bits, ""))
+        else:   # one per row slot, read at the three tap columns at once (asynchronously)
+            mems += [Memory("mask", depth // 3, bits, "", read_ports=3) for _ in range(3)]
     return mems
 
 

@@ -32,7 +32,8 @@
 // are issued, lowest j first (a log-depth find-first-set tree over a mask of non-zero
 // ops). Every beat gets a TS·CIN/PI-bit non-zero mask when it arrives (one bit per
 // PI-chunk), kept beside it (K = 1: a 2·NB-entry memory beside the ping-pong buffer, or with PI·IN_BITS = 1 the
-// data itself; K = 3: a mask line buffer read at the nine taps, a padded tap is zero;
+// data itself; K = 3: three row-slot mask memories of W·NB entries, each read at the
+// three tap columns, a padded tap is zero;
 // PK = 3: op (kx, cg) is non-zero when any of its three rows is).
 //   busy_cycles per position = G·Σ_t (nz(t) + 1) + 1,  nz(t) ∈ [0, J] (EV = 0: nz = J).
 // LOADED = 1 (runtime-loaded parameters, docs/params.md): the weight, bias and theta
@@ -362,15 +363,30 @@ module sdmf_conv_lif #(
     assign lb_rcol = pad_col ? '0 : XB'({1'b0, x_o} + (XB + 1)'(kx_s) - 1'b1);
 
     if (EV != 0 && J > 0) begin : g_ev3
-      // non-zero mask of every buffered beat, addressed like the line buffer
+      // non-zero mask of every buffered beat: one memory per row slot (entry column·NB +
+      // beat, like the PK = 3 row memories), each read at the three tap columns, so the
+      // nine tap reads are three asynchronous read ports on a third of the rows each
+      localparam int MD = W * NB;
+      localparam int MA = (MD > 1) ? $clog2(MD) : 1;
       logic [NZW-1:0] nz_in;
-      logic [NZW-1:0] nz_lb [0:LB_DEPTH-1];
+      logic [MA-1:0] nz_wa;
+      logic [9*NZW-1:0] col_nz;               // column tx, slot s: [(tx·3 + s)·NZW +: NZW]
       always_comb begin
         for (int e = 0; e < TS * CPI; e++)
           nz_in[e] = |s_data[e * PI * IN_BITS +: PI * IN_BITS];
       end
-      always_ff @(posedge clk) begin
-        if (wr) nz_lb[lb_waddr] <= nz_in;
+      assign nz_wa = MA'(c_in) * MA'(NB) + MA'(in_beat);
+      for (genvar sl = 0; sl < 3; sl++) begin : g_nzs
+        logic [NZW-1:0] nz_row [0:MD-1];
+        always_ff @(posedge clk) begin
+          if (wr && in_slot == 2'(sl)) nz_row[nz_wa] <= nz_in;
+        end
+        for (genvar tx = 0; tx < 3; tx++) begin : g_rd
+          logic [MA-1:0] ca;
+          assign ca = ((tx == 0 && x_o == '0) || (tx == 2 && last_x)) ? '0
+                      : (MA'(x_o) + MA'(tx) - MA'(1)) * MA'(NB) + MA'(tb);
+          assign col_nz[(tx * 3 + sl) * NZW +: NZW] = nz_row[ca];
+        end
       end
       // chunks (t, ·) of the nine taps of position (y_o, x_o); a padded tap is zero
       logic [9*CPI-1:0] tap_nz;               // tap k = ky·3 + kx at [k·CPI +: CPI]
@@ -379,15 +395,13 @@ module sdmf_conv_lif #(
           logic [2:0] ts;
           logic [1:0] tslot;
           logic tpad;
-          logic [LBA-1:0] taddr;
+          logic [NZW-1:0] ent;
           assign ts = {1'b0, out_slot} + 3'(ty) + 3'd2;
           assign tslot = (ts >= 3'd6) ? 2'(ts - 3'd6) : (ts >= 3'd3) ? 2'(ts - 3'd3) : ts[1:0];
           assign tpad = (ty == 0 && y_o == '0) || (ty == 2 && last_y)
                       || (tx == 0 && x_o == '0) || (tx == 2 && last_x);
-          assign taddr = tpad ? '0 : (LBA'(tslot) * LBA'(W) + LBA'(x_o) + LBA'(tx) - LBA'(1))
-                                     * LBA'(NB) + LBA'(tb);
-          assign tap_nz[(ty * 3 + tx) * CPI +: CPI] = tpad ? '0
-                                                 : nz_lb[taddr][32'(tr) * CPI +: CPI];
+          assign ent = col_nz[(tx * 3 + 32'(tslot)) * NZW +: NZW];
+          assign tap_nz[(ty * 3 + tx) * CPI +: CPI] = tpad ? '0 : ent[32'(tr) * CPI +: CPI];
         end
       end
       if (PK == 3) begin : g_ev_rows
