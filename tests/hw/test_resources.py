@@ -224,35 +224,22 @@ def test_calibration_covers_every_family():
 
 
 @pytest.mark.rtl
-def test_yosys_maps_ultra_to_uram(tmp_path):
-    """``WEIGHT_STYLE = "ultra"`` on a loaded head: Yosys's xcup mapping uses URAM288."""
+@pytest.mark.parametrize("module,params", [
+    ("sdmf_head_argmax", 'LOADED 1 -set K 2 -set D 8 -set WEIGHT_STYLE "ultra"'),
+    ("sdmf_fifo", 'WORD 72 -set DEPTH 4096 -set BUFFER_STYLE "ultra"'),
+], ids=["loaded-head-weights", "fifo-buffer-4096x72"])
+def test_yosys_maps_ultra_to_uram(tmp_path, module, params):
+    """``<ROLE>_STYLE = "ultra"``: a loaded head's weights and a 4,096 × 72 FIFO buffer are
+    one URAM288 each in Yosys's xcup map."""
     import shutil
     import subprocess
 
     from sdmf.hw.synth import parse_stat, yosys_executable
 
-    shutil.copy(source("sdmf_head_argmax"), tmp_path / "head.sv")
-    script = ("read_verilog -sv -DSYNTHESIS head.sv; chparam -set LOADED 1 -set K 2 -set D 8 "
-              "-set WEIGHT_STYLE \"ultra\" sdmf_head_argmax; synth_xilinx -family xcup "
-              "-top sdmf_head_argmax -flatten -noiopad -noclkbuf; tee -q -o stat.txt stat")
-    subprocess.run([yosys_executable(), "-q", "-p", script], cwd=tmp_path, check=True,
-                   capture_output=True, timeout=600)
-    res = parse_stat((tmp_path / "stat.txt").read_text())
-    assert res["URAM"] == 1 and res["BRAM18"] == 0
-
-
-@pytest.mark.rtl
-def test_yosys_maps_a_fifo_buffer_to_uram(tmp_path):
-    """``BUFFER_STYLE = "ultra"`` on a 4,096 × 72 FIFO: one URAM288 in Yosys's xcup map."""
-    import shutil
-    import subprocess
-
-    from sdmf.hw.synth import parse_stat, yosys_executable
-
-    shutil.copy(source("sdmf_fifo"), tmp_path / "fifo.sv")
-    script = ("read_verilog -sv -DSYNTHESIS fifo.sv; chparam -set WORD 72 -set DEPTH 4096 "
-              "-set BUFFER_STYLE \"ultra\" sdmf_fifo; synth_xilinx -family xcup "
-              "-top sdmf_fifo -flatten -noiopad -noclkbuf; tee -q -o stat.txt stat")
+    shutil.copy(source(module), tmp_path / "unit.sv")
+    script = (f"read_verilog -sv -DSYNTHESIS unit.sv; chparam -set {params} {module}; "
+              f"synth_xilinx -family xcup -top {module} -flatten -noiopad -noclkbuf; "
+              "tee -q -o stat.txt stat")
     subprocess.run([yosys_executable(), "-q", "-p", script], cwd=tmp_path, check=True,
                    capture_output=True, timeout=600)
     res = parse_stat((tmp_path / "stat.txt").read_text())
