@@ -230,5 +230,5 @@ def board_plan_text(bp: dict[str, Any]) -> str:
     fixed = bp.get("unplaced_memory") or {}
     return (f"board plan for {bp['board']} ({bp['family']}, resource model; LUT limit "
             f"{100 * bp['lut_limit']:.0f} %): {util} — {verdict}; memories the placement "
-            f"does not move (line buffers, FIFOs, KV counters): BRAM18 "
+            f"does not move (line buffers, masks, output buffers, KV counters): BRAM18 "
             f"{fixed.get('BRAM18', 0):,}, LUT {fixed.get('LUT_MEM', 0):,}")
