@@ -16,6 +16,7 @@ from .boards import BOARDS
 from .graph import HwGraph, from_ir
 from .kinds import Knobs
 from .passes import FitBoard, default_passes, run_passes
+from .passes.board import LUT_LIMIT
 from .resources.estimate import Estimator
 from .resources.memory import STYLES
 from .writer import write_project
@@ -28,7 +29,7 @@ def build_graph(ir: IntegerIR, backend: str = "rtl", target_cycles: int | None =
                 widths: str = "weights", activity: Sequence[Taps] | None = None,
                 interval: bool = True, fit_board: str | None = None, params: str = "rom",
                 placement: Mapping[str, Mapping[str, str]] | None = None,
-                word_beats: int = 1) -> HwGraph:
+                word_beats: int = 1, lut_limit: float = LUT_LIMIT) -> HwGraph:
     """The finished hardware graph of ``ir`` under ``backend``'s layer kinds, with the
     backend's plan (memories) applied; ``widths``: datapath widths from the IR's bounds
     or its architecture's worst case (:mod:`sdmf.hw.archwidths`); ``activity``: the
@@ -38,7 +39,8 @@ def build_graph(ir: IntegerIR, backend: str = "rtl", target_cycles: int | None =
     layers. ``fit_board``: plan knobs and memory placement for that board
     (:class:`sdmf.hw.passes.FitBoard`) instead of the cycle target / budget;
     ``placement``: ``{layer: {memory: style}}`` pinned; ``word_beats``: beats per position
-    word on every stream (:class:`sdmf.hw.passes.SetBeats`)."""
+    word on every stream (:class:`sdmf.hw.passes.SetBeats`); ``lut_limit``: board
+    planning's LUT limit (fraction of the part)."""
     gen = get_backend(backend)
     planner = None
     if fit_board is not None:
@@ -47,7 +49,7 @@ def build_graph(ir: IntegerIR, backend: str = "rtl", target_cycles: int | None =
                              "--target-cycles / --budget")
         board = BOARDS[fit_board]
         planner = FitBoard(board, board_estimator(backend, params, board.family), overrides,
-                           placement, event_driven, activity)
+                           placement, event_driven, activity, lut_limit)
     passes = default_passes(target_cycles, budget, overrides, row_parallel, event_driven,
                             activity, planner, word_beats)
     graph = run_passes(from_ir(ir, gen.kinds, widths), passes)
@@ -93,14 +95,15 @@ def generate(ir: IntegerIR | str | Path, out: str | Path, backend: str = "rtl",
              params: str = "rom", widths: str = "weights",
              activity: Sequence[Taps] | None = None, fit_board: bool = False,
              placement: Mapping[str, Mapping[str, str]] | None = None,
-             word_beats: int = 1) -> dict[str, Any]:
+             word_beats: int = 1, lut_limit: float = LUT_LIMIT) -> dict[str, Any]:
     """Write the project of ``ir`` to ``out``; returns its report (report.json).
     ``clock_mhz``: the PL clock (default: ``board``'s, :mod:`sdmf.device.blockdesign`);
     ``params``: ``"rom"`` or ``"loaded"`` parameter memories (docs/params.md);
     ``widths``: ``"weights"`` or ``"architecture"`` (:mod:`sdmf.hw.archwidths`);
     ``activity``: plan on these samples' golden tensors (:func:`build_graph`);
     ``fit_board``: plan knobs and memory placement for ``board`` (:class:`FitBoard`);
-    ``placement``: memory placements pinned per layer; ``word_beats``: beats per position word."""
+    ``placement``: memory placements pinned per layer; ``word_beats``: beats per position word;
+    ``lut_limit``: board planning's LUT limit."""
     if not isinstance(ir, IntegerIR):
         ir = IntegerIR.load(ir)
     options = GenOptions(trace=trace, counters=counters, clock_mhz=clock_mhz, board=board,
@@ -110,7 +113,7 @@ def generate(ir: IntegerIR | str | Path, out: str | Path, backend: str = "rtl",
     graph = build_graph(ir, backend, target_cycles, budget, overrides, row_parallel,
                         event_driven, widths, activity,
                         fit_board=board if fit_board else None, params=params,
-                        placement=placement, word_beats=word_beats)
+                        placement=placement, word_beats=word_beats, lut_limit=lut_limit)
     if activity:
         graph.info["cycles"]["activity"] = activity_report(graph, activity)
     return write_project(graph, out, backend, options)

@@ -59,13 +59,14 @@ def activity_ir(model_name: str, *, img_size: int, time_steps: int, seed: int,
                 classes: int = 10, batch_size: int = 8,
                 dataset: Mapping[str, Any] | None = None,
                 stage: Callable[[str], None] | None = None,
-                progress: bool = True) -> ActivityIRResult:
+                progress: bool = True, weight_bits: int = 8) -> ActivityIRResult:
     """An activity-realistic IR of untrained ``model_name`` (see the module docstring).
 
     ``calib_set`` re-estimates the BN statistics (frames ``[T, 2, S, S]``, S =
     ``img_size``); its first ``rate_samples`` samples drive the rate calibration (0:
     none, plain BN re-estimation); ``check_set`` is where the recipe verifies QAT ≡
-    golden. ``stage`` receives a line as each step starts. Raises ``ValueError`` for a
+    golden; ``weight_bits``: the recipe's weight width. ``stage`` receives a line as each
+    step starts. Raises ``ValueError`` for a
     bad name, size or data and :class:`~sdmf.quant.recipe.QuantizeError` from the recipe.
     """
     say = stage or (lambda _line: None)
@@ -85,7 +86,8 @@ def activity_ir(model_name: str, *, img_size: int, time_steps: int, seed: int,
         frames = torch.stack([calib_set[i][0] for i in range(n)])
         shifts = calibrate_rates(model, frames, progress=progress)
     say(f"quantize recipe (QAT ≡ golden on {len(check_set)} samples)")
-    result = quantize(model, calib_set, check_set, QuantSpec(), time_steps=time_steps,
+    spec = QuantSpec(weight_bits=weight_bits)
+    result = quantize(model, calib_set, check_set, spec, time_steps=time_steps,
                       qat_epochs=0, batch_size=batch_size, seed=seed,
                       dataset=dataset, progress=progress)
     ir = result.ir

@@ -143,6 +143,18 @@ def test_every_layer_fires_near_its_target_on_held_out_samples(built, data) -> N
             assert abs(rate / TARGET_RATES[comp] - 1) < 0.5, (layer, rate)
 
 
+def test_weight_bits_reach_the_recipe(data) -> None:
+    torch.set_num_threads(1)
+    calib, test = data
+    four = activity_ir("sdmformer-1-64", img_size=SIZE, time_steps=T, seed=0,
+                       calib_set=Subset(calib, range(4)), check_set=Subset(test, range(1)),
+                       rate_samples=0, batch_size=4, progress=False, weight_bits=4)
+    assert four.ir.meta["quant_spec"]["weight_bits"] == 4
+    weights = [v for k, v in four.ir.params.items() if k.endswith("conv.weight")]
+    assert weights and all(int(w.min()) >= -8 and int(w.max()) <= 7 for w in weights)
+    assert max(int(abs(w).max()) for w in weights) > 1
+
+
 def test_plain_bn_re_estimation_leaves_the_attention_silent(data) -> None:
     """Why the rate calibration exists: without it the attention LIF (and proj) of an
     untrained network stays far below the trained model's 0.053."""
@@ -192,6 +204,7 @@ def test_cli_builds_reports_and_firing_rates_agrees(capsys, tmp_path: Path) -> N
     (["-T", "0"], "argument -T/--time-steps"),
     (["--rate-samples", "-1"], "argument --rate-samples"),
     (["--samples", "0"], "argument --samples"),
+    (["--bits", "1"], "argument --bits"),
     (["--reference", "/nonexistent/ref.sdmfir"], "no such file"),
 ])
 def test_cli_bad_arguments_are_one_line(capsys, tmp_path: Path, argv, words) -> None:

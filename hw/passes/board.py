@@ -3,7 +3,7 @@ cycles within a board, by the calibrated resource model (:mod:`sdmf.hw.resources
 
 For a cycle target every free layer takes the setting meeting it at the least
 normalised resource cost ``Σ_r used_r / limit_r`` (limits: the board's fit rule — LUT ≤
-85 %, the others within the part); then the parameter memories are placed
+``lut_limit``, 85 % by default, the others within the part); then the parameter memories are placed
 (:func:`place`); the plan fits when every resource is within its limit. The targets are
 the candidates' analytic busy cycles (``LayerKind.cycles``; the exact interval is the
 backend's, computed afterwards) and the search is a binary search for the smallest
@@ -35,8 +35,12 @@ class FitBoard(GraphPass):
     def __init__(self, board: Board, estimator_factory: Callable[[HwGraph], Estimator],
                  overrides: Mapping[str, Knobs] | None = None,
                  placement: Mapping[str, Mapping[str, str]] | None = None,
-                 event_driven: bool = False, activity: Sequence[Taps] | None = None) -> None:
+                 event_driven: bool = False, activity: Sequence[Taps] | None = None,
+                 lut_limit: float = LUT_LIMIT) -> None:
+        if not 0.0 < lut_limit <= 1.0:
+            raise ValueError(f"LUT limit {lut_limit}: a fraction of the part in (0, 1]")
         self.board = board
+        self.lut_limit = lut_limit
         self.activity = list(activity or [])
         self.factory = estimator_factory   # graph -> Estimator (the backend's layouts)
         self.overrides = dict(overrides or {})
@@ -45,7 +49,7 @@ class FitBoard(GraphPass):
 
     # ------------------------------------------------------------ evaluation
     def _util(self, totals: Mapping[str, int]) -> dict:
-        return utilisation(totals, self.board.capacity, LUT_LIMIT)
+        return utilisation(totals, self.board.capacity, self.lut_limit)
 
     def _score(self, res: Mapping[str, int]) -> float:
         util = self._util(res)
@@ -79,7 +83,8 @@ class FitBoard(GraphPass):
         return min(cands, key=lambda c: (c[1], c[0]))[2]
 
     def _evaluate(self, est: Estimator, plan: Plan) -> tuple[Placement, dict[str, int]]:
-        placement = place(est, self.graph, plan, self.fixed_placement, self.board, LUT_LIMIT)
+        placement = place(est, self.graph, plan, self.fixed_placement, self.board,
+                          self.lut_limit)
         totals = total(est.resources(self.graph.layers[n], k, placement.get(n, {}))
                        for n, k in plan.items())
         return placement, totals
@@ -154,7 +159,7 @@ class FitBoard(GraphPass):
             "row_parallel": True, "event_driven": self.event_driven,
             "activity_samples": len(self.activity)}
         graph.info["board_plan"] = {
-            "board": self.board.name, "family": self.board.family, "lut_limit": LUT_LIMIT,
+            "board": self.board.name, "family": self.board.family, "lut_limit": self.lut_limit,
             "predicted": totals, "utilisation": util, "fits": fits(util),
             "binds": binding(util), "faster_target": faster[-1] if faster else None,
             "faster_exceeds": next_bind,

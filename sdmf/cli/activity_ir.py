@@ -50,6 +50,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "0: plain BN re-estimation)")
     parser.add_argument("--check-samples", type=positive_int, default=2,
                         help="test samples on which QAT ≡ golden is verified (default 2)")
+    parser.add_argument("--bits", type=int_range(2, 16), default=8,
+                        help="weight bit width of the quantize recipe (default 8)")
     parser.add_argument("--threads", type=int_range(1, 64), default=2,
                         help="torch CPU threads (default 2; the same count gives the same IR)")
     add_report_args(parser, data=False)
@@ -82,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
                             seed=args.seed, calib_set=calib, check_set=check,
                             rate_samples=args.rate_samples, classes=args.classes,
                             batch_size=args.batch_size, dataset=info, stage=stage,
-                            progress=not args.no_progress)
+                            progress=not args.no_progress, weight_bits=args.bits)
     except (ValueError, QuantizeError) as exc:
         raise CliError(str(exc)) from exc
     build_s = time.perf_counter() - t0
@@ -105,6 +107,7 @@ def _summary(built: ActivityIRResult, args: argparse.Namespace, size: int,
         "ir": str(args.out), "bytes": size, "hash": built.ir.content_hash(),
         "model": args.model, "img_size": args.img_size,
         "T": args.time_steps, "seed": args.seed, "threads": args.threads,
+        "weight_bits": args.bits,
         "calibration_samples": built.calibration_samples,
         "rate_samples": built.ir.meta["activity"]["rate_samples"],
         "qat_vs_golden": built.ir.meta["qat_vs_golden"],
@@ -119,8 +122,9 @@ def _header(extra: dict) -> str:
     masks = ", ".join(f"{k.removeprefix('blocks.')} {v['masked']}/{v['channels']}"
                       for k, v in extra["masks"].items())
     return (f"wrote {extra['ir']} ({extra['bytes']:,} bytes, hash {extra['hash'][:16]}…)\n"
-            f"  {extra['model']} at {extra['img_size']}², T = {extra['T']}, seed "
-            f"{extra['seed']}: UNTRAINED weights — activity only, no accuracy\n"
+            f"  {extra['model']} at {extra['img_size']}², T = {extra['T']}, "
+            f"{extra['weight_bits']}-bit weights, seed {extra['seed']}: "
+            "UNTRAINED weights — activity only, no accuracy\n"
             f"  masked channels: {masks}\n"
             f"  built in {extra['build_seconds']} s, peak RSS {extra['peak_rss_MiB']} MiB; "
             f"QAT ≡ golden on {extra['qat_vs_golden']['bit_exact']}/"

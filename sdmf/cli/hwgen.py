@@ -80,8 +80,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="with --board: choose every layer's knobs (PK = 3 included) and "
                              "the parameter memories' placement (BRAM, URAM, LUTRAM) for the "
                              "fewest bottleneck cycles that fit the board by the calibrated "
-                             "resource model (LUT <= 85 %%, the rest within the part); prints "
-                             "the predicted utilisation and the binding resource")
+                             "resource model (LUT <= --lut-limit, the rest within the "
+                             "part); prints the predicted utilisation and the binding resource")
+    parser.add_argument("--lut-limit", type=float, default=None, metavar="FRACTION",
+                        help="with --fit-board: the planner's LUT limit as a fraction of the "
+                             "part (default 0.85); lower it to leave margin for the resource "
+                             "model's error")
     parser.add_argument("--mem", action="append", default=[], type=mem_placement,
                         metavar="LAYER:ROLE=STYLE",
                         help="pin a parameter memory's placement: auto, bram, uram (--params "
@@ -108,6 +112,11 @@ def run(args: argparse.Namespace) -> int:
     clock = args.clock_mhz if args.clock_mhz is not None else default_clock_mhz(args.board)
     if args.fit_board and args.board is None:
         raise CliError("--fit-board needs --board pynq_z2|kv260")
+    if args.lut_limit is not None and not args.fit_board:
+        raise CliError("--lut-limit is board planning's LUT limit: it needs --fit-board")
+    if args.lut_limit is not None and not 0.0 < args.lut_limit <= 1.0:
+        raise CliError(f"--lut-limit {args.lut_limit}: a fraction of the part in (0, 1]")
+    lut = {} if args.lut_limit is None else {"lut_limit": args.lut_limit}
     placement: dict[str, dict[str, str]] = {}
     for layer, role, style in args.mem:
         placement.setdefault(layer, {})[role] = style
@@ -115,7 +124,7 @@ def run(args: argparse.Namespace) -> int:
         report = generate(ir, args.out, backend=args.backend, trace=args.trace,
                           counters=args.counters, clock_mhz=clock, board=args.board,
                           params=args.params, widths=args.widths, fit_board=args.fit_board,
-                          placement=placement, **plan_from_args(args, ir))
+                          placement=placement, **lut, **plan_from_args(args, ir))
     except (GraphError, ValueError) as exc:
         raise CliError(str(exc)) from exc
     except OSError as exc:
@@ -147,7 +156,8 @@ def _params_for(args: argparse.Namespace, ir: IntegerIR) -> int:
         ("--params", args.params != "rom"), ("--widths", args.widths != "weights"),
         ("--synth", bool(args.synth)), ("--board", args.board is not None),
         ("--clock-mhz", args.clock_mhz is not None), ("--backend", args.backend != "rtl"),
-        ("--fit-board", args.fit_board), ("--mem", bool(args.mem)))
+        ("--fit-board", args.fit_board), ("--mem", bool(args.mem)),
+        ("--lut-limit", args.lut_limit is not None))
         if on] + plan_options_given(args)
     if own:
         raise CliError(f"--params-for takes every option from {args.params_for}/project.json; "

@@ -144,7 +144,8 @@ def _plan(board, **kw):
     from sdmf.hw.graph import from_ir
     from sdmf.hw.passes import default_passes, run_passes
 
-    planner = FitBoard(board, board_estimator("rtl", kw.get("params", "rom"), board.family))
+    planner = FitBoard(board, board_estimator("rtl", kw.get("params", "rom"), board.family),
+                       lut_limit=kw.get("lut_limit", 0.85))
     g = from_ir(tiny_ir(), get_backend("rtl").kinds, "weights")
     return run_passes(g, default_passes(planner=planner)), planner
 
@@ -177,6 +178,26 @@ def test_board_planner_respects_the_budget():
     assert _luts(again) <= 0.85 * part.capacity["LUT"]
     assert _bottleneck(slow_g) >= _bottleneck(g) > _bottleneck(big)
     assert bp["faster_exceeds"] == "LUT"
+
+
+def test_a_lower_lut_limit_leaves_margin():
+    """``lut_limit`` (``--lut-limit``) is the planner's LUT limit: a plan that fits the
+    part at 85 % is given up for a slower one within the lower limit."""
+    base = dataclasses.replace(BOARDS["pynq_z2"], capacity={
+        **BOARDS["pynq_z2"].capacity, "BRAM18": 0})
+    big, _ = _plan(base)
+    nothing = dataclasses.replace(base, capacity={"LUT": 1, "FF": 1, "BRAM18": 0, "DSP": 0})
+    slow_g, _ = _plan(nothing)
+    fast, slow = (_luts(g.info["board_plan"]["predicted"]) for g in (big, slow_g))
+    limit = (fast + slow) / 2 / base.capacity["LUT"]
+    assert limit < 0.85
+    g, _ = _plan(base, lut_limit=limit)
+    bp = g.info["board_plan"]
+    assert bp["lut_limit"] == limit and bp["fits"]
+    assert _luts(bp["predicted"]) <= limit * base.capacity["LUT"] < fast
+    assert _bottleneck(g) > _bottleneck(big)
+    with pytest.raises(ValueError, match=r"LUT limit 1\.2"):
+        _plan(base, lut_limit=1.2)
 
 
 def test_board_planner_reports_when_nothing_fits():
@@ -251,6 +272,8 @@ def test_yosys_maps_ultra_to_uram(tmp_path, module, params):
     (["--mem", "head:weight=ultra"], "STYLE must be one of"),
     (["--mem", "head:weight=uram"], "--params loaded"),
     (["--board", "kv260", "--fit-board", "--budget", "100"], "drop --target-cycles / --budget"),
+    (["--board", "kv260", "--lut-limit", "0.8"], "--lut-limit is board planning's LUT limit"),
+    (["--board", "kv260", "--fit-board", "--lut-limit", "0"], "a fraction of the part"),
 ])
 def test_hwgen_board_options_refused_in_one_line(capsys, tmp_path, extra, needle):
     from sdmf.cli.main import main
@@ -270,6 +293,9 @@ def test_hwgen_fit_board_prints_the_plan(capsys, tmp_path):
                  "--fit-board", "--params", "loaded"]) == 0
     out = capsys.readouterr().out
     assert "board plan for kv260 (xcup, resource model; LUT limit 85 %)" in out
+    assert main(["hwgen", "--ir", str(ir), "--out", str(tmp_path / "q"), "--board", "kv260",
+                 "--fit-board", "--params", "loaded", "--lut-limit", "0.8"]) == 0
+    assert "LUT limit 80 %" in capsys.readouterr().out
     assert "fits; " in out
     manifest = json.loads((tmp_path / "p" / "project.json").read_text())
     assert manifest["plan"]["mode"] == "board"
