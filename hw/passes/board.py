@@ -3,8 +3,9 @@ cycles within a board, by the calibrated resource model (:mod:`sdmf.hw.resources
 
 For a cycle target every free layer takes the setting meeting it at the least
 normalised resource cost ``Σ_r used_r / limit_r`` (limits: the board's fit rule — LUT ≤
-``lut_limit``, 85 % by default, the others within the part); then the parameter memories are placed
-(:func:`place`); the plan fits when every resource is within its limit. The targets are
+``lut_limit``, 85 % by default, the others within the part); then the parameter memories
+are placed (:func:`place`); the plan fits when every resource, the units' and the top
+level's glue (:mod:`sdmf.hw.resources.glue`) together, is within its limit. The targets are
 the candidates' analytic busy cycles (``LayerKind.cycles``; the exact interval is the
 backend's, computed afterwards) and the search is a binary search for the smallest
 target that fits. With planning samples (``activity``, ``--plan-activity``) every
@@ -85,8 +86,8 @@ class FitBoard(GraphPass):
     def _evaluate(self, est: Estimator, plan: Plan) -> tuple[Placement, dict[str, int]]:
         placement = place(est, self.graph, plan, self.fixed_placement, self.board,
                           self.lut_limit)
-        totals = total(est.resources(self.graph.layers[n], k, placement.get(n, {}))
-                       for n, k in plan.items())
+        totals = total([*(est.resources(self.graph.layers[n], k, placement.get(n, {}))
+                          for n, k in plan.items()), est.glue(plan)])
         return placement, totals
 
     # ------------------------------------------------------------ search
@@ -179,7 +180,8 @@ def place(est: Estimator, graph: HwGraph, plan: Plan, fixed: Mapping[str, Mappin
     placement: Placement = {n: dict(fixed.get(n, {})) for n in plan}
     movable = [(n, m) for n, k in plan.items() for m in est.memories(graph.layers[n], k)
                if m.name not in fixed.get(n, {}) and m.name in est.placeable(graph.layers[n])]
-    used = total(est.resources(graph.layers[n], k, placement[n]) for n, k in plan.items())
+    used = total([*(est.resources(graph.layers[n], k, placement[n]) for n, k in plan.items()),
+                  est.glue(plan)])
     cap = board.capacity
     lut_cap = int(cap["LUT"] * lut_limit)
 

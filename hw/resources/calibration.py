@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from .glue import GlueCoeffs
 from .memory import MemCost
 from .model import LOGIC, Coeffs, memories_cost
 from .units import desc_from_report, features, report_loads_params
@@ -109,11 +110,23 @@ def _load(path: str) -> dict[str, Any]:
     return data
 
 
-def load_coeffs(family: str, path: Path = CALIBRATION) -> Coeffs:
-    """The fitted coefficients of ``family`` (``xc7``, ``xcup``)."""
-    data = _load(str(path))
-    fams = data["families"]
+def _family(family: str, path: Path) -> dict[str, Any]:
+    fams = _load(str(path))["families"]
     if family not in fams:
         raise ValueError(f"{path}: no calibration for family {family!r}; calibrated: "
                          f"{', '.join(sorted(fams))}")
-    return fams[family]["coeffs"]
+    return fams[family]
+
+
+def load_coeffs(family: str, path: Path = CALIBRATION) -> Coeffs:
+    """The fitted coefficients of ``family`` (``xc7``, ``xcup``)."""
+    return _family(family, path)["coeffs"]
+
+
+def load_glue(family: str, path: Path = CALIBRATION) -> GlueCoeffs:
+    """The glue coefficients of ``family`` (:mod:`.glue`)."""
+    glue = _family(family, path).get("glue")
+    if not glue:
+        raise ValueError(f"{path}: family {family!r} has no glue calibration; rerun "
+                         "python benchmarks/calibrate_resources.py")
+    return glue["coeffs"]

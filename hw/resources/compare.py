@@ -7,7 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from .calibration import load_coeffs
+from .calibration import load_coeffs, load_glue
+from .glue import predict_glue, report_word_bits
 from .model import predict
 from .units import desc_from_report, report_loads_params
 
@@ -39,10 +40,25 @@ def model_vs_yosys(report: dict[str, Any], synth: dict[str, Any]) -> dict[str, A
         for r in COMPARED:
             tot_m[r] += model[r]
             tot_y[r] += yosys[r]
+    glue, note = synth.get("glue"), "units and the top level's glue (sdmf.hw.resources.glue)"
+    try:
+        glue_coeffs = load_glue(family)
+    except ValueError:           # a calibration being made: the units only
+        glue, note = None, "units only (no glue calibration for this family yet)"
+    if glue:
+        g = predict_glue(glue_coeffs, report_word_bits(report))
+        model = {r: g[r] for r in COMPARED}
+        yosys = {**{r: glue[r] for r in COMPARED}, "LUT": glue["LUT"] + glue["LUT_MEM"]}
+        rows.append({"layer": "(glue)", "module": report.get("top", ""), "model": model,
+                     "yosys": yosys,
+                     "error_pct": {r: error_pct(model[r], yosys[r]) for r in COMPARED}})
+        for r in COMPARED:
+            tot_m[r] += model[r]
+            tot_y[r] += yosys[r]
     return {"family": family, "units": rows,
             "total": {"model": tot_m, "yosys": tot_y,
                       "error_pct": {r: error_pct(tot_m[r], tot_y[r]) for r in COMPARED}},
-            "note": "units only (the glue is not modelled); LUT = logic + LUT memory"}
+            "note": f"{note}; LUT = logic + LUT memory"}
 
 
 def compare_project(project: str | Path, family: str) -> dict[str, Any]:
@@ -69,7 +85,7 @@ def compare_markdown(cmp: dict[str, Any]) -> str:
              f"{cmp['note']}; cells: model / Yosys (error).", "",
              "| layer | module | " + " | ".join(COMPARED) + " |",
              "|---|---|" + "---:|" * len(COMPARED)]
-    for row in [*cmp["units"], {"layer": "**units total**", "module": "", **cmp["total"]}]:
+    for row in [*cmp["units"], {"layer": "**total**", "module": "", **cmp["total"]}]:
         lines.append(f"| {row['layer']} | {row['module']} | " + " | ".join(
             _cell(row["model"][r], row["yosys"][r], row["error_pct"][r]) for r in COMPARED)
             + " |")

@@ -6,7 +6,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
-from .calibration import load_coeffs
+from sdmf.device.params import loader_word_bits
+
+from .calibration import load_coeffs, load_glue
+from .glue import predict_glue
 from .memory import MemCost
 from .model import memories_cost, predict
 from .units import MemDesc, UnitDesc, features
@@ -33,6 +36,7 @@ class Estimator:
         self.layouts, self.param_roles = layouts, param_roles
         self.work_roles: ParamRoles = work_roles or (lambda lay: ())
         self.coeffs = load_coeffs(family)
+        self.glue_coeffs = load_glue(family)
         self._cache: dict[tuple, dict[str, int]] = {}
         self._mems: dict[tuple, list[MemDesc]] = {}
 
@@ -72,6 +76,13 @@ class Estimator:
             self._cache[key] = predict(self.unit(layer, knobs, placement), self.coeffs,
                                        self.family)
         return self._cache[key]
+
+    def glue(self, plan: Mapping[str, Mapping[str, int]]) -> dict[str, int]:
+        """Predicted resources of the top level's glue for ``plan`` (``{layer: knobs}``):
+        its parameter loader's word register follows the widest loaded memory."""
+        widths = [m.width for name, knobs in plan.items()
+                  for m in self.memories(self.graph.layers[name], knobs) if m.loaded]
+        return predict_glue(self.glue_coeffs, loader_word_bits(widths) if widths else 0)
 
     def placeable(self, layer: HwLayer) -> tuple[str, ...]:
         """The memories placement may move: parameters and working memories."""

@@ -65,6 +65,12 @@ class ParamMemory:
         return f"memory {self.id} ({self.layer}.{self.role})"
 
 
+def loader_word_bits(widths: Sequence[int]) -> int:
+    """The parameter loader's word register for loaded memories of ``widths`` bits: whole
+    beats of the widest word (one beat when there are none)."""
+    return BEAT_BITS * max([-(-w // BEAT_BITS) for w in widths], default=1)
+
+
 def header(mem_id: int, offset: int, count: int) -> int:
     """The header beat of a chunk of ``count ≥ 1`` words from word ``offset`` of ``mem_id``."""
     if count < 1:

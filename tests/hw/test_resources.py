@@ -18,7 +18,7 @@ from sdmf.hw.backends.rtl.library import source
 from sdmf.hw.boards import BOARDS
 from sdmf.hw.flow import build_graph, generate
 from sdmf.hw.passes import FitBoard
-from sdmf.hw.resources.calibration import load_coeffs
+from sdmf.hw.resources.calibration import load_coeffs, load_glue
 from sdmf.hw.resources.compare import compare_markdown, error_pct, model_vs_yosys
 from sdmf.hw.resources.memory import bram18, lutram, memory_cost, uram
 from sdmf.hw.resources.model import RESOURCES, fits, total
@@ -150,6 +150,13 @@ def _plan(board, **kw):
     return run_passes(g, default_passes(planner=planner)), planner
 
 
+def _recomputed(est, g) -> dict[str, int]:
+    """The committed design's resources: every unit as placed, and the glue."""
+    return total([*(est.resources(lay, lay.parallel, lay.placement)
+                    for lay in g.layers.values()),
+                  est.glue({lay.name: lay.parallel for lay in g.layers.values()})])
+
+
 def _luts(res) -> int:
     return res["LUT"] + res["LUT_MEM"]
 
@@ -173,7 +180,7 @@ def test_board_planner_respects_the_budget():
     g, planner = _plan(part)
     bp = g.info["board_plan"]
     est = planner.factory(g)
-    again = total(est.resources(lay, lay.parallel, lay.placement) for lay in g.layers.values())
+    again = _recomputed(est, g)
     assert again == bp["predicted"] and bp["fits"] and bp["binds"] == "LUT"
     assert _luts(again) <= 0.85 * part.capacity["LUT"]
     assert _bottleneck(slow_g) >= _bottleneck(g) > _bottleneck(big)
@@ -230,6 +237,12 @@ def test_model_vs_yosys_report(tmp_path):
     text = compare_markdown(cmp)
     assert "| layer | module | LUT | FF | BRAM18 | URAM | DSP |" in text
     assert f"| {layers[1]} | m | {row['model']['LUT']:,} / 100 (" in text
+    glue = {"LUT": 300, "LUT_MEM": 40, "FF": 350, "BRAM18": 0, "URAM": 0, "DSP": 0}
+    with_glue = model_vs_yosys(report, {"family": "xc7", "units": units, "glue": glue})
+    last = with_glue["units"][-1]
+    assert last["layer"] == "(glue)" and last["yosys"]["LUT"] == 340
+    assert last["model"]["LUT"] == round(load_glue("xc7")["LUT"]["base"])   # a ROM design
+    assert with_glue["total"]["yosys"]["FF"] == 50 * len(layers) + 350
 
 
 def test_error_pct():
@@ -375,7 +388,8 @@ def test_event_driven_board_plan_is_costed_with_its_masks():
     convs = [lay for lay in g.layers.values() if lay.kind == "conv_lif"]
     assert convs and all(lay.parallel.get("EV") == 1 for lay in convs)
     est = planner.factory(g)
-    again = total(est.resources(lay, lay.parallel, lay.placement) for lay in g.layers.values())
-    assert again == g.info["board_plan"]["predicted"]
+    assert _recomputed(est, g) == g.info["board_plan"]["predicted"]
+    glue = est.glue({lay.name: lay.parallel for lay in g.layers.values()})
+    assert glue["LUT"] > load_glue("xcup")["LUT"]["base"]   # the loader's word register
     assert any(m.name == "mask" and m.read_ports == 3 for lay in convs
                for m in est.memories(lay, lay.parallel))

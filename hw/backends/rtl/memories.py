@@ -9,8 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sdmf.device.params import ParamMemory, ParamSet, image_beats
-from sdmf.device.stream import BEAT_BITS
+from sdmf.device.params import ParamMemory, ParamSet, image_beats, loader_word_bits
 from sdmf.device.words import hex_lines
 
 from ...graph import HwGraph, HwLayer, Memory
@@ -87,8 +86,7 @@ def mark_loaded(graph: HwGraph, mode: str) -> list[Memory]:
             m.param_id = len(loaded) if m.loaded else None
             if m.loaded:
                 loaded.append(m)
-    graph.info["param_bits"] = BEAT_BITS * max(
-        [ceil_div(m.width, BEAT_BITS) for m in loaded], default=1)
+    graph.info["param_bits"] = loader_word_bits([m.width for m in loaded])
     for lay in graph.layers.values():
         work = rtl_kind(lay).work_roles
         for m in lay.memories:
