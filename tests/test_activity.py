@@ -245,3 +245,14 @@ def test_committed_paper_configuration_ir_is_the_documented_one() -> None:
     table = mask_fractions(create_model("sdmformer-2-256", img_size=128))
     assert ir.meta["activity"]["masked_fraction"] == {
         unit: round(f * 256) / 256 for unit, f in table.items()}
+
+
+@pytest.mark.parametrize("size", [64, 48])
+def test_committed_4_bit_irs_are_the_documented_ones(size: int) -> None:
+    """The PYNQ-Z2 designs' IRs: 4-bit weights at 64² and 48², hashes as documented."""
+    ir = IntegerIR.load(ROOT / "models" / "activity" / f"sdmformer-2-256-{size}-t16-w4.sdmfir")
+    assert list(ir.input_shape) == [16, 2, size, size]
+    assert ir.meta["quant_spec"]["weight_bits"] == 4 and "accuracy" not in ir.meta
+    assert ir.content_hash()[:16] in (ROOT / "docs" / "activity.md").read_text()
+    weights = [v for k, v in ir.params.items() if k.endswith("conv.weight")]
+    assert all(int(w.min()) >= -8 and int(w.max()) <= 7 for w in weights)

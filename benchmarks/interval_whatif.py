@@ -1,0 +1,123 @@
+"""What-if experiments on a project's overlapped interval, by the token recurrence (the
+model `sdmf sim` checks the RTL against), without generating or simulating anything.
+
+    python benchmarks/interval_whatif.py --project P [--samples 4] [--repeat I]
+        [--set LAYER:KNOB=N[,KNOB=N] ...] [--decouple-rows R] [--fifo-scale X] [--json]
+
+Rebuilds P's graph from its IR with P's knobs (event-driven, P's word beats), applies the
+changes — knobs of single layers (``--set sps.3:PO=64``), a FIFO of R input rows in front
+of every 3×3 convolution after the first (``--decouple-rows``), every FIFO's depth times X
+(``--fifo-scale``) — and prints every data-dependent layer's busy cycles and the
+back-to-back intervals on the first N training samples (``--repeat I``: sample I, N
+times: the steady state of one sample). Resources are not checked: this asks what would
+bound the interval, not whether it fits.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from sdmf.cli.plan import planning_activity
+from sdmf.hw.activity import activity_report
+from sdmf.hw.backends import get_backend
+from sdmf.hw.graph import HwGraph, from_ir
+from sdmf.hw.kinds import Fifo
+from sdmf.hw.passes import default_passes, run_passes
+from sdmf.hw.passes.base import GraphPass
+from sdmf.quant.ir import IntegerIR
+
+
+class Reshape(GraphPass):
+    """Decoupling FIFOs in front of the 3×3 convolutions after the first, and every
+    other FIFO's depth scaled (runs after SizeFifos)."""
+
+    def __init__(self, rows: int, scale: float) -> None:
+        self.rows, self.scale = rows, scale
+
+    def apply(self, graph: HwGraph) -> HwGraph:
+        for lay in graph.layers.values():
+            if lay.kind == "fifo":
+                lay.attrs["DEPTH"] = max(2, int(lay.attrs["DEPTH"] * self.scale))
+        convs = [lay for lay in graph.layers.values()
+                 if lay.kind == "conv_lif" and lay.attrs.get("K") == 3][1:]
+        for conv in convs if self.rows else []:
+            (s,) = graph.inputs_of(conv.name)
+            fifo = Fifo.make(conv.name, s.port, self.rows * conv.attrs["W"] * s.nb,
+                             s.positions, f"what-if: {self.rows} rows")
+            fifo.widths = {"WORD": s.word_bits}
+            graph.insert_after(s, fifo)
+        return graph
+
+
+def knob_changes(items: list[str]) -> dict[str, dict[str, int]]:
+    out: dict[str, dict[str, int]] = {}
+    for item in items:
+        layer, _, pairs = item.partition(":")
+        for pair in pairs.split(","):
+            knob, _, value = pair.partition("=")
+            if not (layer and knob and value.isdigit()):
+                raise SystemExit(f"--set {item!r}: expected LAYER:KNOB=N[,KNOB=N]")
+            out.setdefault(layer, {})[knob] = int(value)
+    return out
+
+
+def whatif(project: Path, samples: int, repeat: int | None, changes: dict[str, dict[str, int]],
+           rows: int, scale: float) -> dict[str, Any]:
+    report = json.loads((project / "report.json").read_text())
+    ir = IntegerIR.load(project / "model.sdmfir")
+    knobs = {lay["name"]: {k: v for k, v in lay["parallel"].items() if k != "EV"}
+             for lay in report["layers"] if lay["parallel"]}
+    for layer, ch in changes.items():
+        if layer not in knobs:
+            raise SystemExit(f"--set: {project} has no layer {layer!r} with knobs")
+        knobs[layer].update(ch)
+    args = argparse.Namespace(plan_activity=samples if repeat is None else repeat + 1,
+                              event_driven=True, dataset=None, data_dir=None,
+                              cache_dir=None, no_progress=True)
+    taps = planning_activity(args, ir) or []
+    if repeat is not None:
+        taps = [taps[repeat]] * samples
+    nb = max(s["nb"] for s in report["streams"]) if report.get("streams") else 1
+    gen = get_backend("rtl")
+    passes = default_passes(overrides=knobs, event_driven=True, word_beats=nb)
+    at = next(i for i, p in enumerate(passes) if type(p).__name__ == "SizeFifos") + 1
+    passes.insert(at, Reshape(rows, scale))
+    graph = gen.plan(run_passes(from_ir(ir, gen.kinds, "weights"), passes), False)
+    act = activity_report(graph, taps)
+    busy = {k: max(v) for k, v in act["busy"].items()}
+    return {"project": str(project), "changes": changes, "decouple_rows": rows,
+            "fifo_scale": scale, "repeat": repeat, "busy_max": busy,
+            "intervals": act["intervals"],
+            "busiest": max(busy, key=busy.__getitem__) if busy else None}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--project", type=Path, required=True)
+    ap.add_argument("--samples", type=int, default=4)
+    ap.add_argument("--repeat", type=int, default=None, metavar="I")
+    ap.add_argument("--set", action="append", default=[], metavar="LAYER:KNOB=N")
+    ap.add_argument("--decouple-rows", type=int, default=0)
+    ap.add_argument("--fifo-scale", type=float, default=1.0)
+    ap.add_argument("--json", action="store_true")
+    a = ap.parse_args()
+    if not (a.project / "report.json").exists():
+        print(f"interval_whatif: {a.project}/report.json does not exist", file=sys.stderr)
+        return 2
+    r = whatif(a.project, a.samples, a.repeat, knob_changes(a.set), a.decouple_rows,
+               a.fifo_scale)
+    if a.json:
+        print(json.dumps(r, indent=1))
+        return 0
+    iv = r["intervals"]
+    print(f"intervals {', '.join(f'{x:,}' for x in iv)} cycles; busiest layer "
+          f"{r['busiest']} {r['busy_max'][r['busiest']]:,}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
