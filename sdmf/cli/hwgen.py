@@ -114,8 +114,6 @@ def run(args: argparse.Namespace) -> int:
         raise CliError("--fit-board needs --board pynq_z2|kv260")
     if args.lut_limit is not None and not args.fit_board:
         raise CliError("--lut-limit is board planning's LUT limit: it needs --fit-board")
-    if args.lut_limit is not None and not 0.0 < args.lut_limit <= 1.0:
-        raise CliError(f"--lut-limit {args.lut_limit}: a fraction of the part in (0, 1]")
     lut = {} if args.lut_limit is None else {"lut_limit": args.lut_limit}
     placement: dict[str, dict[str, str]] = {}
     for layer, role, style in args.mem:
