@@ -22,39 +22,34 @@ def error_pct(model: float, measured: float) -> float | None:
     return round(100.0 * (model - measured) / measured, 1)
 
 
+def _row(layer: str, module: str, model: dict[str, int], yosys: dict[str, int]) -> dict:
+    """One table row from two resource dicts (LUT = logic + LUT memory)."""
+    m = {**{r: model[r] for r in COMPARED}, "LUT": model["LUT"] + model["LUT_MEM"]}
+    y = {**{r: yosys[r] for r in COMPARED}, "LUT": yosys["LUT"] + yosys["LUT_MEM"]}
+    return {"layer": layer, "module": module, "model": m, "yosys": y,
+            "error_pct": {r: error_pct(m[r], y[r]) for r in COMPARED}}
+
+
 def model_vs_yosys(report: dict[str, Any], synth: dict[str, Any]) -> dict[str, Any]:
-    """Per unit instance and in total: model, Yosys and error per resource."""
+    """Per unit instance, the glue and in total: model, Yosys and error per resource."""
     family = synth["family"]
     coeffs = load_coeffs(family)
     loaded = report_loads_params(report)
     layers = {lay["name"]: lay for lay in report["layers"]}
-    rows, tot_m, tot_y = [], dict.fromkeys(COMPARED, 0), dict.fromkeys(COMPARED, 0)
-    for u in synth["units"]:
-        p = predict(desc_from_report(layers[u["layer"]], report["streams"], loaded),
-                    coeffs, family)
-        model = {**{r: p[r] for r in COMPARED}, "LUT": p["LUT"] + p["LUT_MEM"]}
-        yosys = {**{r: u[r] for r in COMPARED}, "LUT": u["LUT"] + u["LUT_MEM"]}
-        rows.append({"layer": u["layer"], "module": u["module"], "model": model,
-                     "yosys": yosys,
-                     "error_pct": {r: error_pct(model[r], yosys[r]) for r in COMPARED}})
-        for r in COMPARED:
-            tot_m[r] += model[r]
-            tot_y[r] += yosys[r]
-    glue, note = synth.get("glue"), "units and the top level's glue (sdmf.hw.resources.glue)"
+    rows = [_row(u["layer"], u["module"],
+                 predict(desc_from_report(layers[u["layer"]], report["streams"], loaded),
+                         coeffs, family), u)
+            for u in synth["units"]]
+    note = "units and the top level's glue (sdmf.hw.resources.glue)"
     try:
         glue_coeffs = load_glue(family)
     except ValueError:           # a calibration being made: the units only
-        glue, note = None, "units only (no glue calibration for this family yet)"
-    if glue:
-        g = predict_glue(glue_coeffs, report_word_bits(report))
-        model = {r: g[r] for r in COMPARED}
-        yosys = {**{r: glue[r] for r in COMPARED}, "LUT": glue["LUT"] + glue["LUT_MEM"]}
-        rows.append({"layer": "(glue)", "module": report.get("top", ""), "model": model,
-                     "yosys": yosys,
-                     "error_pct": {r: error_pct(model[r], yosys[r]) for r in COMPARED}})
-        for r in COMPARED:
-            tot_m[r] += model[r]
-            tot_y[r] += yosys[r]
+        glue_coeffs, note = None, "units only (no glue calibration for this family yet)"
+    if glue_coeffs is not None and synth.get("glue"):
+        rows.append(_row("(glue)", report.get("top", ""),
+                         predict_glue(glue_coeffs, report_word_bits(report)), synth["glue"]))
+    tot_m = {r: sum(row["model"][r] for row in rows) for r in COMPARED}
+    tot_y = {r: sum(row["yosys"][r] for row in rows) for r in COMPARED}
     return {"family": family, "units": rows,
             "total": {"model": tot_m, "yosys": tot_y,
                       "error_pct": {r: error_pct(tot_m[r], tot_y[r]) for r in COMPARED}},
