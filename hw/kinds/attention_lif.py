@@ -89,12 +89,14 @@ class AttentionLif(LayerKind):
 
     def memory_needs(self, layer: HwLayer) -> list[MemoryNeed]:
         """NB > 1: the token being loaded/worked on, one k-or-q and one v spike per
-        (t, channel) (NB = 1: registers). The KV counters are the resource model's."""
+        (t, channel), and the output ping-pong of two tokens (NB = 1: registers). The KV
+        counters are the resource model's."""
         a = layer.attrs
         if a.get("NB", 1) == 1:
             return []
         return [MemoryNeed("qk", a["T"] * a["CQK"], 0, 1),
-                MemoryNeed("v", a["T"] * a["CV"], 0, 1)]
+                MemoryNeed("v", a["T"] * a["CV"], 0, 1),
+                MemoryNeed("obuf", 2 * a["T"] * a["CV"], 0, 1)]
 
     def is_empty(self, layer: HwLayer) -> bool:
         return layer.attrs["CV"] == 0

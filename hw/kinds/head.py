@@ -1,20 +1,22 @@
 """``head``: global sum pooling, linear classifier and arg-max (ties to the lowest index).
 
 Built from ``head``; also adds the ``output`` layer that serialises its K logit words
-and the class word. No knobs; its input carries ``NB`` beats per token (``attrs["NB"]``,
-default 1). Busy cycles per inference (:func:`head_cycles`): ``1 + N·D + K·D + 1 + (K + 1)``
-with NB = 1 (D cycles per token), ``N·NB + K·D + 1 + (K + 1)`` with NB > 1 (one per
-accepted beat).
+and the class word. Its input carries ``NB`` beats per token (``attrs["NB"]``, default 1).
+Knob (NB > 1 only): ``PP`` channels pooled per cycle, a divisor of D (NB = 1 pools one
+channel per cycle). Busy cycles per inference (:func:`head_cycles`):
+``1 + N·NB·A + K·D + 1 + (K + 1)`` with A = D (NB = 1) or D/PP (NB > 1) accumulation
+cycles per beat.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from sdmf.quant.bounds import bit_width, logit_bits, signed_bits
 
 from ..graph import HwGraph, HwLayer, Stream
-from .base import Knobs, LayerKind, MemoryNeed
+from .base import Knobs, LayerKind, MemoryNeed, divisors
 from .io import Output
 
 if TYPE_CHECKING:
@@ -23,10 +25,25 @@ if TYPE_CHECKING:
     from ..graph import IrBuilder
 
 
-def head_cycles(n: int, d: int, k: int, nb: int = 1) -> int:
+def head_acc(d: int, nb: int = 1, pp: int = 1) -> int:
+    """Accumulation cycles per input beat of ``sdmf_head_argmax``: D with NB = 1, D/PP
+    with NB > 1."""
+    if pp < 1 or d % pp or (nb == 1 and pp != 1):
+        raise ValueError(f"head: PP={pp} must divide D={d} (NB=1: PP=1)")
+    return d if nb == 1 else d // pp
+
+
+def head_cycles(n: int, d: int, k: int, nb: int = 1, pp: int = 1) -> int:
     """Busy cycles of one frame of ``sdmf_head_argmax`` (pooling, linear, drain, output)."""
-    pool = 1 + n * d if nb == 1 else n * nb
-    return pool + k * d + 1 + k + 1
+    return 1 + n * nb * head_acc(d, nb, pp) + k * d + 1 + k + 1
+
+
+def head_pp(layer: HwLayer, knobs: Knobs) -> int:
+    """The layer's ``PP`` under ``knobs``: 1 with NB = 1; with NB > 1 the knob, else D
+    (a beat per cycle)."""
+    if layer.attrs.get("NB", 1) == 1:
+        return 1
+    return int(knobs.get("PP", layer.attrs["D"]))
 
 
 class Head(LayerKind):
@@ -62,9 +79,31 @@ class Head(LayerKind):
                                                  layer.attrs["K"])}
 
     def memory_needs(self, layer: HwLayer) -> list[MemoryNeed]:
-        return [MemoryNeed(role, int(layer.params[role].size), *layer.ranges[role])
-                for role in ("weight", "bias")]
+        """The weights and biases; with NB > 1 the D pooled sums (``pool``)."""
+        needs = [MemoryNeed(role, int(layer.params[role].size), *layer.ranges[role])
+                 for role in ("weight", "bias")]
+        if layer.attrs.get("NB", 1) > 1:
+            needs.append(MemoryNeed("pool", layer.attrs["D"], *layer.bounds["pool"]))
+        return needs
+
+    def knobs(self, layer: HwLayer) -> tuple[str, ...]:
+        return ("PP",) if layer.attrs.get("NB", 1) > 1 else ()
+
+    def candidates(self, layer: HwLayer) -> Iterator[Knobs]:
+        if layer.attrs.get("NB", 1) == 1:
+            yield {}
+            return
+        for pp in divisors(layer.attrs["D"]):
+            yield {"PP": pp}
+
+    def check_knobs(self, layer: HwLayer, knobs: Knobs) -> None:
+        if "PP" in knobs and layer.attrs["D"] % knobs["PP"]:
+            raise ValueError(f"layer {layer.name!r}: PP={knobs['PP']} must divide "
+                             f"D={layer.attrs['D']}")
+
+    def cost(self, layer: HwLayer, knobs: Knobs) -> int:
+        return head_pp(layer, knobs)
 
     def cycles(self, layer: HwLayer, knobs: Knobs) -> int:
         a = layer.attrs
-        return head_cycles(a["N"], a["D"], a["K"], a.get("NB", 1))
+        return head_cycles(a["N"], a["D"], a["K"], a.get("NB", 1), head_pp(layer, knobs))

@@ -105,9 +105,9 @@ def _attention(u: UnitDesc) -> tuple[dict[str, float], list[MemDesc]]:
     heads = max(1, len(a.get("heads", [1])))
     kvd = a["T"] * a["CQK"] * ceil_div(ceil_div(a["CV"], heads), po)
     kvb = max(1, (a["N"]).bit_length())
-    # token registers q, k, v (NB = 1); with NB > 1 the tokens are the layer's memories
-    # qk and v and only the T·CV output buffer is a register
-    regs = a["T"] * (2 * a["CQK"] + a["CV"]) if a.get("NB", 1) == 1 else a["T"] * a["CV"]
+    # token registers q, k, v and the output (NB = 1); with NB > 1 the tokens and the
+    # output ping-pong are the layer's memories qk, v and obuf
+    regs = a["T"] * (2 * a["CQK"] + a["CV"]) if a.get("NB", 1) == 1 else 0
     feats = {"one": 1.0, "lanes": po * (w["A_BITS"] + w["CUR_BITS"]), "regs": regs,
              "out": u.word_out}
     return feats, [MemDesc("kv", kvd, po * kvb)] if kvd else []
@@ -115,7 +115,10 @@ def _attention(u: UnitDesc) -> tuple[dict[str, float], list[MemDesc]]:
 
 def _head(u: UnitDesc) -> tuple[dict[str, float], list[MemDesc]]:
     a, w = u.attrs, u.widths
-    feats = {"one": 1.0, "pool": a["D"] * w["POOL_BITS"], "tok": u.word_in,
+    # NB = 1: D pooled sums in a register chain; NB > 1: PP adders, the sums are the
+    # layer's memory pool
+    lanes = a["D"] if a.get("NB", 1) == 1 else u.knobs.get("PP", a["D"])
+    feats = {"one": 1.0, "pool": lanes * w["POOL_BITS"], "tok": u.word_in,
              "mac": w["LOGIT_BITS"] + w["W_BITS"] + w["POOL_BITS"]}
     return feats, []
 

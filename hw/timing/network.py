@@ -10,6 +10,7 @@ import numpy as np
 
 from ..graph import GraphError, HwGraph, HwLayer
 from ..kinds.conv_lif import position_cycles
+from ..kinds.head import head_pp
 from .recurrence import Network, Sink, TimingError
 from .units import (
     AttentionUnit,
@@ -67,7 +68,8 @@ def _unit(graph: HwGraph, lay: HwLayer, taps: Sequence[Mapping[str, np.ndarray]]
         return AttentionUnit(lay.name, a["N"], upd, att, ins["q"], ins["k"], ins["v"], outs[0],
                              a.get("NB", 1))
     if kind == "head":
-        return HeadUnit(lay.name, a["N"], a["D"], a["K"], ins["s"], outs[0], a.get("NB", 1))
+        return HeadUnit(lay.name, a["N"], a["D"], a["K"], ins["s"], outs[0], a.get("NB", 1),
+                        head_pp(lay, lay.parallel))
     if kind == "output":
         return Sink(lay.name, (), ins["s"])
     raise TimingError(f"layer {lay.name!r}: no token timing model for kind {kind!r}")

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from itertools import accumulate
 
 from ..kinds.conv_lif import slot_need, window_need
+from ..kinds.head import head_acc
 from .recurrence import Key, Rule, TimingError, after, after_rule, const, latest
 
 
@@ -241,12 +242,12 @@ class AttentionUnit:
 
 @dataclass
 class HeadUnit:
-    """``sdmf_head_argmax``, input index = beat ``n·NB + b``. NB = 1: token n is taken in
-    state IN or in the last ACC cycle of token n − 1 (``x_in(n − 1) + D``), and the
-    frame's last token is followed by D ACC cycles. NB > 1: a beat is pooled in the cycle
-    it is taken (state IN), the next from ``x_in + 1``. Then K·D LIN and one DRAIN cycle,
-    and the K + 1 output words (logits, class) leave one per ready cycle; the next
-    frame's first beat is taken after the last word."""
+    """``sdmf_head_argmax``, input index = beat ``n·NB + b``, ``A`` accumulation cycles per
+    beat (:func:`sdmf.hw.kinds.head.head_acc`: D with NB = 1, D/PP with NB > 1): beat n of
+    a frame is taken in state IN or in the last ACC cycle of beat n − 1 (``x_in(n − 1) +
+    A``), and the frame's last beat is followed by A ACC cycles. Then K·D LIN and one
+    DRAIN cycle, and the K + 1 output words (logits, class) leave one per ready cycle; the
+    next frame's first beat is taken after the last word."""
 
     name: str
     N: int
@@ -255,10 +256,15 @@ class HeadUnit:
     inp: str
     out: str
     nb: int = 1
+    pp: int = 1
 
     def __post_init__(self) -> None:
         if self.nb < 1:
             raise TimingError(f"unit {self.name}: nb = {self.nb} beats per token, must be >= 1")
+        try:
+            self.acc = head_acc(self.D, self.nb, self.pp)
+        except ValueError as e:
+            raise TimingError(f"unit {self.name}: {e}") from None
 
     def streams(self) -> tuple[list[str], list[str]]:
         return [self.inp], [self.out]
@@ -275,13 +281,12 @@ class HeadUnit:
         i, e = divmod(w, self.K + 1)
         if e:
             return _x(self.out, w - 1, 1)
-        pool = self.D if self.nb == 1 else 0        # ACC cycles after the last input
-        return _x(self.inp, (i + 1) * self.beats - 1, pool + self.K * self.D + 2)
+        return _x(self.inp, (i + 1) * self.beats - 1, self.acc + self.K * self.D + 2)
 
     def accept(self, stream: str, g: int) -> Rule:
         i, n = divmod(g, self.beats)
         if n:
-            return _x(self.inp, g - 1, self.D if self.nb == 1 else 1)
+            return _x(self.inp, g - 1, self.acc)
         return const(0) if i == 0 else _x(self.out, i * (self.K + 1) - 1, 1)
 
 

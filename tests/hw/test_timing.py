@@ -135,10 +135,12 @@ def test_recurrence_equals_the_cycle_walk(K, H, W, seed):
 
 
 def walk_head(N: int, D: int, K: int, nb: int, bubbles: list[int], ready: list[bool],
-              limit: int = 100_000) -> tuple[list[int], list[int]]:
-    """Cycle-stepped sdmf_head_argmax handshake (``st``, ``n``, ``d``, ``k``, ``e``): input
-    beat and output word transfer cycles."""
+              pp: int = 1, limit: int = 100_000) -> tuple[list[int], list[int]]:
+    """Cycle-stepped sdmf_head_argmax handshake (``st``, ``n``, ``d``, ``k``, ``e``; D (NB
+    = 1) or D/PP (NB > 1) ACC cycles per beat): input beat and output word transfer
+    cycles."""
     n_in, frames = len(bubbles), len(bubbles) // (N * nb)
+    acc = D if nb == 1 else D // pp
     st, n = "IN", 0
     d = k = e = 0
     q, offer = 0, bubbles[0]
@@ -146,7 +148,8 @@ def walk_head(N: int, D: int, K: int, nb: int, bubbles: list[int], ready: list[b
     for c in range(limit):
         m_ready = ready[c] if c < len(ready) else True
         last_d, last_n, last_k = d == D - 1, n == N * nb - 1, k == K - 1
-        s_ready = st == "IN" or (st == "ACC" and last_d and not last_n)
+        last_acc = d == acc - 1
+        s_ready = st == "IN" or (st == "ACC" and last_acc and not last_n)
         fire = q < n_in and c >= offer and s_ready
         if fire:
             w_x.append(c)
@@ -154,15 +157,10 @@ def walk_head(N: int, D: int, K: int, nb: int, bubbles: list[int], ready: list[b
             if q < n_in:
                 offer = c + 1 + bubbles[q]
         if st == "IN" and fire:
-            d = 0
-            if nb == 1:
-                st = "ACC"
-            else:
-                n = 0 if last_n else n + 1
-                st, k = ("LIN", 0) if last_n else (st, k)
+            d, st = 0, "ACC"
         elif st == "ACC":
-            d = 0 if last_d else d + 1
-            if last_d:
+            d = 0 if last_acc else d + 1
+            if last_acc:
                 n = 0 if last_n else n + 1
                 st, k = ("LIN", 0) if last_n else ("ACC" if fire else "IN", k)
         elif st == "LIN":
@@ -180,12 +178,13 @@ def walk_head(N: int, D: int, K: int, nb: int, bubbles: list[int], ready: list[b
     raise AssertionError("walk did not finish")
 
 
-@pytest.mark.parametrize("N,D,K,nb", [(3, 4, 2, 1), (1, 1, 1, 1), (4, 3, 3, 2), (2, 5, 2, 4),
-                                      (1, 2, 1, 3), (5, 1, 4, 2)])
+@pytest.mark.parametrize("N,D,K,nb,pp", [(3, 4, 2, 1, 1), (1, 1, 1, 1, 1), (4, 3, 3, 2, 3),
+                                         (2, 5, 2, 4, 1), (1, 2, 1, 3, 2), (5, 1, 4, 2, 1),
+                                         (2, 6, 2, 2, 2), (3, 4, 1, 4, 4)])
 @pytest.mark.parametrize("seed", range(4))
-def test_head_recurrence_equals_the_cycle_walk(N, D, K, nb, seed):
-    """HeadUnit (NB = 1 and NB > 1): three frames under random bubbles and sink stalls,
-    every input beat and output word transfers in the walk's cycle."""
+def test_head_recurrence_equals_the_cycle_walk(N, D, K, nb, pp, seed):
+    """HeadUnit (NB = 1 and NB > 1 with PP lanes): three frames under random bubbles and
+    sink stalls, every input beat and output word transfers in the walk's cycle."""
     rng = random.Random(seed * 100 + N * 10 + nb)
     n = 3 * N * nb
     idle, stall = [0.0, 0.3, 0.0, 0.6][seed], [0.0, 0.0, 0.4, 0.7][seed]
@@ -194,9 +193,9 @@ def test_head_recurrence_equals_the_cycle_walk(N, D, K, nb, seed):
         while idle and rng.random() < idle:
             bubbles[j] += 1
     ready = [rng.random() >= stall for _ in range(40 * n * (D + K * D + K + 3))]
-    net = Network([Source("src", bubbles, "a"), HeadUnit("h", N, D, K, "a", "b", nb),
+    net = Network([Source("src", bubbles, "a"), HeadUnit("h", N, D, K, "a", "b", nb, pp),
                    Sink("snk", ready, "b")])
-    want = walk_head(N, D, K, nb, bubbles, ready)
+    want = walk_head(N, D, K, nb, bubbles, ready, pp)
     assert (net.transfers("a", n), net.transfers("b", 3 * (K + 1))) == want
 
 
@@ -280,6 +279,8 @@ def test_head_and_attention_refuse_nb_below_one():
         HeadUnit("h", 2, 3, 2, "a", "b", 0)
     with pytest.raises(TimingError, match="nb = 0"):
         AttentionUnit("at", 2, 1, 1, "q", "k", "v", "o", 0)
+    with pytest.raises(TimingError, match="PP=2 must divide D=3"):
+        HeadUnit("h", 2, 3, 2, "a", "b", 2, 2)
 
 
 def walk_maxpool(H: int, W: int, nb: int, frames: int, bubbles: list[int],

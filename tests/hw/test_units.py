@@ -867,18 +867,19 @@ HEAD_CONFIGS = {
     "base": dict(N=6, T=2, D=5, K=3, R_BITS=2, W_BITS=5, SHIFT=2),
     "min": dict(N=1, T=1, D=1, K=1, R_BITS=1, W_BITS=3, SHIFT=0),
     "ties": dict(N=4, T=3, D=3, K=4, R_BITS=2, W_BITS=4, SHIFT=1),
-    # narrow input: NB beats per token (one cycle per beat)
-    "beats": dict(N=5, T=4, NB=2, D=3, K=3, R_BITS=2, W_BITS=5, SHIFT=1),
-    "beats_t": dict(N=3, T=3, NB=3, D=4, K=2, R_BITS=3, W_BITS=4, SHIFT=0),
-    "beats_min": dict(N=1, T=2, NB=2, D=1, K=1, R_BITS=1, W_BITS=3, SHIFT=0),
+    # narrow input: NB beats per token, PP channels pooled per cycle (D/PP cycles per beat)
+    "beats": dict(N=5, T=4, NB=2, D=3, K=3, R_BITS=2, W_BITS=5, SHIFT=1, PP=3),
+    "beats_t": dict(N=3, T=3, NB=3, D=4, K=2, R_BITS=3, W_BITS=4, SHIFT=0, PP=2),
+    "beats_min": dict(N=1, T=2, NB=2, D=1, K=1, R_BITS=1, W_BITS=3, SHIFT=0, PP=1),
+    "beats_serial": dict(N=4, T=4, NB=2, D=6, K=3, R_BITS=2, W_BITS=5, SHIFT=1, PP=1),
+    "beats_lanes": dict(N=3, T=4, NB=4, D=8, K=2, R_BITS=1, W_BITS=4, SHIFT=2, PP=4),
 }
 
 
-def head_cycles(N, T, D, K, NB=1) -> int:
-    """docs/hardware.md: busy cycles of one frame (NB = 1: D per token; NB > 1: one per
-    beat)."""
-    pool = 1 + N * D if NB == 1 else N * NB
-    return pool + K * D + 1 + (K + 1)
+def head_cycles(N, T, D, K, NB=1, PP=1) -> int:
+    """docs/hardware.md: busy cycles of one frame (the first load, then D (NB = 1) or D/PP
+    (NB > 1) accumulation cycles per beat, K·D LIN, drain, K + 1 words)."""
+    return 1 + N * NB * (D if NB == 1 else D // PP) + K * D + 1 + (K + 1)
 
 
 @pytest.mark.parametrize("name", list(HEAD_CONFIGS))
@@ -922,13 +923,14 @@ def test_head_argmax(tmp_path, name, flow="sv"):
     out = res["outputs"]["m"]
     assert_words(out["words"], want, f"head {name}")
     assert [e["last"] for e in out["extras"]] == last
-    assert res["busy_cycles"] == len(frames) * head_cycles(N, T, D, K, NB)
+    PP = cfg.get("PP", 1)
+    assert res["busy_cycles"] == len(frames) * head_cycles(N, T, D, K, NB, PP)
     from sdmf.hw.kinds.head import head_cycles as kind_cycles
-    assert kind_cycles(N, D, K, NB) == head_cycles(N, T, D, K, NB)
+    assert kind_cycles(N, D, K, NB, PP) == head_cycles(N, T, D, K, NB, PP)
     from sdmf.hw.timing import HeadUnit  # every beat and word in the recurrence's cycle
-    model = tb_transfers(HeadUnit("head", N, D, K, "s", "m", NB), {"s": (len(in_words), 0.3)},
-                         {"m": 0.3}, len(want), 0, 20 * len(frames) * head_cycles(N, T, D, K, NB),
-                         inputs=True)
+    model = tb_transfers(HeadUnit("head", N, D, K, "s", "m", NB, PP),
+                         {"s": (len(in_words), 0.3)}, {"m": 0.3}, len(want), 0,
+                         20 * len(frames) * head_cycles(N, T, D, K, NB, PP), inputs=True)
     assert out["cycles"] == model["m"]
     assert res["inputs"]["s"]["cycles"] == model["s"]
 
@@ -975,7 +977,8 @@ def attention_cycles(N, T, head_qk, head_v, PO, NB=1) -> int:
 
 def attention_kind_checks(cfg: dict, expect: int) -> None:
     """The kind's busy formula and the RTL half's token memories (NB > 1: NB beats of
-    T/NB·CQK and T/NB·CV spikes; NB = 1: registers) for one config."""
+    T/NB·CQK and T/NB·CV spikes, the output ping-pong of 2·NB beats of T/NB·NGRP·PO;
+    NB = 1: registers) for one config."""
     from sdmf.hw.backends.rtl.kinds import RTL_KINDS
     from sdmf.hw.graph import HwLayer
     from sdmf.hw.kinds import KINDS
@@ -983,10 +986,13 @@ def attention_kind_checks(cfg: dict, expect: int) -> None:
     T, NB, CQK, CV = cfg["T"], cfg.get("NB", 1), len(cfg["head_qk"]), len(cfg["head_v"])
     lay = HwLayer("att", "attention_lif", attrs={"N": cfg["N"], "T": T, "CQK": CQK, "CV": CV,
                                                  "NB": NB},
-                  params={"head_qk": np.array(cfg["head_qk"]), "head_v": np.array(cfg["head_v"])})
+                  params={"head_qk": np.array(cfg["head_qk"]), "head_v": np.array(cfg["head_v"])},
+                  parallel={"PO": cfg["PO"]})
     assert KINDS["attention_lif"].cycles(lay, {"PO": cfg["PO"]}) == expect
     mems = {m.name: (m.depth, m.width) for m in RTL_KINDS["attention_lif"].memories(lay)}
-    assert mems == ({} if NB == 1 else {"qk": (NB, T // NB * CQK), "v": (NB, T // NB * CV)})
+    ngrp = len(attention_groups(cfg["head_qk"], cfg["head_v"], cfg["PO"]))
+    assert mems == ({} if NB == 1 else {"qk": (NB, T // NB * CQK), "v": (NB, T // NB * CV),
+                                        "obuf": (2 * NB, T // NB * ngrp * cfg["PO"])})
     assert {n.role for n in KINDS["attention_lif"].memory_needs(lay)} == set(mems)
 
 

@@ -33,10 +33,15 @@ class RtlAttentionLif(RtlKind):
     def memories(self, layer: HwLayer) -> list[Memory]:
         """NB > 1: ``qk`` (k in phase 1, q in phase 2) and ``v``, NB beats (address b) of
         ``T/NB·CQK`` / ``T/NB·CV`` spikes each, one beat written per cycle, asynchronous
-        read (NB = 1: one word each, registers)."""
+        read; ``obuf``, the output ping-pong of two tokens (2·NB beats of T/NB·NGRP·PO
+        spikes, PO written per LIF op). NB = 1: registers."""
         a = layer.attrs
         nb = a.get("NB", 1)
         if nb == 1:
             return []
         ts = a["T"] // nb
-        return [Memory("qk", nb, ts * a["CQK"], ""), Memory("v", nb, ts * a["CV"], "")]
+        po = layer.parallel["PO"]
+        ngrp = library.attention_params(layer.params["head_qk"], layer.params["head_v"],
+                                        po)["NGRP"]
+        return [Memory("qk", nb, ts * a["CQK"], ""), Memory("v", nb, ts * a["CV"], ""),
+                Memory("obuf", 2 * nb, ts * ngrp * po, "")]

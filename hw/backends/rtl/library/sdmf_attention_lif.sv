@@ -21,7 +21,9 @@
 //                       + N·(NB + 1 + Σ_g T·(qn(g) + 1)).
 // KV memory: T·Σ_g qn(g) words of PO counters of $clog2(N+1) bits (simple dual port).
 // Token memories (asynchronous read, one beat written per cycle): NB words of TS·CQK bits
-// (k in phase 1, q in phase 2) and NB words of TS·CV bits (v).
+// (k in phase 1, q in phase 2) and NB words of TS·CV bits (v). NB > 1: the output is a
+// ping-pong memory of two tokens (2·NB words of TS·NGRP·PO bits, the LIF ops write PO
+// spikes at a time), NB = 1 a T·CV-bit token register.
 module sdmf_attention_lif #(
   parameter int N = 4,
   parameter int T = 1,
@@ -233,7 +235,7 @@ module sdmf_attention_lif #(
       a_g <= g;
     end
   end
-  // EMIT waits until the output buffer's last beat leaves
+  // EMIT waits until the output's last beat leaves
   logic last_ob;
   assign stall = (a_op == OP_EMIT) && m_valid && !(m_ready && last_ob);
 
@@ -291,28 +293,11 @@ module sdmf_attention_lif #(
     end
   end
 
-  // spikes go straight to their output bit t·CV + vlo(g) + o (constant per g, o)
+  // output: the token's spikes, its beats leaving low first on consecutive ready cycles
   logic lif_we;
-  assign lif_we = !stall && a_op == OP_LIF;
-  logic [T*CV-1:0] word;
-  for (genvar gi = 0; gi < NGRP; gi++) begin : g_grp
-    localparam int VLO = int'(GROUPS[64 * gi +: 16]);
-    localparam int VN = int'(GROUPS[64 * gi + 16 +: 16]);
-    assign v_cand[gi * PO +: PO] = PO'(v_t >> VLO);
-    for (genvar o = 0; o < VN; o++) begin : g_lane
-      for (genvar tt = 0; tt < T; tt++) begin : g_t
-        always_ff @(posedge clk) begin
-          if (lif_we && a_g == GB'(gi) && a_t == TB'(tt)) word[tt * CV + VLO + o] <= spikes[o];
-        end
-      end
-    end
-  end
-
-  // output buffer: the emitted token, its beats leaving low first
-  logic [T*CV-1:0] obuf;
   logic [NBB-1:0] ob;                    // beat at the output
+  assign lif_we = !stall && a_op == OP_LIF;
   assign last_ob = (ob == NBB'(NB - 1));
-  assign m_data = obuf[TS*CV-1:0];
   always_ff @(posedge clk) begin
     if (!rst_n) begin
       m_valid <= 1'b0;
@@ -325,14 +310,72 @@ module sdmf_attention_lif #(
       if (last_ob) m_valid <= 1'b0;
     end
   end
-  if (NB > 1) begin : g_obeats
+  for (genvar gi = 0; gi < NGRP; gi++) begin : g_vcand
+    assign v_cand[gi * PO +: PO] = PO'(v_t >> int'(GROUPS[64 * gi +: 16]));
+  end
+
+  if (NB > 1) begin : g_obuf
+    // ping-pong of two tokens (entry slot·NB + beat, TS·NGRP·PO bits: step s, group g at
+    // [(s·NGRP + g)·PO +: PO]); the LIF ops write their PO spikes into slot wslot, the
+    // beats are read from slot rslot (the token of the last EMIT), which EMIT hands over
+    // only after its last beat left — no T·CV registers
+    localparam int GW = NGRP * PO;                       // bits of one step
+    localparam int OA = $clog2(2 * NB);
+    (* ram_style = "distributed" *) logic [TS*GW-1:0] obuf [0:2*NB-1];
+    logic wslot, rslot;
+    logic [NBB-1:0] a_tb;
+    logic [31:0] a_ts;
+    logic [OA-1:0] waddr_o, raddr_o;
+    logic [TS*GW-1:0] q;
+    assign a_tb = NBB'(32'(a_t) / TS);
+    assign a_ts = 32'(a_t) % TS;
+    assign waddr_o = OA'(wslot) * OA'(NB) + OA'(a_tb);
+    assign raddr_o = OA'(rslot) * OA'(NB) + OA'(ob);
     always_ff @(posedge clk) begin
-      if (a_op == OP_EMIT && !stall) obuf <= word;
-      else if (m_valid && m_ready) obuf <= {(TS*CV)'(0), obuf[T*CV-1:TS*CV]};
+      // group gi = step·NGRP + g: the byte-enable idiom (one write port, TS·NGRP enables)
+      for (int gi = 0; gi < TS * NGRP; gi++)
+        if (lif_we && a_ts * NGRP + 32'(a_g) == gi) obuf[waddr_o][gi * PO +: PO] <= spikes;
     end
-  end else begin : g_oword
     always_ff @(posedge clk) begin
-      if (a_op == OP_EMIT && !stall) obuf <= word;
+      if (!rst_n) begin
+        wslot <= 1'b0;
+        rslot <= 1'b0;
+      end else if (a_op == OP_EMIT && !stall) begin
+        rslot <= wslot;
+        wslot <= !wslot;
+      end
+    end
+    assign q = obuf[raddr_o];
+    for (genvar gi = 0; gi < NGRP; gi++) begin : g_grp
+      localparam int VLO = int'(GROUPS[64 * gi +: 16]);
+      localparam int VN = int'(GROUPS[64 * gi + 16 +: 16]);
+      for (genvar s = 0; s < TS; s++) begin : g_s
+        for (genvar o = 0; o < VN; o++) begin : g_lane
+          assign m_data[s * CV + VLO + o] = q[(s * NGRP + gi) * PO + o];
+        end
+      end
+    end
+    /* verilator lint_off UNUSEDSIGNAL */
+    logic unused_pad;                     // (lanes of a group beyond its v channels)
+    assign unused_pad = ^q;
+    /* verilator lint_on UNUSEDSIGNAL */
+  end else begin : g_oword
+    // NB = 1: the spikes go straight to their output bit t·CV + vlo(g) + o (constant per
+    // g, o) of the token word; EMIT copies it to the output register
+    logic [T*CV-1:0] word;
+    for (genvar gi = 0; gi < NGRP; gi++) begin : g_grp
+      localparam int VLO = int'(GROUPS[64 * gi +: 16]);
+      localparam int VN = int'(GROUPS[64 * gi + 16 +: 16]);
+      for (genvar o = 0; o < VN; o++) begin : g_lane
+        for (genvar tt = 0; tt < T; tt++) begin : g_t
+          always_ff @(posedge clk) begin
+            if (lif_we && a_g == GB'(gi) && a_t == TB'(tt)) word[tt * CV + VLO + o] <= spikes[o];
+          end
+        end
+      end
+    end
+    always_ff @(posedge clk) begin
+      if (a_op == OP_EMIT && !stall) m_data <= word;
     end
   end
 

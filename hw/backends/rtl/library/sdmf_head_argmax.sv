@@ -6,13 +6,14 @@
 // logit[k]  = (Σ_d W[k][d] · pooled[d]) · 2^SHIFT + B[k]           (LOGIT_BITS, signed)
 // Output: K + 1 words of LOGIT_BITS per frame: logit[0] … logit[K−1], then the class
 //         arg-max (ties to the lowest index, zero-extended); m_last marks the class word.
-// Schedule, NB = 1: the first token of a frame is loaded in 1 cycle; each token takes D
-// cycles (one channel per cycle; pooled is a rotating register chain, the token a shift
-// register; the next token is loaded in the last of them). NB > 1: each beat is added to
-// the pooled sums in the cycle it is accepted (D adders of TS elements). Then K·D
-// multiply-accumulate cycles (weight ROM read one cycle ahead) + 1 drain cycle; then the
-// K + 1 output transfers. busy_cycles per frame = 1 + N·D + K·D + 1 + (K + 1) (NB = 1),
-// N·NB + K·D + 1 + (K + 1) (NB > 1).
+// Schedule: the first beat of a frame is loaded in 1 cycle; each beat then takes A
+// accumulation cycles, the next beat being loaded in the last of them. NB = 1 (a beat is
+// a token): A = D, one channel per cycle, pooled is a rotating register chain and the token
+// a shift register. NB > 1: A = D/PP, PP channels per cycle; pooled is a memory of D/PP
+// words of PP sums (read-modify-write of one word per cycle) and the beat a shift register.
+// Then K·D multiply-accumulate cycles (weight ROM and pooled sum read one cycle ahead) + 1
+// drain cycle; then the K + 1 output transfers.
+// busy_cycles per frame = 1 + N·NB·A + K·D + 1 + (K + 1).
 // WEIGHT_FILE: one W_BITS two's-complement weight per line, address k·D + d.
 // BIAS_FILE  : one LOGIT_BITS two's-complement bias per line, address k.
 // LOADED = 1 (runtime-loaded parameters, docs/params.md): prm_we[0/1] writes prm_data
@@ -30,6 +31,7 @@ module sdmf_head_argmax #(
   parameter int POOL_BITS = 8,
   parameter int LOGIT_BITS = 24,
   parameter int SHIFT = 0,
+  parameter int PP = 1,                      // NB > 1: channels pooled per cycle (divides D)
   parameter WEIGHT_FILE = "",
   parameter BIAS_FILE = "",
   parameter int LOADED = 0,
@@ -64,8 +66,13 @@ module sdmf_head_argmax #(
   localparam int WA = (K * D > 1) ? $clog2(K * D) : 1;
   localparam int BW = TS * D * R_BITS;       // bits of one input beat
 
+  localparam int NACC = (NB == 1) ? D : D / PP;   // accumulation cycles per beat
+
   if (NB < 1 || T % NB != 0) begin : g_bad_nb
     $error("sdmf_head_argmax: NB = %0d must be a divisor of T = %0d", NB, T);
+  end
+  if (PP < 1 || D % PP != 0 || (NB == 1 && PP != 1)) begin : g_bad_pp
+    $error("sdmf_head_argmax: PP = %0d must divide D = %0d (NB = 1: PP = 1)", PP, D);
   end
 
   (* ram_style = WEIGHT_STYLE *) logic [W_BITS-1:0] w_rom [0:K*D-1];
@@ -85,30 +92,31 @@ module sdmf_head_argmax #(
   logic [DB-1:0] d;                      // channel step (ACC) / issue channel (LIN)
   logic [KB-1:0] k;                      // issue class (LIN)
   logic [WA-1:0] waddr;
-  logic [D*POOL_BITS-1:0] pooled;        // element 0 = channel under the head
   logic [EB-1:0] e;                      // output word index
 
-  // ------------------------------------------------------------ pooling
-  logic [POOL_BITS-1:0] head_old;
-  logic [D*POOL_BITS-1:0] acc_new;       // pooled after an accumulation step (acc_we)
-  logic acc_we;
-  assign head_old = pooled[POOL_BITS-1:0];
-
-  logic last_d, last_n, last_k;
+  logic last_d, last_n, last_k, last_acc;
   assign last_d = (d == DB'(D - 1));
   assign last_n = (n == NWB'(NW - 1));
   assign last_k = (k == KB'(K - 1));
-  // NB > 1 never enters S_ACC
-  assign s_ready = (st == S_IN) || (st == S_ACC && last_d && !last_n);
+  assign last_acc = (d == DB'(NACC - 1));
+  // the next beat is loaded in the last accumulation cycle of the one before
+  assign s_ready = (st == S_IN) || (st == S_ACC && last_acc && !last_n);
 
   logic fire;
   assign fire = s_valid && s_ready;
 
+  // ------------------------------------------------------------ pooling
+  logic [POOL_BITS-1:0] lin_pool;        // stage M: the pooled sum of the channel issued
+  logic m_act;                           // stage M active (LIN one cycle behind)
+
   if (NB == 1) begin : g_serial
     // one channel per cycle: the token is a shift register, pooled a rotating chain
+    // (element 0 = the channel under the head)
+    logic [D*POOL_BITS-1:0] pooled;
     logic [BW-1:0] tok;
     logic [BW-1:0] tok_shift;
-    logic [POOL_BITS-1:0] tsum, head_new;
+    logic [POOL_BITS-1:0] tsum, head_old, head_new;
+    assign head_old = pooled[POOL_BITS-1:0];
     always_comb begin
       tsum = '0;
       for (int t = 0; t < T; t++) tsum = tsum + POOL_BITS'(tok[t * D * R_BITS +: R_BITS]);
@@ -120,47 +128,82 @@ module sdmf_head_argmax #(
         tok_shift[t * D * R_BITS +: D * R_BITS] =
           (D * R_BITS)'(tok[t * D * R_BITS +: D * R_BITS] >> R_BITS);
     end
-    if (D > 1) begin : g_rot
-      assign acc_new = {head_new, pooled[D*POOL_BITS-1:POOL_BITS]};
-    end else begin : g_rot1
-      assign acc_new = head_new;
-    end
-    assign acc_we = (st == S_ACC);
     always_ff @(posedge clk) begin
       if (fire) tok <= s_data;
       else if (st == S_ACC) tok <= tok_shift;
     end
-  end else begin : g_beat
-    // a beat in one cycle: pooled[d] += Σ_{t < TS} beat[t][d]
-    for (genvar dd = 0; dd < D; dd++) begin : g_ch
-      logic [POOL_BITS-1:0] sum;
-      always_comb begin
-        sum = (n == '0) ? '0 : pooled[dd * POOL_BITS +: POOL_BITS];
-        for (int t = 0; t < TS; t++)
-          sum = sum + POOL_BITS'(s_data[(t * D + dd) * R_BITS +: R_BITS]);
+    // accumulate: the new head sum enters at the tail; LIN: rotate by one channel
+    if (D > 1) begin : g_rot
+      always_ff @(posedge clk) begin
+        if (st == S_ACC) pooled <= {head_new, pooled[D*POOL_BITS-1:POOL_BITS]};
+        else if (m_act) pooled <= {head_old, pooled[D*POOL_BITS-1:POOL_BITS]};
       end
-      assign acc_new[dd * POOL_BITS +: POOL_BITS] = sum;
+    end else begin : g_rot1
+      always_ff @(posedge clk) begin
+        if (st == S_ACC) pooled <= head_new;
+      end
     end
-    assign acc_we = fire;
+    assign lin_pool = head_old;
+  end else begin : g_mem
+    // PP channels per cycle: word a of pool_mem holds channels [a·PP, (a+1)·PP); the beat
+    // is a shift register whose low PP channels of every step are pooled next
+    localparam int PW = PP * POOL_BITS;
+    localparam int PA = (NACC > 1) ? $clog2(NACC) : 1;
+    localparam int LB = (PP > 1) ? $clog2(PP) : 1;
+    (* ram_style = "distributed" *) logic [PW-1:0] pool_mem [0:NACC-1];
+    logic [BW-1:0] tok;
+    logic [PW-1:0] grp_old, grp_new;
+    logic [PA-1:0] lg;                   // LIN: word and lane of channel d
+    logic [LB-1:0] ll;
+    logic [PA-1:0] raddr;
+    assign raddr = (st == S_ACC) ? PA'(d) : lg;
+    assign grp_old = pool_mem[raddr];
+    always_comb begin
+      for (int i = 0; i < PP; i++) begin
+        grp_new[i * POOL_BITS +: POOL_BITS] = (n == '0) ? '0 : grp_old[i * POOL_BITS +: POOL_BITS];
+        for (int t = 0; t < TS; t++)
+          grp_new[i * POOL_BITS +: POOL_BITS] = grp_new[i * POOL_BITS +: POOL_BITS]
+            + POOL_BITS'(tok[(t * D + i) * R_BITS +: R_BITS]);
+      end
+    end
+    always_ff @(posedge clk) begin
+      if (st == S_ACC) pool_mem[PA'(d)] <= grp_new;
+    end
+    always_ff @(posedge clk) begin
+      if (fire) begin
+        tok <= s_data;
+      end else if (st == S_ACC) begin
+        for (int t = 0; t < TS; t++)
+          tok[t * D * R_BITS +: D * R_BITS] <=
+            (D * R_BITS)'(tok[t * D * R_BITS +: D * R_BITS] >> (PP * R_BITS));
+      end
+    end
+    // LIN: channel d = lg·PP + ll, read one cycle ahead of stage M
+    always_ff @(posedge clk) begin
+      if (st != S_LIN) begin
+        lg <= '0;
+        ll <= '0;
+      end else if (ll == LB'(PP - 1)) begin
+        ll <= '0;
+        lg <= (lg == PA'(NACC - 1)) ? '0 : lg + 1'b1;
+      end else begin
+        ll <= ll + 1'b1;
+      end
+    end
+    always_ff @(posedge clk) begin
+      if (st == S_LIN) lin_pool <= grp_old[32'(ll) * POOL_BITS +: POOL_BITS];
+    end
   end
 
   // ------------------------------------------------------------ linear (stage M one cycle behind)
-  logic m_act, m_lastd, m_first;         // stage M: active, last channel of a class, first channel
+  logic m_lastd, m_first;                // stage M: last channel of a class, first channel
   logic [KB-1:0] m_k;
   logic [W_BITS-1:0] w_q;
   logic [LOGIT_BITS-1:0] b_q;
   logic [LOGIT_BITS-1:0] lacc, prod, lsum, logit;
-  assign prod = LOGIT_BITS'($signed(w_q)) * LOGIT_BITS'(head_old);
+  assign prod = LOGIT_BITS'($signed(w_q)) * LOGIT_BITS'(lin_pool);
   assign lsum = (m_first ? '0 : lacc) + prod;
   assign logit = (lsum << SHIFT) + b_q;
-
-  // rotate the pooled chain by one channel, the head element re-entering at the tail
-  logic [D*POOL_BITS-1:0] rot_old;
-  if (D > 1) begin : g_lrot
-    assign rot_old = {head_old, pooled[D*POOL_BITS-1:POOL_BITS]};
-  end else begin : g_lrot1
-    assign rot_old = head_old;
-  end
 
   logic [K*LOGIT_BITS-1:0] logits;
   logic [LOGIT_BITS-1:0] best;
@@ -185,20 +228,11 @@ module sdmf_head_argmax #(
       case (st)
         S_IN: if (fire) begin
           d <= '0;
-          if (NB == 1) begin
-            st <= S_ACC;
-          end else begin              // the beat is pooled in this cycle
-            n <= last_n ? '0 : n + 1'b1;
-            if (last_n) begin
-              st <= S_LIN;
-              k <= '0;
-              waddr <= '0;
-            end
-          end
+          st <= S_ACC;
         end
         S_ACC: begin
-          d <= last_d ? '0 : d + 1'b1;
-          if (last_d) begin
+          d <= last_acc ? '0 : d + 1'b1;
+          if (last_acc) begin
             n <= last_n ? '0 : n + 1'b1;
             if (last_n) begin
               st <= S_LIN;
@@ -236,8 +270,6 @@ module sdmf_head_argmax #(
   end
 
   always_ff @(posedge clk) begin
-    if (acc_we) pooled <= acc_new;
-    else if (m_act) pooled <= rot_old;
     if (m_act) begin
       lacc <= lsum;
       if (m_lastd) begin
@@ -257,10 +289,9 @@ module sdmf_head_argmax #(
 
   always_ff @(posedge clk) begin
     if (!rst_n) busy_cycles <= '0;
-    // NB = 1: the first token's load; later tokens load in the last ACC cycle of the
-    // previous one unless the input starved (S_IN again: waiting, not counted).
-    // NB > 1: every accepted beat.
-    else if ((st == S_IN && fire && (NB > 1 || n == '0)) || st == S_ACC || st == S_LIN || st == S_DRAIN
+    // the first beat's load; later beats load in the last ACC cycle of the previous one
+    // unless the input starved (S_IN again: waiting, not counted)
+    else if ((st == S_IN && fire && n == '0) || st == S_ACC || st == S_LIN || st == S_DRAIN
              || (st == S_OUT && m_ready))
       busy_cycles <= busy_cycles + 64'd1;
   end
