@@ -1,0 +1,58 @@
+"""The what-if scripts' own arithmetic (benchmarks/*_whatif.py): the lane-event op count
+against the chunk count it is compared with, on hand-made inputs."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sdmf.hw.kinds.conv_lif import event_ops
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def load(name: str):
+    spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / f"{name}.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+lane = load("lane_events_whatif")
+
+
+@pytest.mark.parametrize("K", [1, 3])
+def test_one_lane_is_the_chunk_count(K):
+    """PI = 1: a chunk is one input, so per-lane and per-chunk issue count the same ops."""
+    rng = np.random.default_rng(K)
+    a = {"K": K, "T": 3, "CIN": 5, "H": 4, "W": 3, "positions": 12}
+    x = (rng.random((3, 5, 4, 3)) < 0.3).astype(np.int64)
+    xs = x if K == 3 else x.reshape(3, 5, 12)
+    assert np.array_equal(lane.lane_ops(a, 1, xs), event_ops(a, {"PI": 1}, xs))
+
+
+def test_lane_events_take_the_busiest_lane():
+    """K = 1, PI = 2 (lane 0: channels 0, 2, 4; lane 1: 1, 3, 5): per (t, position) the
+    larger of the two lanes' spike counts; chunks count the non-zero channel pairs."""
+    a = {"K": 1, "T": 1, "CIN": 6, "COUT": 4, "positions": 3}
+    x = np.zeros((1, 6, 3), dtype=np.int64)
+    x[0, [0, 2, 4], 0] = 1            # three spikes, all lane 0: 3 lane ops, 3 chunks
+    x[0, [0, 1, 2, 3], 1] = 1         # two per lane: 2 lane ops, 2 chunks
+    x[0, [0, 3], 2] = 1               # one per lane in different chunks: 1 lane op, 2 chunks
+    assert lane.lane_ops(a, 2, x).tolist() == [[3, 2, 1]]
+    assert event_ops(a, {"PI": 2}, x).tolist() == [[3, 2, 2]]
+    assert lane.busy(a, 4, lane.lane_ops(a, 2, x)) == 3 + 1 * (1 * 3 + 6)
+
+
+def test_three_by_three_counts_every_tap_of_a_lane():
+    """K = 3: one spike is seen by the nine (padded) windows around it, once per window."""
+    a = {"K": 3, "T": 1, "CIN": 2, "H": 3, "W": 3, "positions": 9}
+    x = np.zeros((1, 2, 3, 3), dtype=np.int64)
+    x[0, 1, 1, 1] = 1
+    assert lane.lane_ops(a, 2, x).tolist() == [[1] * 9]
+    x[0, 1, 0, 0] = 1                 # the same lane: windows seeing both count 2
+    got = lane.lane_ops(a, 2, x).reshape(3, 3)
+    assert got.tolist() == [[2, 2, 1], [2, 2, 1], [1, 1, 1]]
