@@ -38,12 +38,12 @@ def head_cycles(n: int, d: int, k: int, nb: int = 1, pp: int = 1) -> int:
     return 1 + n * nb * head_acc(d, nb, pp) + k * d + 1 + k + 1
 
 
-def head_pp(layer: HwLayer, knobs: Knobs) -> int:
-    """The layer's ``PP`` under ``knobs``: 1 with NB = 1; with NB > 1 the knob, else D
-    (a beat per cycle)."""
-    if layer.attrs.get("NB", 1) == 1:
+def head_pp(attrs: dict, knobs: Knobs) -> int:
+    """A head's ``PP`` under ``knobs`` (``attrs``: the layer's): 1 with NB = 1; with NB > 1
+    the knob, else D (a beat per cycle)."""
+    if attrs.get("NB", 1) == 1:
         return 1
-    return int(knobs.get("PP", layer.attrs["D"]))
+    return int(knobs.get("PP", attrs["D"]))
 
 
 class Head(LayerKind):
@@ -102,8 +102,8 @@ class Head(LayerKind):
                              f"D={layer.attrs['D']}")
 
     def cost(self, layer: HwLayer, knobs: Knobs) -> int:
-        return head_pp(layer, knobs)
+        return head_pp(layer.attrs, knobs)
 
     def cycles(self, layer: HwLayer, knobs: Knobs) -> int:
         a = layer.attrs
-        return head_cycles(a["N"], a["D"], a["K"], a.get("NB", 1), head_pp(layer, knobs))
+        return head_cycles(a["N"], a["D"], a["K"], a.get("NB", 1), head_pp(a, knobs))

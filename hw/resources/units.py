@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..kinds import ceil_div
+from ..kinds.head import head_pp
 
 
 @dataclass(frozen=True)
@@ -117,7 +118,7 @@ def _head(u: UnitDesc) -> tuple[dict[str, float], list[MemDesc]]:
     a, w = u.attrs, u.widths
     # NB = 1: D pooled sums in a register chain; NB > 1: PP adders, the sums are the
     # layer's memory pool
-    lanes = a["D"] if a.get("NB", 1) == 1 else u.knobs.get("PP", a["D"])
+    lanes = a["D"] if a.get("NB", 1) == 1 else head_pp(a, u.knobs)
     feats = {"one": 1.0, "pool": lanes * w["POOL_BITS"], "tok": u.word_in,
              "mac": w["LOGIT_BITS"] + w["W_BITS"] + w["POOL_BITS"]}
     return feats, []

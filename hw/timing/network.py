@@ -69,7 +69,7 @@ def _unit(graph: HwGraph, lay: HwLayer, taps: Sequence[Mapping[str, np.ndarray]]
                              a.get("NB", 1))
     if kind == "head":
         return HeadUnit(lay.name, a["N"], a["D"], a["K"], ins["s"], outs[0], a.get("NB", 1),
-                        head_pp(lay, lay.parallel))
+                        head_pp(a, lay.parallel))
     if kind == "output":
         return Sink(lay.name, (), ins["s"])
     raise TimingError(f"layer {lay.name!r}: no token timing model for kind {kind!r}")

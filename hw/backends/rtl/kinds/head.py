@@ -27,7 +27,7 @@ class RtlHead(RtlKind):
                   "WEIGHT_FILE": mem_file(layer, "weight"), "BIAS_FILE": mem_file(layer, "bias")}
         if a.get("NB", 1) != 1:                      # NB = 1: the module's defaults
             params["NB"] = a["NB"]
-            params["PP"] = head_pp(layer, layer.parallel)
+            params["PP"] = head_pp(a, layer.parallel)
         return Instance(self.module, layer.instance, params,
                         {**CLK, **sink("s", i), **source(o), "m_last": f"{o.name}_last",
                          "busy_cycles": busy(layer)})
@@ -37,7 +37,7 @@ class RtlHead(RtlKind):
         mems = [Memory("weight", a["K"] * a["D"], w["W_BITS"], mem_name(layer, "weight")),
                 Memory("bias", a["K"], w["LOGIT_BITS"], mem_name(layer, "bias"))]
         if a.get("NB", 1) > 1:
-            pp = head_pp(layer, layer.parallel)
+            pp = head_pp(a, layer.parallel)
             mems.append(Memory("pool", a["D"] // pp, pp * w["POOL_BITS"], ""))
         return mems
 
