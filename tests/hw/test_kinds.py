@@ -253,3 +253,28 @@ def test_event_knob_is_checked():
         spec.validate(k1, {"PO": 2, "PI": 4, "EV": 2})
     with pytest.raises(ValueError, match="expected"):
         event_ops(k1.attrs, {"PI": 4}, np.zeros((2, 4, 4)))
+
+
+# ------------------------------------------------------------------ the head's PP knob
+
+def head_layer(nb: int, d: int = 12) -> HwLayer:
+    return HwLayer("head", "head", attrs={"N": 3, "T": 4, "D": d, "K": 2, "NB": nb})
+
+
+def test_head_pools_pp_channels_per_cycle_only_with_narrow_streams():
+    """NB = 1: no knob (one channel per cycle); NB > 1: PP over the divisors of D, the
+    busy cycles 1 + N·NB·D/PP + K·D + 1 + K + 1, the cost PP lanes, a bad PP refused."""
+    spec = KINDS["head"]
+    wide, narrow = head_layer(1), head_layer(2)
+    assert spec.knobs(wide) == () and list(spec.candidates(wide)) == [{}]
+    assert spec.cycles(wide, {}) == 1 + 3 * 12 + 2 * 12 + 1 + 3
+    assert spec.knobs(narrow) == ("PP",)
+    assert [k["PP"] for k in spec.candidates(narrow)] == [1, 2, 3, 4, 6, 12]
+    for pp in (1, 4, 12):
+        assert spec.cycles(narrow, {"PP": pp}) == 1 + 3 * 2 * (12 // pp) + 2 * 12 + 1 + 3
+        assert spec.cost(narrow, {"PP": pp}) == pp
+    assert spec.cycles(narrow, {}) == spec.cycles(narrow, {"PP": 12})   # unplanned: D
+    with pytest.raises(ValueError, match="PP=5 must divide D=12"):
+        spec.validate(narrow, {"PP": 5})
+    with pytest.raises(ValueError, match="no knob 'PP'"):
+        spec.validate(wide, {"PP": 2})

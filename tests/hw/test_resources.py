@@ -393,3 +393,33 @@ def test_event_driven_board_plan_is_costed_with_its_masks():
     assert glue["LUT"] > load_glue("xcup")["LUT"]["base"]   # the loader's word register
     assert any(m.name == "mask" and m.read_ports == 3 for lay in convs
                for m in est.memories(lay, lay.parallel))
+
+
+def test_narrow_stream_board_plan_places_the_head_and_attention_memories():
+    """NB > 1: the planner picks the head's PP, costs the attention's output ping-pong and
+    the head's pooled sums as the layers' memories (no T·D registers among the features),
+    and its predicted totals are those of the design it commits."""
+    from sdmf.hw.backends import get_backend
+    from sdmf.hw.flow import board_estimator
+    from sdmf.hw.graph import from_ir
+    from sdmf.hw.passes import default_passes, run_passes
+    from sdmf.hw.resources.units import UnitDesc, features
+
+    ir = tiny_ir()
+    board = BOARDS["kv260"]
+    planner = FitBoard(board, board_estimator("rtl", "loaded", board.family), event_driven=True)
+    g = run_passes(from_ir(ir, get_backend("rtl").kinds, "weights"),
+                   default_passes(planner=planner, word_beats=2))     # T = 2
+    g = get_backend("rtl").plan(g, False)
+    head = next(lay for lay in g.layers.values() if lay.kind == "head")
+    att = next(lay for lay in g.layers.values() if lay.kind == "attention_lif")
+    pp = head.parallel["PP"]
+    assert head.attrs["D"] % pp == 0
+    assert {m.name: (m.depth, m.width) for m in head.memories}["pool"] == (
+        head.attrs["D"] // pp, pp * head.widths["POOL_BITS"])
+    assert "obuf" in {m.name for m in att.memories}
+    desc = UnitDesc(att.name, att.kind, att.attrs, att.widths, att.parallel)
+    assert features(desc)[0]["regs"] == 0
+    desc = UnitDesc(head.name, head.kind, head.attrs, head.widths, head.parallel)
+    assert features(desc)[0]["pool"] == pp * head.widths["POOL_BITS"]
+    assert _recomputed(planner.factory(g), g) == g.info["board_plan"]["predicted"]
