@@ -65,28 +65,41 @@ def knob_changes(items: list[str]) -> dict[str, dict[str, int]]:
     return out
 
 
-def whatif(project: Path, samples: int, repeat: int | None, changes: dict[str, dict[str, int]],
-           rows: int, scale: float) -> dict[str, Any]:
+def planning_taps(ir: IntegerIR, samples: int) -> list:
+    """The golden model's tensors of the first ``samples`` planning (training) samples."""
+    args = argparse.Namespace(plan_activity=samples, event_driven=True, dataset=None,
+                              data_dir=None, cache_dir=None, no_progress=True)
+    return planning_activity(args, ir) or []
+
+
+def rebuilt(project: Path, changes: dict[str, dict[str, int]] | None = None,
+            extra: GraphPass | None = None) -> tuple[HwGraph, IntegerIR]:
+    """``project``'s graph rebuilt from its IR with its knobs (event-driven, its word
+    beats), ``changes`` applied to single layers' knobs and ``extra`` run after SizeFifos;
+    planned by the RTL backend (memories), without the interval."""
     report = json.loads((project / "report.json").read_text())
     ir = IntegerIR.load(project / "model.sdmfir")
     knobs = {lay["name"]: {k: v for k, v in lay["parallel"].items() if k != "EV"}
              for lay in report["layers"] if lay["parallel"]}
-    for layer, ch in changes.items():
+    for layer, ch in (changes or {}).items():
         if layer not in knobs:
             raise SystemExit(f"--set: {project} has no layer {layer!r} with knobs")
         knobs[layer].update(ch)
-    args = argparse.Namespace(plan_activity=samples if repeat is None else repeat + 1,
-                              event_driven=True, dataset=None, data_dir=None,
-                              cache_dir=None, no_progress=True)
-    taps = planning_activity(args, ir) or []
-    if repeat is not None:
-        taps = [taps[repeat]] * samples
     nb = max(s["nb"] for s in report["streams"]) if report.get("streams") else 1
     gen = get_backend("rtl")
     passes = default_passes(overrides=knobs, event_driven=True, word_beats=nb)
-    at = next(i for i, p in enumerate(passes) if type(p).__name__ == "SizeFifos") + 1
-    passes.insert(at, Reshape(rows, scale))
-    graph = gen.plan(run_passes(from_ir(ir, gen.kinds, "weights"), passes), False)
+    if extra is not None:
+        at = next(i for i, p in enumerate(passes) if type(p).__name__ == "SizeFifos") + 1
+        passes.insert(at, extra)
+    return gen.plan(run_passes(from_ir(ir, gen.kinds, "weights"), passes), False), ir
+
+
+def whatif(project: Path, samples: int, repeat: int | None, changes: dict[str, dict[str, int]],
+           rows: int, scale: float) -> dict[str, Any]:
+    graph, ir = rebuilt(project, changes, Reshape(rows, scale))
+    taps = planning_taps(ir, samples if repeat is None else repeat + 1)
+    if repeat is not None:
+        taps = [taps[repeat]] * samples
     act = activity_report(graph, taps)
     busy = {k: max(v) for k, v in act["busy"].items()}
     return {"project": str(project), "changes": changes, "decouple_rows": rows,

@@ -21,15 +21,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from interval_whatif import planning_taps, rebuilt  # benchmarks/ (the script's folder)
 
-from sdmf.cli.plan import planning_activity
 from sdmf.hw.activity import layer_inputs
-from sdmf.hw.backends import get_backend
-from sdmf.hw.graph import from_ir
 from sdmf.hw.kinds import ceil_div
 from sdmf.hw.kinds.conv_lif import event_ops
-from sdmf.hw.passes import default_passes, run_passes
-from sdmf.quant.ir import IntegerIR
 
 
 def lane_ops(attrs: dict, pi: int, x: np.ndarray) -> np.ndarray:
@@ -53,17 +49,8 @@ def busy(attrs: dict, po: int, ops_per_step: np.ndarray) -> int:
 
 
 def whatif(project: Path, samples: int) -> list[dict[str, Any]]:
-    report = json.loads((project / "report.json").read_text())
-    ir = IntegerIR.load(project / "model.sdmfir")
-    knobs = {lay["name"]: {k: v for k, v in lay["parallel"].items() if k != "EV"}
-             for lay in report["layers"] if lay["parallel"]}
-    args = argparse.Namespace(plan_activity=samples, event_driven=True, dataset=None,
-                              data_dir=None, cache_dir=None, no_progress=True)
-    taps = planning_activity(args, ir) or []
-    nb = max(s["nb"] for s in report["streams"]) if report.get("streams") else 1
-    gen = get_backend("rtl")
-    passes = default_passes(overrides=knobs, event_driven=True, word_beats=nb)
-    graph = gen.plan(run_passes(from_ir(ir, gen.kinds, "weights"), passes), False)
+    graph, ir = rebuilt(project)
+    taps = planning_taps(ir, samples)
     rows = []
     for lay in graph.layers.values():
         if lay.kind != "conv_lif" or not lay.attrs["CIN"]:

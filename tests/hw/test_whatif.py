@@ -4,6 +4,7 @@ against the chunk count it is compared with, on hand-made inputs."""
 from __future__ import annotations
 
 import importlib.util
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +16,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def load(name: str):
+    """A benchmarks/ script as a module (its folder on the path, as when it is run)."""
+    if str(ROOT / "benchmarks") not in sys.path:
+        sys.path.insert(0, str(ROOT / "benchmarks"))
     spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / f"{name}.py")
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
