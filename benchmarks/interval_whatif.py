@@ -2,12 +2,15 @@
 model `sdmf sim` checks the RTL against), without generating or simulating anything.
 
     python benchmarks/interval_whatif.py --project P [--samples 4] [--repeat I]
-        [--set LAYER:KNOB=N[,KNOB=N] ...] [--decouple-rows R] [--fifo-scale X] [--json]
+        [--set LAYER:KNOB=N[,KNOB=N] ...] [--decouple-rows R] [--fork-fifo N]
+        [--fifo-scale X] [--json]
 
-Rebuilds P's graph from its IR with P's knobs (event-driven, P's word beats), applies the
-changes — knobs of single layers (``--set sps.3:PO=64``), a FIFO of R input rows in front
-of every 3×3 convolution after the first (``--decouple-rows``), every FIFO's depth times X
-(``--fifo-scale``) — and prints every data-dependent layer's busy cycles and the
+Rebuilds P's graph from its IR with P's knobs (event-driven, P's word beats and
+decoupling FIFOs), applies the changes — knobs of single layers (``--set sps.3:PO=64``),
+the decoupling FIFOs instead of P's (``--decouple-rows R``: R input rows in front of every
+3×3 convolution after the first; ``--fork-fifo N``: N tokens on every fork output into a
+compute unit; sdmf.hw.passes.Decouple), every FIFO's depth times X (``--fifo-scale``) —
+and prints every data-dependent layer's busy cycles and the
 back-to-back intervals on the first N training samples (``--repeat I``: sample I, N
 times: the steady state of one sample). Resources are not checked: this asks what would
 bound the interval, not whether it fits.
@@ -25,31 +28,21 @@ from sdmf.cli.plan import planning_activity
 from sdmf.hw.activity import activity_report
 from sdmf.hw.backends import get_backend
 from sdmf.hw.graph import HwGraph, from_ir
-from sdmf.hw.kinds import Fifo
-from sdmf.hw.passes import default_passes, run_passes
+from sdmf.hw.passes import Decouple, default_passes, run_passes
 from sdmf.hw.passes.base import GraphPass
 from sdmf.quant.ir import IntegerIR
 
 
-class Reshape(GraphPass):
-    """Decoupling FIFOs in front of the 3×3 convolutions after the first, and every
-    other FIFO's depth scaled (runs after SizeFifos)."""
+class ScaleFifos(GraphPass):
+    """Every FIFO's depth (SizeFifos' and the decoupling FIFOs) times ``scale``."""
 
-    def __init__(self, rows: int, scale: float) -> None:
-        self.rows, self.scale = rows, scale
+    def __init__(self, scale: float) -> None:
+        self.scale = scale
 
     def apply(self, graph: HwGraph) -> HwGraph:
         for lay in graph.layers.values():
             if lay.kind == "fifo":
                 lay.attrs["DEPTH"] = max(2, int(lay.attrs["DEPTH"] * self.scale))
-        convs = [lay for lay in graph.layers.values()
-                 if lay.kind == "conv_lif" and lay.attrs.get("K") == 3][1:]
-        for conv in convs if self.rows else []:
-            (s,) = graph.inputs_of(conv.name)
-            fifo = Fifo.make(conv.name, s.port, self.rows * conv.attrs["W"] * s.nb,
-                             s.positions, f"what-if: {self.rows} rows")
-            fifo.widths = {"WORD": s.word_bits}
-            graph.insert_after(s, fifo)
         return graph
 
 
@@ -73,9 +66,11 @@ def planning_taps(ir: IntegerIR, samples: int) -> list:
 
 
 def rebuilt(project: Path, changes: dict[str, dict[str, int]] | None = None,
-            extra: GraphPass | None = None) -> tuple[HwGraph, IntegerIR]:
+            extra: GraphPass | None = None,
+            decouple: tuple[int, int] | None = None) -> tuple[HwGraph, IntegerIR]:
     """``project``'s graph rebuilt from its IR with its knobs (event-driven, its word
-    beats), ``changes`` applied to single layers' knobs and ``extra`` run after SizeFifos;
+    beats, its decoupling FIFOs unless ``decouple`` = (rows, fork tokens) replaces them),
+    ``changes`` applied to single layers' knobs and ``extra`` run after the FIFO passes;
     planned by the RTL backend (memories), without the interval."""
     report = json.loads((project / "report.json").read_text())
     ir = IntegerIR.load(project / "model.sdmfir")
@@ -86,24 +81,30 @@ def rebuilt(project: Path, changes: dict[str, dict[str, int]] | None = None,
             raise SystemExit(f"--set: {project} has no layer {layer!r} with knobs")
         knobs[layer].update(ch)
     nb = max(s["nb"] for s in report["streams"]) if report.get("streams") else 1
+    own = report["info"].get("decouple", {})
+    rows, tokens = decouple or (own.get("rows", 0), own.get("fork_tokens", 0))
     gen = get_backend("rtl")
-    passes = default_passes(overrides=knobs, event_driven=True, word_beats=nb)
+    passes = default_passes(overrides=knobs, event_driven=True, word_beats=nb,
+                            decouple_rows=rows, fork_tokens=tokens)
     if extra is not None:
-        at = next(i for i, p in enumerate(passes) if type(p).__name__ == "SizeFifos") + 1
+        at = next(i for i, p in enumerate(passes) if isinstance(p, Decouple)) + 1
         passes.insert(at, extra)
     return gen.plan(run_passes(from_ir(ir, gen.kinds, "weights"), passes), False), ir
 
 
 def whatif(project: Path, samples: int, repeat: int | None, changes: dict[str, dict[str, int]],
-           rows: int, scale: float) -> dict[str, Any]:
-    graph, ir = rebuilt(project, changes, Reshape(rows, scale))
+           rows: int | None, scale: float, fork_tokens: int | None = None) -> dict[str, Any]:
+    given = rows is not None or fork_tokens is not None
+    graph, ir = rebuilt(project, changes, ScaleFifos(scale),
+                        (rows or 0, fork_tokens or 0) if given else None)
+    rows, fork_tokens = (graph.info["decouple"][k] for k in ("rows", "fork_tokens"))
     taps = planning_taps(ir, samples if repeat is None else repeat + 1)
     if repeat is not None:
         taps = [taps[repeat]] * samples
     act = activity_report(graph, taps)
     busy = {k: max(v) for k, v in act["busy"].items()}
     return {"project": str(project), "changes": changes, "decouple_rows": rows,
-            "fifo_scale": scale, "repeat": repeat, "busy_max": busy,
+            "fork_tokens": fork_tokens, "fifo_scale": scale, "repeat": repeat, "busy_max": busy,
             "intervals": act["intervals"],
             "busiest": max(busy, key=busy.__getitem__) if busy else None}
 
@@ -114,7 +115,8 @@ def main() -> int:
     ap.add_argument("--samples", type=int, default=4)
     ap.add_argument("--repeat", type=int, default=None, metavar="I")
     ap.add_argument("--set", action="append", default=[], metavar="LAYER:KNOB=N")
-    ap.add_argument("--decouple-rows", type=int, default=0)
+    ap.add_argument("--decouple-rows", type=int, default=None, metavar="R")
+    ap.add_argument("--fork-fifo", type=int, default=None, metavar="N")
     ap.add_argument("--fifo-scale", type=float, default=1.0)
     ap.add_argument("--json", action="store_true")
     a = ap.parse_args()
@@ -122,7 +124,7 @@ def main() -> int:
         print(f"interval_whatif: {a.project}/report.json does not exist", file=sys.stderr)
         return 2
     r = whatif(a.project, a.samples, a.repeat, knob_changes(a.set), a.decouple_rows,
-               a.fifo_scale)
+               a.fifo_scale, a.fork_fifo)
     if a.json:
         print(json.dumps(r, indent=1))
         return 0

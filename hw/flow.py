@@ -29,7 +29,8 @@ def build_graph(ir: IntegerIR, backend: str = "rtl", target_cycles: int | None =
                 widths: str = "weights", activity: Sequence[Taps] | None = None,
                 interval: bool = True, fit_board: str | None = None, params: str = "rom",
                 placement: Mapping[str, Mapping[str, str]] | None = None,
-                word_beats: int = 1, lut_limit: float = LUT_LIMIT) -> HwGraph:
+                word_beats: int = 1, lut_limit: float = LUT_LIMIT, decouple_rows: int = 0,
+                fork_tokens: int = 0) -> HwGraph:
     """The finished hardware graph of ``ir`` under ``backend``'s layer kinds, with the
     backend's plan (memories) applied; ``widths``: datapath widths from the IR's bounds
     or its architecture's worst case (:mod:`sdmf.hw.archwidths`); ``activity``: the
@@ -40,7 +41,8 @@ def build_graph(ir: IntegerIR, backend: str = "rtl", target_cycles: int | None =
     (:class:`sdmf.hw.passes.FitBoard`) instead of the cycle target / budget;
     ``placement``: ``{layer: {memory: style}}`` pinned; ``word_beats``: beats per position
     word on every stream (:class:`sdmf.hw.passes.SetBeats`); ``lut_limit``: board
-    planning's LUT limit (fraction of the part)."""
+    planning's LUT limit (fraction of the part); ``decouple_rows`` / ``fork_tokens``: the
+    decoupling FIFOs (:class:`sdmf.hw.passes.Decouple`)."""
     gen = get_backend(backend)
     planner = None
     if fit_board is not None:
@@ -51,7 +53,7 @@ def build_graph(ir: IntegerIR, backend: str = "rtl", target_cycles: int | None =
         planner = FitBoard(board, board_estimator(backend, params, board.family), overrides,
                            placement, event_driven, activity, lut_limit)
     passes = default_passes(target_cycles, budget, overrides, row_parallel, event_driven,
-                            activity, planner, word_beats)
+                            activity, planner, word_beats, decouple_rows, fork_tokens)
     graph = run_passes(from_ir(ir, gen.kinds, widths), passes)
     if planner is None:
         pin_placement(graph, placement or {})
@@ -95,7 +97,8 @@ def generate(ir: IntegerIR | str | Path, out: str | Path, backend: str = "rtl",
              params: str = "rom", widths: str = "weights",
              activity: Sequence[Taps] | None = None, fit_board: bool = False,
              placement: Mapping[str, Mapping[str, str]] | None = None,
-             word_beats: int = 1, lut_limit: float = LUT_LIMIT) -> dict[str, Any]:
+             word_beats: int = 1, lut_limit: float = LUT_LIMIT, decouple_rows: int = 0,
+             fork_tokens: int = 0) -> dict[str, Any]:
     """Write the project of ``ir`` to ``out``; returns its report (report.json).
     ``clock_mhz``: the PL clock (default: ``board``'s, :mod:`sdmf.device.blockdesign`);
     ``params``: ``"rom"`` or ``"loaded"`` parameter memories (docs/params.md);
@@ -103,7 +106,8 @@ def generate(ir: IntegerIR | str | Path, out: str | Path, backend: str = "rtl",
     ``activity``: plan on these samples' golden tensors (:func:`build_graph`);
     ``fit_board``: plan knobs and memory placement for ``board`` (:class:`FitBoard`);
     ``placement``: memory placements pinned per layer; ``word_beats``: beats per position word;
-    ``lut_limit``: board planning's LUT limit."""
+    ``lut_limit``: board planning's LUT limit; ``decouple_rows`` / ``fork_tokens``: the
+    decoupling FIFOs."""
     if not isinstance(ir, IntegerIR):
         ir = IntegerIR.load(ir)
     options = GenOptions(trace=trace, counters=counters, clock_mhz=clock_mhz, board=board,
@@ -113,7 +117,8 @@ def generate(ir: IntegerIR | str | Path, out: str | Path, backend: str = "rtl",
     graph = build_graph(ir, backend, target_cycles, budget, overrides, row_parallel,
                         event_driven, widths, activity,
                         fit_board=board if fit_board else None, params=params,
-                        placement=placement, word_beats=word_beats, lut_limit=lut_limit)
+                        placement=placement, word_beats=word_beats, lut_limit=lut_limit,
+                        decouple_rows=decouple_rows, fork_tokens=fork_tokens)
     if activity:
         graph.info["cycles"]["activity"] = activity_report(graph, activity)
     return write_project(graph, out, backend, options)

@@ -50,7 +50,9 @@ def _generate_like(manifest: Project, ir: IntegerIR, out: Path) -> dict[str, Any
     return generate(ir, out, backend=manifest.backend, trace=o.trace, counters=o.counters,
                     clock_mhz=o.clock_mhz, board=o.board, params=o.params, widths=o.widths,
                     overrides=plan.knobs, row_parallel=plan.row_parallel,
-                    event_driven=plan.event_driven, placement=plan.placement)
+                    event_driven=plan.event_driven, placement=plan.placement,
+                    word_beats=plan.word_beats, decouple_rows=plan.decouple_rows,
+                    fork_tokens=plan.fork_tokens)
 
 
 def _dict_diff(what: str, a: dict[str, Any], b: dict[str, Any]) -> str | None:

@@ -56,6 +56,8 @@ class Plan:
     # memory placement other than auto, per layer and memory (--fit-board, --mem)
     placement: dict[str, dict[str, str]] = field(default_factory=dict)
     word_beats: int = 1                        # beats per position word (--word-beats)
+    decouple_rows: int = 0                     # decoupling FIFOs (--decouple-rows,
+    fork_tokens: int = 0                       # --fork-fifo; sdmf.hw.passes.Decouple)
 
 
 @dataclass(frozen=True)
@@ -236,6 +238,8 @@ def manifest(graph: HwGraph, backend: str, out: BackendOutput, options: GenOptio
                 lanes=par["lanes"], event_driven=par.get("event_driven", False),
                 activity_samples=par.get("activity_samples", 0),
                 word_beats=graph.info.get("word_beats", 1),
+                decouple_rows=graph.info.get("decouple", {}).get("rows", 0),
+                fork_tokens=graph.info.get("decouple", {}).get("fork_tokens", 0),
                 knobs={lay.name: dict(lay.parallel) for lay in graph.layers.values()
                        if lay.parallel},
                 placement={lay.name: dict(lay.placement) for lay in graph.layers.values()

@@ -258,15 +258,16 @@ def simulate(ir: IntegerIR, x: torch.Tensor | np.ndarray, labels: list[int] | No
              status: Callable[[str], None] | None = None,
              event_driven: bool = False, params: str = "rom",
              activity: Sequence[Mapping[str, np.ndarray]] | None = None,
-             word_beats: int = 1) -> NetworkReport:
+             word_beats: int = 1, decouple_rows: int = 0,
+             fork_tokens: int = 0) -> NetworkReport:
     """Generate the project of ``ir`` (trace monitors, counters) into ``work_dir/project``,
     then :func:`simulate_project` it.
 
     ``work_dir`` keeps the project, run folder and traces (a temporary folder
     otherwise, removed afterwards). ``target_cycles``, ``budget``, ``overrides``,
     ``row_parallel``, ``event_driven`` and ``activity`` (planning samples' golden
-    tensors) steer the parallelism planner as in ``sdmf hwgen``, ``beats`` sets the
-    beats per position word,
+    tensors) steer the parallelism planner as in ``sdmf hwgen``, ``word_beats`` sets the
+    beats per position word, ``decouple_rows`` / ``fork_tokens`` the decoupling FIFOs,
     ``params`` chooses ROM or runtime-loaded parameters (docs/params.md); the other
     arguments are :func:`simulate_project`'s.
     """
@@ -276,7 +277,8 @@ def simulate(ir: IntegerIR, x: torch.Tensor | np.ndarray, labels: list[int] | No
         say(f"generating RTL with trace monitors in {project}")
         generate(ir, project, trace=True, counters=True, target_cycles=target_cycles,
                  budget=budget, overrides=overrides, row_parallel=row_parallel,
-                 event_driven=event_driven, params=params, activity=activity, word_beats=word_beats)
+                 event_driven=event_driven, params=params, activity=activity, word_beats=word_beats,
+                 decouple_rows=decouple_rows, fork_tokens=fork_tokens)
         return _simulate(project, x, labels, work, in_gap, out_gap, build_dir, seed, overlap,
                          say)
 
@@ -494,7 +496,8 @@ def _project_graph(manifest: Project, ir: IntegerIR) -> HwGraph:
     plan = manifest.plan
     graph = build_graph(ir, manifest.backend, overrides=plan.knobs,
                         row_parallel=plan.row_parallel, widths=manifest.options.widths,
-                        interval=False, word_beats=plan.word_beats)
+                        interval=False, word_beats=plan.word_beats,
+                        decouple_rows=plan.decouple_rows, fork_tokens=plan.fork_tokens)
     for name, knobs in plan.knobs.items():
         if graph.layers[name].parallel != knobs:
             raise ProjectError(f"layer {name}: rebuilt with knobs {graph.layers[name].parallel}"

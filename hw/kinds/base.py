@@ -145,6 +145,11 @@ class LayerKind:
         """Upper bound of the tokens the unit absorbs while its output is stalled."""
         return 0
 
+    def row_window(self, layer: HwLayer) -> int:
+        """Positions per input row when the unit buffers a window of whole input rows
+        (a 3×3 conv's line buffer: W), else 0 (the Decouple pass's row FIFOs)."""
+        return 0
+
     def phased(self, layer: HwLayer) -> bool:
         """Whether the unit works frame by frame in phases (not token by token): it takes
         whole frames on some ports before others and emits its tokens in a burst."""

@@ -258,5 +258,9 @@ class ConvLif(LayerKind):
         positions, ``NB`` beats each."""
         return 4 if layer.attrs["K"] == 1 else 2 * layer.attrs["W"] + 1
 
+    def row_window(self, layer: HwLayer) -> int:
+        """K = 3: the line buffer's rows of W positions; K = 1 holds whole tokens."""
+        return layer.attrs["W"] if layer.attrs["K"] == 3 else 0
+
     def signature(self, layer: HwLayer) -> tuple:
         return (self.name, layer.attrs["K"])

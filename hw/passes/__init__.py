@@ -14,13 +14,15 @@ from .base import GraphPass, run_passes
 from .beats import SetBeats
 from .board import FitBoard
 from .cycles import EstimateCycles
+from .decouple import Decouple
 from .empty import RemoveEmpty
 from .fifos import InsertForks, SizeFifos
 from .parallelism import ChooseParallelism
 from .widths import AssignWidths
 
-__all__ = ["AssignWidths", "ChooseParallelism", "EstimateCycles", "FitBoard", "GraphPass",
-           "InsertForks", "RemoveEmpty", "SetBeats", "SizeFifos", "default_passes", "run_passes"]
+__all__ = ["AssignWidths", "ChooseParallelism", "Decouple", "EstimateCycles", "FitBoard",
+           "GraphPass", "InsertForks", "RemoveEmpty", "SetBeats", "SizeFifos", "default_passes",
+           "run_passes"]
 
 
 def default_passes(target_cycles: int | None = None, budget: int | None = None,
@@ -28,12 +30,15 @@ def default_passes(target_cycles: int | None = None, budget: int | None = None,
                    row_parallel: bool = False, event_driven: bool = False,
                    activity: Sequence[Taps] | None = None,
                    planner: GraphPass | None = None,
-                   word_beats: int = 1) -> list[GraphPass]:
+                   word_beats: int = 1, decouple_rows: int = 0,
+                   fork_tokens: int = 0) -> list[GraphPass]:
     """The standard pipeline: empty units, widths, forks, FIFOs, parallelism, cycles
     (``activity``: plan on these samples' golden tensors, :class:`ChooseParallelism`;
     ``planner``: another parallelism pass instead of :class:`ChooseParallelism`, e.g.
-    :class:`FitBoard`; ``word_beats``: beats per position word, :class:`SetBeats`)."""
+    :class:`FitBoard`; ``word_beats``: beats per position word, :class:`SetBeats`;
+    ``decouple_rows`` / ``fork_tokens``: the decoupling FIFOs, :class:`Decouple`)."""
     return [SetBeats(word_beats), RemoveEmpty(), AssignWidths(), InsertForks(), SizeFifos(),
+            Decouple(decouple_rows, fork_tokens),
             planner or ChooseParallelism(target_cycles, budget, overrides, row_parallel,
                                          event_driven, activity),
             EstimateCycles()]

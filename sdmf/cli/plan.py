@@ -7,7 +7,7 @@ from typing import Any
 
 from sdmf.quant.ir import IntegerIR
 
-from .argtypes import positive_int
+from .argtypes import nonneg_int, positive_int
 from .common import CliError
 
 
@@ -35,6 +35,17 @@ def add_plan_args(parser: argparse.ArgumentParser) -> None:
                             "(default 1: all T time steps at once; T: one time step per "
                             "beat, the narrow streams of large designs; docs/hardware.md, "
                             "\"Narrow streams\")")
+    group.add_argument("--decouple-rows", type=nonneg_int, default=0, metavar="R",
+                       help="a FIFO of R input rows in front of every 3×3 convolution after "
+                            "the first, so that event-driven layers whose activity peaks in "
+                            "the same rows do not stall each other through their 3-row line "
+                            "buffers (default 0: none; docs/generator.md, \"Decoupling "
+                            "FIFOs\")")
+    group.add_argument("--fork-fifo", type=nonneg_int, default=0, metavar="N",
+                       dest="fork_tokens",
+                       help="a FIFO of N tokens on every fork output into a compute unit "
+                            "(q, k, v of a block), so that the fork's consumers do not wait "
+                            "for the slowest of them on every token (default 0: none)")
     group.add_argument("--plan-activity", type=positive_int, default=None, metavar="N",
                        help="with --event-driven: size every layer for its busy cycles on "
                             "the slowest of the first N training samples of the IR's dataset "
@@ -49,7 +60,8 @@ def plan_from_args(args: argparse.Namespace, ir: IntegerIR) -> dict[str, Any]:
     return {"target_cycles": args.target_cycles, "budget": args.budget,
             "overrides": parse_overrides(args.par), "row_parallel": args.row_parallel,
             "event_driven": args.event_driven, "activity": planning_activity(args, ir),
-            "word_beats": args.word_beats}
+            "word_beats": args.word_beats, "decouple_rows": args.decouple_rows,
+            "fork_tokens": args.fork_tokens}
 
 
 def planning_activity(args: argparse.Namespace, ir: IntegerIR) -> list[dict[str, Any]] | None:
@@ -83,7 +95,8 @@ def plan_options_given(args: argparse.Namespace) -> list[str]:
              "--budget": args.budget is not None, "--par": bool(args.par),
              "--row-parallel": args.row_parallel, "--event-driven": args.event_driven,
              "--plan-activity": args.plan_activity is not None,
-             "--word-beats": args.word_beats != 1}
+             "--word-beats": args.word_beats != 1,
+             "--decouple-rows": args.decouple_rows != 0, "--fork-fifo": args.fork_tokens != 0}
     return [name for name, on in given.items() if on]
 
 

@@ -60,3 +60,25 @@ def test_three_by_three_counts_every_tap_of_a_lane():
     x[0, 1, 0, 0] = 1                 # the same lane: windows seeing both count 2
     got = lane.lane_ops(a, 2, x).reshape(3, 3)
     assert got.tolist() == [[2, 2, 1], [2, 2, 1], [1, 1, 1]]
+
+
+def test_rebuilt_keeps_or_replaces_the_projects_decoupling_fifos(tmp_path):
+    """interval_whatif.rebuilt: the project's graph as generated (its decoupling FIFOs
+    included), or with ``decouple`` replacing them; ScaleFifos scales every FIFO."""
+    from tiny_models import make_ir
+
+    from sdmf.hw.flow import generate
+
+    iw = load("interval_whatif")
+    report = generate(make_ir(), tmp_path / "p", word_beats=2, event_driven=True,
+                      decouple_rows=1, fork_tokens=2)
+    g, _ = iw.rebuilt(tmp_path / "p")
+    assert list(g.layers) == [lay["name"] for lay in report["layers"]]
+    assert g.info["decouple"] == {"rows": 1, "fork_tokens": 2}
+    bare, _ = iw.rebuilt(tmp_path / "p", decouple=(0, 0))
+    assert set(g.layers) - set(bare.layers) == {
+        "sps.1.s_fifo", "sps.2.s_fifo", "sps.3.s_fifo", "blocks.0.attn.q.s_fifo",
+        "blocks.0.attn.k.s_fifo", "blocks.0.attn.v.s_fifo"}
+    doubled, _ = iw.rebuilt(tmp_path / "p", extra=iw.ScaleFifos(2.0))
+    assert all(doubled.layers[lay.name].attrs["DEPTH"] == 2 * lay.attrs["DEPTH"]
+               for lay in g.of_kind("fifo"))
