@@ -15,7 +15,10 @@ family and kind and the top level's glue (:mod:`sdmf.hw.resources.glue`), and wr
 errors and this command). About 10–30 minutes per project and family on one core (a
 paper-size project: up to an hour).
 ``--reuse`` takes a project's points from the existing calibration.json when its per-unit
-results are not under ``--out`` (units whose RTL has not changed since).
+results are not under ``--out`` (units whose RTL has not changed since). ``--glue-only``
+regenerates the ``--only`` projects and synthesizes only their top level's glue (the
+units as black boxes: minutes, not hours), reusing every unit point and the other
+projects' glue points — for a change of the top level or the parameter loader alone.
 """
 
 from __future__ import annotations
@@ -29,8 +32,9 @@ from typing import Any
 from sdmf.hw.flow import generate
 from sdmf.hw.resources.calibration import CALIBRATION, FORMAT, collect, fit
 from sdmf.hw.resources.compare import error_pct
-from sdmf.hw.resources.glue import fit_glue, glue_point
+from sdmf.hw.resources.glue import fit_glue, glue_point, report_word_bits
 from sdmf.hw.synth import synthesize
+from sdmf.hw.synth_units import synthesize_glue
 from sdmf.io import write_json
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -91,6 +95,28 @@ def measure_glue(out: Path, only: set[str], reuse: bool) -> dict[str, list[dict[
     return points
 
 
+def measure_glue_only(out: Path, only: set[str]) -> dict[str, list[dict[str, Any]]]:
+    """Glue points per family: the projects in ``only`` regenerated and their glue
+    synthesized alone, the others' from calibration.json."""
+    points: dict[str, list[dict[str, Any]]] = {}
+    for name, model, kwargs, families in CALIBRATION_SET:
+        if name in only:
+            print(f"calibrate: generating {name}", file=sys.stderr)
+            generate(model, out / name, **kwargs)
+            report = json.loads((out / name / "report.json").read_text())
+        for fam in families:
+            if name not in only:
+                points.setdefault(fam, []).extend(stored_points(name, fam, glue=True))
+                continue
+            glue = synthesize_glue(out / name, fam)
+            print(f"calibrate: {name}/{fam} glue: LUT {glue['LUT']:,} + {glue['LUT_MEM']:,} "
+                  f"memory, FF {glue['FF']:,} in {glue['seconds']} s", file=sys.stderr)
+            points.setdefault(fam, []).append({
+                "project": name, "word_bits": report_word_bits(report),
+                "measured": {"LUT": glue["LUT"] + glue["LUT_MEM"], "FF": glue["FF"]}})
+    return points
+
+
 def measure(out: Path, jobs: int, fit_only: bool, only: set[str],
             reuse: bool) -> dict[str, list[dict[str, Any]]]:
     """Points per family over the calibration set (synthesized unless ``fit_only``; only
@@ -144,17 +170,24 @@ def main() -> int:
     ap.add_argument("--reuse", action="store_true",
                     help="projects without per-unit results under --out: their points from "
                          "the existing calibration.json")
+    ap.add_argument("--glue-only", action="store_true",
+                    help="synthesize only the --only projects' glue; every unit point and "
+                         "the other projects' glue points from calibration.json")
     args = ap.parse_args()
+    if args.glue_only and not args.only:
+        ap.error("--glue-only needs --only NAME (the projects whose glue to measure)")
     families = {}
-    for fam, pts in measure(args.out, args.jobs, args.fit_only, set(args.only),
-                            args.reuse).items():
+    unit_points = measure(args.out, args.jobs, True, set(), True) if args.glue_only else \
+        measure(args.out, args.jobs, args.fit_only, set(args.only), args.reuse)
+    for fam, pts in unit_points.items():
         coeffs = fit(pts)
         families[fam] = {"coeffs": coeffs, "points": with_errors(pts, coeffs)}
         errs = [abs(e) for p in families[fam]["points"]
                 for e in [p["error_pct"]["LUT"]] if e is not None]
         print(f"{fam}: {len(pts)} units, LUT |error| median "
               f"{sorted(errs)[len(errs) // 2]:.1f} %, max {max(errs):.1f} %")
-    glue_points = measure_glue(args.out, set(args.only), args.reuse)
+    glue_points = measure_glue_only(args.out, set(args.only)) if args.glue_only else \
+        measure_glue(args.out, set(args.only), args.reuse)
     for fam, coeffs in fit_glue(glue_points).items():
         families[fam]["glue"] = {"coeffs": coeffs, "points": glue_points[fam]}
         print(f"{fam} glue: {len(glue_points[fam])} designs, {coeffs}")

@@ -93,6 +93,27 @@ def _synth_unit(project: Path, family: str, uid: str, key: str, module: str,
     return result, False
 
 
+def synthesize_glue(project: Path, family: str, timeout: float | None = None,
+                    report: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The top level of ``project`` with every unit a black box (its *glue*): Yosys's
+    statistics, the units' cells left out, and the seconds it took."""
+    report = report or json.loads((project / "report.json").read_text())
+    top = report["top"]
+    unit_modules = sorted({i["module"] for i in report.get("instances", [])})
+    unit_sources = [s for s in report["sources"] if Path(s).stem in unit_modules]
+    other_sources = [s for s in report["sources"]
+                     if s not in unit_sources and Path(s).stem != report.get("ip_top")]
+    glue_script = f"reports/units_{family}/glue.ys"
+    write_text(project / glue_script, yosys_glue_script(
+        unit_sources, other_sources, top, family, f"reports/units_{family}/glue.txt"))
+    seconds = run_yosys(project, glue_script, project / f"reports/units_{family}/glue.log",
+                        timeout)
+    glue = parse_stat((project / f"reports/units_{family}/glue.txt").read_text())
+    glue["cells"] = {k: v for k, v in glue["cells"].items() if k not in unit_modules}
+    glue["seconds"] = round(seconds, 1)
+    return glue
+
+
 def synthesize_units(project: Path, family: str, timeout: float | None = None,
                      jobs: int | None = None, status: Status | None = None) -> dict[str, Any]:
     """Per-unit synthesis of ``project`` (see the module docstring); returns the report."""
@@ -103,11 +124,7 @@ def synthesize_units(project: Path, family: str, timeout: float | None = None,
         raise SynthError(f"{report_path} has no field 'instances' (written by an older "
                          "`sdmf hwgen`): regenerate the project")
     top = report["top"]
-    unit_modules = sorted({i["module"] for i in instances})
-    unit_sources = [s for s in report["sources"] if Path(s).stem in unit_modules]
     lib_sources = [s for s in report["sources"] if Path(s).stem not in (top, report.get("ip_top"))]
-    other_sources = [s for s in report["sources"]
-                     if s not in unit_sources and Path(s).stem != report.get("ip_top")]
     say = status or (lambda _msg: None)
     start = time.perf_counter()
 
@@ -135,14 +152,7 @@ def synthesize_units(project: Path, family: str, timeout: float | None = None,
                 f"FF {r['FF']:,} BRAM18 {r['BRAM18']} DSP {r['DSP']}"
                 + (" (cached)" if cached else f" in {r['seconds']} s"))
 
-    glue_script = f"reports/units_{family}/glue.ys"
-    write_text(project / glue_script, yosys_glue_script(
-        unit_sources, other_sources, top, family, f"reports/units_{family}/glue.txt"))
-    glue_seconds = run_yosys(project, glue_script,
-                             project / f"reports/units_{family}/glue.log", timeout)
-    glue = parse_stat((project / f"reports/units_{family}/glue.txt").read_text())
-    glue["cells"] = {k: v for k, v in glue["cells"].items() if k not in unit_modules}
-    glue["seconds"] = round(glue_seconds, 1)
+    glue = synthesize_glue(project, family, timeout, report)
     say(f"glue: LUT {glue['LUT']:,} FF {glue['FF']:,} in {glue['seconds']} s")
 
     units = []

@@ -147,3 +147,18 @@ def test_a_corrupt_param_set_is_refused_naming_the_field(change, match):
     change(d)
     with pytest.raises(ParamsError, match=match):
         ParamSet.from_dict(d)
+
+
+def test_bus_words_sit_in_the_top_beats_of_the_loader_bus():
+    """The loader shifts a word's beats in from the top of its bus (sdmf_param_loader):
+    a word of B beats occupies the top B beats, least significant beat lowest."""
+    from sdmf.device.params import bus_offset, bus_word
+
+    assert bus_offset(64, 64) == 0 and bus_offset(8, 192) == 128
+    assert bus_offset(65, 192) == 64 and bus_offset(192, 192) == 0
+    w = (0xAB << 64) | 0x1234
+    assert bus_word(w, 72, 256) == w << 128
+    with pytest.raises(ParamsError, match="does not fit a 128-bit loader bus"):
+        bus_offset(129, 128)
+    with pytest.raises(ParamsError, match="whole 64-bit beats"):
+        bus_offset(8, 100)

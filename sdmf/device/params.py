@@ -71,6 +71,22 @@ def loader_word_bits(widths: Sequence[int]) -> int:
     return BEAT_BITS * max([-(-w // BEAT_BITS) for w in widths], default=1)
 
 
+def bus_offset(width: int, bus_bits: int) -> int:
+    """Bit offset of a ``width``-bit word on the loader's ``bus_bits``-bit write bus
+    (``prm_data``): its ``B = ⌈width / 64⌉`` beats are shifted in from the top, so the word
+    occupies the top B beats, least significant beat lowest (sdmf_param_loader)."""
+    at = bus_bits - BEAT_BITS * -(-width // BEAT_BITS)
+    if at < 0 or bus_bits % BEAT_BITS:
+        raise ParamsError(f"a {width}-bit word does not fit a {bus_bits}-bit loader bus "
+                          "(whole 64-bit beats)")
+    return at
+
+
+def bus_word(word: int, width: int, bus_bits: int) -> int:
+    """The write bus carrying ``word`` (``width`` bits) as the loader leaves it."""
+    return int(word) << bus_offset(width, bus_bits)
+
+
 def header(mem_id: int, offset: int, count: int) -> int:
     """The header beat of a chunk of ``count ≥ 1`` words from word ``offset`` of ``mem_id``."""
     if count < 1:

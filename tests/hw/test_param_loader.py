@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from sdmf.device.params import ParamMemory, chunk_beats, header, image_beats
+from sdmf.device.params import ParamMemory, bus_offset, chunk_beats, header, image_beats
 
 pytestmark = pytest.mark.rtl
 
@@ -59,9 +59,14 @@ def expected_writes(images: dict[int, list[int]]) -> list[list[int]]:
     return [[m.id, a, images[m.id][a]] for m in MEMS for a in range(m.depth)]
 
 
+BUS_BITS = 64 * max(m.beats_per_word for m in MEMS)        # the loader's MAXB beats
+
+
 def masked(writes: list[list[int]]) -> list[list[int]]:
-    """Writes with the data cut to the memory's width (the unit takes the low bits)."""
-    return [[i, a, d & ((1 << MEMS[i].width) - 1)] for i, a, d in writes]
+    """Writes with the data cut to the memory's word (the unit takes its bits at
+    ``bus_offset``, the top beats of the bus)."""
+    return [[i, a, (d >> bus_offset(MEMS[i].width, BUS_BITS)) & ((1 << MEMS[i].width) - 1)]
+            for i, a, d in writes]
 
 
 @pytest.mark.parametrize("idle", [0.0, 0.3])   # back-to-back beats, random gaps

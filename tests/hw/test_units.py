@@ -20,6 +20,7 @@ import numpy as np
 import pytest
 import torch
 
+from sdmf.device.params import bus_word
 from sdmf.quant import ops
 from sdmf.quant.bounds import analyze, bit_width
 from sdmf.quant.opdefs import Op
@@ -85,7 +86,7 @@ def run_unit(tmp_path: Path, module: str, params: dict, inputs: list[dict],
     runner = _tools()
     writes: list[dict] = []
     if flow == "loaded":
-        params, writes = loaded_params(params, mems or {})
+        params, writes = loaded_params(module, params, mems or {})
         mems, flow = {}, "sv"
     run_dir = tmp_path / tag
     if run_dir.exists():
@@ -114,18 +115,32 @@ def run_unit(tmp_path: Path, module: str, params: dict, inputs: list[dict],
 PRM_ROLES = {"WEIGHT_FILE": 0, "BIAS_FILE": 1, "THETA_FILE": 2}   # prm_we bit per memory
 
 
-def loaded_params(params: dict, mems: dict[str, str]) -> tuple[dict, list[dict]]:
+def word_widths(module: str, p: dict) -> dict[int, int]:
+    """Width of each loaded memory's word (by ``prm_we`` bit), from the unit's parameters
+    and the module's defaults: conv weight ``PK·PO·PI·W_BITS``, bias and theta
+    ``PO·CUR_BITS``; head weight ``W_BITS``, bias ``LOGIT_BITS``."""
+    if module == "sdmf_head_argmax":
+        return {0: p.get("W_BITS", 8), 1: p.get("LOGIT_BITS", 24)}
+    po = p.get("PO", 1)
+    bw = po * p.get("CUR_BITS", 20)
+    return {0: p.get("PK", 1) * po * p.get("PI", 1) * p.get("W_BITS", 8), 1: bw, 2: bw}
+
+
+def loaded_params(module: str, params: dict,
+                  mems: dict[str, str]) -> tuple[dict, list[dict]]:
     """``params`` with ``LOADED = 1`` and no ROM files, and the writes of every word of
-    their images (``prm_we`` bit, address, word) in address order."""
-    out, writes, widest = dict(params, LOADED=1), [], 1
+    their images (``prm_we`` bit, address, the bus as the loader leaves it:
+    ``sdmf.device.params.bus_word``) in address order. ``PRM_BITS``: the widest word's
+    beats unless ``params`` names it."""
+    out, words = dict(params, LOADED=1), {}
     for key, role in PRM_ROLES.items():
         name = out.pop(key, None)
-        if not name or name not in mems:
-            continue
-        words = [int(t, 16) for t in mems[name].split()]
-        widest = max(widest, *(w.bit_length() for w in words))
-        writes += [{"role": role, "addr": a, "data": w} for a, w in enumerate(words)]
-    out["PRM_BITS"] = 64 * -(-widest // 64)
+        if name and name in mems:
+            words[role] = [int(t, 16) for t in mems[name].split()]
+    widths = word_widths(module, out)
+    out.setdefault("PRM_BITS", 64 * max(-(-widths[r] // 64) for r in words) if words else 64)
+    writes = [{"role": r, "addr": a, "data": bus_word(w, widths[r], out["PRM_BITS"])}
+              for r, ws in words.items() for a, w in enumerate(ws)]
     return out, writes
 
 

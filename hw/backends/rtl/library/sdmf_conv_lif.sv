@@ -37,8 +37,10 @@
 // PK = 3: op (kx, cg) is non-zero when any of its three rows is).
 //   busy_cycles per position = G·Σ_t (nz(t) + 1) + 1,  nz(t) ∈ [0, J] (EV = 0: nz = J).
 // LOADED = 1 (runtime-loaded parameters, docs/params.md): the weight, bias and theta
-// memories get a write port: prm_we[0/1/2] writes prm_data (low bits) to word prm_addr
-// of the weight / bias / theta memory. LOADED = 0: the ports are ignored (ROMs).
+// memories get a write port: prm_we[0/1/2] writes a word to address prm_addr of the
+// weight / bias / theta memory. The loader shifts a word's B = ⌈width/64⌉ beats in from
+// the top of its PRM_BITS-bit bus, so the word is prm_data[PRM_BITS − 64·B +: width]
+// (sdmf.device.params.bus_word). LOADED = 0: the ports are ignored (ROMs).
 // WEIGHT_STYLE / BIAS_STYLE / THETA_STYLE: the ram_style attribute of each parameter
 // memory ("auto": the tool's choice; "block", "distributed", "ultra": URAM, LOADED = 1 only).
 module sdmf_conv_lif #(
@@ -130,9 +132,22 @@ module sdmf_conv_lif #(
     if (BIAS_FILE != "") $readmemh(BIAS_FILE, bias_rom);
     if (THETA_FILE != "") $readmemh(THETA_FILE, theta_rom);
   end
+  // the loader's bus with zeros below it, so that every word's slice is in range
+  // (LOADED = 0 and a narrow PRM_BITS select zeros, never stored)
+  localparam int PRM_PAD = WW + BW;
+  localparam int WW_AT = PRM_PAD + PRM_BITS - 64 * ((WW + 63) / 64);
+  localparam int BW_AT = PRM_PAD + PRM_BITS - 64 * ((BW + 63) / 64);
+  /* verilator lint_off UNUSEDSIGNAL */  // each memory takes its word's bits
+  logic [PRM_PAD+PRM_BITS-1:0] prm_ext;
+  /* verilator lint_on UNUSEDSIGNAL */
+  assign prm_ext = {prm_data, PRM_PAD'(0)};
+  if (LOADED != 0 && (BW_AT < PRM_PAD || (J > 0 && WW_AT < PRM_PAD))) begin : g_bad_prm
+    $error("sdmf_conv_lif: PRM_BITS = %0d is narrower than a weight (%0d) or bias (%0d) word",
+           PRM_BITS, WW, BW);
+  end
   always_ff @(posedge clk) begin
-    if (LOADED != 0 && prm_we[1]) bias_rom[BA'(prm_addr)] <= BW'(prm_data);
-    if (LOADED != 0 && prm_we[2]) theta_rom[GB'(prm_addr)] <= BW'(prm_data);
+    if (LOADED != 0 && prm_we[1]) bias_rom[BA'(prm_addr)] <= prm_ext[BW_AT +: BW];
+    if (LOADED != 0 && prm_we[2]) theta_rom[GB'(prm_addr)] <= prm_ext[BW_AT +: BW];
   end
 
   // ------------------------------------------------------------ issue stage state
@@ -589,7 +604,7 @@ module sdmf_conv_lif #(
       if (WEIGHT_FILE != "") $readmemh(WEIGHT_FILE, w_rom);
     end
     always_ff @(posedge clk) begin
-      if (LOADED != 0 && prm_we[0]) w_rom[WA'(prm_addr)] <= WW'(prm_data);
+      if (LOADED != 0 && prm_we[0]) w_rom[WA'(prm_addr)] <= prm_ext[WW_AT +: WW];
     end
     assign waddr = wbase + j_sel;
     always_ff @(posedge clk) begin
@@ -659,7 +674,7 @@ module sdmf_conv_lif #(
       if (WEIGHT_FILE != "") $readmemh(WEIGHT_FILE, w_rom);
     end
     always_ff @(posedge clk) begin
-      if (LOADED != 0 && prm_we[0]) w_rom[WA'(prm_addr)] <= WW'(prm_data);
+      if (LOADED != 0 && prm_we[0]) w_rom[WA'(prm_addr)] <= prm_ext[WW_AT +: WW];
     end
     assign waddr = wbase + j_sel;
     always_ff @(posedge clk) begin

@@ -16,8 +16,10 @@
 // busy_cycles per frame = 1 + N·NB·A + K·D + 1 + (K + 1).
 // WEIGHT_FILE: one W_BITS two's-complement weight per line, address k·D + d.
 // BIAS_FILE  : one LOGIT_BITS two's-complement bias per line, address k.
-// LOADED = 1 (runtime-loaded parameters, docs/params.md): prm_we[0/1] writes prm_data
-// (low bits) to word prm_addr of the weight / bias memory; LOADED = 0 ignores the ports.
+// LOADED = 1 (runtime-loaded parameters, docs/params.md): prm_we[0/1] writes a word to
+// address prm_addr of the weight / bias memory; both are one beat wide, which the loader
+// leaves in the top 64 bits of its bus (prm_data[PRM_BITS − 64 +: width]); LOADED = 0
+// ignores the ports.
 // WEIGHT_STYLE / BIAS_STYLE: the ram_style attribute of each parameter memory ("auto":
 // the tool's choice; "block", "distributed", "ultra": URAM, LOADED = 1 only).
 module sdmf_head_argmax #(
@@ -82,8 +84,8 @@ module sdmf_head_argmax #(
     if (BIAS_FILE != "") $readmemh(BIAS_FILE, b_rom);
   end
   always_ff @(posedge clk) begin
-    if (LOADED != 0 && prm_we[0]) w_rom[WA'(prm_addr)] <= W_BITS'(prm_data);
-    if (LOADED != 0 && prm_we[1]) b_rom[KB'(prm_addr)] <= LOGIT_BITS'(prm_data);
+    if (LOADED != 0 && prm_we[0]) w_rom[WA'(prm_addr)] <= prm_data[PRM_BITS - 64 +: W_BITS];
+    if (LOADED != 0 && prm_we[1]) b_rom[KB'(prm_addr)] <= prm_data[PRM_BITS - 64 +: LOGIT_BITS];
   end
 
   localparam logic [2:0] S_IN = 3'd0, S_ACC = 3'd1, S_LIN = 3'd2, S_DRAIN = 3'd3, S_OUT = 3'd4;

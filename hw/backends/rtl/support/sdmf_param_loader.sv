@@ -6,8 +6,12 @@
 // the memory, word offset + i in beats i·B … i·B + B − 1, least significant first. The
 // last beat of a word writes it: prm_we pulses one cycle later with prm_id, prm_addr and
 // prm_data, the word register itself (the write happens at the edge that may already
-// take the next word's first beat, so the unit stores the complete word; bits above the
-// memory's width may be stale and are not stored). A malformed header (id ≥ NMEM, count 0, offset + count > depth) sets
+// take the next word's first beat, so the unit stores the complete word). The word
+// register is a shift register: each beat enters at the top and the others move down one
+// beat, so a word of B beats ends in the top B beats, least significant beat lowest
+// (prm_data[64·(MAXB − B) +: width]; sdmf.device.params.bus_word): no per-beat
+// multiplexers, each unit takes its words from fixed bits. A malformed header (id ≥ NMEM,
+// count 0, offset + count > depth) sets
 // `error`; later beats are dropped. Every beat updates a CRC-32 (reflected polynomial
 // 0xEDB88320, init all ones, bits least significant first; `crc` is its complement, the
 // value zlib.crc32 gives for the little-endian bytes). When `load` falls, `valid` ←
@@ -70,11 +74,12 @@ module sdmf_param_loader #(
   wire [31:0] h_beats = h_id_ok ? BEATS[32 * 32'(h_id) +: 32] : 32'h1;
   wire h_ok = h_id_ok && h_cnt != 24'h0 && 32'(h_off) + 32'(h_cnt) <= h_depth;
 
-  // the word with this beat in place
+  // the word register with this beat shifted in at the top
   logic [64*MAXB-1:0] word_next;
-  always_comb begin
-    word_next = wbuf;
-    word_next[64 * 32'(sub) +: 64] = s_data;
+  if (MAXB > 1) begin : g_shift
+    assign word_next = {s_data, wbuf[64*MAXB-1:64]};
+  end else begin : g_one
+    assign word_next = s_data;
   end
 
   always_ff @(posedge clk) begin
