@@ -22,6 +22,7 @@ from __future__ import annotations
 from ..graph import GraphError, HwGraph, Stream
 from ..kinds import Fifo
 from .base import GraphPass
+from .fifos import MIN_FIFO_DEPTH
 
 
 class Decouple(GraphPass):
@@ -65,8 +66,8 @@ class Decouple(GraphPass):
             plan += [(s, self.rows * w, f"decouples {s.dst}: {self.rows} input row(s)")
                      for s, w in self.row_inputs(graph)]
         for stream, tokens, reason in plan:
-            layer = Fifo.make(stream.dst, stream.port, tokens * stream.nb, stream.positions,
-                              reason)
+            depth = max(MIN_FIFO_DEPTH, tokens * stream.nb)
+            layer = Fifo.make(stream.dst, stream.port, depth, stream.positions, reason)
             if layer.name in graph.layers:
                 raise GraphError(f"decoupling FIFO {layer.name!r}: a layer of that name "
                                  "exists already")

@@ -102,3 +102,8 @@ def test_decoupled_event_driven_network_is_exact(ir, tmp_path):
     check(rep)
     assert rep.bit_exact and rep.cycles_ok and rep.interval_checked and rep.data_dependent
     assert rep.done_model == rep.done_measured and rep.pipelined_interval == rep.model_interval
+
+
+def test_one_token_of_one_beat_still_gets_the_smallest_fifo(ir):
+    g = build_graph(ir, interval=False, fork_tokens=1)           # one beat per token
+    assert {d for _, d in decoupling(g).values()} == {2}
