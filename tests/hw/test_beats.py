@@ -97,13 +97,20 @@ def test_narrow_network_is_bit_cycle_and_interval_exact(ir, tmp_path):
 
 @pytest.mark.rtl
 def test_narrow_event_driven_network_is_exact_per_sample(ir, tmp_path):
-    """Narrow streams with every conv event-driven: busy cycles per sample and every
-    done cycle equal to the model on the samples' golden tensors."""
+    """Narrow streams with every conv event-driven, and both kinds of decoupling FIFO
+    (tests/hw/test_decouple.py): busy cycles per sample and every done cycle equal to
+    the model on the samples' golden tensors."""
     from tiny_models import counts
 
     from sdmf.sim.network import check, simulate
 
-    rep = simulate(ir, counts(3, seed=8), work_dir=tmp_path, word_beats=2, event_driven=True)
+    rep = simulate(ir, counts(3, seed=8), work_dir=tmp_path, word_beats=2, event_driven=True,
+                   decouple_rows=1, fork_tokens=2)
+    import json
+
+    layers = {lay["name"] for lay in
+              json.loads((tmp_path / "project" / "report.json").read_text())["layers"]}
+    assert {"sps.1.s_fifo", "blocks.0.attn.q.s_fifo"} <= layers      # the FIFOs were built
     check(rep)
     assert rep.bit_exact and rep.cycles_ok and rep.interval_checked and rep.data_dependent
     assert rep.done_model == rep.done_measured and rep.pipelined_interval == rep.model_interval

@@ -1,5 +1,6 @@
-"""The decoupling FIFOs (sdmf.hw.passes.Decouple; docs/generator.md, "Decoupling FIFOs"):
-where they go, how deep, that projects record them and that the RTL stays exact."""
+"""The decoupling FIFOs (sdmf.hw.passes.Decouple; docs/generator.md, "Passes", 5): where
+they go, how deep, and that projects record them. The RTL with them is checked bit- and
+cycle-exact by tests/hw/test_beats.py (the narrow event-driven network)."""
 
 from __future__ import annotations
 
@@ -87,21 +88,6 @@ def test_cli_options(ir, tmp_path, capsys):
                  "--decouple-rows", "2", "--fork-fifo", "1"]) == 0
     plan = Project.load(tmp_path / "y").plan
     assert (plan.decouple_rows, plan.fork_tokens) == (2, 1)
-
-
-@pytest.mark.rtl
-def test_decoupled_event_driven_network_is_exact(ir, tmp_path):
-    """Narrow, event-driven, with both kinds of decoupling FIFO: every tap and the logits
-    bit-exact, busy cycles = model per sample, and every done cycle = the recurrence."""
-    from tiny_models import counts
-
-    from sdmf.sim.network import check, simulate
-
-    rep = simulate(ir, counts(3, seed=9), work_dir=tmp_path, word_beats=2, event_driven=True,
-                   decouple_rows=1, fork_tokens=2)
-    check(rep)
-    assert rep.bit_exact and rep.cycles_ok and rep.interval_checked and rep.data_dependent
-    assert rep.done_model == rep.done_measured and rep.pipelined_interval == rep.model_interval
 
 
 def test_one_token_of_one_beat_still_gets_the_smallest_fifo(ir):
