@@ -2,7 +2,7 @@
 
 Event-driven units take a data-dependent time per position, and two couplings then hold
 the pipelined interval above the busiest unit's busy cycles (docs/generator.md,
-"Decoupling FIFOs"):
+"Passes", 5: Decouple):
 
 * a **fork** transfers a token only when every consumer is ready, and a 1×1 convolution
   buffers two tokens: q, k and v of a block wait for whichever is slowest on each token.

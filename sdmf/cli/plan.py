@@ -39,8 +39,8 @@ def add_plan_args(parser: argparse.ArgumentParser) -> None:
                        help="a FIFO of R input rows in front of every 3×3 convolution after "
                             "the first, so that event-driven layers whose activity peaks in "
                             "the same rows do not stall each other through their 3-row line "
-                            "buffers (default 0: none; docs/generator.md, \"Decoupling "
-                            "FIFOs\")")
+                            "buffers (default 0: none; docs/generator.md, \"Passes\", "
+                            "Decouple)")
     group.add_argument("--fork-fifo", type=nonneg_int, default=0, metavar="N",
                        dest="fork_tokens",
                        help="a FIFO of N tokens on every fork output into a compute unit "
