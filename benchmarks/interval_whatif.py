@@ -74,8 +74,7 @@ def rebuilt(project: Path, changes: dict[str, dict[str, int]] | None = None,
     planned by the RTL backend (memories), without the interval."""
     report = json.loads((project / "report.json").read_text())
     ir = IntegerIR.load(project / "model.sdmfir")
-    knobs = {lay["name"]: {k: v for k, v in lay["parallel"].items() if k != "EV"}
-             for lay in report["layers"] if lay["parallel"]}
+    knobs = {lay["name"]: dict(lay["parallel"]) for lay in report["layers"] if lay["parallel"]}
     for layer, ch in (changes or {}).items():
         if layer not in knobs:
             raise SystemExit(f"--set: {project} has no layer {layer!r} with knobs")
@@ -84,7 +83,7 @@ def rebuilt(project: Path, changes: dict[str, dict[str, int]] | None = None,
     own = report["info"].get("decouple", {})
     rows, tokens = decouple or (own.get("rows", 0), own.get("fork_tokens", 0))
     gen = get_backend("rtl")
-    passes = default_passes(overrides=knobs, event_driven=True, word_beats=nb,
+    passes = default_passes(overrides=knobs, word_beats=nb,
                             decouple_rows=rows, fork_tokens=tokens)
     if extra is not None:
         at = next(i for i, p in enumerate(passes) if isinstance(p, Decouple)) + 1

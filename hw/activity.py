@@ -91,9 +91,11 @@ def activity_report(graph: HwGraph, samples: Sequence[Taps]) -> dict:
 class PlanCycles:
     """What a planner costs a layer's knobs at: the dense worst case (``LayerKind.cycles``)
     or, with planning samples, :class:`ActivityCycles` under the EV the layer will get
-    (``event_driven`` sets EV = 1 on every layer with the knob that no override pins)."""
+    (``event_driven`` sets EV on every layer with the knob that no override pins: 1, or
+    with ``event_driven = 2`` lane events wherever the kind allows them under the
+    candidate's knobs, :meth:`ev`)."""
 
-    def __init__(self, graph: HwGraph, event_driven: bool, overrides: Mapping[str, Knobs],
+    def __init__(self, graph: HwGraph, event_driven: int, overrides: Mapping[str, Knobs],
                  samples: Sequence[Taps] | None) -> None:
         self.event_driven = event_driven
         self.overrides = overrides
@@ -104,9 +106,18 @@ class PlanCycles:
         return self.event_driven and "EV" in spec.knobs(layer) \
             and "EV" not in self.overrides.get(layer.name, {})
 
+    def ev(self, spec: LayerKind, layer: HwLayer, knobs: Knobs) -> int:
+        """The EV ``event_driven`` gives ``layer`` under ``knobs``: 0 where it sets none."""
+        if not self.sets_ev(spec, layer):
+            return 0
+        return 2 if self.event_driven == 2 and spec.lanes_allowed(layer, knobs) else 1
+
+    def with_ev(self, spec: LayerKind, layer: HwLayer, knobs: Knobs) -> Knobs:
+        """``knobs`` with the EV :meth:`ev` gives (unchanged where it sets none)."""
+        ev = self.ev(spec, layer, knobs)
+        return {**knobs, "EV": ev} if ev else dict(knobs)
+
     def __call__(self, spec: LayerKind, layer: HwLayer, knobs: Knobs) -> int:
         if self.activity is None:
             return spec.cycles(layer, knobs)
-        if self.sets_ev(spec, layer):
-            knobs = {**knobs, "EV": 1}
-        return self.activity.cycles(spec, layer, knobs)
+        return self.activity.cycles(spec, layer, self.with_ev(spec, layer, knobs))

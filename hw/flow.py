@@ -25,7 +25,7 @@ from .writer import write_project
 def build_graph(ir: IntegerIR, backend: str = "rtl", target_cycles: int | None = None,
                 budget: int | None = None,
                 overrides: Mapping[str, Knobs] | None = None,
-                row_parallel: bool = False, event_driven: bool = False,
+                row_parallel: bool = False, event_driven: int = 0,
                 widths: str = "weights", activity: Sequence[Taps] | None = None,
                 interval: bool = True, fit_board: str | None = None, params: str = "rom",
                 placement: Mapping[str, Mapping[str, str]] | None = None,
@@ -45,6 +45,10 @@ def build_graph(ir: IntegerIR, backend: str = "rtl", target_cycles: int | None =
     decoupling FIFOs (:class:`sdmf.hw.passes.Decouple`)."""
     gen = get_backend(backend)
     planner = None
+    if event_driven == 2 and params != "loaded":
+        raise ValueError("lane events (--event-driven lanes, EV=2) need runtime-loaded "
+                         "parameters (--params loaded): each input lane's weight bank is "
+                         "written through the loader")
     if fit_board is not None:
         if target_cycles is not None or budget is not None:
             raise ValueError("board planning chooses the cycle target itself: drop "
@@ -55,6 +59,10 @@ def build_graph(ir: IntegerIR, backend: str = "rtl", target_cycles: int | None =
     passes = default_passes(target_cycles, budget, overrides, row_parallel, event_driven,
                             activity, planner, word_beats, decouple_rows, fork_tokens)
     graph = run_passes(from_ir(ir, gen.kinds, widths), passes)
+    lanes = [lay.name for lay in graph.layers.values() if lay.parallel.get("EV") == 2]
+    if lanes and params != "loaded":
+        raise ValueError(f"layers {', '.join(lanes)}: EV=2 (lane events) needs runtime-"
+                         "loaded parameters (--params loaded)")
     if planner is None:
         pin_placement(graph, placement or {})
     return gen.plan(graph, interval)
@@ -92,7 +100,7 @@ def generate(ir: IntegerIR | str | Path, out: str | Path, backend: str = "rtl",
              trace: bool = False, counters: bool = False, target_cycles: int | None = None,
              budget: int | None = None,
              overrides: Mapping[str, Knobs] | None = None,
-             row_parallel: bool = False, event_driven: bool = False,
+             row_parallel: bool = False, event_driven: int = 0,
              clock_mhz: float | None = None, board: str | None = None,
              params: str = "rom", widths: str = "weights",
              activity: Sequence[Taps] | None = None, fit_board: bool = False,

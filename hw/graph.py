@@ -49,6 +49,9 @@ class Memory:
     # asynchronous read ports: a LUT RAM read at several addresses in one cycle is one copy
     # per port (the K = 3 event-driven mask, read at the nine taps)
     read_ports: int = 1
+    # independent memories the word is split into, each ``width / banks`` bits with its own
+    # address (the lane-event weight banks); loaded and addressed as one memory
+    banks: int = 1
 
     @property
     def bits(self) -> int:

@@ -49,10 +49,7 @@ def _generate_like(manifest: Project, ir: IntegerIR, out: Path) -> dict[str, Any
     o, plan = manifest.options, manifest.plan
     return generate(ir, out, backend=manifest.backend, trace=o.trace, counters=o.counters,
                     clock_mhz=o.clock_mhz, board=o.board, params=o.params, widths=o.widths,
-                    overrides=plan.knobs, row_parallel=plan.row_parallel,
-                    event_driven=plan.event_driven, placement=plan.placement,
-                    word_beats=plan.word_beats, decouple_rows=plan.decouple_rows,
-                    fork_tokens=plan.fork_tokens)
+                    **plan.build_kwargs())
 
 
 def _dict_diff(what: str, a: dict[str, Any], b: dict[str, Any]) -> str | None:

@@ -51,6 +51,7 @@ class Plan:
     lanes: int                                 # Σ cost of the chosen knobs
     knobs: dict[str, dict[str, int]]           # per layer with knobs
     event_driven: bool = False                 # --event-driven
+    lane_events: bool = False                  # --event-driven lanes (EV = 2 where allowed)
     activity_samples: int = 0                  # --plan-activity: samples planned on (0:
     #                                            the dense worst case)
     # memory placement other than auto, per layer and memory (--fit-board, --mem)
@@ -58,6 +59,15 @@ class Plan:
     word_beats: int = 1                        # beats per position word (--word-beats)
     decouple_rows: int = 0                     # decoupling FIFOs (--decouple-rows,
     fork_tokens: int = 0                       # --fork-fifo; sdmf.hw.passes.Decouple)
+
+    def build_kwargs(self) -> dict[str, Any]:
+        """The planner arguments of ``build_graph`` / ``generate`` that rebuild this plan's
+        graph: its knobs pinned, its event mode, placement, word beats and FIFOs (the one
+        place a rebuild learns them)."""
+        return {"overrides": self.knobs, "row_parallel": self.row_parallel,
+                "event_driven": 2 if self.lane_events else int(self.event_driven),
+                "placement": self.placement, "word_beats": self.word_beats,
+                "decouple_rows": self.decouple_rows, "fork_tokens": self.fork_tokens}
 
 
 @dataclass(frozen=True)
@@ -235,7 +245,8 @@ def manifest(graph: HwGraph, backend: str, out: BackendOutput, options: GenOptio
     par, cyc = graph.info["parallelism"], graph.info["cycles"]
     plan = Plan(mode=par["mode"], target_cycles=par["target_cycles"], budget=par["budget"],
                 overrides=par.get("overrides", {}), row_parallel=par.get("row_parallel", False),
-                lanes=par["lanes"], event_driven=par.get("event_driven", False),
+                lanes=par["lanes"], event_driven=bool(par.get("event_driven", False)),
+                lane_events=par.get("event_driven") == 2,
                 activity_samples=par.get("activity_samples", 0),
                 word_beats=graph.info.get("word_beats", 1),
                 decouple_rows=graph.info.get("decouple", {}).get("rows", 0),

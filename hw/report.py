@@ -22,7 +22,8 @@ def _layer_entry(graph: HwGraph, lay: HwLayer) -> dict[str, Any]:
         "widths": dict(lay.widths), "parallel": dict(lay.parallel), "cycles": lay.cycles,
         "memories": [{"name": m.name, "file": m.file, "depth": m.depth, "width": m.width,
                       "bits": m.bits, "bram18": m.bram18, "style": m.style,
-                      "read_ports": m.read_ports}
+                      "read_ports": m.read_ports,
+                      **({"banks": m.banks} if m.banks > 1 else {})}
                      for m in lay.memories],
         "memory_bits": sum(m.bits for m in lay.memories),
         "kept_channels": kept, "notes": list(lay.notes),

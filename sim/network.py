@@ -256,7 +256,7 @@ def simulate(ir: IntegerIR, x: torch.Tensor | np.ndarray, labels: list[int] | No
              seed: int = 1, overlap: bool = True, row_parallel: bool = False,
              budget: int | None = None, overrides: Mapping[str, Knobs] | None = None,
              status: Callable[[str], None] | None = None,
-             event_driven: bool = False, params: str = "rom",
+             event_driven: int = 0, params: str = "rom",
              activity: Sequence[Mapping[str, np.ndarray]] | None = None,
              word_beats: int = 1, decouple_rows: int = 0,
              fork_tokens: int = 0) -> NetworkReport:
@@ -494,10 +494,8 @@ def _project_graph(manifest: Project, ir: IntegerIR) -> HwGraph:
     """The project's hardware graph, rebuilt from its IR with its knobs (checked); the
     interval is the project's (``manifest.cycles``), so the rebuild skips its model."""
     plan = manifest.plan
-    graph = build_graph(ir, manifest.backend, overrides=plan.knobs,
-                        row_parallel=plan.row_parallel, widths=manifest.options.widths,
-                        interval=False, word_beats=plan.word_beats,
-                        decouple_rows=plan.decouple_rows, fork_tokens=plan.fork_tokens)
+    graph = build_graph(ir, manifest.backend, widths=manifest.options.widths, interval=False,
+                        params=manifest.options.params, **plan.build_kwargs())
     for name, knobs in plan.knobs.items():
         if graph.layers[name].parallel != knobs:
             raise ProjectError(f"layer {name}: rebuilt with knobs {graph.layers[name].parallel}"

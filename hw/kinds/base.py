@@ -118,6 +118,10 @@ class LayerKind:
                 raise ValueError(f"layer {layer.name!r}: {key} must be a positive integer")
         self.check_knobs(layer, knobs)
 
+    def lanes_allowed(self, layer: HwLayer, knobs: Knobs) -> bool:
+        """Whether ``layer`` can be event-driven per input lane (``EV = 2``) under ``knobs``."""
+        return False
+
     def check_knobs(self, layer: HwLayer, knobs: Knobs) -> None:
         """Kind-specific legality of known, positive knob values (see :meth:`validate`)."""
 

@@ -9,7 +9,9 @@ fan-in op (1 or 3). Busy cycles per inference:
 performs only the fan-in ops whose input chunk is non-zero, so its busy cycles depend on
 the input (:func:`event_ops`, :func:`event_cycles`, :meth:`ConvLif.sample_cycles`);
 :meth:`ConvLif.cycles` stays the dense worst case (every chunk non-zero), which is the
-EV = 0 count.
+EV = 0 count. ``EV = 2`` (lane events; PK = 1, K = 3 on one-bit spikes, loaded weights)
+gives each of the PI input lanes its own weight bank and next-spike encoder: an (output
+group, time step) takes the most spikes any one lane has (:func:`lane_ops`).
 
 ``NB`` (``attrs["NB"]``, default 1; :func:`conv_beats`) beats per position on both streams,
 a divisor of T: the buffers hold beats, the busy cycles do not change
@@ -48,12 +50,29 @@ def held_positions(attrs: dict) -> int:
     return 2 if attrs["K"] == 1 else 3 * attrs["W"]
 
 
+EV_MODES = (0, 1, 2)     # dense, chunk events, lane events
+
+
+def lane_events(knobs: Knobs) -> bool:
+    """``EV = 2``: per-lane weight banks and next-spike encoders."""
+    return knobs.get("EV", 0) == 2
+
+
 def has_mask_memory(attrs: dict, knobs: Knobs, in_bits: int) -> bool:
     """EV = 1 keeps a non-zero-chunk mask beside the input buffer, except K = 1 with
-    one-bit chunks (``PI·IN_BITS = 1``: the mask is the data); no inputs, no buffer."""
+    one-bit chunks (``PI·IN_BITS = 1``: the mask is the data); EV = 2 (one-bit spikes) with
+    K = 3 keeps the spikes themselves as the masks of its nine taps, K = 1 reads them from
+    its ping-pong buffer; no inputs, no buffer."""
     if not (knobs.get("EV", 0) and attrs["CIN"]):
         return False
+    if lane_events(knobs):
+        return attrs["K"] == 3
     return not (attrs["K"] == 1 and knobs.get("PI", 1) * in_bits == 1)
+
+
+def mask_inputs(knobs: Knobs) -> int:
+    """Inputs per bit of an event-driven unit's mask: PI (a chunk); 1 with lane events."""
+    return 1 if lane_events(knobs) else knobs.get("PI", 1)
 
 
 def conv_steps(attrs: dict, knobs: Knobs) -> int:
@@ -81,6 +100,8 @@ def event_ops(attrs: dict, knobs: Knobs, x: np.ndarray) -> np.ndarray:
         raise ValueError(f"event_ops: input of shape {x.shape}, expected [T={T}, "
                          f"CIN={cin}, {n} positions]")
     pi = knobs["PI"]
+    if lane_events(knobs):
+        return lane_ops(attrs, pi, x)
     if attrs["K"] == 1:
         return (x.reshape(T, cin // pi, pi, n) != 0).any(axis=2).sum(axis=1).astype(np.int64)
     H, W = attrs["H"], attrs["W"]
@@ -92,10 +113,27 @@ def event_ops(attrs: dict, knobs: Knobs, x: np.ndarray) -> np.ndarray:
     return ops.reshape(-1, T, cin // pi, H * W).sum(axis=(0, 2)).astype(np.int64)
 
 
+def lane_ops(attrs: dict, pi: int, x: np.ndarray) -> np.ndarray:
+    """Fan-in ops of an ``EV = 2`` unit per (time step, position): the most non-zero
+    inputs one lane u (channels ``c ≡ u mod PI``) has — K = 3 over the nine taps, a tap
+    outside the frame being zero. ``x`` as :func:`event_ops` (checked there)."""
+    T, cin, n = attrs["T"], attrs["CIN"], attrs["positions"]
+    nz = np.asarray(x) != 0
+    if attrs["K"] == 1:
+        per_lane = nz.reshape(T, cin // pi, pi, n).sum(axis=1)
+    else:
+        H, W = attrs["H"], attrs["W"]
+        xp = np.pad(nz.reshape(T, cin, H, W), ((0, 0), (0, 0), (1, 1), (1, 1)))
+        taps = sum(xp[:, :, ky:ky + H, kx:kx + W].astype(np.int64)
+                   for ky in range(3) for kx in range(3))               # [T, CIN, H, W]
+        per_lane = taps.reshape(T, cin // pi, pi, n).sum(axis=1)
+    return per_lane.max(axis=1).astype(np.int64)
+
+
 def position_cycles(attrs: dict, knobs: Knobs, x: np.ndarray | None = None) -> np.ndarray:
     """Issue cycles of each output position (raster order) of one sample: ``G·Σ_t (nz(t, n)
     + 1) + 1`` (a LIF op per (og, t), an EMIT per position), G = ⌈COUT/PO⌉; nz =
-    :func:`event_ops` of ``x`` with ``EV = 1``, else (or ``x`` None) the dense J. The ops of
+    :func:`event_ops` of ``x`` with ``EV`` 1 or 2, else (or ``x`` None) the dense J. The ops of
     one position issue in consecutive cycles (docs/event-driven.md, "Token timing")."""
     n, T, G = attrs["positions"], attrs["T"], ceil_div(attrs["COUT"], knobs["PO"])
     if knobs.get("EV", 0) and x is not None:
@@ -106,9 +144,9 @@ def position_cycles(attrs: dict, knobs: Knobs, x: np.ndarray | None = None) -> n
 
 
 def event_cycles(attrs: dict, knobs: Knobs, x: np.ndarray) -> int:
-    """Busy cycles of an ``EV = 1`` unit on one sample's input ``x``: the sum of
-    :func:`position_cycles`, i.e. ``positions + G·(T·positions + Σ nz)``."""
-    return int(position_cycles(dict(attrs), {**knobs, "EV": 1}, x).sum())
+    """Busy cycles of an event-driven unit (``EV`` 1, the default, or 2) on one sample's
+    input ``x``: the sum of :func:`position_cycles`, ``positions + G·(T·positions + Σ nz)``."""
+    return int(position_cycles(dict(attrs), {**knobs, "EV": knobs.get("EV") or 1}, x).sum())
 
 
 def window_need(attrs: dict, p: int, nb: int = 1) -> int:
@@ -186,10 +224,11 @@ class ConvLif(LayerKind):
         needs = [MemoryNeed(role, int(layer.params[role].size), *layer.ranges[role])
                  for role in ROLES]
         elems = held_positions(a) * a["T"] * a["CIN"]
-        needs.append(MemoryNeed("line" if a["K"] == 3 else "pingpong", elems, 0,
-                                (1 << bits) - 1))
+        if not (lane_events(k) and a["K"] == 3):      # EV = 2, K = 3: the masks hold them
+            needs.append(MemoryNeed("line" if a["K"] == 3 else "pingpong", elems, 0,
+                                    (1 << bits) - 1))
         if has_mask_memory(a, k, bits):
-            needs.append(MemoryNeed("mask", elems // k.get("PI", 1), 0, 1))
+            needs.append(MemoryNeed("mask", elems // mask_inputs(k), 0, 1))
         if conv_beats(a) > 1:
             needs.append(MemoryNeed("obuf", 2 * a["T"] * a["COUT"], 0, 1))
         return needs
@@ -205,11 +244,23 @@ class ConvLif(LayerKind):
         return ("PO", "PI", "PK", "EV") if layer.attrs["K"] == 3 else ("PO", "PI", "EV")
 
     def validate(self, layer: HwLayer, knobs: Knobs) -> None:
-        """As :meth:`LayerKind.validate`; ``EV`` is 0 (dense) or 1 (event-driven)."""
+        """As :meth:`LayerKind.validate`; ``EV`` is 0 (dense), 1 (chunk events) or 2 (lane
+        events: only with PK = 1 on one-bit inputs)."""
         ev = knobs.get("EV", 0)
-        if ev not in (0, 1):
-            raise ValueError(f"layer {layer.name!r}: EV must be 0 or 1, got {ev!r}")
+        if ev not in EV_MODES:
+            raise ValueError(f"layer {layer.name!r}: EV must be 0, 1 or 2, got {ev!r}")
+        if ev == 2 and not self.lanes_allowed(layer, knobs):
+            raise ValueError(f"layer {layer.name!r}: EV=2 (lane events) needs PK=1 and, "
+                             f"for K=3, one-bit inputs (PK={knobs.get('PK', 1)}, "
+                             f"IN_BITS={layer.widths.get('IN_BITS', '?')})")
         super().validate(layer, {k: v for k, v in knobs.items() if k != "EV"})
+
+    def lanes_allowed(self, layer: HwLayer, knobs: Knobs) -> bool:
+        """Whether ``EV = 2`` is possible: PK = 1, and for K = 3 one-bit input spikes (its
+        line buffer keeps only the masks); widths must be assigned."""
+        bits = layer.widths.get("IN_BITS")
+        return knobs.get("PK", 1) == 1 and bits is not None \
+            and (layer.attrs["K"] == 1 or bits == 1)
 
     def candidates(self, layer: HwLayer) -> Iterator[Knobs]:
         a = layer.attrs

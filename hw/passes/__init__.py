@@ -27,7 +27,7 @@ __all__ = ["AssignWidths", "ChooseParallelism", "Decouple", "EstimateCycles", "F
 
 def default_passes(target_cycles: int | None = None, budget: int | None = None,
                    overrides: Mapping[str, Knobs] | None = None,
-                   row_parallel: bool = False, event_driven: bool = False,
+                   row_parallel: bool = False, event_driven: int = 0,
                    activity: Sequence[Taps] | None = None,
                    planner: GraphPass | None = None,
                    word_beats: int = 1, decouple_rows: int = 0,

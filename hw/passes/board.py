@@ -36,7 +36,7 @@ class FitBoard(GraphPass):
     def __init__(self, board: Board, estimator_factory: Callable[[HwGraph], Estimator],
                  overrides: Mapping[str, Knobs] | None = None,
                  placement: Mapping[str, Mapping[str, str]] | None = None,
-                 event_driven: bool = False, activity: Sequence[Taps] | None = None,
+                 event_driven: int = 0, activity: Sequence[Taps] | None = None,
                  lut_limit: float = LUT_LIMIT) -> None:
         if not 0.0 < lut_limit <= 1.0:
             raise ValueError(f"LUT limit {lut_limit}: a fraction of the part in (0, 1]")
@@ -70,9 +70,9 @@ class FitBoard(GraphPass):
         return min(self._score(est.resources(lay, knobs, p)) for p in options)
 
     def _knobs(self, lay: HwLayer, knobs: Knobs) -> Knobs:
-        """``knobs`` as the design will have them: with EV = 1 where ``event_driven`` sets
-        it, so the candidate is costed with the event-driven unit's memories (its masks)."""
-        return {**knobs, "EV": 1} if self.costs.sets_ev(self.graph.spec(lay), lay) else knobs
+        """``knobs`` as the design will have them: with the EV ``event_driven`` sets, so the
+        candidate is costed with the event-driven unit's memories (masks, weight banks)."""
+        return self.costs.with_ev(self.graph.spec(lay), lay, knobs)
 
     def _best(self, est: Estimator, lay: HwLayer, target: int) -> Knobs:
         spec = self.graph.spec(lay)
@@ -148,9 +148,8 @@ class FitBoard(GraphPass):
                 if over else None
         for lay in graph.layers.values():
             spec = graph.spec(lay)
-            lay.parallel = dict(plan[lay.name]) if spec.knobs(lay) else {}
-            if self.costs.sets_ev(spec, lay):
-                lay.parallel["EV"] = 1
+            lay.parallel = self.costs.with_ev(spec, lay, plan[lay.name]) \
+                if spec.knobs(lay) else {}
             lay.placement = {r: s for r, s in placement.get(lay.name, {}).items() if s != "auto"}
         graph.info["parallelism"] = {
             "mode": "board", "target_cycles": target, "budget": None,

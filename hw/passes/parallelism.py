@@ -32,7 +32,7 @@ from .base import GraphPass
 class ChooseParallelism(GraphPass):
     def __init__(self, target_cycles: int | None = None, budget: int | None = None,
                  overrides: Mapping[str, Knobs] | None = None, row_parallel: bool = False,
-                 event_driven: bool = False, activity: Sequence[Taps] | None = None) -> None:
+                 event_driven: int = 0, activity: Sequence[Taps] | None = None) -> None:
         if target_cycles is not None and target_cycles < 1:
             raise ValueError(f"target_cycles must be >= 1, got {target_cycles}")
         if budget is not None and budget < 1:
@@ -106,8 +106,8 @@ class ChooseParallelism(GraphPass):
         for lay in graph.layers.values():
             if not spec(lay).knobs(lay):
                 lay.parallel = {}
-            elif self.costs.sets_ev(spec(lay), lay):
-                lay.parallel = {**lay.parallel, "EV": 1}
+            else:
+                lay.parallel = self.costs.with_ev(spec(lay), lay, lay.parallel)
         graph.info["parallelism"] = {"mode": mode, "target_cycles": target,
                                      "budget": self.budget,
                                      "lanes": sum(spec(lay).cost(lay, lay.parallel)

@@ -54,14 +54,15 @@ class Estimator:
             self._mems[key] = [MemDesc(m.name, m.depth, m.width, "auto",
                                        self.loaded and m.name in roles,
                                        not self.loaded and m.name in roles, m.name in work,
-                                       m.read_ports)
+                                       m.read_ports, m.banks)
                                for m in mems]
         return self._mems[key]
 
     def unit(self, layer: HwLayer, knobs: Mapping[str, int],
              placement: Mapping[str, str]) -> UnitDesc:
         mems = [MemDesc(m.name, m.depth, m.width, placement.get(m.name, "auto"), m.loaded,
-                        m.rom, m.scratch, m.read_ports) for m in self.memories(layer, knobs)]
+                        m.rom, m.scratch, m.read_ports, m.banks)
+                for m in self.memories(layer, knobs)]
         g = self.graph
         return UnitDesc(layer.name, layer.kind, layer.attrs, layer.widths, dict(knobs),
                         sum(s.word_bits for s in g.inputs_of(layer.name)),

@@ -41,7 +41,9 @@ def memories_cost(mems: Iterable[MemDesc], family: str, unit: str = "?") -> MemC
             one = memory_cost(m.depth, m.width, "lutram", family)    # one copy per port
             total = total + MemCost(LUT_MEM=one.LUT_MEM * m.read_ports)
         else:
-            total = total + memory_cost(m.depth, m.width, m.style, family, m.rom)
+            one = memory_cost(m.depth, m.width // m.banks, m.style, family, m.rom)
+            total = total + MemCost(one.BRAM18 * m.banks, one.URAM * m.banks,
+                                    one.LUT_MEM * m.banks)
     return total
 
 

@@ -26,10 +26,14 @@ def add_plan_args(parser: argparse.ArgumentParser) -> None:
                        help="let the planner give 3×3 convolutions PK=3 (all three kernel "
                             "rows per fan-in op): lifts the first convolution's throughput "
                             "ceiling, at more lanes")
-    group.add_argument("--event-driven", action="store_true",
-                       help="EV=1 on every convolution: only fan-in ops on non-zero inputs "
-                            "are visited, busy cycles depend on the data (dense worst case "
-                            "planned); docs/event-driven.md")
+    group.add_argument("--event-driven", nargs="?", const="chunks", default=None,
+                       choices=tuple(EVENT_MODES), metavar="chunks|lanes",
+                       help="event-driven convolutions: only fan-in ops on non-zero inputs "
+                            "are visited, busy cycles depend on the data. 'chunks' (the "
+                            "default): EV=1, one op per non-zero chunk of PI inputs; 'lanes': "
+                            "EV=2 where allowed (PK=1, one-bit spikes; needs --params "
+                            "loaded), every input lane its own weight bank and next spike; "
+                            "docs/event-driven.md")
     group.add_argument("--word-beats", type=positive_int, default=1, metavar="NB",
                        help="beats per position word on every stream, a divisor of T "
                             "(default 1: all T time steps at once; T: one time step per "
@@ -54,12 +58,20 @@ def add_plan_args(parser: argparse.ArgumentParser) -> None:
                             "(docs/event-driven.md, \"Planning on activity\")")
 
 
+EVENT_MODES = {"chunks": 1, "lanes": 2}     # --event-driven MODE: the EV it sets
+
+
+def event_mode(args: argparse.Namespace) -> int:
+    """``--event-driven``'s EV: 0 without the option, 1 (chunks) or 2 (lanes)."""
+    return EVENT_MODES[args.event_driven] if args.event_driven else 0
+
+
 def plan_from_args(args: argparse.Namespace, ir: IntegerIR) -> dict[str, Any]:
     """Keyword arguments of :func:`sdmf.hw.flow.generate` / ``simulate`` for the plan
     of ``ir`` (``--plan-activity`` runs its golden model on the planning samples)."""
     return {"target_cycles": args.target_cycles, "budget": args.budget,
             "overrides": parse_overrides(args.par), "row_parallel": args.row_parallel,
-            "event_driven": args.event_driven, "activity": planning_activity(args, ir),
+            "event_driven": event_mode(args), "activity": planning_activity(args, ir),
             "word_beats": args.word_beats, "decouple_rows": args.decouple_rows,
             "fork_tokens": args.fork_tokens}
 
@@ -93,7 +105,8 @@ def plan_options_given(args: argparse.Namespace) -> list[str]:
     """The planner options set on the command line (for commands that refuse them)."""
     given = {"--target-cycles": args.target_cycles is not None,
              "--budget": args.budget is not None, "--par": bool(args.par),
-             "--row-parallel": args.row_parallel, "--event-driven": args.event_driven,
+             "--row-parallel": args.row_parallel,
+             "--event-driven": args.event_driven is not None,
              "--plan-activity": args.plan_activity is not None,
              "--word-beats": args.word_beats != 1,
              "--decouple-rows": args.decouple_rows != 0, "--fork-fifo": args.fork_tokens != 0}

@@ -242,15 +242,75 @@ def test_event_cycles_match_a_brute_force_walk(shape):
     assert spec.data_dependent(layer, knobs) and not spec.data_dependent(layer, {"PO": po})
 
 
+def _brute_lane_cycles(attrs: dict, knobs: dict, x: np.ndarray) -> int:
+    """The EV = 2 schedule walked cycle by cycle: per (og, t) every lane u keeps a queue of
+    its non-zero elements (channel c·PI + u of each tap, padding zero); each FETCH pops one
+    from every non-empty queue, until all are empty; then the LIF; an EMIT per position."""
+    K, T, cin, cout = attrs["K"], attrs["T"], attrs["CIN"], attrs["COUT"]
+    H, W = attrs["H"], attrs["W"]
+    po, pi = knobs["PO"], knobs["PI"]
+    xs = x.reshape(T, cin, H, W)
+    off = (K - 1) // 2
+    cycles = 0
+    for y in range(H):
+        for xx in range(W):
+            for _og in range(-(-cout // po)):
+                for t in range(T):
+                    queues = [[(ky, kx, c) for ky in range(K) for kx in range(K)
+                               for c in range(u, cin, pi)
+                               if 0 <= y + ky - off < H and 0 <= xx + kx - off < W
+                               and xs[t, c, y + ky - off, xx + kx - off] != 0]
+                              for u in range(pi)]
+                    while any(queues):
+                        queues = [q[1:] for q in queues]
+                        cycles += 1                          # FETCH
+                    cycles += 1                              # LIF
+            cycles += 1                                      # EMIT
+    return cycles
+
+
+@pytest.mark.parametrize("shape", [(1, 16, 5, 4, 2, 4, 2, 4), (1, 6, 3, 3, 1, 6, 3, 6),
+                                   (1, 5, 2, 2, 1, 5, 1, 1), (3, 4, 3, 2, 4, 5, 1, 2),
+                                   (3, 6, 2, 2, 1, 3, 2, 3), (3, 1, 1, 1, 1, 1, 1, 1)])
+def test_lane_cycles_match_a_brute_force_walk(shape):
+    """EV = 2: the spec's cycles (:func:`lane_ops`) equal a lane-by-lane walk at every
+    density, never exceed the chunk-event (EV = 1) count, and every element set gives
+    the dense count for K = 1."""
+    K, cin, cout, T, H, W, po, pi = shape
+    layer, spec = _conv_layer(K, cin, cout, T, H, W), ConvLif()
+    knobs = {"PO": po, "PI": pi, "EV": 2}
+    rng = np.random.default_rng(cin * 11 + cout)
+    for p in (0.0, 0.08, 0.3, 0.7, 1.0):
+        x = (rng.random((T, cin, H, W)) < p) * rng.integers(1, 4, (T, cin, H, W))
+        want = _brute_lane_cycles(layer.attrs, knobs, x)
+        assert spec.sample_cycles(layer, knobs, {"s": x}) == want
+        assert want <= event_cycles(layer.attrs, {**knobs, "EV": 1}, x)
+    if K == 1:
+        ones = np.ones((T, cin, H, W), dtype=np.int64)
+        assert event_cycles(layer.attrs, knobs, ones) == spec.cycles(layer, knobs)
+
+
 def test_event_knob_is_checked():
-    """EV is 0 or 1; a wrongly shaped input names the expected shape."""
+    """EV is 0, 1 or 2; 2 only with PK = 1 on one-bit inputs; a wrongly shaped input names
+    the expected shape."""
     k1, k3 = _conv_layer(1, 8, 4, 2, 1, 4), _conv_layer(3, 8, 4, 2, 4, 4)
     spec = ConvLif()
     spec.validate(k1, {"PO": 2, "PI": 4, "EV": 0})
     spec.validate(k1, {"PO": 2, "PI": 4, "EV": 1})
     spec.validate(k3, {"PO": 2, "PI": 4, "PK": 3, "EV": 1})
-    with pytest.raises(ValueError, match="EV must be 0 or 1"):
-        spec.validate(k1, {"PO": 2, "PI": 4, "EV": 2})
+    with pytest.raises(ValueError, match="EV must be 0, 1 or 2"):
+        spec.validate(k1, {"PO": 2, "PI": 4, "EV": 3})
+    with pytest.raises(ValueError, match="IN_BITS=\\?"):
+        spec.validate(k1, {"PO": 2, "PI": 4, "EV": 2})       # widths not assigned
+    k1.widths, k3.widths = {"IN_BITS": 1}, {"IN_BITS": 1}
+    spec.validate(k1, {"PO": 2, "PI": 4, "EV": 2})
+    spec.validate(k3, {"PO": 2, "PI": 4, "PK": 1, "EV": 2})
+    with pytest.raises(ValueError, match="needs PK=1"):
+        spec.validate(k3, {"PO": 2, "PI": 4, "PK": 3, "EV": 2})
+    k1.widths, k3.widths = {"IN_BITS": 4}, {"IN_BITS": 4}
+    spec.validate(k1, {"PO": 2, "PI": 4, "EV": 2})          # K = 1 takes counts too
+    with pytest.raises(ValueError, match="one-bit inputs"):
+        spec.validate(k3, {"PO": 2, "PI": 4, "EV": 2})
     with pytest.raises(ValueError, match="expected"):
         event_ops(k1.attrs, {"PI": 4}, np.zeros((2, 4, 4)))
 

@@ -471,6 +471,32 @@ NB_EV_CONFIGS = {
 }
 
 
+# EV = 2 (lane events: one-bit spikes, PK = 1, runtime-loaded weights); EV is in the config
+LANE_CONFIGS = {
+    # four lanes of four channels, two beats of two steps
+    "k1_lanes": dict(K=1, H=2, W=4, CIN=16, COUT=5, T=4, IN_BITS=1, W_BITS=6, PO=2, PI=4,
+                     NB=2, EV=2),
+    # one lane (every channel in one encoder), one word per position
+    "k1_one_lane": dict(K=1, H=1, W=3, CIN=8, COUT=3, T=3, IN_BITS=1, W_BITS=5, PO=3, PI=1,
+                        EV=2),
+    # every channel its own lane (one op per (og, t) at most)
+    "k1_all_lanes": dict(K=1, H=1, W=4, CIN=6, COUT=4, T=2, IN_BITS=1, W_BITS=8, PO=1, PI=6,
+                         EV=2),
+    # counts (the residual sums of a block): each lane's value multiplies its weight
+    "k1_lanes_counts": dict(K=1, H=1, W=5, CIN=12, COUT=4, T=4, IN_BITS=2, W_BITS=7, PO=2,
+                            PI=3, NB=2, EV=2),
+    # 3×3: two lanes over the nine taps, odd frame, NB = 3 of T = 6
+    "k3_lanes_nb3": dict(K=3, H=4, W=5, CIN=4, COUT=3, T=6, IN_BITS=1, W_BITS=8, PO=1, PI=2,
+                         NB=3, EV=2),
+    # 3×3, one-row frame (rows 0 and 2 padded), lanes of one channel
+    "k3_lanes_flat": dict(K=3, H=1, W=3, CIN=3, COUT=2, T=2, IN_BITS=1, W_BITS=4, PO=2, PI=3,
+                          EV=2),
+    # 3×3 one lane, a partial last output group
+    "k3_one_lane": dict(K=3, H=3, W=3, CIN=2, COUT=5, T=2, IN_BITS=1, W_BITS=6, PO=2, PI=1,
+                        EV=2),
+}
+
+
 def ev_frames(cfg: dict, seed: int) -> list[torch.Tensor]:
     """Frames ``[T, CIN, H, W]`` at every density of EV_DENSITIES (0: no events, 1: every
     element at its maximum), random values of the non-zero elements, and two corners: only
@@ -499,6 +525,9 @@ def ev_case(name: str, variant: str):
     if name in EV_CONFIGS:
         cfg = dict(EV_CONFIGS[name])
         seed = 3000 + list(EV_CONFIGS).index(name) * 10 + (variant == "extreme")
+    elif name in LANE_CONFIGS:
+        cfg = dict(LANE_CONFIGS[name])
+        seed = 9000 + list(LANE_CONFIGS).index(name) * 10 + (variant == "extreme")
     else:
         cfg = dict(NB_EV_CONFIGS[name])
         seed = 7000 + list(NB_EV_CONFIGS).index(name) * 10 + (variant == "extreme")
@@ -510,7 +539,7 @@ def ev_case(name: str, variant: str):
     if variant == "extreme":
         theta[1::2] = (1 << (cur_bits - 1)) - 1
     frames = ev_frames(cfg, seed)
-    params = dict(cfg, EV=1, ACC_BITS=acc_bits, CUR_BITS=cur_bits, F=F,
+    params = dict(cfg, EV=cfg.get("EV", 1), ACC_BITS=acc_bits, CUR_BITS=cur_bits, F=F,
                   WEIGHT_FILE="weights.mem", BIAS_FILE="bias.mem", THETA_FILE="theta.mem")
     mems = conv_images(cfg["K"], weight, bias, theta, cfg["PO"], cfg["PI"], cfg["W_BITS"],
                        cur_bits, cfg.get("PK", 1))
@@ -570,7 +599,7 @@ def conv_transfer_cycles(cfg: dict, frames: list[torch.Tensor] | int, seed: int,
         service = [int(c) for c in position_cycles(attrs, cfg)] * frames
     else:
         service = [int(c) for x in frames
-                   for c in position_cycles(attrs, {**cfg, "EV": 1}, x.numpy())]
+                   for c in position_cycles(attrs, {**cfg, "EV": cfg.get("EV", 1)}, x.numpy())]
     nb = cfg.get("NB", 1)
     n = len(service) * nb                 # beats on each stream
     unit = ConvUnit("conv", attrs, service, "s", "m", nb)
@@ -607,6 +636,22 @@ def test_conv_lif_event(tmp_path, name, variant, flow="sv"):
     assert max(per_frame) <= dense
     if cfg["K"] == 1:                     # every element set: the dense count
         assert per_frame[EV_DENSITIES.index(1.0)] == dense
+
+
+@pytest.mark.parametrize("variant", ["random", "extreme"])
+@pytest.mark.parametrize("name", [*LANE_CONFIGS])
+def test_conv_lif_lanes(tmp_path, name, variant):
+    """EV = 2 (lane events, weights loaded through the prm_* ports): as
+    test_conv_lif_event — outputs bit-exact at every density and corner, busy cycles equal
+    to the lane count (``lane_ops``), every beat in the recurrence's cycle — and never
+    more busy cycles than the same unit with chunk events (EV = 1)."""
+    from sdmf.hw.kinds import event_cycles
+
+    test_conv_lif_event(tmp_path, name, variant, flow="loaded")
+    cfg, *_, frames, _ = ev_case(name, variant)
+    attrs = dict(cfg, positions=cfg["H"] * cfg["W"])
+    for x in frames:
+        assert event_cycles(attrs, cfg, x) <= event_cycles(attrs, {**cfg, "EV": 1}, x)
 
 
 def test_conv_lif_event_per_frame(tmp_path):
@@ -1190,6 +1235,23 @@ def _lint_sets():
         "conv_k3_ev_big": ("sdmf_conv_lif", dict(K=3, H=128, W=128, CIN=2, COUT=32, T=16,
                                                  IN_BITS=4, PO=32, PI=2, PK=3, ACC_BITS=14,
                                                  CUR_BITS=20, EV=1)),
+        # lane events (EV = 2): K = 1 and K = 3, one lane, NB > 1, the paper's sps.2 shape
+        "conv_k1_lanes": ("sdmf_conv_lif", dict(K=1, H=2, W=4, CIN=16, COUT=5, T=4, PO=2, PI=4,
+                                                EV=2, LOADED=1)),
+        "conv_k1_lanes_counts": ("sdmf_conv_lif", dict(K=1, H=1, W=64, CIN=256, COUT=87,
+                                                       T=16, IN_BITS=2, PO=6, PI=8, NB=16,
+                                                       ACC_BITS=16, CUR_BITS=20, EV=2,
+                                                       LOADED=1, PRM_BITS=384)),
+        "conv_k1_lanes_one": ("sdmf_conv_lif", dict(K=1, H=1, W=2, CIN=1, COUT=1, T=1, EV=2,
+                                                    LOADED=1)),
+        "conv_k3_lanes": ("sdmf_conv_lif", dict(K=3, H=4, W=5, CIN=4, COUT=3, T=6, PO=1, PI=2,
+                                                NB=3, EV=2, LOADED=1)),
+        "conv_k3_lanes_1x1": ("sdmf_conv_lif", dict(K=3, H=1, W=1, CIN=1, COUT=1, T=1, EV=2,
+                                                    LOADED=1)),
+        "conv_k3_lanes_big": ("sdmf_conv_lif", dict(K=3, H=64, W=64, CIN=48, COUT=96, T=16,
+                                                    PO=12, PI=16, NB=16, ACC_BITS=14,
+                                                    CUR_BITS=20, EV=2, LOADED=1,
+                                                    PRM_BITS=1536)),
         "conv_k3_loaded": ("sdmf_conv_lif", dict(K=3, H=4, W=4, CIN=2, COUT=4, T=2, LOADED=1,
                                                  PRM_BITS=128)),
         "conv_k3_rows_loaded": ("sdmf_conv_lif", dict(K=3, H=4, W=4, CIN=2, COUT=4, T=2, PK=3,

@@ -25,8 +25,9 @@ def bram18_estimate(mem: Memory) -> int:
     """18 Kb block RAMs a ROM needs if mapped to BRAM (width split into ≤ 36-bit columns)."""
     if mem.bits <= 1024:          # small ROMs go to LUTs
         return 0
-    cols = ceil_div(mem.width, 36)
-    return cols * ceil_div(mem.depth * min(mem.width, 36), BRAM18_BITS)
+    width = mem.width // mem.banks
+    cols = ceil_div(width, 36)
+    return mem.banks * cols * ceil_div(mem.depth * min(width, 36), BRAM18_BITS)
 
 
 def plan_memories(graph: HwGraph) -> HwGraph:

@@ -16,7 +16,8 @@ from sdmf.device.words import pack
 
 from ....graph import HwGraph, HwLayer, Memory
 from ....kinds import ceil_div, conv_steps, conv_weight_lanes
-from ....kinds.conv_lif import conv_beats, has_mask_memory, held_positions
+from ....kinds.conv_lif import (conv_beats, has_mask_memory, held_positions, lane_events,
+                                mask_inputs)
 from ..sv import Instance
 from .base import CLK, Images, RtlKind, busy, mem_file, mem_name, sink, source
 
@@ -51,7 +52,9 @@ def input_buffers(layer: HwLayer) -> list[Memory]:
     K = 1 the ping-pong, ``2·NB`` entries; K = 3 the line buffer, ``3·W·NB`` entries (PK = 3:
     three row memories of ``W·NB``); EV = 1 the masks, ``TS·CIN/PI`` bits per entry of the
     ping-pong or line buffer (K = 3: three row-slot memories of ``W·NB`` entries, each read
-    at the three tap columns at once, ``read_ports`` 3). None without inputs (``CIN = 0``)."""
+    at the three tap columns at once, ``read_ports`` 3); EV = 2 (one-bit spikes) K = 1 reads
+    its lanes' spikes from the ping-pong, K = 3 keeps only the masks, ``TS·CIN`` bits (the
+    spikes). None without inputs (``CIN = 0``)."""
     a, w, k = layer.attrs, layer.widths, layer.parallel
     if not a["CIN"]:
         return []
@@ -61,12 +64,14 @@ def input_buffers(layer: HwLayer) -> list[Memory]:
     beat = ts * a["CIN"] * w["IN_BITS"]
     if a["K"] == 1:
         mems = [Memory("pingpong", depth, beat, "")]
+    elif lane_events(k):
+        mems = []
     elif k.get("PK", 1) == 3:
         mems = [Memory("line", depth // 3, beat, "") for _ in range(3)]
     else:
         mems = [Memory("line", depth, beat, "")]
     if has_mask_memory(a, k, w["IN_BITS"]):
-        bits = ts * a["CIN"] // k["PI"]
+        bits = ts * a["CIN"] // mask_inputs(k)
         if a["K"] == 1:
             mems.append(Memory("mask", depth, bits, ""))
         else:   # one per row slot, read at the three tap columns at once (asynchronously)
@@ -111,7 +116,7 @@ class RtlConvLif(RtlKind):
                   "WEIGHT_FILE": mem_file(layer, "weight"), "BIAS_FILE": mem_file(layer, "bias"),
                   "THETA_FILE": mem_file(layer, "theta")}
         if k.get("EV", 0):                 # event-driven (EV = 0 designs stay as they were)
-            params["EV"] = 1
+            params["EV"] = k["EV"]
         if conv_beats(a) != 1:             # narrow streams (NB = 1 designs stay as they were)
             params["NB"] = conv_beats(a)
         return Instance(self.module, layer.instance, params,
@@ -123,8 +128,10 @@ class RtlConvLif(RtlKind):
         steps = conv_steps(a, k)
         lanes = k["PO"] * w["CUR_BITS"]
         bias_depth = groups * (a["positions"] if a["bias_per_token"] else 1)
+        # EV = 2: one bank per input lane (weights (·, u) of each word), one address each
         weights = [Memory("weight", groups * steps, conv_weight_lanes(k) * w["W_BITS"],
-                          mem_name(layer, "weight"))] if steps else []
+                          mem_name(layer, "weight"), banks=k["PI"] if lane_events(k) else 1)
+                   ] if steps else []
         return [*input_buffers(layer), *output_buffer(layer), *weights,
                 Memory("bias", bias_depth, lanes, mem_name(layer, "bias")),
                 Memory("theta", groups, lanes, mem_name(layer, "theta"))]

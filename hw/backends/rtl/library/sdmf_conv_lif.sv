@@ -36,6 +36,13 @@
 // three tap columns, a padded tap is zero;
 // PK = 3: op (kx, cg) is non-zero when any of its three rows is).
 //   busy_cycles per position = G·Σ_t (nz(t) + 1) + 1,  nz(t) ∈ [0, J] (EV = 0: nz = J).
+// EV = 2 (lane events; PK = 1, LOADED = 1; K = 3: IN_BITS = 1): each input lane u < PI has its own
+// weight bank (the word's weights (·, u), PO·W_BITS bits at the same address) and its own
+// find-first-set over its J = K·K·CIN/PI elements (channel cg·PI + u of every tap, op
+// j = (ky·K + kx)·CPI + cg as the dense order); a FETCH reads every lane's lowest pending
+// element at once, so nz(t) = the most spikes any one lane has (a padded tap is zero).
+// K = 1 takes the masks from the ping-pong data and each lane's element value with its op;
+// K = 3 (spikes: the value is 1) keeps the beats only as three row-slot mask memories.
 // LOADED = 1 (runtime-loaded parameters, docs/params.md): the weight, bias and theta
 // memories get a write port: prm_we[0/1/2] writes a word to address prm_addr of the
 // weight / bias / theta memory. The loader shifts a word's B = ⌈width/64⌉ beats in from
@@ -116,12 +123,24 @@ module sdmf_conv_lif #(
   localparam int NBB = (NB > 1) ? $clog2(NB) : 1;      // beat index
   localparam int TSB = (TS > 1) ? $clog2(TS) : 1;      // step within a beat
 
-  localparam int NZW = (TS * CPI > 0) ? TS * CPI : 1; // EV: non-zero-chunk mask of a beat
+  localparam int NZW = (TS * MCPI > 0) ? TS * MCPI : 1; // EV: non-zero mask of a beat
   localparam int JW = (J > 0) ? J : 1;
 
   if (NB < 1 || T % NB != 0) begin : g_bad_nb
     $error("sdmf_conv_lif: NB = %0d must be a divisor of T = %0d", NB, T);
   end
+  if (EV < 0 || EV > 2) begin : g_bad_ev
+    $error("sdmf_conv_lif: EV = %0d must be 0, 1 or 2", EV);
+  end
+  if (EV == 2 && (PK != 1 || (K == 3 && IN_BITS != 1) || (J > 0 && LOADED == 0)))
+  begin : g_bad_lanes
+    $error("sdmf_conv_lif: EV = 2 needs PK = 1, LOADED = 1 and (K = 3) IN_BITS = 1 (PK = %0d, IN_BITS = %0d, LOADED = %0d)",
+           PK, IN_BITS, LOADED);
+  end
+  localparam bit LANES = (EV == 2) && (J > 0);        // lane events with fan-in ops
+  localparam int MPI = (EV == 2) ? 1 : PI;             // inputs per mask bit
+  localparam int MCPI = CIN / MPI;                     // mask bits per tap and step
+  localparam int LBW = (K * K * CIN > 0) ? K * K * CIN : 1;   // EV = 2: a step's tap spikes
 
   localparam logic [1:0] OP_NOP = 2'd0, OP_FETCH = 2'd1, OP_LIF = 2'd2, OP_EMIT = 2'd3;
 
@@ -177,6 +196,12 @@ module sdmf_conv_lif #(
   logic [1:0] ky_s, kx_s;                  // tap, channel group and op the FETCH reads
   logic [CB-1:0] cg_sel;
   logic [WA-1:0] j_sel;
+  // EV = 2: the spikes of step t at every tap (tap k, channel c at [k·CIN + c]; from the
+  // input side), each lane's lowest pending element and whether it has one (g_lanes)
+  logic [LBW-1:0] ev_bits;
+  logic [PI-1:0] lane_any;
+  logic [PI-1:0][WA-1:0] lane_j;
+  logic [PI-1:0][IN_BITS-1:0] lane_xq;     // each lane's element value, stage A (K = 3: 1)
 
   assign last_x = (x_o == XB'(W - 1));
   assign last_y = (y_o == YB'(H - 1));
@@ -359,6 +384,7 @@ module sdmf_conv_lif #(
     // entry (slot·W + column)·NB + beat
     assign lb_waddr = (LBA'(in_slot) * LBA'(W) + LBA'(c_in)) * LBA'(NB) + LBA'(in_beat);
     assign k1_xs = '0;                    // (the K = 1 chunk read)
+    assign lane_xq = '1;                  // (EV = 2 on spikes: every pending element is 1)
 
     // tap (ky, kx) of position (y_o, x_o): row slot (out_slot + ky − 1) mod 3
     logic [2:0] rs;
@@ -387,8 +413,8 @@ module sdmf_conv_lif #(
       logic [MA-1:0] nz_wa;
       logic [9*NZW-1:0] col_nz;               // column tx, slot s: [(tx·3 + s)·NZW +: NZW]
       always_comb begin
-        for (int e = 0; e < TS * CPI; e++)
-          nz_in[e] = |s_data[e * PI * IN_BITS +: PI * IN_BITS];
+        for (int e = 0; e < TS * MCPI; e++)
+          nz_in[e] = |s_data[e * MPI * IN_BITS +: MPI * IN_BITS];
       end
       assign nz_wa = MA'(c_in) * MA'(NB) + MA'(in_beat);
       for (genvar sl = 0; sl < 3; sl++) begin : g_nzs
@@ -404,7 +430,7 @@ module sdmf_conv_lif #(
         end
       end
       // chunks (t, ·) of the nine taps of position (y_o, x_o); a padded tap is zero
-      logic [9*CPI-1:0] tap_nz;               // tap k = ky·3 + kx at [k·CPI +: CPI]
+      logic [9*MCPI-1:0] tap_nz;              // tap k = ky·3 + kx at [k·MCPI +: MCPI]
       for (genvar ty = 0; ty < 3; ty++) begin : g_ty
         for (genvar tx = 0; tx < 3; tx++) begin : g_tx
           logic [2:0] ts;
@@ -416,10 +442,14 @@ module sdmf_conv_lif #(
           assign tpad = (ty == 0 && y_o == '0) || (ty == 2 && last_y)
                       || (tx == 0 && x_o == '0) || (tx == 2 && last_x);
           assign ent = col_nz[(tx * 3 + 32'(tslot)) * NZW +: NZW];
-          assign tap_nz[(ty * 3 + tx) * CPI +: CPI] = tpad ? '0 : ent[32'(tr) * CPI +: CPI];
+          assign tap_nz[(ty * 3 + tx) * MCPI +: MCPI] = tpad ? '0
+                                                      : ent[32'(tr) * MCPI +: MCPI];
         end
       end
-      if (PK == 3) begin : g_ev_rows
+      if (EV == 2) begin : g_ev_lanes
+        assign ev_bits = tap_nz;               // one bit per element: the spikes
+        assign ev_mask = '0;
+      end else if (PK == 3) begin : g_ev_rows
         // op kx·CPI + cg covers rows 0..2 of column kx
         for (genvar tx = 0; tx < 3; tx++) begin : g_col
           assign ev_mask[tx * CPI +: CPI] = tap_nz[tx * CPI +: CPI]
@@ -431,8 +461,12 @@ module sdmf_conv_lif #(
           assign ev_mask[k * CPI +: CPI] = tap_nz[k * CPI +: CPI];
         end
       end
+      if (EV != 2) begin : g_no_bits3
+        assign ev_bits = '0;
+      end
     end else begin : g_noev3
       assign ev_mask = '0;
+      assign ev_bits = '0;
     end
   end else begin : g_k1
     // two-position ping-pong buffer (a 2·NB-beat memory, entry ptr·NB + beat, each beat
@@ -469,7 +503,19 @@ module sdmf_conv_lif #(
         if (!stall) k1_xs <= tok[32'(sel) * PIW +: PIW];
       end
 
-      if (EV != 0 && PIW == 1) begin : g_ev1_bits
+      if (EV == 2) begin : g_ev1_lanes
+        // element c of step t is pending when non-zero; each lane's value goes to stage A
+        for (genvar c = 0; c < CIN; c++) begin : g_nz
+          assign ev_bits[c] = |tok[(32'(tr) * CIN + c) * IN_BITS +: IN_BITS];
+        end
+        for (genvar u = 0; u < PI; u++) begin : g_x
+          always_ff @(posedge clk) begin
+            if (!stall)
+              lane_xq[u] <= tok[(32'(tr) * CIN + 32'(lane_j[u]) * PI + u) * IN_BITS +: IN_BITS];
+          end
+        end
+        assign ev_mask = '0;
+      end else if (EV != 0 && PIW == 1) begin : g_ev1_bits
         // one element of one bit per chunk: the mask of step t is the data itself
         assign ev_mask = tok[32'(tr) * CPI +: CPI];               // op j = chunk j
       end else if (EV != 0) begin : g_ev1
@@ -487,8 +533,14 @@ module sdmf_conv_lif #(
       end else begin : g_noev1
         assign ev_mask = '0;
       end
+      if (EV != 2) begin : g_no_bits1
+        assign ev_bits = '0;
+        assign lane_xq = '0;
+      end
     end else begin : g_nobanks
       assign ev_mask = '0;
+      assign ev_bits = '0;
+      assign lane_xq = '0;
       assign k1_xs = '0;
     end
     assign pad = 1'b0;
@@ -505,7 +557,52 @@ module sdmf_conv_lif #(
   end
 
   // ------------------------------------------------------------ EV: next non-zero op
-  if (EV != 0 && J > 0) begin : g_ev
+  if (LANES) begin : g_lanes
+    // lane u: its elements j = tap·CPI + cg (channel cg·PI + u) of step t, visited lowest
+    // first through its own log-depth find-first-set tree (as g_ev, index only)
+    localparam int LJ = (J > 1) ? $clog2(J) : 1;
+    localparam int JP = 1 << LJ;
+    for (genvar u = 0; u < PI; u++) begin : g_lane
+      logic [J-1:0] bits, vis, pend, low;
+      for (genvar jj = 0; jj < J; jj++) begin : g_bit
+        assign bits[jj] = ev_bits[(jj / CPI) * CIN + (jj % CPI) * PI + u];
+      end
+      assign pend = bits & ~vis;
+      for (genvar l = 0; l <= LJ; l++) begin : g_lvl
+        logic [(JP >> l)-1:0] any;
+        logic [(JP >> l)*LJ-1:0] node;     // node n at [n·LJ +: LJ]: lowest pending below
+        if (l == 0) begin : g_leaf
+          assign any = JP'(pend);
+          for (genvar n = 0; n < JP; n++) begin : g_n
+            assign node[n*LJ +: LJ] = LJ'(n);
+          end
+        end else begin : g_node
+          for (genvar n = 0; n < (JP >> l); n++) begin : g_n
+            assign any[n] = g_lvl[l-1].any[2*n] | g_lvl[l-1].any[2*n+1];
+            assign node[n*LJ +: LJ] = g_lvl[l-1].any[2*n] ? g_lvl[l-1].node[2*n*LJ +: LJ]
+                                                          : g_lvl[l-1].node[(2*n+1)*LJ +: LJ];
+          end
+        end
+      end
+      assign lane_any[u] = g_lvl[LJ].any[0];
+      assign lane_j[u] = WA'(g_lvl[LJ].node[0 +: LJ]);
+      assign low = lane_any[u] ? (J'(1) << g_lvl[LJ].node[0 +: LJ]) : '0;
+      always_ff @(posedge clk) begin
+        if (!rst_n) vis <= '0;
+        else if (issue && op == OP_FETCH) vis <= vis | low;
+        else if (issue && op == OP_LIF) vis <= '0;
+      end
+    end
+    assign ev_any = |lane_any;
+    assign ev_j = '0;
+    assign ev_ky = '0;
+    assign ev_kx = '0;
+    assign ev_cg = '0;
+    /* verilator lint_off UNUSEDSIGNAL */
+    logic unused_ev;                       // (the chunk mask serves EV = 1)
+    assign unused_ev = ^ev_mask;
+    /* verilator lint_on UNUSEDSIGNAL */
+  end else if (EV != 0 && J > 0) begin : g_ev
     localparam int LJ = (J > 1) ? $clog2(J) : 1;
     localparam int JP = 1 << LJ;
     logic [J-1:0] vis, pend, low;          // ops of (og, t) visited / still to visit / next
@@ -555,6 +652,14 @@ module sdmf_conv_lif #(
     assign unused_ev = ^ev_mask;
     /* verilator lint_on UNUSEDSIGNAL */
   end
+  if (!LANES) begin : g_nolanes
+    assign lane_any = '0;
+    assign lane_j = '0;
+    /* verilator lint_off UNUSEDSIGNAL */
+    logic unused_bits;                     // (the spikes of the taps serve EV = 2)
+    assign unused_bits = ^{ev_bits, lane_any, lane_j, lane_xq};
+    /* verilator lint_on UNUSEDSIGNAL */
+  end
 
   // ------------------------------------------------------------ stage A registers
   logic [1:0] a_op;
@@ -596,7 +701,45 @@ module sdmf_conv_lif #(
   // ------------------------------------------------------------ fan-in datapath
   logic [PO-1:0][ACC_BITS-1:0] psum;       // Σ_u w·x of this cycle, per output
 
-  if (J > 0 && PK == 1) begin : g_fanin
+  if (LANES) begin : g_fanin_lanes
+    // one weight bank per input lane u: word (og, j) holds weights (o, u), o < PO, of the
+    // loaded word's bits [(o·PI + u)·W_BITS +: W_BITS]; each bank is read at its lane's op
+    localparam int LW_BITS = PO * W_BITS;
+    logic [PI-1:0] a_lv;                  // lane u's op of the FETCH in stage A is valid
+    logic [PI-1:0][LW_BITS-1:0] w_lq;
+    for (genvar u = 0; u < PI; u++) begin : g_bank
+      (* ram_style = WEIGHT_STYLE *) logic [LW_BITS-1:0] w_bank [0:WDEPTH-1];
+      logic [LW_BITS-1:0] w_in;
+      for (genvar o = 0; o < PO; o++) begin : g_o
+        assign w_in[o * W_BITS +: W_BITS] = prm_ext[WW_AT + (o * PI + u) * W_BITS +: W_BITS];
+      end
+      always_ff @(posedge clk) begin
+        if (prm_we[0]) w_bank[WA'(prm_addr)] <= w_in;
+      end
+      always_ff @(posedge clk) begin
+        if (!stall) w_lq[u] <= w_bank[wbase + lane_j[u]];
+      end
+    end
+    always_ff @(posedge clk) begin
+      if (!stall) a_lv <= lane_any;
+    end
+    always_comb begin
+      for (int o = 0; o < PO; o++) begin
+        psum[o] = '0;
+        for (int u = 0; u < PI; u++)
+          if (a_lv[u] && IN_BITS == 1)
+            psum[o] = psum[o] + ACC_BITS'($signed(w_lq[u][o * W_BITS +: W_BITS]));
+          else if (a_lv[u])
+            psum[o] = psum[o] + ACC_BITS'($signed({1'b0, lane_xq[u]}))
+                                * ACC_BITS'($signed(w_lq[u][o * W_BITS +: W_BITS]));
+      end
+    end
+    /* verilator lint_off UNUSEDSIGNAL */
+    logic unused_lanes;                   // the chunk addressing serves EV < 2
+    assign unused_lanes = ^{lb_waddr, lb_raddr, a_sel, a_pad, j_sel, k1_xs, lb_wslot, lb_oslot,
+                            lb_wcol, lb_rcol, pad_row, pad_col};
+    /* verilator lint_on UNUSEDSIGNAL */
+  end else if (J > 0 && PK == 1) begin : g_fanin
     (* ram_style = WEIGHT_STYLE *) logic [WW-1:0] w_rom [0:WDEPTH-1];
     logic [WW-1:0] w_q;
     logic [WA-1:0] waddr;
