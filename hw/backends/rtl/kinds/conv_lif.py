@@ -16,8 +16,7 @@ from sdmf.device.words import pack
 
 from ....graph import HwGraph, HwLayer, Memory
 from ....kinds import ceil_div, conv_steps, conv_weight_lanes
-from ....kinds.conv_lif import (conv_beats, has_mask_memory, held_positions, lane_events,
-                                mask_inputs)
+from ....kinds.conv_lif import conv_beats, has_mask_memory, held_positions, lane_events, mask_inputs
 from ..sv import Instance
 from .base import CLK, Images, RtlKind, busy, mem_file, mem_name, sink, source
 
