@@ -81,13 +81,14 @@ def run_unit(tmp_path: Path, module: str, params: dict, inputs: list[dict],
     (``read_verilog -sv; chparam; hierarchy; proc; opt; memory``, written back as
     Verilog), checking that both tools give the source the same meaning.
     ``flow="loaded"`` builds the unit with ``LOADED = 1`` and no ROM files and writes the
-    same images through its ``prm_*`` ports first (runtime-loaded parameters).
+    same images through its ``prm_*`` ports first (runtime-loaded parameters);
+    ``flow="loaded_yosys"`` both.
     """
     runner = _tools()
     writes: list[dict] = []
-    if flow == "loaded":
+    if flow in ("loaded", "loaded_yosys"):
         params, writes = loaded_params(module, params, mems or {})
-        mems, flow = {}, "sv"
+        mems, flow = {}, "yosys" if flow == "loaded_yosys" else "sv"
     run_dir = tmp_path / tag
     if run_dir.exists():
         shutil.rmtree(run_dir)
@@ -640,14 +641,14 @@ def test_conv_lif_event(tmp_path, name, variant, flow="sv"):
 
 @pytest.mark.parametrize("variant", ["random", "extreme"])
 @pytest.mark.parametrize("name", [*LANE_CONFIGS])
-def test_conv_lif_lanes(tmp_path, name, variant):
+def test_conv_lif_lanes(tmp_path, name, variant, flow="loaded"):
     """EV = 2 (lane events, weights loaded through the prm_* ports): as
     test_conv_lif_event — outputs bit-exact at every density and corner, busy cycles equal
     to the lane count (``lane_ops``), every beat in the recurrence's cycle — and never
     more busy cycles than the same unit with chunk events (EV = 1)."""
     from sdmf.hw.kinds import event_cycles
 
-    test_conv_lif_event(tmp_path, name, variant, flow="loaded")
+    test_conv_lif_event(tmp_path, name, variant, flow=flow)
     cfg, *_, frames, _ = ev_case(name, variant)
     attrs = dict(cfg, positions=cfg["H"] * cfg["W"])
     for x in frames:
@@ -1126,6 +1127,7 @@ def test_attention_lif(tmp_path, name, flow="sv"):
 
 @pytest.mark.parametrize("unit", ["conv_k3", "conv_k3_rows", "conv_k1", "conv_k1_event",
                                   "conv_k1_event_bits", "conv_k3_event", "conv_k3_nb",
+                                  "conv_k1_lanes", "conv_k3_lanes",
                                   "conv_k1_event_nb", "maxpool", "maxpool_nb", "residual",
                                   "residual_beats", "head", "head_nb", "attention",
                                   "attention_nb"])
@@ -1144,6 +1146,10 @@ def test_yosys_netlist(tmp_path, unit):
         test_conv_lif(tmp_path, "k1_tokens", "extreme", flow="yosys")
     elif unit == "conv_k1_event":
         test_conv_lif_event(tmp_path, "k1_spikes", "random", flow="yosys")
+    elif unit == "conv_k1_lanes":
+        test_conv_lif_lanes(tmp_path, "k1_lanes_counts", "random", flow="loaded_yosys")
+    elif unit == "conv_k3_lanes":
+        test_conv_lif_lanes(tmp_path, "k3_lanes_nb3", "extreme", flow="loaded_yosys")
     elif unit == "conv_k1_event_bits":
         test_conv_lif_event(tmp_path, "k1_wide_bits", "extreme", flow="yosys")
     elif unit == "conv_k3_event":

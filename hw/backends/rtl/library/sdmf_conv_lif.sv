@@ -200,8 +200,8 @@ module sdmf_conv_lif #(
   // input side), each lane's lowest pending element and whether it has one (g_lanes)
   logic [LBW-1:0] ev_bits;
   logic [PI-1:0] lane_any;
-  logic [PI-1:0][WA-1:0] lane_j;
-  logic [PI-1:0][IN_BITS-1:0] lane_xq;     // each lane's element value, stage A (K = 3: 1)
+  logic [PI*WA-1:0] lane_j;                // lane u at [u·WA +: WA]
+  logic [PI*IN_BITS-1:0] lane_xq;          // each lane's element value, stage A (K = 3: 1)
 
   assign last_x = (x_o == XB'(W - 1));
   assign last_y = (y_o == YB'(H - 1));
@@ -511,7 +511,8 @@ module sdmf_conv_lif #(
         for (genvar u = 0; u < PI; u++) begin : g_x
           always_ff @(posedge clk) begin
             if (!stall)
-              lane_xq[u] <= tok[(32'(tr) * CIN + 32'(lane_j[u]) * PI + u) * IN_BITS +: IN_BITS];
+              lane_xq[u * IN_BITS +: IN_BITS]
+                <= tok[(32'(tr) * CIN + 32'(lane_j[u * WA +: WA]) * PI + u) * IN_BITS +: IN_BITS];
           end
         end
         assign ev_mask = '0;
@@ -585,7 +586,7 @@ module sdmf_conv_lif #(
         end
       end
       assign lane_any[u] = g_lvl[LJ].any[0];
-      assign lane_j[u] = WA'(g_lvl[LJ].node[0 +: LJ]);
+      assign lane_j[u * WA +: WA] = WA'(g_lvl[LJ].node[0 +: LJ]);
       assign low = lane_any[u] ? (J'(1) << g_lvl[LJ].node[0 +: LJ]) : '0;
       always_ff @(posedge clk) begin
         if (!rst_n) vis <= '0;
@@ -706,7 +707,7 @@ module sdmf_conv_lif #(
     // loaded word's bits [(o·PI + u)·W_BITS +: W_BITS]; each bank is read at its lane's op
     localparam int LW_BITS = PO * W_BITS;
     logic [PI-1:0] a_lv;                  // lane u's op of the FETCH in stage A is valid
-    logic [PI-1:0][LW_BITS-1:0] w_lq;
+    logic [PI*LW_BITS-1:0] w_lq;          // lane u's weights at [u·LW_BITS +: LW_BITS]
     for (genvar u = 0; u < PI; u++) begin : g_bank
       (* ram_style = WEIGHT_STYLE *) logic [LW_BITS-1:0] w_bank [0:WDEPTH-1];
       logic [LW_BITS-1:0] w_in;
@@ -717,7 +718,7 @@ module sdmf_conv_lif #(
         if (prm_we[0]) w_bank[WA'(prm_addr)] <= w_in;
       end
       always_ff @(posedge clk) begin
-        if (!stall) w_lq[u] <= w_bank[wbase + lane_j[u]];
+        if (!stall) w_lq[u * LW_BITS +: LW_BITS] <= w_bank[wbase + lane_j[u * WA +: WA]];
       end
     end
     always_ff @(posedge clk) begin
@@ -728,10 +729,10 @@ module sdmf_conv_lif #(
         psum[o] = '0;
         for (int u = 0; u < PI; u++)
           if (a_lv[u] && IN_BITS == 1)
-            psum[o] = psum[o] + ACC_BITS'($signed(w_lq[u][o * W_BITS +: W_BITS]));
+            psum[o] = psum[o] + ACC_BITS'($signed(w_lq[(u * PO + o) * W_BITS +: W_BITS]));
           else if (a_lv[u])
-            psum[o] = psum[o] + ACC_BITS'($signed({1'b0, lane_xq[u]}))
-                                * ACC_BITS'($signed(w_lq[u][o * W_BITS +: W_BITS]));
+            psum[o] = psum[o] + ACC_BITS'($signed({1'b0, lane_xq[u * IN_BITS +: IN_BITS]}))
+                                * ACC_BITS'($signed(w_lq[(u * PO + o) * W_BITS +: W_BITS]));
       end
     end
     /* verilator lint_off UNUSEDSIGNAL */
