@@ -49,6 +49,8 @@ class Memory:
     # asynchronous read ports: a LUT RAM read at several addresses in one cycle is one copy
     # per port (the K = 3 event-driven mask, read at the nine taps)
     read_ports: int = 1
+    # read asynchronously (LUT RAM whatever its size): the K = 3 event-driven mask banks
+    async_read: bool = False
     # independent memories the word is split into, each ``width / banks`` bits with its own
     # address (the lane-event weight banks); loaded and addressed as one memory
     banks: int = 1

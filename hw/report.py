@@ -23,7 +23,8 @@ def _layer_entry(graph: HwGraph, lay: HwLayer) -> dict[str, Any]:
         "memories": [{"name": m.name, "file": m.file, "depth": m.depth, "width": m.width,
                       "bits": m.bits, "bram18": m.bram18, "style": m.style,
                       "read_ports": m.read_ports,
-                      **({"banks": m.banks} if m.banks > 1 else {})}
+                      **({"banks": m.banks} if m.banks > 1 else {}),
+                      **({"async_read": True} if m.async_read else {})}
                      for m in lay.memories],
         "memory_bits": sum(m.bits for m in lay.memories),
         "kept_channels": kept, "notes": list(lay.notes),

@@ -23,8 +23,8 @@ from ..boards import Board
 from ..graph import HwGraph, HwLayer
 from ..kinds import Knobs
 from ..resources.estimate import Estimator
-from ..resources.memory import MemCost, memory_cost
-from ..resources.model import binding, fits, total, utilisation
+from ..resources.memory import MemCost
+from ..resources.model import binding, fits, mem_cost, total, utilisation
 from .base import GraphPass
 
 LUT_LIMIT = 0.85
@@ -185,7 +185,7 @@ def place(est: Estimator, graph: HwGraph, plan: Plan, fixed: Mapping[str, Mappin
     lut_cap = int(cap["LUT"] * lut_limit)
 
     def cost(m, style):
-        return memory_cost(m.depth, m.width, style, est.family, m.rom)
+        return mem_cost(m, est.family, style)
 
     def move(n, m, style):
         old, new = cost(m, placement[n].get(m.name, "auto")), cost(m, style)

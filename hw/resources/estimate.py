@@ -54,14 +54,14 @@ class Estimator:
             self._mems[key] = [MemDesc(m.name, m.depth, m.width, "auto",
                                        self.loaded and m.name in roles,
                                        not self.loaded and m.name in roles, m.name in work,
-                                       m.read_ports, m.banks)
+                                       m.read_ports, m.banks, m.async_read)
                                for m in mems]
         return self._mems[key]
 
     def unit(self, layer: HwLayer, knobs: Mapping[str, int],
              placement: Mapping[str, str]) -> UnitDesc:
         mems = [MemDesc(m.name, m.depth, m.width, placement.get(m.name, "auto"), m.loaded,
-                        m.rom, m.scratch, m.read_ports, m.banks)
+                        m.rom, m.scratch, m.read_ports, m.banks, m.async_read)
                 for m in self.memories(layer, knobs)]
         g = self.graph
         return UnitDesc(layer.name, layer.kind, layer.attrs, layer.widths, dict(knobs),

@@ -33,17 +33,22 @@ def check_style(mem: MemDesc, family: str | None, unit: str) -> None:
                          "with --params loaded")
 
 
+def mem_cost(m: MemDesc, family: str, style: str | None = None) -> MemCost:
+    """The primitives of one unit memory placed as ``style`` (default its own): a memory
+    read asynchronously at several addresses is one LUT RAM copy per port; a memory split
+    into banks packs each bank on its own."""
+    if m.read_ports > 1 or m.async_read:
+        one = memory_cost(m.depth, m.width, "lutram", family)
+        return MemCost(LUT_MEM=one.LUT_MEM * m.read_ports)
+    one = memory_cost(m.depth, m.width // m.banks, style or m.style, family, m.rom)
+    return MemCost(one.BRAM18 * m.banks, one.URAM * m.banks, one.LUT_MEM * m.banks)
+
+
 def memories_cost(mems: Iterable[MemDesc], family: str, unit: str = "?") -> MemCost:
     total = MemCost()
     for m in mems:
         check_style(m, family, unit)
-        if m.read_ports > 1:          # read asynchronously at several addresses: LUT RAM,
-            one = memory_cost(m.depth, m.width, "lutram", family)    # one copy per port
-            total = total + MemCost(LUT_MEM=one.LUT_MEM * m.read_ports)
-        else:
-            one = memory_cost(m.depth, m.width // m.banks, m.style, family, m.rom)
-            total = total + MemCost(one.BRAM18 * m.banks, one.URAM * m.banks,
-                                    one.LUT_MEM * m.banks)
+        total = total + mem_cost(m, family)
     return total
 
 

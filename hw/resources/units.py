@@ -32,6 +32,7 @@ class MemDesc:
     scratch: bool = False    # a working memory (no initial contents: URAM allowed)
     read_ports: int = 1      # > 1: asynchronous reads at as many addresses (LUT RAM copies)
     banks: int = 1           # > 1: the word split into as many memories (own addresses)
+    async_read: bool = False  # read asynchronously: LUT RAM whatever its size
 
     @property
     def no_init(self) -> bool:
@@ -75,7 +76,8 @@ def desc_from_report(lay: dict[str, Any], streams: list[dict[str, Any]],
     w_out = sum(s["word_bits"] for s in streams if s["src"] == lay["name"])
     mems = [MemDesc(m["name"], m["depth"], m["width"], m.get("style", "auto"),
                     loaded and m["name"] in roles, not loaded and m["name"] in roles,
-                    m["name"] in work, m.get("read_ports", 1), m.get("banks", 1))
+                    m["name"] in work, m.get("read_ports", 1), m.get("banks", 1),
+                    m.get("async_read", False))
             for m in lay["memories"]]
     return UnitDesc(lay["name"], lay["kind"], dict(lay["attrs"]), dict(lay["widths"]),
                     dict(lay["parallel"]), w_in, w_out, mems)

@@ -348,9 +348,10 @@ def test_model_vs_yosys_of_a_loaded_design(tmp_path):
 
 def test_a_memory_read_at_several_addresses_costs_a_lutram_copy_per_port():
     """The K = 3 event-driven conv reads its non-zero masks at the nine taps in one cycle
-    (asynchronously): one mask memory per row slot, read at the three tap columns — one
-    LUT RAM copy per read port, never block RAM (as one memory read at nine taps, Yosys put
-    the paper's sps.0 mask, 6,144 × 2 bits, in 7,088 LUTs as memory, not in 1 BRAM18)."""
+    (asynchronously): per row slot three column banks, each read at one tap column — LUT
+    RAM, never block RAM (as one memory read at nine taps, Yosys put the paper's sps.0
+    mask, 6,144 × 2 bits, in 7,088 LUTs as memory, not in 1 BRAM18); a memory read at
+    several addresses is one LUT RAM copy per port."""
     from types import SimpleNamespace
 
     from sdmf.hw.backends.rtl.kinds.conv_lif import input_buffers
@@ -361,14 +362,16 @@ def test_a_memory_read_at_several_addresses_costs_a_lutram_copy_per_port():
     three = memories_cost([MemDesc("mask", 2048, 2, read_ports=3)], "xcup")
     assert three.LUT_MEM == 3 * one.LUT_MEM and three.BRAM18 == 0
     assert memories_cost([MemDesc("mask", 6144, 2)], "xcup").BRAM18 >= 1
-    # K = 3 (W = 4, NB = 1): three row slots of W·NB = 4 entries, three ports each;
-    # K = 1: one 2·NB-entry memory beside the ping-pong, one port
-    for K, want in ((3, [(4, 3)] * 3), (1, [(2, 1)])):
+    big = memories_cost([MemDesc("mask", 6144, 2, async_read=True)], "xcup")
+    assert big.BRAM18 == 0 and big.LUT_MEM == memory_cost(6144, 2, "lutram", "xcup").LUT_MEM
+    # K = 3 (W = 4, NB = 1): three row slots × three banks of ⌈W/3⌉·NB = 2 entries,
+    # read asynchronously; K = 1: one 2·NB-entry memory beside the ping-pong
+    for K, want in ((3, [(2, True)] * 9), (1, [(2, False)])):
         layer = SimpleNamespace(attrs=dict(K=K, H=4, W=4, CIN=4, COUT=2, T=4, NB=1,
                                            positions=16),
                                 widths={"IN_BITS": 2},
                                 parallel={"PO": 1, "PI": 1, "PK": 1, "EV": 1})
-        masks = [(m.depth, m.read_ports) for m in input_buffers(layer) if m.name == "mask"]
+        masks = [(m.depth, m.async_read) for m in input_buffers(layer) if m.name == "mask"]
         assert masks == want
 
 
@@ -391,7 +394,7 @@ def test_event_driven_board_plan_is_costed_with_its_masks():
     assert _recomputed(est, g) == g.info["board_plan"]["predicted"]
     glue = est.glue({lay.name: lay.parallel for lay in g.layers.values()})
     assert glue["LUT"] > load_glue("xcup")["LUT"]["base"]   # the loader's word register
-    assert any(m.name == "mask" and m.read_ports == 3 for lay in convs
+    assert any(m.name == "mask" and m.async_read for lay in convs
                for m in est.memories(lay, lay.parallel))
 
 

@@ -50,8 +50,8 @@ def input_buffers(layer: HwLayer) -> list[Memory]:
     """The unit's input memories, one entry per beat of ``TS·CIN·IN_BITS`` bits (TS = T/NB):
     K = 1 the ping-pong, ``2·NB`` entries; K = 3 the line buffer, ``3·W·NB`` entries (PK = 3:
     three row memories of ``W·NB``); EV = 1 the masks, ``TS·CIN/PI`` bits per entry of the
-    ping-pong or line buffer (K = 3: three row-slot memories of ``W·NB`` entries, each read
-    at the three tap columns at once, ``read_ports`` 3); EV = 2 (one-bit spikes) K = 1 reads
+    ping-pong or line buffer (K = 3: per row slot three column banks — column c in bank
+    c mod 3 — of ``⌈W/3⌉·NB`` entries, each read asynchronously at one tap column); EV = 2 (one-bit spikes) K = 1 reads
     its lanes' spikes from the ping-pong, K = 3 keeps only the masks, ``TS·CIN`` bits (the
     spikes). None without inputs (``CIN = 0``)."""
     a, w, k = layer.attrs, layer.widths, layer.parallel
@@ -73,8 +73,9 @@ def input_buffers(layer: HwLayer) -> list[Memory]:
         bits = ts * a["CIN"] // mask_inputs(k)
         if a["K"] == 1:
             mems.append(Memory("mask", depth, bits, ""))
-        else:   # one per row slot, read at the three tap columns at once (asynchronously)
-            mems += [Memory("mask", depth // 3, bits, "", read_ports=3) for _ in range(3)]
+        else:   # per row slot three column banks, each read at one tap column (async)
+            bank = ceil_div(a["W"], 3) * nb
+            mems += [Memory("mask", bank, bits, "", async_read=True) for _ in range(9)]
     return mems
 
 

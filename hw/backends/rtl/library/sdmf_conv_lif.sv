@@ -404,29 +404,50 @@ module sdmf_conv_lif #(
     assign lb_rcol = pad_col ? '0 : XB'({1'b0, x_o} + (XB + 1)'(kx_s) - 1'b1);
 
     if (EV != 0 && J > 0) begin : g_ev3
-      // non-zero mask of every buffered beat: one memory per row slot (entry column·NB +
-      // beat, like the PK = 3 row memories), each read at the three tap columns, so the
-      // nine tap reads are three asynchronous read ports on a third of the rows each
-      localparam int MD = W * NB;
+      // non-zero mask of every buffered beat, per row slot in three column banks (column c
+      // in bank c mod 3, entry ⌊c/3⌋·NB + beat): the three tap columns of an output lie in
+      // three different banks, so each bank is one memory with one asynchronous read port
+      // (nine reads, nine single-port LUT RAMs of a third of a row each)
+      localparam int MD = ((W + 2) / 3) * NB;
       localparam int MA = (MD > 1) ? $clog2(MD) : 1;
       logic [NZW-1:0] nz_in;
       logic [MA-1:0] nz_wa;
+      logic [1:0] nz_wb;                      // the bank of the column being written
       logic [9*NZW-1:0] col_nz;               // column tx, slot s: [(tx·3 + s)·NZW +: NZW]
       always_comb begin
         for (int e = 0; e < TS * MCPI; e++)
           nz_in[e] = |s_data[e * MPI * IN_BITS +: MPI * IN_BITS];
       end
-      assign nz_wa = MA'(c_in) * MA'(NB) + MA'(in_beat);
+      assign nz_wb = 2'(32'(c_in) % 3);
+      assign nz_wa = MA'(32'(c_in) / 3) * MA'(NB) + MA'(in_beat);
+      // tap column tx is column x_o + tx − 1: cc = that + 3 (no negative column), bank
+      // cc mod 3, entry (⌊cc/3⌋ − 1)·NB + tb; a padded column reads entry 0 (masked)
+      logic [5:0] tb_bank;                    // bank of tap column tx at [2·tx +: 2]
+      logic [3*MA-1:0] tb_addr;               // its entry at [tx·MA +: MA]
+      logic [3*MA-1:0] bank_addr;             // bank b's entry (of the column it holds)
+      for (genvar tx = 0; tx < 3; tx++) begin : g_col
+        logic [XB+2:0] cc;
+        assign cc = (XB + 3)'(x_o) + (XB + 3)'(tx + 2);
+        assign tb_bank[2*tx +: 2] = 2'(32'(cc) % 3);
+        assign tb_addr[tx*MA +: MA] = ((tx == 0 && x_o == '0) || (tx == 2 && last_x)) ? '0
+                                      : MA'(32'(cc) / 3 - 1) * MA'(NB) + MA'(tb);
+      end
+      for (genvar b = 0; b < 3; b++) begin : g_baddr
+        assign bank_addr[b*MA +: MA] = (tb_bank[1:0] == 2'(b)) ? tb_addr[0 +: MA]
+                                     : (tb_bank[3:2] == 2'(b)) ? tb_addr[MA +: MA]
+                                     : tb_addr[2*MA +: MA];
+      end
       for (genvar sl = 0; sl < 3; sl++) begin : g_nzs
-        logic [NZW-1:0] nz_row [0:MD-1];
-        always_ff @(posedge clk) begin
-          if (wr && in_slot == 2'(sl)) nz_row[nz_wa] <= nz_in;
+        logic [3*NZW-1:0] q;                  // bank b's entry at [b·NZW +: NZW]
+        for (genvar b = 0; b < 3; b++) begin : g_bank
+          logic [NZW-1:0] nz_row [0:MD-1];
+          always_ff @(posedge clk) begin
+            if (wr && in_slot == 2'(sl) && nz_wb == 2'(b)) nz_row[nz_wa] <= nz_in;
+          end
+          assign q[b*NZW +: NZW] = nz_row[bank_addr[b*MA +: MA]];
         end
         for (genvar tx = 0; tx < 3; tx++) begin : g_rd
-          logic [MA-1:0] ca;
-          assign ca = ((tx == 0 && x_o == '0) || (tx == 2 && last_x)) ? '0
-                      : (MA'(x_o) + MA'(tx) - MA'(1)) * MA'(NB) + MA'(tb);
-          assign col_nz[(tx * 3 + sl) * NZW +: NZW] = nz_row[ca];
+          assign col_nz[(tx * 3 + sl) * NZW +: NZW] = q[32'(tb_bank[2*tx +: 2]) * NZW +: NZW];
         end
       end
       // chunks (t, ·) of the nine taps of position (y_o, x_o); a padded tap is zero
