@@ -179,8 +179,9 @@ def main() -> int:
     families = {}
     unit_points = measure(args.out, args.jobs, True, set(), True) if args.glue_only else \
         measure(args.out, args.jobs, args.fit_only, set(args.only), args.reuse)
+    previous = json.loads(CALIBRATION.read_text()) if CALIBRATION.exists() else {}
     for fam, pts in unit_points.items():
-        coeffs = fit(pts)
+        coeffs = fit(pts, previous.get("families", {}).get(fam, {}).get("coeffs"))
         families[fam] = {"coeffs": coeffs, "points": with_errors(pts, coeffs)}
         errs = [abs(e) for p in families[fam]["points"]
                 for e in [p["error_pct"]["LUT"]] if e is not None]
@@ -195,7 +196,9 @@ def main() -> int:
                             "set": [{"project": n, "model": str(m.relative_to(ROOT)),
                                      "generate": k, "families": list(f)}
                                     for n, m, k, f in CALIBRATION_SET],
-                            "model": str(MODEL.relative_to(ROOT)), "families": families})
+                            "model": str(MODEL.relative_to(ROOT)), "families": families,
+                            **({"lane_events": previous["lane_events"]}
+                               if "lane_events" in previous else {})})
     print(f"wrote {args.write}")
     return 0
 

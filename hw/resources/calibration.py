@@ -84,8 +84,11 @@ def logic_target(point: dict[str, Any], resource: str) -> float:
     return m[resource]
 
 
-def fit(points: list[dict[str, Any]]) -> dict[str, dict[str, dict[str, float]]]:
-    """Coefficients per kind and logic resource (non-negative least squares)."""
+def fit(points: list[dict[str, Any]],
+        keep: Coeffs | None = None) -> dict[str, dict[str, dict[str, float]]]:
+    """Coefficients per kind and logic resource (non-negative least squares). A feature
+    no point exercises (all zero, e.g. the lane-event terms measured apart: calibration.json
+    ``lane_events``) keeps its coefficient from ``keep``."""
     from scipy.optimize import nnls
 
     coeffs: dict[str, dict[str, dict[str, float]]] = {}
@@ -93,12 +96,15 @@ def fit(points: list[dict[str, Any]]) -> dict[str, dict[str, dict[str, float]]]:
         pts = [p for p in points if p["kind"] == kind]
         names = sorted({f for p in pts for f in p["features"]})
         a = np.array([[p["features"].get(f, 0.0) for f in names] for p in pts], float)
+        idle = [f for i, f in enumerate(names) if not a[:, i].any()]
         coeffs[kind] = {}
         for res in LOGIC:
             y = np.array([max(0.0, logic_target(p, res)) for p in pts])
             w = 1.0 / np.maximum(y, 10.0)
             x, _ = nnls(a * w[:, None], y * w)
             coeffs[kind][res] = {f: round(float(c), 6) for f, c in zip(names, x) if c > 0}
+            kept = (keep or {}).get(kind, {}).get(res, {})
+            coeffs[kind][res] |= {f: kept[f] for f in idle if f in kept}
     return coeffs
 
 

@@ -84,6 +84,19 @@ def desc_from_report(lay: dict[str, Any], streams: list[dict[str, Any]],
 
 
 # ---------------------------------------------------------------- features per kind
+def _lane_events(u: UnitDesc) -> dict[str, float]:
+    """EV = 2: the per-lane find-first-set trees (``K²·CIN`` leaves carrying a
+    ``⌈log2 J⌉``-bit index, J = ``K²·CIN/PI`` per lane) and their visited bits, and for
+    K = 3 the nine taps' column rotation (``9·CIN`` bits); none otherwise."""
+    a, k = u.attrs, u.knobs
+    if k.get("EV", 0) != 2 or not a["CIN"]:
+        return {}
+    leaves = a["K"] * a["K"] * a["CIN"]
+    depth = max(1, (leaves // k.get("PI", 1) - 1).bit_length())
+    return {"lane_ffs": leaves * depth, "lane_vis": leaves,
+            "lane_taps": leaves if a["K"] == 3 else 0}
+
+
 def _conv(u: UnitDesc) -> tuple[dict[str, float], list[MemDesc]]:
     a, w, k = u.attrs, u.widths, u.knobs
     po, pi, pk = k.get("PO", 1), k.get("PI", 1), k.get("PK", 1)
@@ -96,7 +109,7 @@ def _conv(u: UnitDesc) -> tuple[dict[str, float], list[MemDesc]]:
     nb = a.get("NB", 1)
     out = a["T"] * a["COUT"] if nb == 1 else 0
     ogrp = 0 if nb == 1 else a["T"] // nb * ceil_div(a["COUT"], po)
-    feats = {"one": 1.0, "add": lanes * w["ACC_BITS"], "mul": mul,
+    feats = {"one": 1.0, "add": lanes * w["ACC_BITS"], "mul": mul, **_lane_events(u),
              "lif": po * (w["ACC_BITS"] + w["CUR_BITS"]), "xsel": xw, "xrows": xw * (pk - 1),
              "out": out, "ogrp": ogrp, "wreg": lanes * w["W_BITS"]}
     # its input buffers (line buffer / ping-pong, EV masks) and, NB > 1, its output

@@ -426,3 +426,28 @@ def test_narrow_stream_board_plan_places_the_head_and_attention_memories():
     desc = UnitDesc(head.name, head.kind, head.attrs, head.widths, head.parallel)
     assert features(desc)[0]["pool"] == pp * head.widths["POOL_BITS"]
     assert _recomputed(planner.factory(g), g) == g.info["board_plan"]["predicted"]
+
+
+def test_lane_event_logic_is_costed_and_kept_by_refits():
+    """EV = 2 adds the per-lane find-first-set terms (calibration.json ``lane_events``: a
+    measured EV = 2 − EV = 1 difference) to the conv's logic, and a refit whose points
+    never exercise them keeps their coefficients."""
+    from sdmf.hw.resources.calibration import fit
+    from sdmf.hw.resources.model import logic
+    from sdmf.hw.resources.units import UnitDesc, features
+
+    attrs = dict(K=1, H=1, W=64, CIN=256, COUT=87, T=16, NB=16, positions=64)
+    widths = dict(IN_BITS=2, W_BITS=8, ACC_BITS=16, CUR_BITS=20)
+    units = {ev: UnitDesc("q", "conv_lif", attrs, widths, {"PO": 6, "PI": 8, "EV": ev})
+             for ev in (1, 2)}
+    feats = {ev: features(u)[0] for ev, u in units.items()}
+    assert "lane_ffs" not in feats[1]
+    assert feats[2]["lane_ffs"] == 256 * 5 and feats[2]["lane_vis"] == 256
+    coeffs = load_coeffs("xcup")
+    extra = logic(units[2], coeffs)["LUT"] - logic(units[1], coeffs)["LUT"]
+    assert extra == pytest.approx(821, abs=1)              # the measured K = 1 pair
+    point = {"kind": "conv_lif", "features": {"one": 1.0, "lane_ffs": 0.0},
+             "measured": {"LUT": 100, "LUT_MEM": 0, "FF": 50, "DSP": 0},
+             "mem_model": {"BRAM18": 0, "URAM": 0, "LUT_MEM": 0}}
+    got = fit([point], {"conv_lif": {"LUT": {"lane_ffs": 0.5}}})
+    assert got["conv_lif"]["LUT"] == {"one": 100.0, "lane_ffs": 0.5}

@@ -51,9 +51,10 @@ def input_buffers(layer: HwLayer) -> list[Memory]:
     K = 1 the ping-pong, ``2·NB`` entries; K = 3 the line buffer, ``3·W·NB`` entries (PK = 3:
     three row memories of ``W·NB``); EV = 1 the masks, ``TS·CIN/PI`` bits per entry of the
     ping-pong or line buffer (K = 3: per row slot three column banks — column c in bank
-    c mod 3 — of ``⌈W/3⌉·NB`` entries, each read asynchronously at one tap column); EV = 2 (one-bit spikes) K = 1 reads
-    its lanes' spikes from the ping-pong, K = 3 keeps only the masks, ``TS·CIN`` bits (the
-    spikes). None without inputs (``CIN = 0``)."""
+    c mod 3 — of ``⌈W/3⌉·NB`` entries, each read asynchronously at one tap column). EV = 2:
+    K = 1 reads its lanes' elements from the ping-pong; K = 3 (one-bit spikes) keeps only
+    the masks, ``TS·CIN`` bits per entry, and no line buffer. None without inputs
+    (``CIN = 0``)."""
     a, w, k = layer.attrs, layer.widths, layer.parallel
     if not a["CIN"]:
         return []
