@@ -30,7 +30,7 @@ def build_graph(ir: IntegerIR, backend: str = "rtl", target_cycles: int | None =
                 interval: bool = True, fit_board: str | None = None, params: str = "rom",
                 placement: Mapping[str, Mapping[str, str]] | None = None,
                 word_beats: int = 1, lut_limit: float = LUT_LIMIT, decouple_rows: int = 0,
-                fork_tokens: int = 0) -> HwGraph:
+                fork_tokens: int = 0, pack_fifos: bool = False) -> HwGraph:
     """The finished hardware graph of ``ir`` under ``backend``'s layer kinds, with the
     backend's plan (memories) applied; ``widths``: datapath widths from the IR's bounds
     or its architecture's worst case (:mod:`sdmf.hw.archwidths`); ``activity``: the
@@ -42,7 +42,8 @@ def build_graph(ir: IntegerIR, backend: str = "rtl", target_cycles: int | None =
     ``placement``: ``{layer: {memory: style}}`` pinned; ``word_beats``: beats per position
     word on every stream (:class:`sdmf.hw.passes.SetBeats`); ``lut_limit``: board
     planning's LUT limit (fraction of the part); ``decouple_rows`` / ``fork_tokens``: the
-    decoupling FIFOs (:class:`sdmf.hw.passes.Decouple`)."""
+    decoupling FIFOs (:class:`sdmf.hw.passes.Decouple`); ``pack_fifos``: FIFO words as
+    sub-words for UltraRAM (:class:`sdmf.hw.passes.PackFifos`)."""
     gen = get_backend(backend)
     planner = None
     if event_driven == 2 and params != "loaded":
@@ -57,7 +58,8 @@ def build_graph(ir: IntegerIR, backend: str = "rtl", target_cycles: int | None =
         planner = FitBoard(board, board_estimator(backend, params, board.family), overrides,
                            placement, event_driven, activity, lut_limit)
     passes = default_passes(target_cycles, budget, overrides, row_parallel, event_driven,
-                            activity, planner, word_beats, decouple_rows, fork_tokens)
+                            activity, planner, word_beats, decouple_rows, fork_tokens,
+                            pack_fifos)
     graph = run_passes(from_ir(ir, gen.kinds, widths), passes)
     lanes = [lay.name for lay in graph.layers.values() if lay.parallel.get("EV") == 2]
     if lanes and params != "loaded":
@@ -106,7 +108,7 @@ def generate(ir: IntegerIR | str | Path, out: str | Path, backend: str = "rtl",
              activity: Sequence[Taps] | None = None, fit_board: bool = False,
              placement: Mapping[str, Mapping[str, str]] | None = None,
              word_beats: int = 1, lut_limit: float = LUT_LIMIT, decouple_rows: int = 0,
-             fork_tokens: int = 0) -> dict[str, Any]:
+             fork_tokens: int = 0, pack_fifos: bool = False) -> dict[str, Any]:
     """Write the project of ``ir`` to ``out``; returns its report (report.json).
     ``clock_mhz``: the PL clock (default: ``board``'s, :mod:`sdmf.device.blockdesign`);
     ``params``: ``"rom"`` or ``"loaded"`` parameter memories (docs/params.md);
@@ -115,7 +117,7 @@ def generate(ir: IntegerIR | str | Path, out: str | Path, backend: str = "rtl",
     ``fit_board``: plan knobs and memory placement for ``board`` (:class:`FitBoard`);
     ``placement``: memory placements pinned per layer; ``word_beats``: beats per position word;
     ``lut_limit``: board planning's LUT limit; ``decouple_rows`` / ``fork_tokens``: the
-    decoupling FIFOs."""
+    decoupling FIFOs; ``pack_fifos``: FIFO words as sub-words (:class:`PackFifos`)."""
     if not isinstance(ir, IntegerIR):
         ir = IntegerIR.load(ir)
     options = GenOptions(trace=trace, counters=counters, clock_mhz=clock_mhz, board=board,
@@ -126,7 +128,8 @@ def generate(ir: IntegerIR | str | Path, out: str | Path, backend: str = "rtl",
                         event_driven, widths, activity,
                         fit_board=board if fit_board else None, params=params,
                         placement=placement, word_beats=word_beats, lut_limit=lut_limit,
-                        decouple_rows=decouple_rows, fork_tokens=fork_tokens)
+                        decouple_rows=decouple_rows, fork_tokens=fork_tokens,
+                        pack_fifos=pack_fifos)
     if activity:
         graph.info["cycles"]["activity"] = activity_report(graph, activity)
     return write_project(graph, out, backend, options)

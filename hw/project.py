@@ -59,6 +59,7 @@ class Plan:
     word_beats: int = 1                        # beats per position word (--word-beats)
     decouple_rows: int = 0                     # decoupling FIFOs (--decouple-rows,
     fork_tokens: int = 0                       # --fork-fifo; sdmf.hw.passes.Decouple)
+    pack_fifos: bool = False                   # --pack-fifos (sdmf.hw.passes.PackFifos)
 
     def build_kwargs(self) -> dict[str, Any]:
         """The planner arguments of ``build_graph`` / ``generate`` that rebuild this plan's
@@ -67,7 +68,8 @@ class Plan:
         return {"overrides": self.knobs, "row_parallel": self.row_parallel,
                 "event_driven": 2 if self.lane_events else int(self.event_driven),
                 "placement": self.placement, "word_beats": self.word_beats,
-                "decouple_rows": self.decouple_rows, "fork_tokens": self.fork_tokens}
+                "decouple_rows": self.decouple_rows, "fork_tokens": self.fork_tokens,
+                "pack_fifos": self.pack_fifos}
 
 
 @dataclass(frozen=True)
@@ -251,6 +253,7 @@ def manifest(graph: HwGraph, backend: str, out: BackendOutput, options: GenOptio
                 word_beats=graph.info.get("word_beats", 1),
                 decouple_rows=graph.info.get("decouple", {}).get("rows", 0),
                 fork_tokens=graph.info.get("decouple", {}).get("fork_tokens", 0),
+                pack_fifos=graph.info.get("pack_fifos", {}).get("enabled", False),
                 knobs={lay.name: dict(lay.parallel) for lay in graph.layers.values()
                        if lay.parallel},
                 placement={lay.name: dict(lay.placement) for lay in graph.layers.values()

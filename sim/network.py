@@ -259,7 +259,7 @@ def simulate(ir: IntegerIR, x: torch.Tensor | np.ndarray, labels: list[int] | No
              event_driven: int = 0, params: str = "rom",
              activity: Sequence[Mapping[str, np.ndarray]] | None = None,
              word_beats: int = 1, decouple_rows: int = 0,
-             fork_tokens: int = 0) -> NetworkReport:
+             fork_tokens: int = 0, pack_fifos: bool = False) -> NetworkReport:
     """Generate the project of ``ir`` (trace monitors, counters) into ``work_dir/project``,
     then :func:`simulate_project` it.
 
@@ -268,6 +268,7 @@ def simulate(ir: IntegerIR, x: torch.Tensor | np.ndarray, labels: list[int] | No
     ``row_parallel``, ``event_driven`` and ``activity`` (planning samples' golden
     tensors) steer the parallelism planner as in ``sdmf hwgen``, ``word_beats`` sets the
     beats per position word, ``decouple_rows`` / ``fork_tokens`` the decoupling FIFOs,
+    ``pack_fifos`` FIFO words as sub-words,
     ``params`` chooses ROM or runtime-loaded parameters (docs/params.md); the other
     arguments are :func:`simulate_project`'s.
     """
@@ -278,7 +279,7 @@ def simulate(ir: IntegerIR, x: torch.Tensor | np.ndarray, labels: list[int] | No
         generate(ir, project, trace=True, counters=True, target_cycles=target_cycles,
                  budget=budget, overrides=overrides, row_parallel=row_parallel,
                  event_driven=event_driven, params=params, activity=activity, word_beats=word_beats,
-                 decouple_rows=decouple_rows, fork_tokens=fork_tokens)
+                 decouple_rows=decouple_rows, fork_tokens=fork_tokens, pack_fifos=pack_fifos)
         return _simulate(project, x, labels, work, in_gap, out_gap, build_dir, seed, overlap,
                          say)
 

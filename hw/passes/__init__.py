@@ -15,12 +15,14 @@ from .beats import SetBeats
 from .board import FitBoard
 from .cycles import EstimateCycles
 from .decouple import Decouple
+from .packfifos import PackFifos
 from .empty import RemoveEmpty
 from .fifos import InsertForks, SizeFifos
 from .parallelism import ChooseParallelism
 from .widths import AssignWidths
 
 __all__ = ["AssignWidths", "ChooseParallelism", "Decouple", "EstimateCycles", "FitBoard",
+           "PackFifos",
            "GraphPass", "InsertForks", "RemoveEmpty", "SetBeats", "SizeFifos", "default_passes",
            "run_passes"]
 
@@ -31,14 +33,15 @@ def default_passes(target_cycles: int | None = None, budget: int | None = None,
                    activity: Sequence[Taps] | None = None,
                    planner: GraphPass | None = None,
                    word_beats: int = 1, decouple_rows: int = 0,
-                   fork_tokens: int = 0) -> list[GraphPass]:
+                   fork_tokens: int = 0, pack_fifos: bool = False) -> list[GraphPass]:
     """The standard pipeline: empty units, widths, forks, FIFOs, parallelism, cycles
     (``activity``: plan on these samples' golden tensors, :class:`ChooseParallelism`;
     ``planner``: another parallelism pass instead of :class:`ChooseParallelism`, e.g.
     :class:`FitBoard`; ``word_beats``: beats per position word, :class:`SetBeats`;
-    ``decouple_rows`` / ``fork_tokens``: the decoupling FIFOs, :class:`Decouple`)."""
+    ``decouple_rows`` / ``fork_tokens``: the decoupling FIFOs, :class:`Decouple`;
+    ``pack_fifos``: FIFO words as sub-words for UltraRAM, :class:`PackFifos`)."""
     return [SetBeats(word_beats), RemoveEmpty(), AssignWidths(), InsertForks(), SizeFifos(),
-            Decouple(decouple_rows, fork_tokens),
+            Decouple(decouple_rows, fork_tokens), PackFifos(pack_fifos),
             planner or ChooseParallelism(target_cycles, budget, overrides, row_parallel,
                                          event_driven, activity),
             EstimateCycles()]

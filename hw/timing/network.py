@@ -60,7 +60,7 @@ def _unit(graph: HwGraph, lay: HwLayer, taps: Sequence[Mapping[str, np.ndarray]]
     if kind == "fork":
         return ForkUnit(lay.name, ins["s"], outs)
     if kind == "fifo":
-        return FifoUnit(lay.name, a["DEPTH"], ins["s"], outs[0])
+        return FifoUnit(lay.name, a["DEPTH"], ins["s"], outs[0], a.get("SUB", 1))
     if kind == "residual_add":
         return JoinUnit(lay.name, [ins["r"], ins["s"]], outs[0])
     if kind == "attention_lif":

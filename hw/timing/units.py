@@ -68,27 +68,40 @@ class ConvUnit:
 
 @dataclass
 class FifoUnit:
-    """``sdmf_fifo``: token k moves into the output register at ``r(k) = max(x_in(k) + 1,
-    x_out(k − 1))`` (``rd``), valid from ``r(k) + 1``; input k is taken once the memory
-    has room, from ``r(k − DEPTH) + 1``."""
+    """``sdmf_fifo`` with ``sub`` sub-words per token: reading token k starts at ``s(k) =
+    max(x_in(k) + sub, f(k − 1) + 1)`` and its last sub-word is read at ``f(k) = max(s(k) +
+    sub − 1, x_out(k − 1))`` (``rlast``; sub = 1: ``max(x_in(k) + 1, x_out(k − 1))``, the
+    plain FIFO's ``rd``); it is valid from ``f(k) + 1`` (sub = 1) or ``f(k) + 2``; input k
+    is taken once the writer is idle, ``x_in(k − 1) + sub``, and the memory has room,
+    ``f(k − DEPTH) + 1``."""
 
     name: str
     depth: int
     inp: str
     out: str
+    sub: int = 1
 
     def streams(self) -> tuple[list[str], list[str]]:
         return [self.inp], [self.out]
 
     def rule(self, key: Key) -> Rule:
-        k = key[2]
-        return latest(_x(self.inp, k, 1), *([_x(self.out, k - 1)] if k else []))
+        what, _, k = key
+        if what == "s":
+            return latest(_x(self.inp, k, self.sub),
+                          *([after(("r", self.name, k - 1), 1)] if k else []))
+        if what == "r":
+            return latest(after(("s", self.name, k), self.sub - 1),
+                          *([_x(self.out, k - 1)] if k else []))
+        raise TimingError(f"unit {self.name}: no timing key {what!r}")
 
     def offer(self, stream: str, k: int) -> Rule:
-        return after(("r", self.name, k), 1)
+        return after(("r", self.name, k), 1 if self.sub == 1 else 2)
 
     def accept(self, stream: str, k: int) -> Rule:
-        return const(0) if k < self.depth else after(("r", self.name, k - self.depth), 1)
+        rules = [_x(self.inp, k - 1, self.sub)] if k else []
+        if k >= self.depth:
+            rules.append(after(("r", self.name, k - self.depth), 1))
+        return latest(*rules) if rules else const(0)
 
 
 @dataclass

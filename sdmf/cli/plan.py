@@ -50,6 +50,11 @@ def add_plan_args(parser: argparse.ArgumentParser) -> None:
                        help="a FIFO of N tokens on every fork output into a compute unit "
                             "(q, k, v of a block), so that the fork's consumers do not wait "
                             "for the slowest of them on every token (default 0: none)")
+    group.add_argument("--pack-fifos", action="store_true",
+                       help="store every FIFO word as up to 8 sub-words where that takes "
+                            "fewer UltraRAM blocks (deep, wide frame FIFOs fill 4K x 72); "
+                            "one word per sub-word count of cycles on each side "
+                            "(docs/generator.md, \"Passes\", PackFifos)")
     group.add_argument("--plan-activity", type=positive_int, default=None, metavar="N",
                        help="with --event-driven: size every layer for its busy cycles on "
                             "the slowest of the first N training samples of the IR's dataset "
@@ -73,7 +78,7 @@ def plan_from_args(args: argparse.Namespace, ir: IntegerIR) -> dict[str, Any]:
             "overrides": parse_overrides(args.par), "row_parallel": args.row_parallel,
             "event_driven": event_mode(args), "activity": planning_activity(args, ir),
             "word_beats": args.word_beats, "decouple_rows": args.decouple_rows,
-            "fork_tokens": args.fork_tokens}
+            "fork_tokens": args.fork_tokens, "pack_fifos": args.pack_fifos}
 
 
 def planning_activity(args: argparse.Namespace, ir: IntegerIR) -> list[dict[str, Any]] | None:
@@ -109,7 +114,8 @@ def plan_options_given(args: argparse.Namespace) -> list[str]:
              "--event-driven": args.event_driven is not None,
              "--plan-activity": args.plan_activity is not None,
              "--word-beats": args.word_beats != 1,
-             "--decouple-rows": args.decouple_rows != 0, "--fork-fifo": args.fork_tokens != 0}
+             "--decouple-rows": args.decouple_rows != 0, "--fork-fifo": args.fork_tokens != 0,
+             "--pack-fifos": args.pack_fifos}
     return [name for name, on in given.items() if on]
 
 

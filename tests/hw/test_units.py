@@ -830,22 +830,31 @@ def test_maxpool_or_refuses_nb_below_one(tmp_path):
 # ------------------------------------------------------------------ sdmf_fifo / sdmf_fork
 
 
-@pytest.mark.parametrize("depth", [1, 3])
-def test_fifo(tmp_path, depth):
-    rng = np.random.default_rng(depth)
+@pytest.mark.parametrize("depth, sub, idle, stall", [
+    (1, 1, 0.3, 0.5), (3, 1, 0.3, 0.5), (1, 2, 0.3, 0.5), (3, 3, 0.3, 0.5), (4, 2, 0.0, 0.0),
+    (2, 4, 0.0, 0.7), (5, 9, 0.6, 0.1)])
+def test_fifo(tmp_path, depth, sub, idle, stall, flow="sv"):
+    """Every word through in order, in the cycle the recurrence gives for the testbench's
+    bubbles and stalls (sdmf.hw.timing.FifoUnit), SUB sub-words per word included (9-bit
+    words: SUB = 2 and 4 pad the last sub-word, 3 and 9 divide it); capacity DEPTH + 1."""
+    rng = np.random.default_rng(depth * 10 + sub)
     words = [int(v) for v in rng.integers(0, 1 << 9, 40)]
-    res = run_unit(tmp_path, "sdmf_fifo", {"WORD": 9, "DEPTH": depth},
-                   [{"prefix": "s", "words": words, "idle": 0.3}],
-                   [{"prefix": "m", "count": len(words), "stall": 0.5}], tag=f"d{depth}")
+    params = {"WORD": 9, "DEPTH": depth, **({"SUB": sub} if sub > 1 else {})}
+    tag = f"d{depth}s{sub}"
+    res = run_unit(tmp_path, "sdmf_fifo", params,
+                   [{"prefix": "s", "words": words, "idle": idle}],
+                   [{"prefix": "m", "count": len(words), "stall": stall}], tag=tag, flow=flow)
     assert_words(res["outputs"]["m"]["words"], words, "fifo")
     assert res["busy_cycles"] == len(words)
     from sdmf.hw.timing import FifoUnit  # every word in the recurrence's cycle
-    assert res["outputs"]["m"]["cycles"] == tb_transfers(
-        FifoUnit("fifo", depth, "s", "m"), {"s": (40, 0.3)}, {"m": 0.5}, 40, 0, 4000)["m"]
+    model = tb_transfers(FifoUnit("fifo", depth, "s", "m", sub), {"s": (40, idle)},
+                         {"m": stall}, 40, 0, 4000, inputs=True)
+    assert res["outputs"]["m"]["cycles"] == model["m"]
+    assert res["inputs"]["s"]["cycles"] == model["s"]
     # capacity: DEPTH words in the memory + the output register
-    res = run_unit(tmp_path, "sdmf_fifo", {"WORD": 9, "DEPTH": depth},
+    res = run_unit(tmp_path, "sdmf_fifo", params,
                    [{"prefix": "s", "words": words}], [{"prefix": "m", "count": len(words)}],
-                   hold=50, tag=f"cap{depth}")
+                   hold=50, tag=f"cap{tag}", flow=flow)
     assert res["absorbed"]["s"] == depth + 1
     assert_words(res["outputs"]["m"]["words"], words, "fifo after hold")
 
@@ -1127,7 +1136,7 @@ def test_attention_lif(tmp_path, name, flow="sv"):
 
 @pytest.mark.parametrize("unit", ["conv_k3", "conv_k3_rows", "conv_k1", "conv_k1_event",
                                   "conv_k1_event_bits", "conv_k3_event", "conv_k3_nb",
-                                  "conv_k1_lanes", "conv_k3_lanes",
+                                  "conv_k1_lanes", "conv_k3_lanes", "fifo_sub",
                                   "conv_k1_event_nb", "maxpool", "maxpool_nb", "residual",
                                   "residual_beats", "head", "head_nb", "attention",
                                   "attention_nb"])
@@ -1148,6 +1157,8 @@ def test_yosys_netlist(tmp_path, unit):
         test_conv_lif_event(tmp_path, "k1_spikes", "random", flow="yosys")
     elif unit == "conv_k1_lanes":
         test_conv_lif_lanes(tmp_path, "k1_lanes_counts", "random", flow="loaded_yosys")
+    elif unit == "fifo_sub":
+        test_fifo(tmp_path, 3, 3, 0.3, 0.5, flow="yosys")
     elif unit == "conv_k3_lanes":
         test_conv_lif_lanes(tmp_path, "k3_lanes_nb3", "extreme", flow="loaded_yosys")
     elif unit == "conv_k1_event_bits":
@@ -1324,6 +1335,9 @@ def _lint_sets():
         "fork_4": ("sdmf_fork", dict(WORD=1024, M=4)),
         "fifo_1": ("sdmf_fifo", dict(WORD=1, DEPTH=1)),
         "fifo_64": ("sdmf_fifo", dict(WORD=1024, DEPTH=64)),
+        "fifo_sub2": ("sdmf_fifo", dict(WORD=3, DEPTH=1, SUB=2)),
+        # the paper's block-1 residual FIFO packed for UltraRAM (2048 × 512 → 4096 × 256)
+        "fifo_sub_paper": ("sdmf_fifo", dict(WORD=512, DEPTH=2048, SUB=2)),
     }
     return sets
 
@@ -1340,7 +1354,9 @@ LINT_NAMES = ["conv_k3_counts", "conv_k1_pruned", "conv_k3_1x1", "conv_k3_big", 
               "att_small", "att_big", "att_nb", "att_nb_paper", "res_partial",
               "res_none", "res_big", "head_small", "head_min", "head_loaded", "head_loaded_min",
               "head_big", "head_nb", "head_nb_loaded", "head_nb_paper", "fork_1", "fork_4",
-              "fifo_1", "fifo_64"]
+              "fifo_1", "fifo_64", "fifo_sub2", "fifo_sub_paper", "conv_k1_lanes",
+              "conv_k1_lanes_counts", "conv_k1_lanes_one", "conv_k3_lanes", "conv_k3_lanes_1x1",
+              "conv_k3_lanes_big"]
 
 
 @pytest.mark.parametrize("nb", [3, 8])

@@ -4,6 +4,7 @@ which the board planner may place (``BUFFER_STYLE``)."""
 from __future__ import annotations
 
 from ....graph import HwGraph, HwLayer, Memory
+from ....kinds import ceil_div
 from ..sv import Instance
 from .base import CLK, RtlKind, busy, sink, source
 
@@ -16,9 +17,15 @@ class RtlFifo(RtlKind):
 
     def instance(self, graph: HwGraph, layer: HwLayer) -> Instance:
         (i,), (o,) = graph.inputs_of(layer.name), graph.outputs_of(layer.name)
+        sub = layer.attrs.get("SUB", 1)
         return Instance(self.module, layer.instance,
-                        {"WORD": layer.widths["WORD"], "DEPTH": layer.attrs["DEPTH"]},
+                        {"WORD": layer.widths["WORD"], "DEPTH": layer.attrs["DEPTH"],
+                         **({"SUB": sub} if sub > 1 else {})},
                         {**CLK, **sink("s", i), **source(o), "busy_cycles": busy(layer)})
 
     def memories(self, layer: HwLayer) -> list[Memory]:
-        return [Memory("buffer", layer.attrs["DEPTH"], layer.widths["WORD"], "")]
+        """``DEPTH`` words; packed (``SUB`` > 1) ``DEPTH·SUB`` sub-words of
+        ``⌈WORD/SUB⌉`` bits."""
+        sub = layer.attrs.get("SUB", 1)
+        return [Memory("buffer", layer.attrs["DEPTH"] * sub,
+                       ceil_div(layer.widths["WORD"], sub), "")]
