@@ -93,7 +93,7 @@ class PlanCycles:
     or, with planning samples, :class:`ActivityCycles` under the EV the layer will get
     (``event_driven`` sets EV on every layer with the knob that no override pins: 1, or
     with ``event_driven = 2`` lane events wherever the kind allows them under the
-    candidate's knobs, :meth:`ev`)."""
+    candidate's knobs and it has more than one input lane, :meth:`ev`)."""
 
     def __init__(self, graph: HwGraph, event_driven: int, overrides: Mapping[str, Knobs],
                  samples: Sequence[Taps] | None) -> None:
@@ -110,7 +110,9 @@ class PlanCycles:
         """The EV ``event_driven`` gives ``layer`` under ``knobs``: 0 where it sets none."""
         if not self.sets_ev(spec, layer):
             return 0
-        return 2 if self.event_driven == 2 and spec.lanes_allowed(layer, knobs) else 1
+        lanes = self.event_driven == 2 and knobs.get("PI", 1) > 1 \
+            and spec.lanes_allowed(layer, knobs)         # one lane: chunk events anyway
+        return 2 if lanes else 1
 
     def with_ev(self, spec: LayerKind, layer: HwLayer, knobs: Knobs) -> Knobs:
         """``knobs`` with the EV :meth:`ev` gives (unchanged where it sets none)."""

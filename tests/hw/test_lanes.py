@@ -22,11 +22,14 @@ def ir():
 
 def test_lanes_go_where_the_kind_allows_them_and_chunks_elsewhere(ir):
     g = build_graph(ir, event_driven=2, params="loaded", interval=False,
-                    overrides={"sps.1": {"PO": 2, "PI": 2, "PK": 3}})
+                    overrides={"sps.1": {"PO": 2, "PI": 2, "PK": 3},
+                               "sps.2": {"PO": 2, "PI": 2, "PK": 1},
+                               "blocks.0.attn.q": {"PO": 2, "PI": 2},
+                               "blocks.0.attn.v": {"PO": 2, "PI": 1}})
     convs = [lay for lay in g.layers.values() if lay.kind == "conv_lif" and lay.attrs["CIN"]]
     assert convs
     for lay in convs:
-        allowed = g.spec(lay).lanes_allowed(lay, lay.parallel)
+        allowed = g.spec(lay).lanes_allowed(lay, lay.parallel) and lay.parallel["PI"] > 1
         assert lay.parallel["EV"] == (2 if allowed else 1), lay.name
     assert g.layers["sps.1"].parallel["EV"] == 1                     # PK = 3: chunks
     sps0 = g.layers["sps.0"]                                         # 3×3 on counts

@@ -442,7 +442,7 @@ def test_lane_event_logic_is_costed_and_kept_by_refits():
              for ev in (1, 2)}
     feats = {ev: features(u)[0] for ev, u in units.items()}
     assert "lane_ffs" not in feats[1]
-    assert feats[2]["lane_ffs"] == 256 * 5 and feats[2]["lane_vis"] == 256
+    assert feats[2]["lane_ffs"] == (256 - 32) * 5 and feats[2]["lane_vis"] == 256 - 32
     coeffs = load_coeffs("xcup")
     extra = logic(units[2], coeffs)["LUT"] - logic(units[1], coeffs)["LUT"]
     assert extra == pytest.approx(821, abs=1)              # the measured K = 1 pair
