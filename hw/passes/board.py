@@ -28,6 +28,7 @@ from ..resources.model import binding, fits, mem_cost, total, utilisation
 from .base import GraphPass
 
 LUT_LIMIT = 0.85
+PROBES = (0.99, 0.98, 0.96, 0.93)   # faster targets tried after the binary search
 Plan = dict[str, Knobs]
 Placement = dict[str, dict[str, str]]
 
@@ -128,9 +129,23 @@ class FitBoard(GraphPass):
                     hi = mid
                 else:
                     lo = mid + 1
-        target = targets[hi]
+        target = self._probe_faster(targets, hi, ok)
         self._commit(graph, est, plan_of(target), target, targets)
         return graph
+
+    @staticmethod
+    def _probe_faster(targets: list[int], at: int, ok: Callable[[int], bool]) -> int:
+        """The binary search's target, or a faster one that fits: per-layer cheapest
+        choices and the placement make "fits" not quite monotone in the target, so the
+        targets :data:`PROBES` fractions below it are tried too (the fastest that fits)."""
+        best = targets[at]
+        if not ok(best):                   # nothing fits: keep the slowest plan
+            return best
+        for frac in PROBES:
+            below = [t for t in targets[:at] if t <= best * frac]
+            if below and ok(below[-1]):
+                best = below[-1]
+        return best
 
     def _commit(self, graph: HwGraph, est: Estimator, plan: Plan, target: int,
                 targets: list[int]) -> None:
