@@ -9,7 +9,9 @@ give each of the PI input lanes its own weight bank (channels c ≡ u mod PI) an
 next-spike encoder: an (output group, time step) then takes the most spikes any one lane
 has, not the number of non-zero chunks. This prints, per convolution of P's plan, the
 busy cycles on the slowest planning sample both ways (the LIF and EMIT ops unchanged),
-at P's PI and at 2·PI and 4·PI (same PO). Nothing of this is built; it sizes the lever.
+at P's PI and at 2·PI and 4·PI (same PO). The lane unit is now built (``EV = 2``,
+``--event-driven lanes``; :func:`sdmf.hw.kinds.conv_lif.lane_ops` is its count); this sizes
+it for a chunk-event project.
 """
 
 from __future__ import annotations
@@ -25,21 +27,7 @@ from interval_whatif import planning_taps, rebuilt  # benchmarks/ (the script's 
 
 from sdmf.hw.activity import layer_inputs
 from sdmf.hw.kinds import ceil_div
-from sdmf.hw.kinds.conv_lif import event_ops
-
-
-def lane_ops(attrs: dict, pi: int, x: np.ndarray) -> np.ndarray:
-    """Fan-in ops per (time step, position) of a lane-event unit: the largest number of
-    non-zero inputs (over the nine taps for K = 3) that one lane u (channels c ≡ u mod
-    PI) has."""
-    T, cin = attrs["T"], attrs["CIN"]
-    nz = np.asarray(x) != 0
-    if attrs["K"] == 1:
-        return nz.reshape(T, cin // pi, pi, -1).sum(axis=1).max(axis=1)
-    H, W = attrs["H"], attrs["W"]
-    xp = np.pad(nz.reshape(T, cin, H, W), ((0, 0), (0, 0), (1, 1), (1, 1)))
-    taps = np.stack([xp[:, :, ky:ky + H, kx:kx + W] for ky in range(3) for kx in range(3)])
-    return taps.reshape(9, T, cin // pi, pi, H * W).sum(axis=(0, 2)).max(axis=1)
+from sdmf.hw.kinds.conv_lif import event_ops, lane_ops
 
 
 def busy(attrs: dict, po: int, ops_per_step: np.ndarray) -> int:
