@@ -15,16 +15,27 @@ from .beats import SetBeats
 from .board import FitBoard
 from .cycles import EstimateCycles
 from .decouple import Decouple
-from .packfifos import PackFifos
 from .empty import RemoveEmpty
 from .fifos import InsertForks, SizeFifos
+from .packfifos import PackFifos
 from .parallelism import ChooseParallelism
 from .widths import AssignWidths
 
-__all__ = ["AssignWidths", "ChooseParallelism", "Decouple", "EstimateCycles", "FitBoard",
-           "PackFifos",
-           "GraphPass", "InsertForks", "RemoveEmpty", "SetBeats", "SizeFifos", "default_passes",
-           "run_passes"]
+__all__ = [
+    "AssignWidths",
+    "ChooseParallelism",
+    "Decouple",
+    "EstimateCycles",
+    "FitBoard",
+    "GraphPass",
+    "InsertForks",
+    "PackFifos",
+    "RemoveEmpty",
+    "SetBeats",
+    "SizeFifos",
+    "default_passes",
+    "run_passes",
+]
 
 
 def default_passes(target_cycles: int | None = None, budget: int | None = None,
