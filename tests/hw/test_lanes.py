@@ -82,6 +82,11 @@ def test_cli_event_driven_modes():
         ap.parse_args(["--event-driven", "rows"])
 
 
+# two input lanes on a 3×3 and a 1×1 conv (the tiny model's plan has one lane everywhere,
+# where lane events are chunk events and the planner keeps EV = 1)
+LANE_KNOBS = {"sps.2": {"PO": 2, "PI": 2, "PK": 1}, "blocks.0.attn.q": {"PO": 2, "PI": 2}}
+
+
 @pytest.mark.rtl
 def test_lane_event_network_is_exact_per_sample(ir, tmp_path):
     """Every allowed conv with lane events, loaded parameters, narrow streams: taps and
@@ -89,11 +94,11 @@ def test_lane_event_network_is_exact_per_sample(ir, tmp_path):
     from sdmf.sim.network import check, simulate
 
     rep = simulate(ir, counts(3, seed=5), work_dir=tmp_path, word_beats=2, event_driven=2,
-                   params="loaded")
+                   params="loaded", overrides=LANE_KNOBS)
     report = json.loads((tmp_path / "project" / "report.json").read_text())
     evs = {lay["name"]: lay["parallel"].get("EV") for lay in report["layers"]
            if lay["kind"] == "conv_lif"}
-    assert 2 in evs.values()
+    assert evs["sps.2"] == evs["blocks.0.attn.q"] == 2 and evs["sps.0"] == 1
     project = json.loads((tmp_path / "project" / "project.json").read_text())
     assert project["plan"]["lane_events"] is True
     check(rep)

@@ -14,6 +14,9 @@ from sdmf.hw.passes import packfifos
 from sdmf.hw.passes.packfifos import best_sub
 from sdmf.hw.resources.memory import auto_style, uram
 
+# two input lanes on a 3×3 and a 1×1 conv (as tests/hw/test_lanes.py)
+LANE_KNOBS = {"sps.2": {"PO": 2, "PI": 2, "PK": 1}, "blocks.0.attn.q": {"PO": 2, "PI": 2}}
+
 
 @pytest.fixture(scope="module")
 def ir():
@@ -57,7 +60,8 @@ def test_packed_fifo_network_is_exact(ir, tmp_path, monkeypatch):
 
     monkeypatch.setattr(packfifos, "best_sub", lambda depth, word: min(3, word))
     rep = simulate(ir, counts(3, seed=6), work_dir=tmp_path, word_beats=2, event_driven=2,
-                   params="loaded", decouple_rows=1, fork_tokens=2, pack_fifos=True)
+                   params="loaded", decouple_rows=1, fork_tokens=2, pack_fifos=True,
+                   overrides=LANE_KNOBS)
     project = json.loads((tmp_path / "project" / "project.json").read_text())
     assert project["plan"]["pack_fifos"] is True
     report = json.loads((tmp_path / "project" / "report.json").read_text())
