@@ -333,7 +333,7 @@ def yosys_netlist(source: str | Path, top: str, parameters: Mapping[str, object]
     local = _sandbox_source(source, cwd)
     try:
         _run_yosys(_yosys_script(Path(local), top, parameters or {},
-                                 f"memory; opt; write_verilog -noattr {tmp}"), cwd)
+                                 f"flatten; memory; opt; write_verilog -noattr {tmp}"), cwd)
     finally:
         (cwd / local).unlink(missing_ok=True)
     shutil.move(str(cwd / tmp), out)

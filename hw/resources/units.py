@@ -85,17 +85,17 @@ def desc_from_report(lay: dict[str, Any], streams: list[dict[str, Any]],
 
 # ---------------------------------------------------------------- features per kind
 def _lane_events(u: UnitDesc) -> dict[str, float]:
-    """EV = 2 beyond what EV = 1 has (its fit absorbs EV = 1's one tree): the per-lane
-    find-first-set trees have ``K²·CIN`` leaves instead of ``K²·CIN/PI``, each node
-    carrying a ``⌈log2 J⌉``-bit index (J = ``K²·CIN/PI`` per lane), with as many visited
-    bits, and K = 3 rotates the nine taps' ``9·CIN`` mask bits instead of ``9·CIN/PI``."""
+    """EV = 2 beyond what EV = 1 has (its fit absorbs EV = 1's one encoder): the per-lane
+    ``sdmf_first_set`` encoders have ``K²·CIN`` leaves instead of ``K²·CIN/PI`` (a leaf:
+    a threshold compare and its share of the tree), each of the ``PI − 1`` further lanes
+    has its threshold and element registers, and K = 3 rotates the nine taps'
+    ``9·CIN`` mask bits instead of ``9·CIN/PI``."""
     a, k = u.attrs, u.knobs
     if k.get("EV", 0) != 2 or not a["CIN"]:
         return {}
     leaves = a["K"] * a["K"] * a["CIN"]
     extra = leaves - leaves // k.get("PI", 1)
-    depth = max(1, (leaves // k.get("PI", 1) - 1).bit_length())
-    return {"lane_ffs": extra * depth, "lane_vis": extra,
+    return {"lane_leaves": extra, "lane_regs": k.get("PI", 1) - 1,
             "lane_taps": extra if a["K"] == 3 else 0}
 
 

