@@ -1,4 +1,5 @@
-"""The synthesizable SystemVerilog unit library (one module per ``sdmf_*.sv`` file).
+"""The synthesizable SystemVerilog unit library (one unit per ``sdmf_*.sv`` file; a file
+may end with private helpers only its unit instantiates, e.g. ``sdmf_first_set``).
 
 Ports, parameters, cycle formulas and memory-file layouts: docs/hardware.md,
 "Unit library". Simulation-only helpers (none are needed by the units) would be
