@@ -197,8 +197,8 @@ def main() -> int:
                                      "generate": k, "families": list(f)}
                                     for n, m, k, f in CALIBRATION_SET],
                             "model": str(MODEL.relative_to(ROOT)), "families": families,
-                            **({"lane_events": previous["lane_events"]}
-                               if "lane_events" in previous else {})})
+                            **{k: previous[k] for k in ("lane_events", "fanin_tree")
+                               if k in previous}})
     print(f"wrote {args.write}")
     return 0
 

@@ -99,6 +99,24 @@ def _lane_events(u: UnitDesc) -> dict[str, float]:
             "lane_taps": extra if a["K"] == 3 else 0}
 
 
+def _fanin_tree(u: UnitDesc) -> dict[str, float]:
+    """The fan-in sums as ``sdmf_add_tree`` against the chains of ``ACC_BITS``-wide adders
+    the calibration points were measured with (calibration.json ``fanin_tree``): per
+    output a tree of ``N − 1`` two-input adders over ``N = PK·PI`` terms, ``⌈log2 N⌉``
+    levels deep, of spikes (``sum_tree``: weights) or of products (``mul_tree``: ``x·w``,
+    multi-bit inputs), each ``PO·(N − 1)·⌈log2 N⌉`` (an empirical form: the saving per
+    adder grows with the depth in the measured pairs); with lane events on spikes also
+    the weight bits each lane now zeroes at its register instead of gating (``lane_gate``)."""
+    w, k = u.widths, u.knobs
+    if not u.attrs["CIN"]:
+        return {}
+    po, n = k.get("PO", 1), k.get("PI", 1) * k.get("PK", 1)
+    spikes = w["IN_BITS"] == 1
+    gate = po * n * w["W_BITS"] if k.get("EV", 0) == 2 and spikes else 0
+    depth = (n - 1).bit_length()
+    return {"sum_tree" if spikes else "mul_tree": po * (n - 1) * depth, "lane_gate": gate}
+
+
 def _conv(u: UnitDesc) -> tuple[dict[str, float], list[MemDesc]]:
     a, w, k = u.attrs, u.widths, u.knobs
     po, pi, pk = k.get("PO", 1), k.get("PI", 1), k.get("PK", 1)
@@ -112,6 +130,7 @@ def _conv(u: UnitDesc) -> tuple[dict[str, float], list[MemDesc]]:
     out = a["T"] * a["COUT"] if nb == 1 else 0
     ogrp = 0 if nb == 1 else a["T"] // nb * ceil_div(a["COUT"], po)
     feats = {"one": 1.0, "add": lanes * w["ACC_BITS"], "mul": mul, **_lane_events(u),
+             **_fanin_tree(u),
              "lif": po * (w["ACC_BITS"] + w["CUR_BITS"]), "xsel": xw, "xrows": xw * (pk - 1),
              "out": out, "ogrp": ogrp, "wreg": lanes * w["W_BITS"]}
     # its input buffers (line buffer / ping-pong, EV masks) and, NB > 1, its output

@@ -451,3 +451,42 @@ def test_lane_event_logic_is_costed_and_kept_by_refits():
              "mem_model": {"BRAM18": 0, "URAM": 0, "LUT_MEM": 0}}
     got = fit([point], {"conv_lif": {"LUT": {"lane_leaves": 0.5}}})
     assert got["conv_lif"]["LUT"] == {"one": 100.0, "lane_leaves": 0.5}
+
+
+def test_fanin_trees_are_costed_as_the_measured_pairs():
+    """The fan-in adder trees and lane weights zeroed at their register (calibration.json
+    ``fanin_tree``: measured chain − tree differences) lower a conv's logic by the pairs'
+    differences; one-term units have no tree, multi-bit lanes no gates."""
+    from sdmf.hw.resources.model import logic
+    from sdmf.hw.resources.units import UnitDesc, features
+
+    coeffs = load_coeffs("xcup")
+    tree = {f: c for f, c in coeffs["conv_lif"]["LUT"].items()
+            if f in ("sum_tree", "mul_tree", "lane_gate")}
+
+    def saving(attrs: dict, widths: dict, knobs: dict) -> float:
+        feats = features(UnitDesc("c", "conv_lif", attrs, widths, knobs))[0]
+        return -sum(c * feats.get(f, 0.0) for f, c in tree.items())
+
+    k3 = dict(K=3, H=32, W=32, CIN=64, COUT=128, T=16, NB=16, positions=1024)
+    spikes = dict(IN_BITS=1, W_BITS=8, ACC_BITS=16, CUR_BITS=20)
+    assert saving(k3, spikes, {"PO": 32, "PI": 8, "EV": 2}) == pytest.approx(1652, abs=1)
+    k3b = dict(K=3, H=64, W=64, CIN=32, COUT=64, T=16, NB=16, positions=4096)
+    assert saving(k3b, {**spikes, "ACC_BITS": 15, "CUR_BITS": 19},
+                  {"PO": 16, "PI": 32, "EV": 2}) == pytest.approx(4645, abs=1)
+    k1 = dict(K=1, H=1, W=64, CIN=256, COUT=87, T=16, NB=16, positions=64)
+    counts = dict(IN_BITS=2, W_BITS=8, ACC_BITS=16, CUR_BITS=20)
+    assert saving(k1, counts, {"PO": 6, "PI": 8, "EV": 2}) == pytest.approx(404, abs=1)
+    assert saving(k1, counts, {"PO": 10, "PI": 1, "EV": 1}) == 0       # one term
+    ev1 = features(UnitDesc("c", "conv_lif", k3, spikes, {"PO": 32, "PI": 8, "EV": 1}))[0]
+    assert ev1["lane_gate"] == 0 and ev1["sum_tree"] == 32 * 7 * 3
+    # points measured before the trees have no tree features: a refit keeps the pairs'
+    from sdmf.hw.resources.calibration import fit
+    point = {"kind": "conv_lif", "features": {"one": 1.0},
+             "measured": {"LUT": 100, "LUT_MEM": 0, "FF": 50, "DSP": 0},
+             "mem_model": {"BRAM18": 0, "URAM": 0, "LUT_MEM": 0}}
+    point["features"] |= {f: 0.0 for f in tree}
+    got = fit([point], {"conv_lif": {"LUT": tree}})["conv_lif"]["LUT"]
+    assert {f: got[f] for f in tree} == tree
+    assert logic(UnitDesc("c", "conv_lif", k3, spikes, {"PO": 32, "PI": 8, "EV": 2}),
+                 coeffs)["LUT"] > 0

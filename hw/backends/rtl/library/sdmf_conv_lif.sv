@@ -26,7 +26,8 @@
 // the taps (0..2, kx) of PI channels.
 // The issue stage presents ROM / line-buffer addresses (synchronous reads; K = 1: the
 // chunk of the asynchronously read ping-pong memory); stage A accumulates, runs the LIF
-// and emits one cycle later.
+// and emits one cycle later. Each output's PK·PI terms of a FETCH are summed by
+// sdmf_add_tree (at the end of this file), then added to its accumulator.
 //
 // EV = 1 (event-driven): per (og, t) only the fan-in ops j whose input chunk is non-zero
 // are issued, lowest j first (sdmf_first_set, at the end of this file, over a mask of
@@ -40,7 +41,8 @@
 // weight bank (the word's weights (·, u), PO·W_BITS bits at the same address) and its own
 // sdmf_first_set over its J = K·K·CIN/PI elements (channel cg·PI + u of every tap, op
 // j = (ky·K + kx)·CPI + cg as the dense order); a FETCH reads every lane's lowest pending
-// element at once, so nz(t) = the most spikes any one lane has (a padded tap is zero).
+// element at once (a lane with none reads zero weights: its register is reset), so
+// nz(t) = the most spikes any one lane has (a padded tap is zero).
 // K = 1 takes the masks from the ping-pong data and each lane's element value with its op;
 // K = 3 (spikes: the value is 1) keeps the beats only as three row-slot mask memories.
 // LOADED = 1 (runtime-loaded parameters, docs/params.md): the weight, bias and theta
