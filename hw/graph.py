@@ -51,6 +51,9 @@ class Memory:
     read_ports: int = 1
     # read asynchronously (LUT RAM whatever its size): the K = 3 event-driven mask banks
     async_read: bool = False
+    # read and written at one address (a single-port LUT RAM: RAMnX1S, 64 bits per LUT):
+    # the maxpool's partial ORs
+    single_port: bool = False
     # independent memories the word is split into, each ``width / banks`` bits with its own
     # address (the lane-event weight banks); loaded and addressed as one memory
     banks: int = 1

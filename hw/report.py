@@ -24,7 +24,8 @@ def _layer_entry(graph: HwGraph, lay: HwLayer) -> dict[str, Any]:
                       "bits": m.bits, "bram18": m.bram18, "style": m.style,
                       "read_ports": m.read_ports,
                       **({"banks": m.banks} if m.banks > 1 else {}),
-                      **({"async_read": True} if m.async_read else {})}
+                      **({"async_read": True} if m.async_read else {}),
+                      **({"single_port": True} if m.single_port else {})}
                      for m in lay.memories],
         "memory_bits": sum(m.bits for m in lay.memories),
         "kept_channels": kept, "notes": list(lay.notes),

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from .calibration import load_coeffs, load_glue
-from .glue import predict_glue, report_word_bits
+from .glue import predict_glue, report_counters, report_word_bits
 from .model import predict
 from .units import desc_from_report, report_loads_params
 
@@ -47,7 +47,8 @@ def model_vs_yosys(report: dict[str, Any], synth: dict[str, Any]) -> dict[str, A
         glue_coeffs, note = None, "units only (no glue calibration for this family yet)"
     if glue_coeffs is not None and synth.get("glue"):
         rows.append(_row("(glue)", report.get("top", ""),
-                         predict_glue(glue_coeffs, report_word_bits(report)), synth["glue"]))
+                         predict_glue(glue_coeffs, report_word_bits(report),
+                                      report_counters(report)), synth["glue"]))
     tot_m = {r: sum(row["model"][r] for row in rows) for r in COMPARED}
     tot_y = {r: sum(row["yosys"][r] for row in rows) for r in COMPARED}
     return {"family": family, "units": rows,

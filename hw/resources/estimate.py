@@ -27,12 +27,15 @@ class Estimator:
     ``layouts(layer)`` lays out the layer's memories under ``layer.parallel`` (the
     backend's); ``param_roles(layer)`` names the memories that are parameters — placeable,
     and runtime-loaded when ``loaded``; ``work_roles(layer)`` the working memories (FIFO
-    buffers) — placeable, URAM included.
+    buffers) — placeable, URAM included; ``counters``: the busy counters the top level
+    reads out (its glue).
     """
 
     def __init__(self, graph: HwGraph, family: str, layouts: Layouts, param_roles: ParamRoles,
-                 loaded: bool, work_roles: ParamRoles | None = None) -> None:
+                 loaded: bool, work_roles: ParamRoles | None = None,
+                 counters: int = 0) -> None:
         self.graph, self.family, self.loaded = graph, family, loaded
+        self.counters = counters
         self.layouts, self.param_roles = layouts, param_roles
         self.work_roles: ParamRoles = work_roles or (lambda lay: ())
         self.coeffs = load_coeffs(family)
@@ -54,14 +57,16 @@ class Estimator:
             self._mems[key] = [MemDesc(m.name, m.depth, m.width, "auto",
                                        self.loaded and m.name in roles,
                                        not self.loaded and m.name in roles, m.name in work,
-                                       m.read_ports, m.banks, m.async_read)
+                                       m.read_ports, m.banks, m.async_read,
+                                       m.single_port)
                                for m in mems]
         return self._mems[key]
 
     def unit(self, layer: HwLayer, knobs: Mapping[str, int],
              placement: Mapping[str, str]) -> UnitDesc:
         mems = [MemDesc(m.name, m.depth, m.width, placement.get(m.name, "auto"), m.loaded,
-                        m.rom, m.scratch, m.read_ports, m.banks, m.async_read)
+                        m.rom, m.scratch, m.read_ports, m.banks, m.async_read,
+                        m.single_port)
                 for m in self.memories(layer, knobs)]
         g = self.graph
         return UnitDesc(layer.name, layer.kind, layer.attrs, layer.widths, dict(knobs),
@@ -83,7 +88,8 @@ class Estimator:
         its parameter loader's word register follows the widest loaded memory."""
         widths = [m.width for name, knobs in plan.items()
                   for m in self.memories(self.graph.layers[name], knobs) if m.loaded]
-        return predict_glue(self.glue_coeffs, loader_word_bits(widths) if widths else 0)
+        return predict_glue(self.glue_coeffs, loader_word_bits(widths) if widths else 0,
+                            self.counters)
 
     def placeable(self, layer: HwLayer) -> tuple[str, ...]:
         """The memories placement may move: parameters and working memories."""

@@ -14,6 +14,10 @@ Rules (7-series UG473 / UltraScale+ UG573, UG574; the configurations Yosys's
   ``⌈depth/d⌉·⌈width/w⌉`` primitives — plus the read
   multiplexer of a memory deeper than one primitive, ``width·⌈(banks − 1)/3⌉`` LUTs (a LUT6
   selects one of four).
+* **Single-port LUTRAM** (read and written at one address): RAM64X1S, RAM128X1S,
+  RAM256X1S — 64 bits per LUT, one bit column per primitive, banks of at most 256 words
+  (``width·⌈depth/64⌉`` LUTs plus the bank multiplexer); Yosys takes it when cheaper than
+  the simple-dual-port mapping (a deep, wide memory; the 16-deep ones stay RAM32M16).
 * **ROM in LUTs** (a parameter memory of a ROM design placed ``lutram``, or small):
   logic, 64 words × 1 bit per LUT6 plus the bank multiplexer; one word is a constant.
 * **auto** (no placement given): what Yosys's ``memory_libmap`` picks by itself — the
@@ -89,6 +93,17 @@ def lutram(depth: int, width: int, family: str = "xcup") -> int:
         return 0
     _, luts, banks = _lutram_prims(depth, width, family)
     return luts + width * ceil_div(banks - 1, 3)
+
+
+def lutram_single_port(depth: int, width: int, family: str = "xcup") -> int:
+    """LUTs of a ``depth × width`` LUT RAM read and written at one address: the cheaper of
+    the single-port primitives (64 bits per LUT, banks of 256 words and their read
+    multiplexer) and the simple-dual-port mapping (:func:`lutram`)."""
+    if depth <= 0 or width <= 0:
+        return 0
+    banks = ceil_div(depth, 256)
+    single = width * ceil_div(depth, 64) + width * ceil_div(banks - 1, 3)
+    return min(single, lutram(depth, width, family))
 
 
 def rom_logic(depth: int, width: int) -> int:

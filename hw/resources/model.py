@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from .memory import MemCost, memory_cost
+from .memory import MemCost, lutram_single_port, memory_cost
 from .units import MemDesc, UnitDesc, features
 
 LOGIC = ("LUT", "FF", "DSP")
@@ -35,8 +35,11 @@ def check_style(mem: MemDesc, family: str | None, unit: str) -> None:
 
 def mem_cost(m: MemDesc, family: str, style: str | None = None) -> MemCost:
     """The primitives of one unit memory placed as ``style`` (default its own): a memory
-    read asynchronously at several addresses is one LUT RAM copy per port; a memory split
-    into banks packs each bank on its own."""
+    read asynchronously at several addresses is one LUT RAM copy per port (at the address
+    it is written: single-port LUT RAM); a memory split into banks packs each bank on its
+    own."""
+    if m.single_port:
+        return MemCost(LUT_MEM=lutram_single_port(m.depth, m.width, family))
     if m.read_ports > 1 or m.async_read:
         one = memory_cost(m.depth, m.width, "lutram", family)
         return MemCost(LUT_MEM=one.LUT_MEM * m.read_ports)

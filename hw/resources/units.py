@@ -33,6 +33,7 @@ class MemDesc:
     read_ports: int = 1      # > 1: asynchronous reads at as many addresses (LUT RAM copies)
     banks: int = 1           # > 1: the word split into as many memories (own addresses)
     async_read: bool = False  # read asynchronously: LUT RAM whatever its size
+    single_port: bool = False  # read and written at one address (single-port LUT RAM)
 
     @property
     def no_init(self) -> bool:
@@ -77,7 +78,7 @@ def desc_from_report(lay: dict[str, Any], streams: list[dict[str, Any]],
     mems = [MemDesc(m["name"], m["depth"], m["width"], m.get("style", "auto"),
                     loaded and m["name"] in roles, not loaded and m["name"] in roles,
                     m["name"] in work, m.get("read_ports", 1), m.get("banks", 1),
-                    m.get("async_read", False))
+                    m.get("async_read", False), m.get("single_port", False))
             for m in lay["memories"]]
     return UnitDesc(lay["name"], lay["kind"], dict(lay["attrs"]), dict(lay["widths"]),
                     dict(lay["parallel"]), w_in, w_out, mems)
@@ -170,8 +171,11 @@ def _maxpool(u: UnitDesc) -> tuple[dict[str, float], list[MemDesc]]:
 
 
 def _fifo(u: UnitDesc) -> tuple[dict[str, float], list[MemDesc]]:
-    return ({"one": 1.0, "word": u.word_in},
-            [])                    # its buffer is the layer's memory ``buffer``
+    # a packed FIFO (SUB > 1 sub-words per word, PackFifos) assembles and splits its words
+    # in registers and multiplexers as wide as the word; its buffer is the layer's memory
+    # ``buffer``
+    packed = u.word_in if u.attrs.get("SUB", 1) > 1 else 0
+    return {"one": 1.0, "word": u.word_in, "packed": packed}, []
 
 
 def _stream(u: UnitDesc) -> tuple[dict[str, float], list[MemDesc]]:

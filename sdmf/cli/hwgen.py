@@ -50,7 +50,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "`sdmf sim --project` needs them and --counters")
     parser.add_argument("--counters", action="store_true",
                         help="per-layer busy counters readable over AXI4-Lite "
-                             f"({COUNTER_BASE:#x} + {COUNTER_STRIDE}·i)")
+                             f"({COUNTER_BASE:#x} + {COUNTER_STRIDE}·i); --fit-board counts "
+                             "their read multiplexer among the top level's LUTs")
     parser.add_argument("--params", choices=["rom", "loaded"], default="rom",
                         help="parameter memories: ROMs initialised from mem/*.mem (default), "
                              "or RAMs the host loads through the input stream at start-up "

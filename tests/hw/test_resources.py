@@ -18,7 +18,7 @@ from sdmf.hw.backends.rtl.library import source
 from sdmf.hw.boards import BOARDS
 from sdmf.hw.flow import build_graph, generate
 from sdmf.hw.passes import FitBoard
-from sdmf.hw.resources.calibration import load_coeffs, load_glue
+from sdmf.hw.resources.calibration import CALIBRATION, load_coeffs, load_glue
 from sdmf.hw.resources.compare import compare_markdown, error_pct, model_vs_yosys
 from sdmf.hw.resources.memory import bram18, lutram, memory_cost, uram
 from sdmf.hw.resources.model import RESOURCES, fits, total
@@ -429,9 +429,10 @@ def test_narrow_stream_board_plan_places_the_head_and_attention_memories():
 
 
 def test_lane_event_logic_is_costed_and_kept_by_refits():
-    """EV = 2 adds the per-lane encoder terms (calibration.json ``lane_events``: a
-    measured EV = 2 − EV = 1 difference) to the conv's logic, and a refit whose points
-    never exercise them keeps their coefficients."""
+    """EV = 2 adds the per-lane encoder terms to the conv's logic: on xc7 the measured
+    EV = 2 − EV = 1 difference (calibration.json ``lane_events``), which a refit whose
+    points never exercise (or lack) them keeps; on xcup fitted to the EV = 2 units of
+    the calibration set."""
     from sdmf.hw.resources.calibration import fit
     from sdmf.hw.resources.model import logic
     from sdmf.hw.resources.units import UnitDesc, features
@@ -443,24 +444,32 @@ def test_lane_event_logic_is_costed_and_kept_by_refits():
     feats = {ev: features(u)[0] for ev, u in units.items()}
     assert "lane_leaves" not in feats[1]
     assert feats[2]["lane_leaves"] == 256 - 32 and feats[2]["lane_regs"] == 8 - 1
-    coeffs = load_coeffs("xcup")
-    extra = logic(units[2], coeffs)["LUT"] - logic(units[1], coeffs)["LUT"]
-    assert extra == pytest.approx(543, abs=1)              # the measured K = 1 pair
+    def extra(family: str) -> float:
+        coeffs = load_coeffs(family)
+        return logic(units[2], coeffs)["LUT"] - logic(units[1], coeffs)["LUT"]
+
+    assert extra("xc7") == pytest.approx(543, abs=1)        # the measured K = 1 pair
+    assert extra("xcup") > 100
     point = {"kind": "conv_lif", "features": {"one": 1.0, "lane_leaves": 0.0},
              "measured": {"LUT": 100, "LUT_MEM": 0, "FF": 50, "DSP": 0},
              "mem_model": {"BRAM18": 0, "URAM": 0, "LUT_MEM": 0}}
-    got = fit([point], {"conv_lif": {"LUT": {"lane_leaves": 0.5}}})
-    assert got["conv_lif"]["LUT"] == {"one": 100.0, "lane_leaves": 0.5}
+    got = fit([point], {"conv_lif": {"LUT": {"lane_leaves": 0.5, "lane_taps": 0.25}}})
+    assert got["conv_lif"]["LUT"] == {"one": 100.0, "lane_leaves": 0.5, "lane_taps": 0.25}
 
 
 def test_fanin_trees_are_costed_as_the_measured_pairs():
-    """The fan-in adder trees and lane weights zeroed at their register (calibration.json
-    ``fanin_tree``: measured chain − tree differences) lower a conv's logic by the pairs'
-    differences; one-term units have no tree, multi-bit lanes no gates."""
+    """xc7, calibrated on units measured before the trees: the fan-in adder trees and
+    lane weights zeroed at their register (calibration.json ``fanin_tree``: measured
+    chain − tree differences) lower a conv's logic by the pairs' differences; one-term
+    units have no tree, multi-bit lanes no gates. xcup's conv points are measured on the
+    trees themselves (every one has the tree features)."""
     from sdmf.hw.resources.model import logic
     from sdmf.hw.resources.units import UnitDesc, features
 
-    coeffs = load_coeffs("xcup")
+    data = json.loads(CALIBRATION.read_text())
+    convs = [p for p in data["families"]["xcup"]["points"] if p["kind"] == "conv_lif"]
+    assert convs and all({"sum_tree", "mul_tree"} & set(p["features"]) for p in convs)
+    coeffs = load_coeffs("xc7")
     tree = {f: c for f, c in coeffs["conv_lif"]["LUT"].items()
             if f in ("sum_tree", "mul_tree", "lane_gate")}
 
@@ -490,3 +499,19 @@ def test_fanin_trees_are_costed_as_the_measured_pairs():
     assert {f: got[f] for f in tree} == tree
     assert logic(UnitDesc("c", "conv_lif", k3, spikes, {"PO": 32, "PI": 8, "EV": 2}),
                  coeffs)["LUT"] > 0
+
+
+def test_board_planning_prices_the_busy_counters_read_out():
+    """With ``counters`` the planner's glue grows by the calibrated cost of each busy
+    counter the control block reads out (every layer of ``busy_layers``); the estimate of
+    a design without them is unchanged."""
+    from sdmf.hw.backends.rtl.topgen import busy_layers
+    from sdmf.hw.flow import board_estimator
+
+    g = build_graph(tiny_ir(), params="loaded", interval=False)
+    plan = {lay.name: lay.parallel for lay in g.layers.values()}
+    plain = board_estimator("rtl", "loaded", "xcup")(g).glue(plan)
+    counted = board_estimator("rtl", "loaded", "xcup", counters=True)(g).glue(plan)
+    per = load_glue("xcup")["LUT"]["per_counter"]
+    assert per > 0 and len(busy_layers(g)) > 5
+    assert counted["LUT"] - plain["LUT"] == pytest.approx(per * len(busy_layers(g)), abs=1)

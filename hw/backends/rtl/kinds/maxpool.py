@@ -23,8 +23,11 @@ class RtlMaxpool(RtlKind):
 
     def memories(self, layer: HwLayer) -> list[Memory]:
         """The column buffer (``WO·NB`` beats, address ``j·NB + b``) and, for NB > 1, the
-        horizontal partial ORs (``NB`` beats; NB = 1: a register)."""
+        horizontal partial ORs (``NB`` beats; NB = 1: a register); both read
+        asynchronously at the address they are written, so single-port LUT RAM whatever
+        their size (as Yosys maps them)."""
         a, word = layer.attrs, layer.widths["WORD"]
         nb = a.get("NB", 1)
-        mems = [Memory("colbuf", a["WO"] * nb, word, "")]
-        return [*mems, Memory("hpart", nb, word, "")] if nb > 1 else mems
+        mems = [Memory("colbuf", a["WO"] * nb, word, "", async_read=True, single_port=True)]
+        return [*mems, Memory("hpart", nb, word, "", async_read=True, single_port=True)] \
+            if nb > 1 else mems
