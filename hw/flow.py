@@ -136,7 +136,7 @@ def generate(ir: IntegerIR | str | Path, out: str | Path, backend: str = "rtl",
                         fit_board=board if fit_board else None, params=params,
                         placement=placement, word_beats=word_beats, lut_limit=lut_limit,
                         decouple_rows=decouple_rows, fork_tokens=fork_tokens,
-                        pack_fifos=pack_fifos)
+                        pack_fifos=pack_fifos, counters=counters)
     if activity:
         graph.info["cycles"]["activity"] = activity_report(graph, activity)
     return write_project(graph, out, backend, options)

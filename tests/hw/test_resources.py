@@ -515,3 +515,14 @@ def test_board_planning_prices_the_busy_counters_read_out():
     per = load_glue("xcup")["LUT"]["per_counter"]
     assert per > 0 and len(busy_layers(g)) > 5
     assert counted["LUT"] - plain["LUT"] == pytest.approx(per * len(busy_layers(g)), abs=1)
+
+
+def test_generate_plans_with_the_counters_it_writes(tmp_path):
+    """``generate(counters=True, fit_board=True)``: the board plan's predicted LUTs include
+    the counters' glue (the planner is told what the top level will read out)."""
+    kw = dict(board="kv260", fit_board=True, params="loaded")
+    plain = generate(tiny_ir(), tmp_path / "plain", **kw)["info"]["board_plan"]
+    counted = generate(tiny_ir(), tmp_path / "counted", counters=True,
+                       **kw)["info"]["board_plan"]
+    per = load_glue("xcup")["LUT"]["per_counter"]
+    assert counted["predicted"]["LUT"] - plain["predicted"]["LUT"] > 5 * per
