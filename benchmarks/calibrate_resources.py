@@ -33,6 +33,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from sdmf.hw.design import load_design
 from sdmf.hw.flow import generate
 from sdmf.hw.resources.calibration import CALIBRATION, FORMAT, collect, fit
 from sdmf.hw.resources.compare import error_pct
@@ -62,10 +63,11 @@ PINNED = ROOT / "benchmarks" / "calibration"
 
 
 def pinned(name: str) -> tuple[str, Path, dict[str, Any], tuple[str, ...]]:
-    """A pinned board plan of the calibration set: ``benchmarks/calibration/<name>.json``
-    (the IR, the generate() keyword arguments — knobs and placement — and the families)."""
-    data = json.loads((PINNED / f"{name}.json").read_text())
-    return name, ROOT / data["model"], data["generate"], tuple(data["families"])
+    """A pinned board plan of the calibration set: the design file
+    ``benchmarks/calibration/<name>.json`` (sdmf.hw.design: the IR, the generate() keyword
+    arguments — knobs and placement — and the families)."""
+    design = load_design(PINNED / f"{name}.json")
+    return name, design.model, design.generate, design.families
 
 
 # (project, IR, generate() keyword arguments, families synthesized); partial runs count too

@@ -1,7 +1,8 @@
 """What-if experiments on a project's overlapped interval, by the token recurrence (the
 model `sdmf sim` checks the RTL against), without generating or simulating anything.
 
-    python benchmarks/interval_whatif.py --project P [--samples 4] [--repeat I]
+    python benchmarks/interval_whatif.py --project P [--samples 4] [--split train|test]
+        [--repeat I]
         [--set LAYER:KNOB=N[,KNOB=N] ...] [--decouple-rows R] [--fork-fifo N]
         [--fifo-scale X] [--json]
 
@@ -11,9 +12,10 @@ the decoupling FIFOs instead of P's (``--decouple-rows R``: R input rows in fron
 3×3 convolution after the first; ``--fork-fifo N``: N tokens on every fork output into a
 compute unit; sdmf.hw.passes.Decouple), every FIFO's depth times X (``--fifo-scale``) —
 and prints every data-dependent layer's busy cycles and the
-back-to-back intervals on the first N training samples (``--repeat I``: sample I, N
-times: the steady state of one sample). Resources are not checked: this asks what would
-bound the interval, not whether it fits.
+back-to-back intervals on the first N training samples (``--split test``: test samples,
+those `sdmf sim` measures; ``--repeat I``: sample I, N times: the steady state of one
+sample), with their img/s at 250 MHz over the stream and on the slowest interval.
+Resources are not checked: this asks what would bound the interval, not whether it fits.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from sdmf.cli.plan import planning_activity
+from sdmf.cli.plan import golden_taps
 from sdmf.hw.activity import activity_report
 from sdmf.hw.backends import get_backend
 from sdmf.hw.graph import HwGraph, from_ir
@@ -58,11 +60,11 @@ def knob_changes(items: list[str]) -> dict[str, dict[str, int]]:
     return out
 
 
-def planning_taps(ir: IntegerIR, samples: int) -> list:
-    """The golden model's tensors of the first ``samples`` planning (training) samples."""
-    args = argparse.Namespace(plan_activity=samples, event_driven=True, dataset=None,
-                              data_dir=None, cache_dir=None, no_progress=True)
-    return planning_activity(args, ir) or []
+def planning_taps(ir: IntegerIR, samples: int, split: str = "train") -> list:
+    """The golden model's tensors of the first ``samples`` samples of ``split`` (train:
+    the planning samples; test: those `sdmf sim` measures)."""
+    args = argparse.Namespace(dataset=None, data_dir=None, cache_dir=None, no_progress=True)
+    return golden_taps(args, ir, split, samples, "--samples")
 
 
 def rebuilt(project: Path, changes: dict[str, dict[str, int]] | None = None,
@@ -92,26 +94,38 @@ def rebuilt(project: Path, changes: dict[str, dict[str, int]] | None = None,
 
 
 def whatif(project: Path, samples: int, repeat: int | None, changes: dict[str, dict[str, int]],
-           rows: int | None, scale: float, fork_tokens: int | None = None) -> dict[str, Any]:
+           rows: int | None, scale: float, fork_tokens: int | None = None,
+           split: str = "train") -> dict[str, Any]:
     given = rows is not None or fork_tokens is not None
     graph, ir = rebuilt(project, changes, ScaleFifos(scale),
                         (rows or 0, fork_tokens or 0) if given else None)
     rows, fork_tokens = (graph.info["decouple"][k] for k in ("rows", "fork_tokens"))
-    taps = planning_taps(ir, samples if repeat is None else repeat + 1)
+    taps = planning_taps(ir, samples if repeat is None else repeat + 1, split)
     if repeat is not None:
         taps = [taps[repeat]] * samples
     act = activity_report(graph, taps)
     busy = {k: max(v) for k, v in act["busy"].items()}
-    return {"project": str(project), "changes": changes, "decouple_rows": rows,
+    iv = act["intervals"]
+    return {"project": str(project), "split": split, "changes": changes, "decouple_rows": rows,
             "fork_tokens": fork_tokens, "fifo_scale": scale, "repeat": repeat, "busy_max": busy,
-            "intervals": act["intervals"],
+            "intervals": iv, "img_per_s_250mhz": rates(iv),
             "busiest": max(busy, key=busy.__getitem__) if busy else None}
+
+
+def rates(intervals: list[int], clock_mhz: float = 250.0) -> dict[str, float | None]:
+    """img/s of back-to-back intervals: over the stream (their mean) and the slowest one."""
+    if not intervals:
+        return {"mean": None, "slowest": None}
+    return {"mean": clock_mhz * 1e6 * len(intervals) / sum(intervals),
+            "slowest": clock_mhz * 1e6 / max(intervals)}
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--project", type=Path, required=True)
     ap.add_argument("--samples", type=int, default=4)
+    ap.add_argument("--split", choices=["train", "test"], default="train",
+                    help="the samples: train (the planner's, default) or test (sdmf sim's)")
     ap.add_argument("--repeat", type=int, default=None, metavar="I")
     ap.add_argument("--set", action="append", default=[], metavar="LAYER:KNOB=N")
     ap.add_argument("--decouple-rows", type=int, default=None, metavar="R")
@@ -123,13 +137,17 @@ def main() -> int:
         print(f"interval_whatif: {a.project}/report.json does not exist", file=sys.stderr)
         return 2
     r = whatif(a.project, a.samples, a.repeat, knob_changes(a.set), a.decouple_rows,
-               a.fifo_scale, a.fork_fifo)
+               a.fifo_scale, a.fork_fifo, a.split)
     if a.json:
         print(json.dumps(r, indent=1))
         return 0
     iv = r["intervals"]
+    rate = r["img_per_s_250mhz"]
     print(f"intervals {', '.join(f'{x:,}' for x in iv)} cycles; busiest layer "
           f"{r['busiest']} {r['busy_max'][r['busiest']]:,}")
+    if rate["mean"] is not None:
+        print(f"at 250 MHz: {rate['mean']:,.1f} img/s over the stream (mean interval), "
+              f"{rate['slowest']:,.1f} on the slowest interval")
     return 0
 
 

@@ -6,7 +6,9 @@ interface.json (the device interface), report.json, report.md and the backend's 
 generated with --trace --counters. Per-layer parallelism is balanced to the bottleneck
 by default; pin a cycle target with --target-cycles, a lane budget with --budget, or
 single layers with --par LAYER:PO=4,PI=2. Optionally synthesizes with Yosys
-(--synth xc7|xcup [--synth-mode units]).
+(--synth xc7|xcup [--synth-mode units]). --design FILE regenerates a design pinned as
+data (the IR, every layer's knobs and memory placements, the stream options; the measured
+designs of docs/hardware-results.md are in benchmarks/calibration/).
 
 --clock-mhz is the design's programmable-logic clock: the Vivado scripts ask the PS for
 it (and refuse a PS that cannot make it), interface.json and project.json record it, and
@@ -41,8 +43,13 @@ HELP = "generate the hardware project (RTL, memories, scripts, report) of an IR"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--ir", required=True, type=existing_file,
-                        help="IR file from `sdmf quantize`")
+    parser.add_argument("--ir", type=existing_file, default=None,
+                        help="IR file from `sdmf quantize` (required unless --design names it)")
+    parser.add_argument("--design", type=existing_file, default=None, metavar="FILE",
+                        help="generate the design pinned in FILE (JSON: the IR, every "
+                             "layer's knobs, memory placements and stream options; "
+                             "sdmf.hw.design), e.g. benchmarks/calibration/kv260n.json; "
+                             "--ir replaces its IR; planner and project options are refused")
     parser.add_argument("--out", required=True, type=out_dir, help="project folder to write")
     parser.add_argument("--backend", default="rtl", help="code generator (default rtl)")
     parser.add_argument("--trace", action="store_true",
@@ -104,26 +111,18 @@ def run(args: argparse.Namespace) -> int:
     from sdmf.hw.graph import GraphError
     from sdmf.hw.synth import SynthError, synthesize
 
+    if args.design is not None:
+        ir, kwargs = _design_kwargs(args)
+    else:
+        if args.ir is None:
+            raise CliError("give the IR: --ir IR (or a design file: --design FILE)")
+        ir = _load_ir(args.ir)
+        if args.params_for is not None:
+            return _params_for(args, ir)
+        kwargs = _option_kwargs(args, ir)
+    clock = kwargs["clock_mhz"]
     try:
-        ir = IntegerIR.load(args.ir)
-    except (FileNotFoundError, IRError) as exc:
-        raise CliError(str(exc)) from exc
-    if args.params_for is not None:
-        return _params_for(args, ir)
-    clock = args.clock_mhz if args.clock_mhz is not None else default_clock_mhz(args.board)
-    if args.fit_board and args.board is None:
-        raise CliError("--fit-board needs --board pynq_z2|kv260")
-    if args.lut_limit is not None and not args.fit_board:
-        raise CliError("--lut-limit is board planning's LUT limit: it needs --fit-board")
-    lut = {} if args.lut_limit is None else {"lut_limit": args.lut_limit}
-    placement: dict[str, dict[str, str]] = {}
-    for layer, role, style in args.mem:
-        placement.setdefault(layer, {})[role] = style
-    try:
-        report = generate(ir, args.out, backend=args.backend, trace=args.trace,
-                          counters=args.counters, clock_mhz=clock, board=args.board,
-                          params=args.params, widths=args.widths, fit_board=args.fit_board,
-                          placement=placement, **lut, **plan_from_args(args, ir))
+        report = generate(ir, args.out, **kwargs)
     except (GraphError, ValueError) as exc:
         raise CliError(str(exc)) from exc
     except OSError as exc:
@@ -138,10 +137,64 @@ def run(args: argparse.Namespace) -> int:
             raise CliError(str(exc)) from exc
     interval = report["info"]["cycles"]["interval"]
     rate = {"clock_mhz": clock, "img_per_s": clock * 1e6 / interval if interval else None}
-    result = {"project": str(args.out), "board": args.board, "throughput": rate,
+    result = {"project": str(args.out), "board": kwargs.get("board"), "throughput": rate,
               "report": report, "synth": synth}
     emit(result, args.json, _text(args.out, report, synth, rate))
     return 0
+
+
+def _load_ir(path: Path) -> IntegerIR:
+    try:
+        return IntegerIR.load(path)
+    except (FileNotFoundError, IRError) as exc:
+        raise CliError(str(exc)) from exc
+
+
+def _option_kwargs(args: argparse.Namespace, ir: IntegerIR) -> dict[str, Any]:
+    """generate()'s keyword arguments from the command line's options."""
+    if args.fit_board and args.board is None:
+        raise CliError("--fit-board needs --board pynq_z2|kv260")
+    if args.lut_limit is not None and not args.fit_board:
+        raise CliError("--lut-limit is board planning's LUT limit: it needs --fit-board")
+    lut = {} if args.lut_limit is None else {"lut_limit": args.lut_limit}
+    placement: dict[str, dict[str, str]] = {}
+    for layer, role, style in args.mem:
+        placement.setdefault(layer, {})[role] = style
+    clock = args.clock_mhz if args.clock_mhz is not None else default_clock_mhz(args.board)
+    return {"backend": args.backend, "trace": args.trace, "counters": args.counters,
+            "clock_mhz": clock, "board": args.board, "params": args.params,
+            "widths": args.widths, "fit_board": args.fit_board, "placement": placement,
+            **lut, **plan_from_args(args, ir)}
+
+
+def _design_kwargs(args: argparse.Namespace) -> tuple[IntegerIR, dict[str, Any]]:
+    """``--design FILE``: its IR (or --ir) and generate()'s keyword arguments from it."""
+    from sdmf.hw.design import DesignError, load_design
+
+    own = _project_options(args) + (["--params-for"] if args.params_for else [])
+    if own:
+        raise CliError(f"--design takes the design's options from {args.design}; "
+                       f"drop {', '.join(own)}")
+    try:
+        design = load_design(args.design)
+    except DesignError as exc:
+        raise CliError(str(exc)) from exc
+    kwargs = dict(design.generate)
+    if kwargs.get("clock_mhz") is None:
+        kwargs["clock_mhz"] = default_clock_mhz(kwargs.get("board"))
+    return _load_ir(args.ir or design.model), kwargs
+
+
+def _project_options(args: argparse.Namespace) -> list[str]:
+    """The project and planner options set on the command line."""
+    return [flag for flag, on in (
+        ("--trace", args.trace), ("--counters", args.counters),
+        ("--params", args.params != "rom"), ("--widths", args.widths != "weights"),
+        ("--board", args.board is not None),
+        ("--clock-mhz", args.clock_mhz is not None), ("--backend", args.backend != "rtl"),
+        ("--fit-board", args.fit_board), ("--mem", bool(args.mem)),
+        ("--lut-limit", args.lut_limit is not None))
+        if on] + plan_options_given(args)
 
 
 def _params_for(args: argparse.Namespace, ir: IntegerIR) -> int:
@@ -150,14 +203,7 @@ def _params_for(args: argparse.Namespace, ir: IntegerIR) -> int:
     from sdmf.hw.paramsfor import params_for
     from sdmf.hw.project import ProjectError
 
-    own = [flag for flag, on in (
-        ("--trace", args.trace), ("--counters", args.counters),
-        ("--params", args.params != "rom"), ("--widths", args.widths != "weights"),
-        ("--synth", bool(args.synth)), ("--board", args.board is not None),
-        ("--clock-mhz", args.clock_mhz is not None), ("--backend", args.backend != "rtl"),
-        ("--fit-board", args.fit_board), ("--mem", bool(args.mem)),
-        ("--lut-limit", args.lut_limit is not None))
-        if on] + plan_options_given(args)
+    own = _project_options(args) + (["--synth"] if args.synth else [])
     if own:
         raise CliError(f"--params-for takes every option from {args.params_for}/project.json; "
                        f"drop {', '.join(own)}")

@@ -91,15 +91,22 @@ def planning_activity(args: argparse.Namespace, ir: IntegerIR) -> list[dict[str,
     if not args.event_driven:
         raise CliError("--plan-activity needs --event-driven: only event-driven "
                        "convolutions' busy cycles depend on the activity")
+    return golden_taps(args, ir, "train", n, "--plan-activity")
+
+
+def golden_taps(args: argparse.Namespace, ir: IntegerIR, split: str, n: int,
+                option: str) -> list[dict[str, Any]]:
+    """The golden tensors (``{op: array}``) of the first ``n`` samples of ``split`` of the
+    IR's dataset (``option`` names the command-line option in the error)."""
     import torch
 
     from sdmf.quant.golden import GoldenModel
 
     from .datasets import dataset_for_ir
 
-    dataset, _ = dataset_for_ir(args, ir.meta, "train")
+    dataset, _ = dataset_for_ir(args, ir.meta, split)
     if len(dataset) < n:
-        raise CliError(f"--plan-activity {n}: the training split has {len(dataset)} samples")
+        raise CliError(f"{option} {n}: the {split} split has {len(dataset)} samples")
     x = torch.stack([torch.as_tensor(dataset[i][0]) for i in range(n)])
     golden = GoldenModel(ir)
     taps = golden.run(golden.to_counts(x), taps=True).taps

@@ -82,3 +82,12 @@ def test_rebuilt_keeps_or_replaces_the_projects_decoupling_fifos(tmp_path):
     doubled, _ = iw.rebuilt(tmp_path / "p", extra=iw.ScaleFifos(2.0))
     assert all(doubled.layers[lay.name].attrs["DEPTH"] == 2 * lay.attrs["DEPTH"]
                for lay in g.of_kind("fifo"))
+
+
+def test_interval_rates_are_the_stream_mean_and_the_slowest():
+    """img/s over the stream is samples over total time (the mean interval), not the
+    mean of per-interval rates; the slowest is the longest interval's."""
+    whatif = load("interval_whatif")
+    r = whatif.rates([500_000, 750_000])
+    assert r["mean"] == pytest.approx(400.0) and r["slowest"] == pytest.approx(1000 / 3)
+    assert whatif.rates([]) == {"mean": None, "slowest": None}
