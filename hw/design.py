@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .boards import BOARDS
 from .resources.memory import STYLES
 
 TOP_FIELDS = ("note", "model", "generate", "families")
@@ -35,6 +36,14 @@ GENERATE_FIELDS: dict[str, tuple[type, ...]] = {
     "word_beats": (int,), "lut_limit": (int, float), "decouple_rows": (int,),
     "fork_tokens": (int,), "pack_fifos": (bool,),
 }
+
+# the fields with a fixed set of values, and the numeric fields' lowest allowed value
+CHOICES: dict[str, tuple[Any, ...]] = {
+    "board": tuple(BOARDS), "params": ("rom", "loaded"), "widths": ("weights", "architecture"),
+    "event_driven": (False, True, 0, 1, 2),
+}
+AT_LEAST: dict[str, int] = {"target_cycles": 1, "budget": 1, "word_beats": 1,
+                            "decouple_rows": 0, "fork_tokens": 0}
 
 
 class DesignError(ValueError):
@@ -109,9 +118,28 @@ def check_generate(path: Path, gen: Any) -> dict[str, Any]:
         if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
             names = " or ".join(t.__name__ for t in types)
             raise DesignError(f"{where} must be {names}, got {value!r}")
+    _check_values(path, gen)
     _check_knobs(path, gen.get("overrides", {}))
     _check_placement(path, gen.get("placement", {}))
     return dict(gen)
+
+
+def _check_values(path: Path, gen: dict[str, Any]) -> None:
+    """The fields' values: one of :data:`CHOICES`, at least :data:`AT_LEAST`, a clock
+    above 0 MHz and a LUT limit in (0, 1]."""
+    def bad(key: str, want: str) -> DesignError:
+        return DesignError(f"{path}: field 'generate.{key}' must be {want}, got {gen[key]!r}")
+
+    for key, allowed in CHOICES.items():
+        if key in gen and gen[key] not in allowed:
+            raise bad(key, "one of " + ", ".join(map(str, allowed)))
+    for key, low in AT_LEAST.items():
+        if key in gen and gen[key] < low:
+            raise bad(key, f">= {low}")
+    if "clock_mhz" in gen and not 0 < gen["clock_mhz"] < float("inf"):
+        raise bad("clock_mhz", "a clock above 0 MHz")
+    if "lut_limit" in gen and not 0 < gen["lut_limit"] <= 1:
+        raise bad("lut_limit", "a fraction in (0, 1]")
 
 
 def _check_knobs(path: Path, overrides: dict[str, Any]) -> None:
