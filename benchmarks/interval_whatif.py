@@ -32,6 +32,7 @@ from sdmf.hw.backends import get_backend
 from sdmf.hw.graph import HwGraph, from_ir
 from sdmf.hw.passes import Decouple, default_passes, run_passes
 from sdmf.hw.passes.base import GraphPass
+from sdmf.hw.timing import stream_rates
 from sdmf.quant.ir import IntegerIR
 
 
@@ -108,16 +109,8 @@ def whatif(project: Path, samples: int, repeat: int | None, changes: dict[str, d
     iv = act["intervals"]
     return {"project": str(project), "split": split, "changes": changes, "decouple_rows": rows,
             "fork_tokens": fork_tokens, "fifo_scale": scale, "repeat": repeat, "busy_max": busy,
-            "intervals": iv, "img_per_s_250mhz": rates(iv),
+            "intervals": iv, "throughput": stream_rates(iv, 250.0),
             "busiest": max(busy, key=busy.__getitem__) if busy else None}
-
-
-def rates(intervals: list[int], clock_mhz: float = 250.0) -> dict[str, float | None]:
-    """img/s of back-to-back intervals: over the stream (their mean) and the slowest one."""
-    if not intervals:
-        return {"mean": None, "slowest": None}
-    return {"mean": clock_mhz * 1e6 * len(intervals) / sum(intervals),
-            "slowest": clock_mhz * 1e6 / max(intervals)}
 
 
 def main() -> int:
@@ -142,12 +135,12 @@ def main() -> int:
         print(json.dumps(r, indent=1))
         return 0
     iv = r["intervals"]
-    rate = r["img_per_s_250mhz"]
+    rate = r["throughput"]
     print(f"intervals {', '.join(f'{x:,}' for x in iv)} cycles; busiest layer "
           f"{r['busiest']} {r['busy_max'][r['busiest']]:,}")
-    if rate["mean"] is not None:
-        print(f"at 250 MHz: {rate['mean']:,.1f} img/s over the stream (mean interval), "
-              f"{rate['slowest']:,.1f} on the slowest interval")
+    if rate is not None:
+        print(f"at 250 MHz: {rate['mean_img_s']:,.1f} img/s over the stream (mean interval), "
+              f"{rate['slowest_img_s']:,.1f} on the slowest interval")
     return 0
 
 

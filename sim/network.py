@@ -48,7 +48,7 @@ from sdmf.hw.flow import build_graph, generate, sample_busy
 from sdmf.hw.graph import HwGraph
 from sdmf.hw.kinds import Knobs
 from sdmf.hw.project import IR_FILE, PROJECT_FILE, Project, ProjectError, Trace
-from sdmf.hw.timing import done_cycles
+from sdmf.hw.timing import done_cycles, stream_rates
 from sdmf.io import workspace
 from sdmf.quant.golden import GoldenModel
 from sdmf.quant.ir import IntegerIR
@@ -134,14 +134,7 @@ class NetworkReport:
         """Images per second at ``clock_mhz`` from the overlapped pass's measured done
         cycles: the mean interval (last − first done over S − 1) and the slowest sample's
         (the largest done-to-done gap); None without an overlapped pass or a clock."""
-        iv = self.overlapped_intervals
-        if not iv or not self.clock_mhz:
-            return None
-        mean = (self.done_measured[-1] - self.done_measured[0]) / len(iv)
-        hz = self.clock_mhz * 1e6
-        return {"clock_mhz": self.clock_mhz, "mean_interval": mean,
-                "slowest_interval": max(iv), "mean_img_s": hz / mean,
-                "slowest_img_s": hz / max(iv)}
+        return stream_rates(self.overlapped_intervals, self.clock_mhz)
 
     @property
     def model_interval(self) -> int | None:

@@ -6,7 +6,14 @@ timing over its per-token service times (owned by the kind specs), :mod:`.networ
 assembles a generated network and gives each sample's ``done`` cycle.
 """
 
-from .network import SteadyInterval, done_cycles, host_pass, network_timing, steady_interval
+from .network import (
+    SteadyInterval,
+    done_cycles,
+    host_pass,
+    network_timing,
+    steady_interval,
+    stream_rates,
+)
 from .recurrence import Network, Recurrence, Sink, Source, TimingError
 from .units import (
                     AttentionUnit,
@@ -23,4 +30,4 @@ from .units import (
 __all__ = ["AttentionUnit", "ConvUnit", "FifoUnit", "ForkUnit", "HeadUnit", "HostSource",
            "JoinUnit", "MaxpoolUnit", "Network", "Recurrence", "Sink", "Source",
            "SteadyInterval", "TimingError", "UnpackUnit", "done_cycles", "host_pass",
-           "network_timing", "steady_interval"]
+           "network_timing", "steady_interval", "stream_rates"]

@@ -150,3 +150,17 @@ def steady_interval(graph: HwGraph, max_samples: int = 8) -> SteadyInterval:
         if i >= 2 and done[i] - done[i - 1] == done[i - 1] - done[i - 2]:
             return SteadyInterval(done[i] - done[i - 1], i + 1, True)
     return SteadyInterval(done[-1] - done[-2], max_samples, False)
+
+
+def stream_rates(intervals: Sequence[int], clock_mhz: float) -> dict[str, float] | None:
+    """Throughput of samples run back to back from their done-to-done ``intervals``: the
+    mean interval (last − first done over S − 1) and img/s at ``clock_mhz`` over the
+    stream (its inverse) and on the largest gap (docs/hardware-results.md, "how img/s is
+    counted"); None without intervals or a clock."""
+    if not intervals or not clock_mhz:
+        return None
+    mean = sum(intervals) / len(intervals)
+    hz = clock_mhz * 1e6
+    return {"clock_mhz": clock_mhz, "mean_interval": mean,
+            "slowest_interval": max(intervals), "mean_img_s": hz / mean,
+            "slowest_img_s": hz / max(intervals)}

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from sdmf.hw.kinds.conv_lif import event_ops
+from sdmf.hw.timing import stream_rates
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -87,7 +88,7 @@ def test_rebuilt_keeps_or_replaces_the_projects_decoupling_fifos(tmp_path):
 def test_interval_rates_are_the_stream_mean_and_the_slowest():
     """img/s over the stream is samples over total time (the mean interval), not the
     mean of per-interval rates; the slowest is the longest interval's."""
-    whatif = load("interval_whatif")
-    r = whatif.rates([500_000, 750_000])
-    assert r["mean"] == pytest.approx(400.0) and r["slowest"] == pytest.approx(1000 / 3)
-    assert whatif.rates([]) == {"mean": None, "slowest": None}
+    r = stream_rates([500_000, 750_000], 250.0)
+    assert r["mean_img_s"] == pytest.approx(400.0)
+    assert r["slowest_img_s"] == pytest.approx(1000 / 3)
+    assert stream_rates([], 250.0) is None
